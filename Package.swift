@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "barlua",
+  products: [
+    .executable(name: "barlua", targets: ["barlua"]),
+    .library(name: "BarluaCore", targets: ["BarluaCore"]),
+  ],
+  targets: [
+    // Debian's liblua5.4 (pkg-config lua5.4), plus static-inline shims for Lua's macros.
+    .systemLibrary(name: "CLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
+    // libpci from pciutils: device and vendor names from the system's pci.ids.
+    .systemLibrary(name: "CPCI", pkgConfig: "libpci", providers: [.apt(["libpci-dev"])]),
+    // GNU readline: REPL line editing, history and completion.
+    .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
+    // C with no Lua: volatile accessors, the bus-error guard, VFIO ioctl numbers.
+    .target(name: "CBarluaSys"),
+    // C that talks to Lua: trampolines that raise, the bar userdata methods, embedded Lua modules.
+    .target(
+      name: "CBarlua", dependencies: ["CLua", "CBarluaSys"], exclude: ["lua"]),
+    // Swift, no Lua: PCI discovery, VFIO, mappings, PAT parsing. Usable from any Swift program.
+    .target(name: "BarluaCore", dependencies: ["CBarluaSys", "CPCI"]),
+    // The Lua bindings over BarluaCore.
+    .target(name: "BarluaLua", dependencies: ["BarluaCore", "CBarlua", "CLua"]),
+    // The command line and the REPL.
+    .executableTarget(name: "barlua", dependencies: ["BarluaLua", "CReadline", "CLua"]),
+    .testTarget(name: "BarluaCoreTests", dependencies: ["BarluaCore"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "BarluaLuaTests", dependencies: ["BarluaLua", "CLua"]),
+  ],
+  // gnu2x: C23's #embed puts the shipped Lua modules into the binary; GNU for POSIX headers.
+  cLanguageStandard: .gnu2x
+)

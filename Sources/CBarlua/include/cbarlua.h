@@ -1,0 +1,40 @@
+// barlua's Lua-facing C: the only code that raises Lua errors.
+//
+// Swift functions exported to Lua have the type `barlua_swift_fn`: they return the number of
+// results, or BARLUA_RAISE after pushing an error value, and never call anything that raises.
+// `barlua_pushswift` wraps one in a C closure (the trampoline) that calls it and, on
+// BARLUA_RAISE, calls lua_error with no Swift frame left on the C stack.
+#ifndef CBARLUA_H
+#define CBARLUA_H
+#include <lua.h>
+#include <stdint.h>
+
+#include <barlua_sys.h>
+
+#define BARLUA_RAISE (-2)
+
+typedef int (*barlua_swift_fn)(lua_State *L);
+
+/// Pushes a Lua C closure that runs `fn` through the raising trampoline. `nup` upvalues
+/// already on the stack become upvalues 2..nup+1 (upvalue 1 holds `fn`).
+void barlua_pushswift(lua_State *L, barlua_swift_fn fn, int nup);
+
+/// Registers the `bar` type (its shared method table) in the registry. Call once per state.
+void barlua_bar_open(lua_State *L);
+
+/// Pushes a new bar over `win`. `owner` is an opaque retained pointer released through
+/// `release(owner)` when the bar is unmapped or collected (may be NULL). `unmap(owner)` is
+/// called by bar:unmap / __close / __gc before `release`. Fields for the bar (size, index,
+/// base, method, prefetchable, addr) are taken from the table on top of the stack, which is
+/// popped. Returns the userdata's address.
+void barlua_bar_push(lua_State *L, barlua_window *win, void *owner, void (*unmap)(void *),
+                     void (*release)(void *));
+
+/// Embedded Lua sources of the modules barlua ships (barlua.test, barlua.regs, repl helpers).
+/// Returns NULL when `name` is not one of them.
+const char *barlua_embedded_module(const char *name, size_t *len);
+
+/// Installs `package.searchers` entry for the embedded modules and the `time` library.
+int barlua_open_time(lua_State *L);
+
+#endif

@@ -1,0 +1,3 @@
+import BarluaLua
+
+print("barlua")

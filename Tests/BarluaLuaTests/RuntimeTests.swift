@@ -1,0 +1,8 @@
+import BarluaLua
+import XCTest
+
+final class RuntimeTests: XCTestCase {
+  func testRuntimeStarts() {
+    _ = LuaRuntime()
+  }
+}
