@@ -1,0 +1,58 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+extension Mapping {
+  /// Maps a file: a regular file, a `/dev/shm` file, a sysfs `resourceN[_wc]` file, or a
+  /// `/dev/mem` window. `size` defaults to the file's size minus `offset` (character devices
+  /// such as `/dev/mem` have no size, so there it is required).
+  public static func mapFile(
+    path: String, offset: UInt64 = 0, size: UInt64? = nil, method: Method = .file,
+    description: Description? = nil
+  ) throws -> Mapping {
+    var st = stat()
+    if stat(path, &st) != 0 {
+      let e = errno
+      throw SystemError(
+        "stat", path: path, errno: e,
+        hint: e == ENOENT ? "check the path (no such file)" : nil)
+    }
+    let kind = st.st_mode & S_IFMT
+    if kind == S_IFDIR {
+      throw UsageError("\(path) is a directory: give a file to map")
+    }
+    guard kind == S_IFREG || kind == S_IFCHR || kind == S_IFBLK else {
+      throw UsageError("\(path) is not a regular file or device: it cannot be mapped")
+    }
+    let fileSize = UInt64(max(0, st.st_size))
+    let length: UInt64
+    if let size {
+      length = size
+      if kind == S_IFREG, offset > fileSize || size > fileSize - offset {
+        throw UsageError(
+          "\(path): offset 0x\(hex(offset)) + size 0x\(hex(size)) exceeds the file size 0x\(hex(fileSize))"
+        )
+      }
+    } else if kind == S_IFCHR || kind == S_IFBLK {
+      throw UsageError("\(path) is a device file with no size: pass {size=...}")
+    } else {
+      if fileSize == 0 {
+        throw UsageError("\(path) is empty (0 bytes): nothing to map")
+      }
+      if offset >= fileSize {
+        throw UsageError(
+          "\(path): offset 0x\(hex(offset)) is past the end of the file (size 0x\(hex(fileSize)))")
+      }
+      length = fileSize - offset
+    }
+    if length == 0 {
+      throw UsageError("\(path): size 0: nothing to map")
+    }
+    let info = description ?? Description(method: method, path: path)
+    let fd = try FileDescriptor.open(path, flags: O_RDWR | O_SYNC) { e in
+      Mapping.hint(for: e, info)
+    }
+    defer { fd.close() }
+    return try Mapping(fd: fd.rawValue, offset: offset, size: length, info: info)
+  }
+}

@@ -1,0 +1,119 @@
+import CBarluaSys
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// One mmap'ed window onto device (or file) memory.
+///
+/// A `Mapping` owns the `mmap` and the `barlua_window` that accessors read through. `unmap()`
+/// is idempotent: it clears the window first (so any bar pointing at it refuses further use),
+/// then calls `munmap`. Whoever holds the last reference owns the mapping; a VFIO device also
+/// keeps its mappings so that closing the device unmaps them.
+public final class Mapping: @unchecked Sendable {
+  /// How the memory was mapped; the raw values are what Lua's `bar.method` shows.
+  public enum Method: String, Sendable {
+    case vfio
+    case sysfs
+    case sysfsWC = "sysfs-wc"
+    case file
+  }
+
+  /// Describes a mapping for people and for `tostring(bar)`.
+  public struct Description: Sendable {
+    public var method: Method
+    /// BAR number, nil for files.
+    public var index: Int?
+    /// Physical address of the mapped range, when known.
+    public var base: UInt64?
+    public var prefetchable: Bool?
+    /// PCI address of the device, nil for files.
+    public var addr: String?
+    /// File the mapping came from (resource file, VFIO device fd path, regular file).
+    public var path: String
+
+    public init(
+      method: Method, index: Int? = nil, base: UInt64? = nil, prefetchable: Bool? = nil,
+      addr: String? = nil, path: String
+    ) {
+      self.method = method
+      self.index = index
+      self.base = base
+      self.prefetchable = prefetchable
+      self.addr = addr
+      self.path = path
+    }
+  }
+
+  public let window: UnsafeMutablePointer<barlua_window>
+  public let size: UInt64
+  public let info: Description
+  private var region: UnsafeMutableRawPointer?
+  private let regionLength: Int
+
+  /// Maps `size` bytes of `fd` at `offset` read/write, shared. `offset` need not be
+  /// page-aligned: the page-aligned range around it is mapped and the window starts inside it.
+  public init(fd: Int32, offset: UInt64, size: UInt64, info: Description) throws {
+    guard size > 0 else {
+      throw UsageError("\(info.path): nothing to map (size 0)")
+    }
+    guard size <= UInt64(Int.max) / 2, offset <= UInt64(Int64.max) - size else {
+      throw UsageError("\(info.path): offset 0x\(hex(offset)) + size 0x\(hex(size)) is too large")
+    }
+    let page = UInt64(sysconf(Int32(_SC_PAGESIZE)))
+    let alignedOffset = offset & ~(page - 1)
+    let delta = offset - alignedOffset
+    let length = Int(delta + size)
+    let p = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off_t(alignedOffset))
+    guard let p, p != MAP_FAILED else {
+      let e = errno
+      throw SystemError("mmap", path: info.path, errno: e, hint: Mapping.hint(for: e, info))
+    }
+    region = p
+    regionLength = length
+    self.size = size
+    self.info = info
+    window = .allocate(capacity: 1)
+    window.initialize(
+      to: barlua_window(
+        base: p.advanced(by: Int(delta)).assumingMemoryBound(to: UInt8.self), size: size))
+    _ = barlua_guard_install()
+  }
+
+  public var isMapped: Bool { region != nil }
+
+  /// Unmaps; later accesses through the window are refused. Safe to call more than once.
+  public func unmap() {
+    window.pointee.base = nil
+    window.pointee.size = 0
+    if let region {
+      munmap(region, regionLength)
+      self.region = nil
+    }
+  }
+
+  deinit {
+    unmap()
+    window.deinitialize(count: 1)
+    window.deallocate()
+  }
+
+  static func hint(for e: Int32, _ info: Description) -> String? {
+    switch (e, info.method) {
+    case (EINVAL, .sysfs), (EINVAL, .sysfsWC):
+      return "another driver owns this range (e.g. the device is open through VFIO;"
+        + " CONFIG_IO_STRICT_DEVMEM): close it or unbind the driver first"
+    case (EPERM, .sysfs), (EPERM, .sysfsWC), (EACCES, .sysfs), (EACCES, .sysfsWC):
+      return "run as root; under Secure Boot the kernel lockdown forbids mapping PCI resource"
+        + " files (see /sys/kernel/security/lockdown)"
+    case (ENODEV, _):
+      return "this file cannot be memory-mapped"
+    case (EPERM, .file), (EACCES, .file):
+      return "the file needs to be readable and writable by you"
+    default:
+      return nil
+    }
+  }
+}
+
+func hex(_ v: UInt64) -> String { String(v, radix: 16) }
