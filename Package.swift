@@ -12,10 +12,10 @@ let package = Package(
     .systemLibrary(name: "CLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
     // libpci from pciutils: device and vendor names from the system's pci.ids.
     .systemLibrary(name: "CPCI", pkgConfig: "libpci", providers: [.apt(["libpci-dev"])]),
-    // GNU readline: REPL line editing, history and completion.
-    .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
     // C with no Lua: volatile accessors, the bus-error guard, VFIO ioctl numbers.
     .target(name: "CBarluaSys"),
+    // The REPL's line editor: GNU readline (libreadline-dev) with completion and Ctrl-C glue.
+    .target(name: "CLineEditor", linkerSettings: [.linkedLibrary("readline")]),
     // C that talks to Lua: trampolines that raise, the bar userdata methods, embedded Lua modules.
     .target(
       name: "CBarlua", dependencies: ["CLua", "CBarluaSys"], exclude: ["lua"]),
@@ -24,7 +24,7 @@ let package = Package(
     // The Lua bindings over BarluaCore.
     .target(name: "BarluaLua", dependencies: ["BarluaCore", "CBarlua", "CLua"]),
     // The command line and the REPL.
-    .executableTarget(name: "barlua", dependencies: ["BarluaLua", "CReadline", "CLua"]),
+    .executableTarget(name: "barlua", dependencies: ["BarluaLua", "CLineEditor", "CLua"]),
     .testTarget(name: "BarluaCoreTests", dependencies: ["BarluaCore"], resources: [.copy("Fixtures")]),
     .testTarget(name: "BarluaLuaTests", dependencies: ["BarluaLua", "CLua"]),
   ],

@@ -1,3 +1,28 @@
-#include "cbarlua.h"
+// Lua modules compiled into the binary (C23 #embed), so `require "barlua.test"` works from
+// any folder without an installed share directory.
 #include <string.h>
-const char *barlua_embedded_module(const char *name, size_t *len) { (void)name; *len = 0; return NULL; }
+
+#include "cbarlua.h"
+
+static const char repl_lua[] = {
+#embed "lua/barlua/repl.lua"
+};
+
+static const struct {
+  const char *name;
+  const char *src;
+  size_t len;
+} modules[] = {
+    {"barlua.repl", repl_lua, sizeof repl_lua},
+};
+
+const char *barlua_embedded_module(const char *name, size_t *len) {
+  for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++) {
+    if (strcmp(modules[i].name, name) == 0) {
+      *len = modules[i].len;
+      return modules[i].src;
+    }
+  }
+  *len = 0;
+  return NULL;
+}

@@ -1,2 +1,34 @@
+// The `time` module: monotonic nanoseconds and a sleep that finishes its whole interval.
+#include <errno.h>
+#include <lauxlib.h>
+#include <math.h>
+#include <time.h>
+
 #include "cbarlua.h"
-int barlua_open_time(lua_State *L) { (void)L; return 0; }
+
+static int time_ns(lua_State *L) {
+  if (lua_gettop(L) != 0) return luaL_error(L, "time.ns: takes no arguments");
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushinteger(L, (lua_Integer)ts.tv_sec * 1000000000 + ts.tv_nsec);
+  return 1;
+}
+
+static int time_sleep(lua_State *L) {
+  int isnum;
+  lua_Number s = lua_tonumberx(L, 1, &isnum);
+  if (!isnum)
+    return luaL_error(L, "time.sleep: seconds must be a number, got %s",
+                      lua_isnone(L, 1) ? "no value" : luaL_typename(L, 1));
+  if (!(s >= 0) || s > 1e9)  // also rejects NaN
+    return luaL_error(L, "time.sleep: seconds %f is out of range (0 .. 1e9)", (double)s);
+  struct timespec req = {(time_t)s, (long)((s - floor(s)) * 1e9)}, rem;
+  while (nanosleep(&req, &rem) != 0 && errno == EINTR) req = rem;
+  return 0;
+}
+
+int barlua_open_time(lua_State *L) {
+  static const luaL_Reg fns[] = {{"ns", time_ns}, {"sleep", time_sleep}, {NULL, NULL}};
+  luaL_newlib(L, fns);
+  return 1;
+}

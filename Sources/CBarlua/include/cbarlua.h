@@ -26,15 +26,29 @@ void barlua_bar_open(lua_State *L);
 /// `release(owner)` when the bar is unmapped or collected (may be NULL). `unmap(owner)` is
 /// called by bar:unmap / __close / __gc before `release`. Fields for the bar (size, index,
 /// base, method, prefetchable, addr) are taken from the table on top of the stack, which is
-/// popped. Returns the userdata's address.
+/// replaced by the bar.
 void barlua_bar_push(lua_State *L, barlua_window *win, void *owner, void (*unmap)(void *),
                      void (*release)(void *));
+
+/// 1 when the value at `i` is a bar (mapped or not).
+int barlua_isbar(lua_State *L, int i);
 
 /// Embedded Lua sources of the modules barlua ships (barlua.test, barlua.regs, repl helpers).
 /// Returns NULL when `name` is not one of them.
 const char *barlua_embedded_module(const char *name, size_t *len);
 
-/// Installs `package.searchers` entry for the embedded modules and the `time` library.
+/// Opens the standard libraries, the bar type, `time` and the embedded-module searcher.
+/// Call it through lua_pcall (it runs Lua code).
+int barlua_openlibs(lua_State *L);
+
+/// Pushes the `time` library table.
 int barlua_open_time(lua_State *L);
+
+/// lua_pcall message handler: error value (any type) -> message with traceback.
+int barlua_msghandler(lua_State *L);
+
+/// Ctrl-C handling around a running chunk (as lua.c): arm before lua_pcall, disarm after.
+void barlua_sigint_arm(lua_State *L);
+void barlua_sigint_disarm(void);
 
 #endif

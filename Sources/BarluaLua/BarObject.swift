@@ -1,0 +1,32 @@
+import BarluaCore
+import CBarlua
+import CLua
+
+/// Turns a `Mapping` into a Lua `bar`. The bar holds a retain on the mapping; `bar:unmap()`,
+/// `__close` and `__gc` unmap it and drop that retain (CBarlua/bar.c).
+enum BarObject {
+  static let unmapOwner: @convention(c) (UnsafeMutableRawPointer?) -> Void = { p in
+    guard let p else { return }
+    Unmanaged<Mapping>.fromOpaque(p).takeUnretainedValue().unmap()
+  }
+
+  static let releaseOwner: @convention(c) (UnsafeMutableRawPointer?) -> Void = { p in
+    guard let p else { return }
+    Unmanaged<Mapping>.fromOpaque(p).release()
+  }
+
+  /// Pushes a bar for `mapping` with the fields of api.md §bar.
+  static func push(_ L: LuaState, _ mapping: Mapping) {
+    let t = LuaTableBuilder.push(L, nrec: 7)
+    let info = mapping.info
+    t.set("size", bits: mapping.size)
+    t.set("index", info.index)
+    t.set("base", bits: info.base)
+    t.set("method", info.method.rawValue)
+    t.set("prefetchable", info.prefetchable)
+    t.set("addr", info.addr)
+    t.set("path", info.path)
+    barlua_bar_push(
+      L, mapping.window, Unmanaged.passRetained(mapping).toOpaque(), unmapOwner, releaseOwner)
+  }
+}

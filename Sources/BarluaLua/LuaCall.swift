@@ -1,0 +1,138 @@
+import CBarlua
+import CLua
+
+/// A `lua_State *` as Swift sees it.
+public typealias LuaState = OpaquePointer
+
+/// The type of a Swift function exported to Lua: returns the number of results, or
+/// `BARLUA_RAISE` after pushing an error message (the C trampoline then raises it).
+public typealias LuaSwiftFunction = @convention(c) (LuaState?) -> Int32
+
+/// Runs `body` as the implementation of the Lua function `name` and turns a thrown error into
+/// a pushed message plus `BARLUA_RAISE`. Nothing here raises: the trampoline does that once
+/// this Swift frame has returned.
+@inline(__always)
+func luaCall(_ L: LuaState?, _ name: String, _ body: (LuaState) throws -> Int32) -> Int32 {
+  guard let L else { return 0 }
+  do {
+    return try body(L)
+  } catch {
+    luaL_where(L, 1)
+    let text = "\(error)"
+    let message = text.hasPrefix(name + ":") ? text : "\(name): \(text)"
+    lua_pushstring(L, message)
+    lua_concat(L, 2)
+    return BARLUA_RAISE
+  }
+}
+
+/// A bad argument, worded for Lua users.
+struct LuaArgumentError: Error, CustomStringConvertible {
+  let description: String
+  init(_ d: String) { description = d }
+}
+
+/// Reads the arguments of one Lua call without raising: each accessor throws a
+/// `LuaArgumentError` that names the function and the argument.
+struct LuaArgs {
+  let L: LuaState
+  let fn: String
+
+  var count: Int32 { lua_gettop(L) }
+
+  func typeName(_ i: Int32) -> String {
+    lua_type(L, i) == LUA_TNONE ? "no value" : String(cString: lua_typename(L, lua_type(L, i)))
+  }
+
+  func expectAtMost(_ n: Int32, _ usage: String) throws {
+    if count > n {
+      throw LuaArgumentError(
+        "\(fn): takes at most \(n) argument\(n == 1 ? "" : "s") (\(usage)), got \(count)")
+    }
+  }
+
+  func string(_ i: Int32, _ what: String) throws -> String {
+    guard lua_type(L, i) == LUA_TSTRING, let p = clua_tostring(L, i) else {
+      throw LuaArgumentError("\(fn): \(what) must be a string, got \(typeName(i))")
+    }
+    return String(cString: p)
+  }
+
+  func integer(_ i: Int32, _ what: String) throws -> Int64 {
+    var isnum: Int32 = 0
+    let v = clua_tointegerx(L, i, &isnum)
+    if isnum == 0 {
+      if lua_type(L, i) == LUA_TNUMBER {
+        throw LuaArgumentError(
+          "\(fn): \(what) must be an integer, got \(clua_tonumberx(L, i, nil))")
+      }
+      throw LuaArgumentError("\(fn): \(what) must be an integer, got \(typeName(i))")
+    }
+    return v
+  }
+
+  func nonNegative(_ i: Int32, _ what: String) throws -> UInt64 {
+    let v = try integer(i, what)
+    if v < 0 { throw LuaArgumentError("\(fn): \(what) \(v) is negative") }
+    return UInt64(v)
+  }
+
+  func isNoneOrNil(_ i: Int32) -> Bool { clua_isnoneornil(L, i) != 0 }
+
+  /// An optional options table at `i`; unknown keys are an error (they are usually typos).
+  func options(_ i: Int32, allowed: [String]) throws -> LuaOptions? {
+    if isNoneOrNil(i) { return nil }
+    guard lua_type(L, i) == LUA_TTABLE else {
+      throw LuaArgumentError("\(fn): options must be a table, got \(typeName(i))")
+    }
+    let t = lua_absindex(L, i)
+    lua_pushnil(L)
+    while lua_next(L, t) != 0 {
+      let key = lua_type(L, -2) == LUA_TSTRING ? clua_tostring(L, -2).map { String(cString: $0) } : nil
+      clua_pop(L, 1)
+      guard let key, allowed.contains(key) else {
+        clua_pop(L, 1)
+        let what = key.map { "unknown option '\($0)'" } ?? "option keys must be names"
+        throw LuaArgumentError("\(fn): \(what) (expected \(allowed.joined(separator: ", ")))")
+      }
+    }
+    return LuaOptions(args: self, index: t)
+  }
+}
+
+/// Typed access to an options table (raw access: no metamethods run).
+struct LuaOptions {
+  let args: LuaArgs
+  let index: Int32
+
+  private func field<T>(_ key: String, _ read: (Int32) throws -> T) throws -> T? {
+    let L = args.L
+    lua_pushstring(L, key)
+    lua_rawget(L, index)
+    defer { clua_pop(L, 1) }
+    if clua_isnil(L, -1) != 0 { return nil }
+    return try read(lua_gettop(L))
+  }
+
+  func integer(_ key: String) throws -> Int64? {
+    try field(key) { try args.integer($0, "option \(key)") }
+  }
+
+  func nonNegative(_ key: String) throws -> UInt64? {
+    try field(key) { try args.nonNegative($0, "option \(key)") }
+  }
+
+  func string(_ key: String) throws -> String? {
+    try field(key) { try args.string($0, "option \(key)") }
+  }
+
+  func boolean(_ key: String) throws -> Bool? {
+    try field(key) { i in
+      guard lua_type(args.L, i) == LUA_TBOOLEAN else {
+        throw LuaArgumentError(
+          "\(args.fn): option \(key) must be a boolean, got \(args.typeName(i))")
+      }
+      return lua_toboolean(args.L, i) != 0
+    }
+  }
+}

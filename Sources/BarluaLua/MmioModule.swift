@@ -1,0 +1,23 @@
+import BarluaCore
+import CLua
+
+/// `mmio` — any file that can be mapped (api.md §mmio).
+enum MmioModule {
+  static let functions: [(String, LuaSwiftFunction)] = [("map", map)]
+
+  /// mmio.map(path[, {offset=, size=}]) -> bar
+  static let map: LuaSwiftFunction = { L in
+    luaCall(L, "mmio.map") { L in
+      let args = LuaArgs(L: L, fn: "mmio.map")
+      try args.expectAtMost(2, "path, {offset=, size=}")
+      let path = try args.string(1, "path")
+      let opts = try args.options(2, allowed: ["offset", "size"])
+      let offset = try opts?.nonNegative("offset") ?? 0
+      let size = try opts?.nonNegative("size")
+      if size == 0 { throw LuaArgumentError("mmio.map: option size must be greater than 0") }
+      let mapping = try Mapping.mapFile(path: path, offset: offset, size: size)
+      BarObject.push(L, mapping)
+      return 1
+    }
+  }
+}

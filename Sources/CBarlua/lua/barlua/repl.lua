@@ -1,0 +1,144 @@
+-- barlua.repl: how the REPL shows values and completes names.
+local M = {}
+
+local function is_identifier(s)
+  return type(s) == "string" and s:match("^[%a_][%w_]*$") ~= nil
+end
+
+local function hex(n)
+  return string.format("0x%x", n)
+end
+
+-- Integers of 256 and more (and negative ones) also in hex, because users read registers.
+local function scalar(v)
+  local t = math.type(v)
+  if t == "integer" then
+    if v >= 256 or v < 0 then
+      return string.format("%d (%s)", v, hex(v))
+    end
+    return tostring(v)
+  elseif type(v) == "string" then
+    return string.format("%q", v):gsub("\\\n", "\\n")
+  end
+  return tostring(v)
+end
+
+local function sorted_keys(t)
+  local keys = {}
+  for k in next, t do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b)
+    local ta, tb = type(a), type(b)
+    if ta ~= tb then
+      if ta == "number" then return true end
+      if tb == "number" then return false end
+      return ta < tb
+    end
+    if ta == "number" or ta == "string" then return a < b end
+    return tostring(a) < tostring(b)
+  end)
+  return keys
+end
+
+-- A table with its keys, nested tables indented, cycles shown as <cycle>, depth limited.
+local function show(v, indent, seen, depth)
+  if type(v) ~= "table" or getmetatable(v) and getmetatable(v).__tostring then
+    return scalar(v)
+  end
+  if seen[v] then return "<cycle: " .. tostring(v) .. ">" end
+  if depth > 6 then return "{...}" end
+  local keys = sorted_keys(v)
+  if #keys == 0 then return "{}" end
+  seen[v] = true
+  local n = #v
+  local parts = {}
+  local pad = indent .. "  "
+  for _, k in ipairs(keys) do
+    local shown
+    if math.type(k) == "integer" and k >= 1 and k <= n then
+      shown = show(v[k], pad, seen, depth + 1)
+    elseif is_identifier(k) then
+      shown = k .. " = " .. show(v[k], pad, seen, depth + 1)
+    else
+      shown = "[" .. scalar(k) .. "] = " .. show(v[k], pad, seen, depth + 1)
+    end
+    parts[#parts + 1] = shown
+  end
+  seen[v] = nil
+  local one = "{ " .. table.concat(parts, ", ") .. " }"
+  if #one <= 100 and not one:find("\n") then return one end
+  return "{\n" .. pad .. table.concat(parts, ",\n" .. pad) .. "\n" .. indent .. "}"
+end
+
+function M.format(v)
+  return show(v, "", {}, 0)
+end
+
+-- Prints each value on its own line (as lua.c's REPL prints them, but readable).
+function M.show(...)
+  local n = select("#", ...)
+  local out = {}
+  for i = 1, n do
+    out[i] = M.format((select(i, ...)))
+  end
+  if n > 0 then io.stdout:write(table.concat(out, "\t"), "\n") end
+end
+
+-- The keys reachable from a value: table keys, bar fields and methods (through the hidden
+-- metatable), and __index tables; no __index function is ever called.
+local function members(v)
+  local names, seen = {}, {}
+  local function add_table(t, depth)
+    if type(t) ~= "table" or seen[t] or depth > 4 then return end
+    seen[t] = true
+    for k, val in next, t do
+      if type(k) == "string" and not k:match("^__") then names[k] = val end
+    end
+    local mt = debug.getmetatable(t)
+    if mt and type(rawget(mt, "__index")) == "table" then add_table(rawget(mt, "__index"), depth + 1) end
+  end
+  if type(v) == "table" then
+    add_table(v, 0)
+  else
+    local mt = debug.getmetatable(v)
+    if mt and type(rawget(mt, "__index")) == "table" then add_table(rawget(mt, "__index"), 0) end
+  end
+  return names
+end
+
+-- Candidates for the word before the cursor: "pr" -> globals; "pci.de" -> fields of pci;
+-- "bar:re" -> methods of bar. Returns full words, functions with "(" after a ':'.
+function M.complete(word)
+  local path, sep, prefix = word:match("^(.-)([.:])([%w_]*)$")
+  local scope
+  if path then
+    scope = _G
+    for name in path:gmatch("[^.:]+") do
+      local ok, nextv = pcall(function()
+        if type(scope) == "table" then return rawget(scope, name) end
+        return members(scope)[name]
+      end)
+      if not ok or nextv == nil then return {} end
+      scope = nextv
+    end
+  else
+    path, sep, prefix, scope = "", "", word, _G
+  end
+  local found = {}
+  for name, val in pairs(members(scope)) do
+    if name:sub(1, #prefix) == prefix and (sep ~= ":" or type(val) == "function") then
+      local suffix = (sep == ":" and type(val) == "function") and "(" or ""
+      found[#found + 1] = path .. sep .. name .. suffix
+    end
+  end
+  if not path or path == "" then
+    for _, kw in ipairs { "and", "break", "do", "else", "elseif", "end", "false", "for",
+      "function", "goto", "if", "in", "local", "nil", "not", "or", "repeat", "return",
+      "then", "true", "until", "while" } do
+      if kw:sub(1, #prefix) == prefix then found[#found + 1] = kw end
+    end
+  end
+  table.sort(found)
+  return found
+end
+
+return M

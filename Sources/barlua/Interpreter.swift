@@ -1,0 +1,119 @@
+import BarluaLua
+import CBarlua
+import CLua
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Runs chunks the way lua.c does: under a traceback message handler, with Ctrl-C armed,
+/// reporting errors as `barlua: message` on stderr.
+struct Interpreter {
+  let L: LuaState
+  static let progname = "barlua"
+
+  /// Prints `barlua: message` for a failed status, pops the message; returns the status.
+  @discardableResult
+  func report(_ status: Int32) -> Int32 {
+    if status != clua_ok() {
+      let msg = clua_tostring(L, -1).map { String(cString: $0) } ?? "(error object is not a string)"
+      Self.message(msg)
+      clua_pop(L, 1)
+    }
+    return status
+  }
+
+  static func message(_ msg: String) {
+    writeError("\(progname): \(msg)\n")
+  }
+
+  /// Calls the function below `nargs` arguments on the stack.
+  func docall(_ nargs: Int32, _ nresults: Int32) -> Int32 {
+    let base = lua_gettop(L) - nargs
+    clua_pushcfunction(L, barlua_msghandler)
+    clua_insert(L, base)
+    barlua_sigint_arm(L)
+    let status = clua_pcall(L, nargs, nresults, base)
+    barlua_sigint_disarm()
+    clua_remove(L, base)
+    return status
+  }
+
+  func dochunk(_ loadStatus: Int32) -> Int32 {
+    var status = loadStatus
+    if status == clua_ok() { status = docall(0, 0) }
+    return report(status)
+  }
+
+  /// Runs a file, or standard input when `path` is nil.
+  func dofile(_ path: String?) -> Int32 {
+    dochunk(luaL_loadfilex(L, path, nil))
+  }
+
+  func dostring(_ s: String, name: String) -> Int32 {
+    dochunk(luaL_loadbufferx(L, s, s.utf8.count, name, nil))
+  }
+
+  /// `-l g=mod`: global g = require(mod).
+  func dolibrary(global: String, module: String) -> Int32 {
+    clua_pushglobaltable(L)
+    lua_pushstring(L, "require")
+    lua_rawget(L, -2)
+    clua_remove(L, -2)
+    lua_pushstring(L, module)
+    var status = docall(1, 1)
+    if status == clua_ok() {
+      clua_pushglobaltable(L)
+      clua_insert(L, -2)
+      lua_pushstring(L, global)
+      clua_insert(L, -2)
+      lua_rawset(L, -3)
+      clua_pop(L, 1)
+    }
+    status = report(status)
+    return status
+  }
+
+  /// The global `arg`: arg[0] = script, arg[1...] its arguments, negative = barlua and options.
+  func createArgTable(_ argv: [String], script: Int?) {
+    let s = script ?? argv.count
+    lua_createtable(L, Int32(max(0, argv.count - s - 1)), Int32(s + 1))
+    for (i, a) in argv.enumerated() {
+      lua_pushstring(L, a)
+      lua_rawseti(L, -2, Int64(i - s))
+    }
+    clua_pushglobaltable(L)
+    lua_pushstring(L, "arg")
+    lua_rotate(L, -3, -1)
+    lua_rawset(L, -3)
+    clua_pop(L, 1)
+  }
+
+  /// Runs the script at argv[index] with its arguments as `...`.
+  func handleScript(_ argv: [String], index: Int) -> Int32 {
+    var fname: String? = argv[index]
+    if fname == "-" && argv[index - 1] != "--" { fname = nil }
+    var status = luaL_loadfilex(L, fname, nil)
+    if status == clua_ok() {
+      let args = argv[(index + 1)...]
+      _ = lua_checkstack(L, Int32(args.count) + 3)
+      for a in args { lua_pushstring(L, a) }
+      status = docall(Int32(args.count), clua_multret())
+    }
+    return report(status)
+  }
+
+  /// LUA_INIT_5_4 or LUA_INIT: a chunk, or `@file`.
+  func handleInit() -> Int32 {
+    var name = "=LUA_INIT_5_4"
+    var value = getenv("LUA_INIT_5_4")
+    if value == nil {
+      name = "=LUA_INIT"
+      value = getenv("LUA_INIT")
+    }
+    guard let value else { return clua_ok() }
+    let s = String(cString: value)
+    if s.hasPrefix("@") { return dofile(String(s.dropFirst())) }
+    return dostring(s, name: name)
+  }
+}

@@ -1,0 +1,174 @@
+import BarluaLua
+import CBarlua
+import CLua
+import CLineEditor
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The interactive loop: readline editing, history in ~/.barlua_history (BARLUA_HISTORY
+/// names another file, empty disables), tab completion from `barlua.repl.complete`, results
+/// printed by `barlua.repl.show`. Lines are compiled first as `return <line>;` so expressions
+/// print their values; `=expr` works; incomplete input continues on the next line.
+final class REPL {
+  let interp: Interpreter
+  var L: LuaState { interp.L }
+  /// Registry reference to the `barlua.repl` module table.
+  private var module: Int32 = -1
+  private let historyFile: String?
+
+  init(interp: Interpreter) {
+    self.interp = interp
+    historyFile = REPL.historyPath()
+  }
+
+  static func historyPath() -> String? {
+    if let v = getenv("BARLUA_HISTORY") {
+      let s = String(cString: v)
+      return s.isEmpty ? nil : s
+    }
+    guard let home = getenv("HOME") else { return nil }
+    return String(cString: home) + "/.barlua_history"
+  }
+
+  func run() {
+    loadModule()
+    setUpReadline()
+    if let historyFile { creadline_load_history(historyFile) }
+    while let status = readChunk() {
+      var s = status
+      if s == clua_ok() {
+        let before = lua_gettop(L) - 1
+        s = interp.docall(0, clua_multret())
+        if s == clua_ok() { show(count: lua_gettop(L) - before) }
+      }
+      interp.report(s)
+      lua_settop(L, 0)
+    }
+    print()
+    if let historyFile {
+      creadline_save_history(historyFile, 1000)
+    }
+  }
+
+  private func loadModule() {
+    let code = "return require 'barlua.repl'"
+    if luaL_loadbufferx(L, code, code.utf8.count, "=repl", nil) == clua_ok(),
+      interp.docall(0, 1) == clua_ok()
+    {
+      module = luaL_ref(L, clua_registryindex())
+    } else {
+      interp.report(clua_errsyntax())
+    }
+    REPLCompletion.L = L
+    REPLCompletion.module = module
+  }
+
+  /// Prints the `count` values on top of the stack through barlua.repl.show.
+  private func show(count: Int32) {
+    guard count > 0, module >= 0 else { return }
+    lua_rawgeti(L, clua_registryindex(), Int64(module))
+    lua_pushstring(L, "show")
+    lua_rawget(L, -2)
+    clua_remove(L, -2)
+    clua_insert(L, -(count + 1))
+    interp.report(interp.docall(count, 0))
+  }
+
+  private func prompt(_ first: Bool) -> String {
+    clua_pushglobaltable(L)
+    lua_pushstring(L, first ? "_PROMPT" : "_PROMPT2")
+    lua_rawget(L, -2)
+    let p = clua_tostring(L, -1).map { String(cString: $0) }
+    clua_pop(L, 2)
+    return p ?? (first ? "> " : ">> ")
+  }
+
+  /// Reads one complete chunk and leaves its function (or a syntax error message) on the
+  /// stack. Returns nil at end of input.
+  private func readChunk() -> Int32? {
+    lua_settop(L, 0)
+    guard let typed = readLine(prompt(true)) else { return nil }
+    let line = typed.hasPrefix("=") ? "return " + typed.dropFirst() : typed
+    let asExpression = "return \(line);"
+    if luaL_loadbufferx(L, asExpression, asExpression.utf8.count, "=stdin", nil) == clua_ok() {
+      addHistory(typed)
+      return clua_ok()
+    }
+    clua_pop(L, 1)
+    var buffer = line
+    while true {
+      let status = luaL_loadbufferx(L, buffer, buffer.utf8.count, "=stdin", nil)
+      if status == clua_errsyntax(), let msg = clua_tostring(L, -1),
+        String(cString: msg).hasSuffix("<eof>")
+      {
+        clua_pop(L, 1)
+        guard let more = readLine(prompt(false)) else {
+          addHistory(buffer)
+          return nil
+        }
+        buffer += "\n" + more
+        continue
+      }
+      addHistory(buffer)
+      return status
+    }
+  }
+
+  private func addHistory(_ s: String) {
+    if !s.isEmpty { creadline_add_history(s) }
+  }
+
+  private func readLine(_ prompt: String) -> String? {
+    guard let p = creadline_read(prompt) else { return nil }
+    defer { free(p) }
+    return String(cString: p)
+  }
+
+  private func setUpReadline() {
+    creadline_setup("barlua", REPLCompletion.complete)
+  }
+}
+
+/// Tab completion: asks barlua.repl.complete(word) under lua_pcall.
+enum REPLCompletion {
+  nonisolated(unsafe) static var L: LuaState?
+  nonisolated(unsafe) static var module: Int32 = -1
+
+  /// A malloc'ed NULL-terminated array of malloc'ed strings, as readline wants them.
+  static let complete: creadline_completer = { word in
+    let found = candidates(word.map { String(cString: $0) } ?? "")
+    let array = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(
+      capacity: found.count + 1)
+    for (i, s) in found.enumerated() { array[i] = strdup(s) }
+    array[found.count] = nil
+    // readline frees the array with free(): hand it memory from malloc.
+    let bytes = MemoryLayout<UnsafeMutablePointer<CChar>?>.stride * (found.count + 1)
+    let out = malloc(bytes)!.assumingMemoryBound(to: UnsafeMutablePointer<CChar>?.self)
+    out.update(from: array, count: found.count + 1)
+    array.deallocate()
+    return out
+  }
+
+  static func candidates(_ word: String) -> [String] {
+    guard let L, module >= 0 else { return [] }
+    let top = lua_gettop(L)
+    defer { lua_settop(L, top) }
+    lua_rawgeti(L, clua_registryindex(), Int64(module))
+    lua_pushstring(L, "complete")
+    lua_rawget(L, -2)
+    lua_pushstring(L, word)
+    guard clua_pcall(L, 1, 1, 0) == clua_ok(), lua_type(L, -1) == LUA_TTABLE else { return [] }
+    var out: [String] = []
+    let n = lua_rawlen(L, -1)
+    if n > 0 {
+      for i in 1...Int64(n) {
+        lua_rawgeti(L, -1, i)
+        if let s = clua_tostring(L, -1) { out.append(String(cString: s)) }
+        clua_pop(L, 1)
+      }
+    }
+    return out
+  }
+}
