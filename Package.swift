@@ -27,6 +27,8 @@ let package = Package(
     .executableTarget(name: "barlua", dependencies: ["BarluaLua", "CLineEditor", "CLua"]),
     .testTarget(name: "BarluaCoreTests", dependencies: ["BarluaCore"], resources: [.copy("Fixtures")]),
     .testTarget(name: "BarluaLuaTests", dependencies: ["BarluaLua", "CLua"]),
+    // Runs the built barlua binary: the command line, the REPL on a pseudo-terminal.
+    .testTarget(name: "CLITests"),
   ],
   // gnu2x: C23's #embed puts the shipped Lua modules into the binary; GNU for POSIX headers.
   cLanguageStandard: .gnu2x

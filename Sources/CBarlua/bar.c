@@ -45,11 +45,22 @@ static barlua_bar *to_bar(lua_State *L, int i) {
   return b->magic == BAR_MAGIC ? b : NULL;
 }
 
+// The type name a user recognises: __name of the metatable (e.g. FILE*), else the Lua type.
+static const char *type_name(lua_State *L, int i) {
+  if (lua_isnone(L, i)) return "no value";
+  if (luaL_getmetafield(L, i, "__name") == LUA_TSTRING) {
+    const char *n = lua_tostring(L, -1);
+    lua_pop(L, 1);  // still referenced by the metatable
+    return n;
+  }
+  return luaL_typename(L, i);
+}
+
 static barlua_bar *check_bar(lua_State *L, const char *fn) {
   barlua_bar *b = to_bar(L, 1);
   if (b == NULL)
     bar_error(L, "bar:%s: expected a bar as self (call it as bar:%s(...)), got %s", fn, fn,
-               luaL_typename(L, 1));
+              type_name(L, 1));
   if (b->win == NULL || b->win->base == NULL) bar_error(L, "bar:%s: bar is unmapped", fn);
   return b;
 }
@@ -355,7 +366,7 @@ static int bar_unmap(lua_State *L) {
   barlua_bar *b = to_bar(L, 1);
   if (b == NULL)
     return bar_error(L, "bar:unmap: expected a bar as self (call it as bar:unmap()), got %s",
-                      luaL_typename(L, 1));
+                     type_name(L, 1));
   if (b->win == NULL) return bar_error(L, "bar:unmap: bar is unmapped");
   bar_do_unmap(b);
   return 0;

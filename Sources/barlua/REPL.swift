@@ -90,8 +90,9 @@ final class REPL {
   private func readChunk() -> Int32? {
     lua_settop(L, 0)
     guard let typed = readLine(prompt(true)) else { return nil }
+    // "=expr" is "return expr"; any other line is first tried as "return <line>;".
     let line = typed.hasPrefix("=") ? "return " + typed.dropFirst() : typed
-    let asExpression = "return \(line);"
+    let asExpression = typed.hasPrefix("=") ? line : "return \(line);"
     if luaL_loadbufferx(L, asExpression, asExpression.utf8.count, "=stdin", nil) == clua_ok() {
       addHistory(typed)
       return clua_ok()

@@ -106,7 +106,8 @@ local function members(v)
 end
 
 -- Candidates for the word before the cursor: "pr" -> globals; "pci.de" -> fields of pci;
--- "bar:re" -> methods of bar. Returns full words, functions with "(" after a ':'.
+-- "bar:re" -> methods of bar. Returns full words (no "(" suffix: readline treats it as a word
+-- break and would not list the candidates).
 function M.complete(word)
   local path, sep, prefix = word:match("^(.-)([.:])([%w_]*)$")
   local scope
@@ -126,8 +127,7 @@ function M.complete(word)
   local found = {}
   for name, val in pairs(members(scope)) do
     if name:sub(1, #prefix) == prefix and (sep ~= ":" or type(val) == "function") then
-      local suffix = (sep == ":" and type(val) == "function") and "(" or ""
-      found[#found + 1] = path .. sep .. name .. suffix
+      found[#found + 1] = path .. sep .. name
     end
   end
   if not path or path == "" then

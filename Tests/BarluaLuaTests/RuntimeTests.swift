@@ -1,8 +1,0 @@
-import BarluaLua
-import XCTest
-
-final class RuntimeTests: XCTestCase {
-  func testRuntimeStarts() {
-    _ = LuaRuntime()
-  }
-}

@@ -1,0 +1,55 @@
+import Foundation
+import XCTest
+
+/// Runs the built barlua binary as a user would.
+enum Barlua {
+  /// BARLUA_BIN, else the debug build of this checkout.
+  static var path: String {
+    if let p = ProcessInfo.processInfo.environment["BARLUA_BIN"] { return p }
+    var url = URL(fileURLWithPath: "\(#filePath)")
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.appendingPathComponent(".build/debug/barlua").path
+  }
+
+  struct Result {
+    var status: Int32
+    var out: String
+    var err: String
+  }
+
+  /// Runs barlua with `args`, `stdin` as input (a pipe, so not a terminal), and `env` added
+  /// to a clean environment.
+  static func run(_ args: [String], stdin: String = "", env: [String: String] = [:]) throws -> Result {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = args
+    var e = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(), "BARLUA_HISTORY": ""]
+    e.merge(env) { $1 }
+    p.environment = e
+    let input = Pipe()
+    let out = Pipe()
+    let err = Pipe()
+    p.standardInput = input
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    input.fileHandleForWriting.write(Data(stdin.utf8))
+    try input.fileHandleForWriting.close()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let r = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return Result(
+      status: p.terminationStatus, out: String(decoding: o, as: UTF8.self),
+      err: String(decoding: r, as: UTF8.self))
+  }
+
+  static func tempDir() -> String {
+    let d = NSTemporaryDirectory() + "barlua-cli-\(UUID().uuidString)"
+    try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+    return d
+  }
+
+  static func write(_ text: String, to path: String) {
+    _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+  }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import XCTest
+
+/// The REPL on a real terminal: values, hex, continuation, Ctrl-C, history, completion.
+final class REPLTests: XCTestCase {
+  func testExpressionsTablesAndHex() throws {
+    let t = try PseudoTerminal(env: ["BARLUA_HISTORY": ""])
+    XCTAssertTrue(t.expect("> "))
+    t.send("x = {a = 1, b = {c = 4096}, 'first'}\n")
+    t.send("x\n")
+    XCTAssertTrue(t.expect("{ \"first\", a = 1, b = { c = 4096 (0x1000) } }"), t.screen)
+    t.send("=255, 256\n")
+    XCTAssertTrue(t.expect("255\t256 (0x100)"), t.screen)
+    t.send("-1\n")
+    XCTAssertTrue(t.expect("-1 (0xffffffffffffffff)"), t.screen)
+    XCTAssertEqual(t.quit(), 0)
+  }
+
+  func testIncompleteInputContinues() throws {
+    let t = try PseudoTerminal(env: ["BARLUA_HISTORY": ""])
+    XCTAssertTrue(t.expect("> "))
+    t.send("function f()\n")
+    XCTAssertTrue(t.expect(">> "))
+    t.send("return 42\n")
+    t.send("end\n")
+    t.send("f()\n")
+    XCTAssertTrue(t.expect("42"), t.screen)
+    XCTAssertEqual(t.quit(), 0)
+  }
+
+  func testErrorsAreReportedAndTheREPLGoesOn() throws {
+    let t = try PseudoTerminal(env: ["BARLUA_HISTORY": ""])
+    XCTAssertTrue(t.expect("> "))
+    t.send("error('oops')\n")
+    XCTAssertTrue(t.expect("barlua: stdin:1: oops"), t.screen)
+    t.send("print('still here')\n")
+    XCTAssertTrue(t.expect("still here"), t.screen)
+    XCTAssertEqual(t.quit(), 0)
+  }
+
+  func testCtrlCInterruptsARunningChunk() throws {
+    let t = try PseudoTerminal(env: ["BARLUA_HISTORY": ""])
+    XCTAssertTrue(t.expect("> "))
+    t.send("while true do end\n")
+    usleep(300_000)
+    t.send("\u{3}")
+    XCTAssertTrue(t.expect("interrupted!"), t.screen)
+    t.send("print('back at the prompt')\n")
+    XCTAssertTrue(t.expect("back at the prompt"), t.screen)
+    // Ctrl-C at the prompt abandons the line and does not end barlua.
+    t.send("abandoned")
+    t.send("\u{3}")
+    t.send("print('still alive')\n")
+    XCTAssertTrue(t.expect("still alive"), t.screen)
+    XCTAssertEqual(t.quit(), 0)
+  }
+
+  func testHistoryIsSavedAndCanBeDisabled() throws {
+    let dir = Barlua.tempDir()
+    let file = "\(dir)/hist"
+    let t = try PseudoTerminal(env: ["BARLUA_HISTORY": file])
+    XCTAssertTrue(t.expect("> "))
+    t.send("=40 + 2\n")
+    XCTAssertTrue(t.expect("42"))
+    XCTAssertEqual(t.quit(), 0)
+    XCTAssertEqual(try String(contentsOfFile: file, encoding: .utf8), "=40 + 2\n")
+    // The default file is ~/.barlua_history; an empty BARLUA_HISTORY writes none.
+    let home = Barlua.tempDir()
+    let u = try PseudoTerminal(env: ["HOME": home])
+    XCTAssertTrue(u.expect("> "))
+    u.send("=1\n")
+    XCTAssertEqual(u.quit(), 0)
+    XCTAssertTrue(FileManager.default.fileExists(atPath: "\(home)/.barlua_history"))
+    let home2 = Barlua.tempDir()
+    let v = try PseudoTerminal(env: ["HOME": home2, "BARLUA_HISTORY": ""])
+    XCTAssertTrue(v.expect("> "))
+    v.send("=1\n")
+    XCTAssertEqual(v.quit(), 0)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: "\(home2)/.barlua_history"))
+  }
+
+  func testTabCompletesGlobalsFieldsAndMethods() throws {
+    let path = "/dev/shm/barlua-repl-\(UUID().uuidString)"
+    _ = FileManager.default.createFile(atPath: path, contents: Data(count: 4096))
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let t = try PseudoTerminal(env: ["BARLUA_HISTORY": ""])
+    XCTAssertTrue(t.expect("> "))
+    // Keys go one group at a time, as a person types them.
+    func type(_ keys: String...) {
+      for k in keys {
+        t.send(k)
+        usleep(150_000)
+      }
+    }
+    t.send("b = mmio.map('\(path)')\n")
+    type("b:write3", "\t", "(0, 7)\n")  // completes to b:write32
+    type("=b:read3", "\t", "(0)\n")
+    XCTAssertTrue(t.expect("\n7\r\n"), t.screen)
+    // Completes to b:read64; as in any readline program, a Tab that changed the line is
+    // followed by two more to list the candidates (b:read64 itself is one of them).
+    type("b:read6", "\t", "\t", "\t")
+    XCTAssertTrue(t.expect("b:read64hl"), t.screen)
+    XCTAssertTrue(t.expect("b:read64lh"), t.screen)
+    type("\u{15}", "tim", "\t", ".n", "\t", "()\n")  // time.ns()
+    XCTAssertTrue(t.expect("(0x"), t.screen)
+    XCTAssertEqual(t.quit(), 0)
+  }
+
+  func testInteractiveAfterScript() throws {
+    let dir = Barlua.tempDir()
+    Barlua.write("answer = 42", to: "\(dir)/s.lua")
+    let t = try PseudoTerminal(args: ["-i", "\(dir)/s.lua"], env: ["BARLUA_HISTORY": ""])
+    XCTAssertTrue(t.expect("Lua 5.4"))
+    XCTAssertTrue(t.expect("> "))
+    t.send("=answer\n")
+    XCTAssertTrue(t.expect("42"), t.screen)
+    XCTAssertEqual(t.quit(), 0)
+  }
+}
