@@ -1,4 +1,6 @@
-// The bus-error guard: a SIGBUS raised inside BARLUA_GUARDED becomes a return value.
+// The bus-error guard: a SIGBUS raised by a barlua_try_* access or inside BARLUA_GUARDED
+// becomes a return value instead of killing the process.
+#define _GNU_SOURCE 1  // REG_RIP
 #include "barlua_sys.h"
 
 #include <errno.h>
@@ -8,8 +10,38 @@
 _Thread_local sigjmp_buf *barlua_guard_jmp;
 _Thread_local void *barlua_guard_fault_addr;
 
+#if defined(BARLUA_HAS_EXTABLE)
+#include <ucontext.h>
+
+// One entry per access instruction that may fault (see BARLUA_EXTABLE_ACCESS): the
+// instruction and its fixup, each as an offset from the field that holds it.
+struct barlua_extable_entry {
+  int32_t insn, fixup;
+};
+extern const struct barlua_extable_entry __start_barlua_extable[];
+extern const struct barlua_extable_entry __stop_barlua_extable[];
+
+static uintptr_t find_fixup(uintptr_t pc) {
+  for (const struct barlua_extable_entry *e = __start_barlua_extable; e < __stop_barlua_extable;
+       e++)
+    if ((uintptr_t)&e->insn + (uintptr_t)(intptr_t)e->insn == pc)
+      return (uintptr_t)&e->fixup + (uintptr_t)(intptr_t)e->fixup;
+  return 0;
+}
+#endif
+
 static void barlua_sigbus(int sig, siginfo_t *info, void *ctx) {
+#if defined(BARLUA_HAS_EXTABLE)
+  ucontext_t *uc = ctx;
+  uintptr_t fixup = find_fixup((uintptr_t)uc->uc_mcontext.gregs[REG_RIP]);
+  if (fixup != 0) {
+    barlua_guard_fault_addr = info ? info->si_addr : NULL;
+    uc->uc_mcontext.gregs[REG_RIP] = (greg_t)fixup;
+    return;
+  }
+#else
   (void)ctx;
+#endif
   sigjmp_buf *jb = barlua_guard_jmp;
   if (jb != NULL) {
     barlua_guard_fault_addr = info ? info->si_addr : NULL;

@@ -11,6 +11,7 @@ import CLua
 /// -e/-l/-W in order; the script; then the REPL if -i, or when nothing else was asked for and
 /// stdin is a terminal (otherwise stdin runs as a script).
 func run() -> Int32 {
+  barlua_tune_heap()
   let argv = CommandLine.arguments
   let options: Options
   do {

@@ -41,6 +41,9 @@ const char *barlua_embedded_module(const char *name, size_t *len);
 /// Call it through lua_pcall (it runs Lua code).
 int barlua_openlibs(lua_State *L);
 
+/// Keeps large blocks on the heap so big bar:read buffers are not page-faulted in each time.
+void barlua_tune_heap(void);
+
 /// Pushes the `time` library table.
 int barlua_open_time(lua_State *L);
 

@@ -1,0 +1,43 @@
+-- barlua's side of the benchmark: the same operations as floor.c, through `bar`.
+-- usage: barlua bench/barlua.lua SMALLFILE BIGFILE N
+local small_path, big_path, N = arg[1], arg[2], math.tointeger(arg[3])
+local b = mmio.map(small_path)
+local big = mmio.map(big_path)
+
+-- ns per call, best of 5 runs (the floors in floor.c are measured the same way).
+local function run(name, f)
+  local best = math.huge
+  for _ = 1, 5 do
+    local t = os.clock()
+    f()
+    best = math.min(best, os.clock() - t)
+  end
+  io.write(name, " ", string.format("%.3f", best / N * 1e9), "\n")
+end
+
+run("bar_read8", function() for _ = 1, N do b:read8(8) end end)
+run("bar_read16", function() for _ = 1, N do b:read16(8) end end)
+run("bar_read32", function() for _ = 1, N do b:read32(8) end end)
+run("bar_read64", function() for _ = 1, N do b:read64(8) end end)
+run("bar_write8", function() for _ = 1, N do b:write8(8, 1) end end)
+run("bar_write16", function() for _ = 1, N do b:write16(8, 1) end end)
+run("bar_write32", function() for _ = 1, N do b:write32(8, 1) end end)
+run("bar_write64", function() for _ = 1, N do b:write64(8, 1) end end)
+
+-- Bulk, best of 5 over the whole 64 MiB mapping, in MB/s.
+local size = big.size
+local zeros = string.rep("\0", size)
+local function bulk(name, f)
+  local best = math.huge
+  for _ = 1, 5 do
+    local t = time.ns()
+    f()
+    best = math.min(best, time.ns() - t)
+  end
+  io.write(name, " ", string.format("%.1f", size / (best / 1e9) / 1e6), "\n")
+end
+bulk("bar_fill", function() big:fill(0) end)
+bulk("bar_count", function() assert(big:count(0) == size) end)
+bulk("bar_compare", function() assert(big:compare(0, zeros) == nil) end)
+bulk("bar_read", function() big:read(0, size) end)
+bulk("bar_write", function() big:write(0, zeros) end)
