@@ -1,7 +1,7 @@
 import BarluaLua
 import CBarlua
-import CLua
 import CLineEditor
+import CLua
 
 #if canImport(Glibc)
   import Glibc

@@ -30,7 +30,7 @@ final class BarAccessTests: XCTestCase {
     fh.closeFile()
     XCTAssertEqual(try lua.eval("return b:read8(16)"), "239")
     XCTAssertEqual(try lua.eval("return b:read16(16)"), "\(0xbeef)")
-    XCTAssertEqual(try lua.eval("return b:read32(16)"), "\(0xdeadbeef)")
+    XCTAssertEqual(try lua.eval("return b:read32(16)"), "\(0xdead_beef)")
     // 64-bit values above 2^63 come back as negative Lua integers (two's complement).
     XCTAssertEqual(try lua.eval("return b:read64(16)"), "\(Int64(bitPattern: 0xffff_ffff_dead_beef))")
   }

@@ -26,17 +26,23 @@ final class BarErrorTests: XCTestCase {
   func testOffsetsOutOfRange() {
     XCTAssertEqual(lua.error("b:read32(0x1000)"), "test:1: bar:read32: offset 0x1000 + 4 exceeds BAR size 0x1000")
     XCTAssertEqual(lua.error("b:read8(0x1000)"), "test:1: bar:read8: offset 0x1000 + 1 exceeds BAR size 0x1000")
-    XCTAssertEqual(lua.error("b:write64(0xff8 + 8, 0)"), "test:1: bar:write64: offset 0x1000 + 8 exceeds BAR size 0x1000")
+    XCTAssertEqual(
+      lua.error("b:write64(0xff8 + 8, 0)"), "test:1: bar:write64: offset 0x1000 + 8 exceeds BAR size 0x1000")
     XCTAssertEqual(lua.error("b:read32(-4)"), "test:1: bar:read32: offset -4 is negative")
-    XCTAssertEqual(lua.error("b:read32(math.maxinteger - 3)"),
+    XCTAssertEqual(
+      lua.error("b:read32(math.maxinteger - 3)"),
       "test:1: bar:read32: offset 0x7ffffffffffffffc + 4 exceeds BAR size 0x1000")
     XCTAssertEqual(lua.error("b:read(0xfff, 2)"), "test:1: bar:read: offset 0xfff + length 0x2 exceeds BAR size 0x1000")
     XCTAssertEqual(lua.error("b:read(0, -1)"), "test:1: bar:read: length -1 is negative")
-    XCTAssertEqual(lua.error("b:write(0xffe, 'abc')"), "test:1: bar:write: offset 0xffe + length 0x3 exceeds BAR size 0x1000")
-    XCTAssertEqual(lua.error("b:fill(0, 0x800, 0x801)"), "test:1: bar:fill: offset 0x800 + length 0x801 exceeds BAR size 0x1000")
+    XCTAssertEqual(
+      lua.error("b:write(0xffe, 'abc')"), "test:1: bar:write: offset 0xffe + length 0x3 exceeds BAR size 0x1000")
+    XCTAssertEqual(
+      lua.error("b:fill(0, 0x800, 0x801)"), "test:1: bar:fill: offset 0x800 + length 0x801 exceeds BAR size 0x1000")
     XCTAssertEqual(lua.error("b:count(0, 0x1001)"), "test:1: bar:count: offset 0x1001 + 0 exceeds BAR size 0x1000")
-    XCTAssertEqual(lua.error("b:compare(0xfff, 'ab')"), "test:1: bar:compare: offset 0xfff + length 0x2 exceeds BAR size 0x1000")
-    XCTAssertEqual(lua.error("b:dump(0, 0x1001)"), "test:1: bar:dump: offset 0x0 + length 0x1001 exceeds BAR size 0x1000")
+    XCTAssertEqual(
+      lua.error("b:compare(0xfff, 'ab')"), "test:1: bar:compare: offset 0xfff + length 0x2 exceeds BAR size 0x1000")
+    XCTAssertEqual(
+      lua.error("b:dump(0, 0x1001)"), "test:1: bar:dump: offset 0x0 + length 0x1001 exceeds BAR size 0x1000")
   }
 
   func testNonIntegerOffsets() {
@@ -44,15 +50,24 @@ final class BarErrorTests: XCTestCase {
     XCTAssertEqual(lua.error("b:read32('x')"), "test:1: bar:read32: offset must be an integer, got string")
     XCTAssertEqual(lua.error("b:read32({})"), "test:1: bar:read32: offset must be an integer, got table")
     XCTAssertEqual(lua.error("b:read32()"), "test:1: bar:read32: offset must be an integer, got no value")
-    XCTAssertEqual(lua.error("b:read32(2^63)"), "test:1: bar:read32: offset must be an integer, got 9.2233720368548e+18")
+    XCTAssertEqual(
+      lua.error("b:read32(2^63)"), "test:1: bar:read32: offset must be an integer, got 9.2233720368548e+18")
     XCTAssertEqual(lua.error("b:read32(0/0)"), "test:1: bar:read32: offset must be an integer, got -nan")
   }
 
   func testValuesTooWideForTheWidth() {
-    XCTAssertEqual(lua.error("b:write8(0, 256)"), "test:1: bar:write8: value 256 (0x100) does not fit in 8 bits (0..0xff or -128..-1)")
-    XCTAssertEqual(lua.error("b:write8(0, -129)"), "test:1: bar:write8: value -129 (0xffffffffffffff7f) does not fit in 8 bits (0..0xff or -128..-1)")
-    XCTAssertEqual(lua.error("b:write16(0, 0x10000)"), "test:1: bar:write16: value 65536 (0x10000) does not fit in 16 bits (0..0xffff or -32768..-1)")
-    XCTAssertEqual(lua.error("b:write32(0, 0x100000000)"), "test:1: bar:write32: value 4294967296 (0x100000000) does not fit in 32 bits (0..0xffffffff or -2147483648..-1)")
+    XCTAssertEqual(
+      lua.error("b:write8(0, 256)"),
+      "test:1: bar:write8: value 256 (0x100) does not fit in 8 bits (0..0xff or -128..-1)")
+    XCTAssertEqual(
+      lua.error("b:write8(0, -129)"),
+      "test:1: bar:write8: value -129 (0xffffffffffffff7f) does not fit in 8 bits (0..0xff or -128..-1)")
+    XCTAssertEqual(
+      lua.error("b:write16(0, 0x10000)"),
+      "test:1: bar:write16: value 65536 (0x10000) does not fit in 16 bits (0..0xffff or -32768..-1)")
+    XCTAssertEqual(
+      lua.error("b:write32(0, 0x100000000)"),
+      "test:1: bar:write32: value 4294967296 (0x100000000) does not fit in 32 bits (0..0xffffffff or -2147483648..-1)")
     XCTAssertEqual(lua.error("b:write32(0, 'x')"), "test:1: bar:write32: value must be an integer, got string")
     XCTAssertEqual(lua.error("b:write32(0)"), "test:1: bar:write32: value must be an integer, got no value")
     XCTAssertEqual(lua.error("b:fill(256)"), "test:1: bar:fill: byte 256 is out of range (0..255)")
@@ -63,10 +78,15 @@ final class BarErrorTests: XCTestCase {
 
   func testWrongArgumentCountsAndSelf() {
     XCTAssertEqual(lua.error("b:read32(0, 1)"), "test:1: bar:read32: takes at most 1 argument (offset), got 2")
-    XCTAssertEqual(lua.error("b:write32(0, 1, 2)"), "test:1: bar:write32: takes at most 2 arguments (offset, value), got 3")
-    XCTAssertEqual(lua.error("b.read32(0)"), "test:1: bar:read32: expected a bar as self (call it as bar:read32(...)), got number")
-    XCTAssertEqual(lua.error("b.read32()"), "test:1: bar:read32: expected a bar as self (call it as bar:read32(...)), got no value")
-    XCTAssertEqual(lua.error("b.read32(io.stdout, 0)"), "test:1: bar:read32: expected a bar as self (call it as bar:read32(...)), got FILE*")
+    XCTAssertEqual(
+      lua.error("b:write32(0, 1, 2)"), "test:1: bar:write32: takes at most 2 arguments (offset, value), got 3")
+    XCTAssertEqual(
+      lua.error("b.read32(0)"), "test:1: bar:read32: expected a bar as self (call it as bar:read32(...)), got number")
+    XCTAssertEqual(
+      lua.error("b.read32()"), "test:1: bar:read32: expected a bar as self (call it as bar:read32(...)), got no value")
+    XCTAssertEqual(
+      lua.error("b.read32(io.stdout, 0)"),
+      "test:1: bar:read32: expected a bar as self (call it as bar:read32(...)), got FILE*")
     XCTAssertEqual(lua.error("local x = nil; x:read32(0)"), "test:1: attempt to index a nil value (local 'x')")
   }
 

@@ -9,7 +9,8 @@ final class BusErrorTests: XCTestCase {
     let f = TempFile(size: 65536)
     try lua.eval("b = mmio.map('\(f.path)') b:write32(0x2000, 7)")
     truncate(f.path, 0)
-    let tail = "the device or file stopped backing this mapping (device removed, memory decode disabled, or file truncated)"
+    let tail =
+      "the device or file stopped backing this mapping (device removed, memory decode disabled, or file truncated)"
     XCTAssertEqual(lua.error("return b:read32(0x2000)"), "test:1: bar:read32: bus error at offset 0x2000: \(tail)")
     XCTAssertEqual(lua.error("b:write64(8, 1)"), "test:1: bar:write64: bus error at offset 0x8: \(tail)")
     XCTAssertEqual(lua.error("return b:read64hl(16)"), "test:1: bar:read64hl: bus error at offset 0x10: \(tail)")

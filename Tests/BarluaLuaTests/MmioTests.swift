@@ -29,7 +29,8 @@ final class MmioTests: XCTestCase {
     XCTAssertEqual(
       lua.error("mmio.map('\(f.path)', {offset = 4000, size = 200})"),
       "test:1: mmio.map: \(f.path): offset 0xfa0 + size 0xc8 exceeds the file size 0x1000")
-    XCTAssertEqual(lua.error("mmio.map('\(f.path)', {size = 0})"), "test:1: mmio.map: option size must be greater than 0")
+    XCTAssertEqual(
+      lua.error("mmio.map('\(f.path)', {size = 0})"), "test:1: mmio.map: option size must be greater than 0")
     XCTAssertEqual(lua.error("mmio.map('\(f.path)', {offset = -1})"), "test:1: mmio.map: option offset -1 is negative")
   }
 
@@ -37,12 +38,15 @@ final class MmioTests: XCTestCase {
     XCTAssertEqual(lua.error("mmio.map()"), "test:1: mmio.map: path must be a string, got no value")
     XCTAssertEqual(lua.error("mmio.map(5)"), "test:1: mmio.map: path must be a string, got number")
     XCTAssertEqual(lua.error("mmio.map('/x', 5)"), "test:1: mmio.map: options must be a table, got number")
-    XCTAssertEqual(lua.error("mmio.map('/x', {sise = 4})"), "test:1: mmio.map: unknown option 'sise' (expected offset, size)")
-    XCTAssertEqual(lua.error("mmio.map('/x', {}, 3)"), "test:1: mmio.map: takes at most 2 arguments (path, {offset=, size=}), got 3")
+    XCTAssertEqual(
+      lua.error("mmio.map('/x', {sise = 4})"), "test:1: mmio.map: unknown option 'sise' (expected offset, size)")
+    XCTAssertEqual(
+      lua.error("mmio.map('/x', {}, 3)"), "test:1: mmio.map: takes at most 2 arguments (path, {offset=, size=}), got 3")
   }
 
   func testCharacterDeviceNeedsASize() {
-    XCTAssertEqual(lua.error("mmio.map('/dev/zero')"), "test:1: mmio.map: /dev/zero is a device file with no size: pass {size=...}")
+    XCTAssertEqual(
+      lua.error("mmio.map('/dev/zero')"), "test:1: mmio.map: /dev/zero is a device file with no size: pass {size=...}")
   }
 
   func testNotMappable() {
