@@ -1,0 +1,123 @@
+/// A kernel `printk` format turned into a matcher: literal text with named holes.
+///
+/// Written as `"memtype_free request [mem {first}-{last}]"`. Holes:
+/// - `{first}` `{last}`: a hex number, with or without `0x`, at most 64 bits.
+/// - `{track}` `{req}` `{ret}` `{expected}` `{got}`: a memory type token (letters, digits, `-`).
+/// - `{comm}`: a task name (any text, found by backtracking), `{pid}`: decimal digits.
+/// - `{rest}`: anything up to the end of the message (config cells).
+/// Everything else must match byte for byte, and the whole message must be consumed.
+struct PATTemplate: Sendable {
+  enum Hole: String, Sendable {
+    case first, last, track, req, ret, expected, got, comm, pid, rest
+  }
+
+  enum Piece: Sendable {
+    case literal([UInt8])
+    case hole(Hole)
+  }
+
+  let pieces: [Piece]
+
+  init(_ format: String) {
+    var pieces: [Piece] = []
+    var literal: [UInt8] = []
+    var rest = Substring(format)
+    while let open = rest.firstIndex(of: "{") {
+      guard let close = rest[open...].firstIndex(of: "}"),
+        let hole = Hole(rawValue: String(rest[rest.index(after: open)..<close]))
+      else {
+        literal += Array(rest[...open].utf8)
+        rest = rest[rest.index(after: open)...]
+        continue
+      }
+      literal += Array(rest[..<open].utf8)
+      if !literal.isEmpty { pieces.append(.literal(literal)) }
+      literal = []
+      pieces.append(.hole(hole))
+      rest = rest[rest.index(after: close)...]
+    }
+    literal += Array(rest.utf8)
+    if !literal.isEmpty { pieces.append(.literal(literal)) }
+    self.pieces = pieces
+  }
+
+  /// The text each hole matched, or nil when the message does not have this format.
+  func match(_ message: [UInt8]) -> [Hole: Substring]? {
+    var captures: [Hole: Range<Int>] = [:]
+    guard matchPiece(0, at: 0, in: message, captures: &captures) else { return nil }
+    var result: [Hole: Substring] = [:]
+    for (hole, range) in captures {
+      result[hole] = Substring(decoding: message[range], as: UTF8.self)
+    }
+    return result
+  }
+
+  private func matchPiece(
+    _ index: Int, at position: Int, in bytes: [UInt8], captures: inout [Hole: Range<Int>]
+  ) -> Bool {
+    guard index < pieces.count else { return position == bytes.count }
+    switch pieces[index] {
+    case .literal(let literal):
+      guard bytes.count - position >= literal.count,
+        bytes[position..<(position + literal.count)].elementsEqual(literal)
+      else { return false }
+      return matchPiece(index + 1, at: position + literal.count, in: bytes, captures: &captures)
+    case .hole(.comm):
+      // A task name may hold spaces and colons ("kworker/0:1"): try every length.
+      for end in position...bytes.count {
+        captures[.comm] = position..<end
+        if matchPiece(index + 1, at: end, in: bytes, captures: &captures) { return true }
+      }
+      captures[.comm] = nil
+      return false
+    case .hole(.rest):
+      captures[.rest] = position..<bytes.count
+      return matchPiece(index + 1, at: bytes.count, in: bytes, captures: &captures)
+    case .hole(let hole):
+      guard let end = Self.tokenEnd(of: hole, in: bytes, from: position) else { return false }
+      captures[hole] = position..<end
+      return matchPiece(index + 1, at: end, in: bytes, captures: &captures)
+    }
+  }
+
+  /// Where the longest token of the hole's kind starting at `start` ends; nil when empty.
+  private static func tokenEnd(of hole: Hole, in bytes: [UInt8], from start: Int) -> Int? {
+    var end = start
+    switch hole {
+    case .first, .last:
+      if bytes.count - start >= 2, bytes[start] == UInt8(ascii: "0"),
+        bytes[start + 1] | 0x20 == UInt8(ascii: "x")
+      {
+        end += 2
+      }
+      let digits = end
+      while end < bytes.count, isHexDigit(bytes[end]) { end += 1 }
+      return end > digits ? end : nil
+    case .pid:
+      while end < bytes.count, bytes[end] >= UInt8(ascii: "0"), bytes[end] <= UInt8(ascii: "9") {
+        end += 1
+      }
+    default:
+      while end < bytes.count, isTypeByte(bytes[end]) { end += 1 }
+    }
+    return end > start ? end : nil
+  }
+
+  private static func isHexDigit(_ byte: UInt8) -> Bool {
+    switch byte {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"),
+      UInt8(ascii: "A")...UInt8(ascii: "F"):
+      return true
+    default: return false
+    }
+  }
+
+  private static func isTypeByte(_ byte: UInt8) -> Bool {
+    switch byte {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+      UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "-"), UInt8(ascii: "_"):
+      return true
+    default: return false
+    }
+  }
+}
