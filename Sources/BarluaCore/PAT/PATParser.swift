@@ -27,7 +27,7 @@ public enum PATParser {
   }
 
   static func parse(message: Substring, time: Double?, seq: UInt64?) -> PATEvent? {
-    let text = String(message.reversed().drop { $0 == "\n" || $0 == "\r" }.reversed())
+    let text = String(message.reversed().drop(while: \.isNewline).reversed())
     var bytes = Array(text.utf8)
     while let last = bytes.last, isSpace(last) { bytes.removeLast() }
     let leading = bytes.prefix { isSpace($0) }.count
