@@ -7,8 +7,23 @@
 /// - `{rest}`: anything up to the end of the message (config cells).
 /// Everything else must match byte for byte, and the whole message must be consumed.
 struct PATTemplate: Sendable {
-  enum Hole: String, Sendable {
+  enum Hole: String, CaseIterable, Sendable {
     case first, last, track, req, ret, expected, got, comm, pid, rest
+
+    var slot: Int {
+      switch self {
+      case .first: 0
+      case .last: 1
+      case .track: 2
+      case .req: 3
+      case .ret: 4
+      case .expected: 5
+      case .got: 6
+      case .comm: 7
+      case .pid: 8
+      case .rest: 9
+      }
+    }
   }
 
   enum Piece: Sendable {
@@ -43,17 +58,20 @@ struct PATTemplate: Sendable {
 
   /// The text each hole matched, or nil when the message does not have this format.
   func match(_ message: [UInt8]) -> [Hole: Substring]? {
-    var captures: [Hole: Range<Int>] = [:]
+    if case .literal(let head) = pieces.first, !message.starts(with: head) { return nil }
+    var captures = [Range<Int>?](repeating: nil, count: Hole.allCases.count)
     guard matchPiece(0, at: 0, in: message, captures: &captures) else { return nil }
     var result: [Hole: Substring] = [:]
-    for (hole, range) in captures {
-      result[hole] = Substring(decoding: message[range], as: UTF8.self)
+    for hole in Hole.allCases {
+      if let range = captures[hole.slot] {
+        result[hole] = Substring(decoding: message[range], as: UTF8.self)
+      }
     }
     return result
   }
 
   private func matchPiece(
-    _ index: Int, at position: Int, in bytes: [UInt8], captures: inout [Hole: Range<Int>]
+    _ index: Int, at position: Int, in bytes: [UInt8], captures: inout [Range<Int>?]
   ) -> Bool {
     guard index < pieces.count else { return position == bytes.count }
     switch pieces[index] {
@@ -63,19 +81,25 @@ struct PATTemplate: Sendable {
       else { return false }
       return matchPiece(index + 1, at: position + literal.count, in: bytes, captures: &captures)
     case .hole(.comm):
-      // A task name may hold spaces and colons ("kworker/0:1"): try every length.
+      // A task name may hold spaces and colons ("kworker/0:1"): try every length that the
+      // next literal could follow.
+      var nextByte: UInt8?
+      if index + 1 < pieces.count, case .literal(let next) = pieces[index + 1] {
+        nextByte = next.first
+      }
       for end in position...bytes.count {
-        captures[.comm] = position..<end
+        if let nextByte, end < bytes.count, bytes[end] != nextByte { continue }
+        captures[Hole.comm.slot] = position..<end
         if matchPiece(index + 1, at: end, in: bytes, captures: &captures) { return true }
       }
-      captures[.comm] = nil
+      captures[Hole.comm.slot] = nil
       return false
     case .hole(.rest):
-      captures[.rest] = position..<bytes.count
+      captures[Hole.rest.slot] = position..<bytes.count
       return matchPiece(index + 1, at: bytes.count, in: bytes, captures: &captures)
     case .hole(let hole):
       guard let end = Self.tokenEnd(of: hole, in: bytes, from: position) else { return false }
-      captures[hole] = position..<end
+      captures[hole.slot] = position..<end
       return matchPiece(index + 1, at: end, in: bytes, captures: &captures)
     }
   }
