@@ -6,6 +6,10 @@
 
 /// Reads the kernel log from `/dev/kmsg` without blocking: one record per `read()`, oldest
 /// record still in the ring buffer first, until `EAGAIN`.
+///
+/// A record becomes readable once it is finished: a message that does not end in a newline
+/// (e.g. written to /dev/kmsg without one) stays open for a continuation until the next
+/// record arrives.
 public struct KernelLog: Sendable {
   public static let defaultPath = "/dev/kmsg"
 
@@ -31,6 +35,8 @@ public struct KernelLog: Sendable {
     public var overwritten: Int
     /// How many records after the mark are gone (gaps in the sequence numbers).
     public var missed: UInt64
+    /// The sequence number of the newest record read (nil for an empty log).
+    public var newest: UInt64?
   }
 
   /// The sequence number of the newest record now (0 for an empty log).
@@ -40,11 +46,15 @@ public struct KernelLog: Sendable {
   /// record still in the ring buffer (a few thousand; about a millisecond) and keeps the last
   /// sequence number. Later reads with `since:` this mark give exactly the newer records.
   public func mark() throws(PATError) -> UInt64 {
-    try read(since: nil).records.last?.seq ?? 0
+    try read(since: nil, keepRecords: false).newest ?? 0
   }
 
   /// Every record after `since` (all when nil), without blocking.
   public func read(since: UInt64?) throws(PATError) -> Reading {
+    try read(since: since, keepRecords: true)
+  }
+
+  private func read(since: UInt64?, keepRecords: Bool) throws(PATError) -> Reading {
     let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
     guard fd >= 0 else {
       let code = errno
@@ -62,7 +72,7 @@ public struct KernelLog: Sendable {
     }
     // CONSOLE_EXT_LOG_MAX is 8192: a smaller buffer makes read() fail with EINVAL.
     var buffer = [UInt8](repeating: 0, count: 16384)
-    return try Self.collect(since: since, path: path) {
+    return try Self.collect(since: since, keepRecords: keepRecords, path: path) {
       while true {
         let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
         if count > 0 { return .chunk(Array(buffer[0..<count])) }
@@ -119,21 +129,26 @@ public struct KernelLog: Sendable {
   /// Splits what `next` reads into records (a read gives one record and its ` KEY=value`
   /// dictionary lines), keeps those after `since` and counts what was lost.
   static func collect(
-    since: UInt64?, path: String, next: () -> ReadOutcome
+    since: UInt64?, keepRecords: Bool = true, path: String, next: () -> ReadOutcome
   ) throws(PATError) -> Reading {
-    var reading = Reading(records: [], overwritten: 0, missed: 0)
+    var reading = Reading(records: [], overwritten: 0, missed: 0, newest: nil)
     var expected = since.map { $0 &+ 1 }
     var pending: [UInt8] = []
 
     func take(_ line: ArraySlice<UInt8>) throws(PATError) {
+      // Lines after a record's first line start with a space: ` KEY=value` dictionary lines.
+      if line.isEmpty || line.first == UInt8(ascii: " ") { return }
       let text = Substring(String(decoding: line, as: UTF8.self))
-      if text.isEmpty || KernelRecord.isDictionaryLine(text) { return }
-      guard let record = KernelRecord(text) else {
-        throw PATError(
+      var notARecord: PATError {
+        PATError(
           call: "read", path: path, errno: 0,
           hint: "not a kernel log record: \(String(text.prefix(80)).debugDescription)")
       }
-      if let since, record.seq <= since { return }
+      // The header alone for records that are not kept (older than the mark, or for mark()).
+      guard let seq = KernelRecord.sequenceNumber(text) else { throw notARecord }
+      reading.newest = seq
+      guard keepRecords, since.map({ seq > $0 }) ?? true else { return }
+      guard let record = KernelRecord(text) else { throw notARecord }
       if let want = expected, record.seq > want { reading.missed += record.seq - want }
       expected = record.seq &+ 1
       reading.records.append(record)

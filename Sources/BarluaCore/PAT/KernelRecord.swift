@@ -38,6 +38,16 @@ public struct KernelRecord: Equatable, Sendable {
     self.message = Self.unescape(firstLine[firstLine.index(after: semicolon)...])
   }
 
+  /// The sequence number in a record's header, nil when the text is not a record.
+  static func sequenceNumber(_ text: Substring) -> UInt64? {
+    guard let comma = text.utf8.firstIndex(of: UInt8(ascii: ",")) else { return nil }
+    let rest = text[text.index(after: comma)...]
+    guard let end = rest.utf8.firstIndex(of: UInt8(ascii: ",")),
+      text.prefix(while: { $0 != ";" }).count < text.count
+    else { return nil }
+    return UInt64(rest[..<end])
+  }
+
   /// Turns the kernel's `\xHH` escapes back into bytes; other text is kept as it is.
   public static func unescape(_ text: Substring) -> String {
     let bytes = Array(text.utf8)
