@@ -60,9 +60,99 @@ final class PATFixtureTests: XCTestCase {
       events, [(.reserve, edu), (.overlap, edu), (.reserve, edu), (.free, edu), (.free, edu)])
   }
 
-  func testTestBedSequence612() throws {
-    let events = PATParser.parse(text: try PATFixtures.text("vm-6.12.txt"))
-    assertSteps(events, [(.reserve, Self.edu), (.free, Self.edu)])
+  /// Each line: kind, first, last (hex), then track, req, ret (WB, WC, UC-) for reserves.
+  static let qemuSequence = """
+    config
+    reserve 0ffe2000 0ffe2fff WB WB WB
+    overlap 0ffe2000 0ffe2fff
+    reserve 0ffe0000 0ffe2fff WB WB WB
+    reserve fed00000 fed00fff UC- UC- UC-
+    reserve b0000000 bfffffff UC- UC- UC-
+    overlap fed00000 fed00fff
+    reserve fed00000 fed00fff UC- WB UC-
+    overlap fed00000 fed00fff
+    reserve fed00000 fed00fff UC- UC- UC-
+    free fed00000 fed00fff
+    reserve fea00000 feafffff UC- UC- UC-
+    free fea00000 feafffff
+    reserve fe000000 fe3fffff WC WC WC
+    free fe000000 fe3fffff
+    reserve fe000000 fe3fffff UC- UC- UC-
+    overlap fe000000 fe3fffff
+    reserve fe000000 fe3fffff UC- WC UC-
+    free fe000000 fe3fffff
+    free fe000000 fe3fffff
+    reserve fe000000 fe3fffff WC WC WC
+    overlap fe000000 fe3fffff
+    reserve fe000000 fe3fffff WC UC- WC
+    free fe000000 fe3fffff
+    free fe000000 fe3fffff
+    reserve fea00000 feafffff UC- UC- UC-
+    overlap fea00000 feafffff
+    reserve fea00000 feafffff UC- UC- UC-
+    free fea00000 feafffff
+    free fea00000 feafffff
+    """
+
+  func assertQemuSequence(_ events: [PATEvent], _ context: String) {
+    let names = ["WB": "write-back", "WC": "write-combining", "UC-": "uncached-minus"]
+    let want = Self.qemuSequence.split(separator: "\n").map { $0.split(separator: " ") }
+    XCTAssertEqual(events.count, want.count, context)
+    for (index, (event, fields)) in zip(events, want).enumerated() {
+      let types = fields.dropFirst(3).map { names[String($0)] }
+      XCTAssertEqual(event.kind.rawValue, String(fields[0]), "\(context) event \(index)")
+      XCTAssertEqual(
+        event.first, fields.count > 1 ? UInt64(fields[1], radix: 16) : nil,
+        "\(context) event \(index)")
+      XCTAssertEqual(
+        event.last, fields.count > 2 ? UInt64(fields[2], radix: 16) : nil,
+        "\(context) event \(index)")
+      XCTAssertEqual(
+        [event.track, event.req, event.ret], types.isEmpty ? [nil, nil, nil] : types,
+        "\(context) event \(index): \(event.text)")
+    }
+  }
+
+  /// Debian 6.1 and 6.12 under QEMU: boot, then sysfs mappings of edu and ivshmem BARs.
+  func testQemuBootsOf61And612() throws {
+    for kernel in ["6.1", "6.12"] {
+      let dmesg = PATParser.parse(text: try PATFixtures.text("qemu-\(kernel)-dmesg.txt"))
+      assertQemuSequence(dmesg, "\(kernel) dmesg")
+      XCTAssertEqual(dmesg.compactMap(\.seq), [])
+      let kmsg = PATParser.parse(text: try PATFixtures.text("qemu-\(kernel)-kmsg.txt"))
+      assertQemuSequence(kmsg, "\(kernel) kmsg")
+      let seqs = kmsg.compactMap(\.seq)
+      XCTAssertEqual(seqs.count, kmsg.count)
+      XCTAssertEqual(seqs, seqs.sorted())
+      XCTAssertEqual(kmsg.map(\.time), dmesg.map(\.time), "the same records, the same times")
+      XCTAssertEqual(kmsg.map(\.text), dmesg.map(\.text))
+    }
+    // 0x%Lx prints no padding: "Overlap at 0xffe2000-0xffe3000" has 7 hex digits.
+    let early = PATParser.parse(text: try PATFixtures.text("qemu-6.12-dmesg.txt"))[2]
+    XCTAssertEqual(early.text, "x86/PAT: Overlap at 0xffe2000-0xffe3000")
+  }
+
+  func testQemuMemtypeLists() throws {
+    for kernel in ["6.1", "6.12"] {
+      let mapped = try MemtypeList.parse(
+        try PATFixtures.text("qemu-\(kernel)-memtype-list-wc.txt"))
+      XCTAssertEqual(
+        mapped,
+        [
+          .init(first: 0xffe_0000, last: 0xffe_2fff, type: "write-back"),
+          .init(first: 0xffe_2000, last: 0xffe_2fff, type: "write-back"),
+          .init(first: 0xb000_0000, last: 0xbfff_ffff, type: "uncached-minus"),
+          .init(first: 0xfe00_0000, last: 0xfe3f_ffff, type: "write-combining"),
+          .init(first: 0xfed0_0000, last: 0xfed0_0fff, type: "uncached-minus"),
+          .init(first: 0xfed0_0000, last: 0xfed0_0fff, type: "uncached-minus"),
+        ], kernel)
+      // resource2 (UC-) first: resource2_wc then gets UC- too (req write-combining, ret UC-).
+      let both = try MemtypeList.parse(
+        try PATFixtures.text("qemu-\(kernel)-memtype-list-uc-wc.txt"))
+      XCTAssertEqual(
+        both.filter { $0.first == 0xfe00_0000 }.map(\.type),
+        ["uncached-minus", "uncached-minus"], kernel)
+    }
   }
 
   /// The same kmsg records as printed by each dmesg time format on this VM (kernel 6.18).
