@@ -60,7 +60,8 @@ final class PATFixtureTests: XCTestCase {
       events, [(.reserve, edu), (.overlap, edu), (.reserve, edu), (.free, edu), (.free, edu)])
   }
 
-  /// Each line: kind, first, last (hex), then track, req, ret (WB, WC, UC-) for reserves.
+  /// Each line: kind, first, last (hex), then track, req, ret (WB, WC, UC-) for reserves, or
+  /// expected, got and the process for map_pfn_mismatch.
   static let qemuSequence = """
     config
     reserve 0ffe2000 0ffe2fff WB WB WB
@@ -92,6 +93,20 @@ final class PATFixtureTests: XCTestCase {
     reserve fea00000 feafffff UC- UC- UC-
     free fea00000 feafffff
     free fea00000 feafffff
+    reserve 00001000 00001fff UC- UC- UC-
+    free 00001000 00001fff
+    overlap 0ffe0000 0ffe2fff
+    reserve 0ffe0000 0ffe0fff WB UC- WB
+    free 0ffe0000 0ffe0fff
+    map_pfn_mismatch 0ffe0000 0ffe0fff UC- WB mapper
+    reserve fe000000 fe3fffff WC WC WC
+    overlap fe000000 fe3fffff
+    reserve fe000000 fe3fffff WC UC- WC
+    free fe000000 fe3fffff
+    free fe000000 fe3fffff
+    overlap fed00000 fed00fff
+    reserve fed00000 fed00fff UC- UC- UC-
+    free fed00000 fed00fff
     """
 
   func assertQemuSequence(_ events: [PATEvent], _ context: String) {
@@ -107,13 +122,23 @@ final class PATFixtureTests: XCTestCase {
       XCTAssertEqual(
         event.last, fields.count > 2 ? UInt64(fields[2], radix: 16) : nil,
         "\(context) event \(index)")
-      XCTAssertEqual(
-        [event.track, event.req, event.ret], types.isEmpty ? [nil, nil, nil] : types,
-        "\(context) event \(index): \(event.text)")
+      if event.kind == .mapPfnMismatch {
+        XCTAssertEqual([event.expected, event.got], Array(types.prefix(2)), "\(context) \(index)")
+        XCTAssertEqual(event.process, fields.last.map(String.init), "\(context) \(index)")
+        XCTAssertNotNil(event.pid, "\(context) \(index)")
+        XCTAssertEqual(
+          [event.track, event.req, event.ret], [nil, nil, nil], "\(context) \(index)")
+      } else {
+        XCTAssertEqual(
+          [event.track, event.req, event.ret], types.isEmpty ? [nil, nil, nil] : types,
+          "\(context) event \(index): \(event.text)")
+        XCTAssertEqual([event.expected, event.got], [nil, nil], "\(context) \(index)")
+      }
     }
   }
 
-  /// Debian 6.1 and 6.12 under QEMU: boot, then sysfs mappings of edu and ivshmem BARs.
+  /// Debian 6.1 and 6.12 under QEMU: boot, sysfs mappings of edu and ivshmem BARs, then
+  /// /dev/mem mappings (one refused: UC- asked over a range the kernel holds write-back).
   func testQemuBootsOf61And612() throws {
     for kernel in ["6.1", "6.12"] {
       let dmesg = PATParser.parse(text: try PATFixtures.text("qemu-\(kernel)-dmesg.txt"))

@@ -21,6 +21,14 @@ echo "=== step D: ivshmem resource2_wc then resource2" > /dev/kmsg
 /mapper $IVS/resource2_wc $IVS/resource2
 echo "=== step E: edu resource0 twice" > /dev/kmsg
 /mapper $EDU/resource0 $EDU/resource0
+echo "=== step F: /dev/mem RAM page 0x1000" > /dev/kmsg
+/mapper /dev/mem@0x1000+0x1000
+echo "=== step G: /dev/mem e820-reserved 0xffe0000 (tracked write-back)" > /dev/kmsg
+/mapper /dev/mem@0xffe0000+0x1000
+echo "=== step H: /dev/mem ivshmem BAR2 while resource2_wc is mapped" > /dev/kmsg
+/mapper $IVS/resource2_wc /dev/mem@0xfe000000+0x400000
+echo "=== step I: /dev/mem HPET 0xfed00000" > /dev/kmsg
+/mapper /dev/mem@0xfed00000+0x1000
 echo "=== memtype list while ivshmem resource2_wc was mapped"; cat /tmp/list-wc.txt
 echo "=== memtype list while resource2 and resource2_wc were mapped"; cat /tmp/list-uc-wc.txt
 echo "=== dmesg"; dmesg
