@@ -1,4 +1,5 @@
 import BarluaCore
+import Foundation
 import XCTest
 
 /// Real logs: the seed note's 4.18 lines, the test bed's 6.1 lines, and this build VM's own
@@ -214,5 +215,17 @@ final class PATFixtureTests: XCTestCase {
         kind: .free, first: 0xfea0_0000, last: 0xfeaf_ffff, time: 575.227336, seq: 348,
         text: "x86/PAT: memtype_free request [mem 0xfea00000-0xfeafffff]"),
       "seq 348")
+  }
+
+  /// 20,000 lines (1.5 MB): the same events fifty times over, nothing lost or merged.
+  func testLargeLog() throws {
+    let one = try PATFixtures.text("qemu-6.12-dmesg.txt")
+    let started = Date()
+    let events = PATParser.parse(text: String(repeating: one, count: 50))
+    let seconds = Date().timeIntervalSince(started)
+    let single = PATParser.parse(text: one)
+    XCTAssertEqual(events.count, 50 * single.count)
+    XCTAssertEqual(Array(events.suffix(single.count)), single)
+    print("PATParser.parse: \(one.utf8.count * 50) bytes, \(events.count) events, \(seconds) s")
   }
 }

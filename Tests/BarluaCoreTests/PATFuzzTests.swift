@@ -30,7 +30,11 @@ final class PATFuzzTests: XCTestCase {
   func check(_ line: String, file: StaticString = #filePath, lineNumber: UInt = #line) -> PATEvent?
   {
     let event = PATParser.parseLine(line, time: nil, seq: nil)
-    let text = String(line.reversed().drop(while: \.isNewline).reversed())
+    var bytes = Array(line.utf8)
+    while let last = bytes.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: "\r") {
+      bytes.removeLast()
+    }
+    let text = String(decoding: bytes, as: UTF8.self)
     if Self.hasPATWord(text) {
       XCTAssertNotNil(event, "no event for \(line.debugDescription)", file: file, line: lineNumber)
     }

@@ -110,7 +110,7 @@ public struct KernelLog: Sendable {
   /// The PAT events of some records; a multi-line message gives one event per PAT line.
   public static func events(in records: [KernelRecord]) -> [PATEvent] {
     records.flatMap { record in
-      record.message.split(whereSeparator: \.isNewline).compactMap {
+      Array(record.message.utf8).split(separator: ASCII.newline).compactMap {
         PATParser.parse(message: $0, time: record.time, seq: record.seq)
       }
     }
@@ -137,18 +137,18 @@ public struct KernelLog: Sendable {
 
     func take(_ line: ArraySlice<UInt8>) throws(PATError) {
       // Lines after a record's first line start with a space: ` KEY=value` dictionary lines.
-      if line.isEmpty || line.first == UInt8(ascii: " ") { return }
-      let text = Substring(String(decoding: line, as: UTF8.self))
+      if line.isEmpty || line.first == ASCII.space { return }
       var notARecord: PATError {
-        PATError(
+        let text = String(decoding: line.prefix(80), as: UTF8.self)
+        return PATError(
           call: "read", path: path, errno: 0,
-          hint: "not a kernel log record: \(String(text.prefix(80)).debugDescription)")
+          hint: "not a kernel log record: \(text.debugDescription)")
       }
       // The header alone for records that are not kept (older than the mark, or for mark()).
-      guard let seq = KernelRecord.sequenceNumber(text) else { throw notARecord }
+      guard let seq = KernelRecord.sequenceNumber(line) else { throw notARecord }
       reading.newest = seq
       guard keepRecords, since.map({ seq > $0 }) ?? true else { return }
-      guard let record = KernelRecord(text) else { throw notARecord }
+      guard let record = KernelRecord(bytes: line) else { throw notARecord }
       if let want = expected, record.seq > want { reading.missed += record.seq - want }
       expected = record.seq &+ 1
       reading.records.append(record)

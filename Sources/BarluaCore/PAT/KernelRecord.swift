@@ -25,39 +25,54 @@ public struct KernelRecord: Equatable, Sendable {
   /// Parses the first line of one record; nil when it is not a kmsg record header.
   /// Dictionary lines (` KEY=value`) after the first line are ignored.
   public init?(_ text: Substring) {
-    let firstLine = text.prefix { $0 != "\n" }
-    guard let semicolon = firstLine.firstIndex(of: ";") else { return nil }
-    let header = firstLine[..<semicolon].split(separator: ",", omittingEmptySubsequences: false)
-    guard header.count >= 4, header[0...2].allSatisfy({ Self.isDecimal($0) }),
-      let prio = Int(header[0]), let seq = UInt64(header[1]), let usec = UInt64(header[2])
+    self.init(bytes: Array(text.utf8)[...])
+  }
+
+  init?(bytes: ArraySlice<UInt8>) {
+    guard let header = Self.header(bytes), let prio = ASCII.decimal(header.fields[0]),
+      prio <= UInt64(Int32.max), let seq = ASCII.decimal(header.fields[1]),
+      let usec = ASCII.decimal(header.fields[2])
     else { return nil }
     self.seq = seq
     self.time = Double(usec) / 1_000_000
-    self.facility = prio >> 3
-    self.level = prio & 7
-    self.message = Self.unescape(firstLine[firstLine.index(after: semicolon)...])
+    self.facility = Int(prio) >> 3
+    self.level = Int(prio) & 7
+    self.message = Self.unescape(header.message)
   }
 
-  /// The sequence number in a record's header, nil when the text is not a record.
-  static func sequenceNumber(_ text: Substring) -> UInt64? {
-    guard let comma = text.utf8.firstIndex(of: UInt8(ascii: ",")) else { return nil }
-    let rest = text[text.index(after: comma)...]
-    guard let end = rest.utf8.firstIndex(of: UInt8(ascii: ",")),
-      text.prefix(while: { $0 != ";" }).count < text.count
-    else { return nil }
-    return UInt64(rest[..<end])
+  /// The sequence number in a record's header, nil when the bytes are not a record.
+  static func sequenceNumber(_ bytes: ArraySlice<UInt8>) -> UInt64? {
+    guard let header = header(bytes) else { return nil }
+    return ASCII.decimal(header.fields[1])
+  }
+
+  /// The header fields (at least four, the first three checked later) and the message bytes.
+  private static func header(
+    _ bytes: ArraySlice<UInt8>
+  ) -> (fields: [ArraySlice<UInt8>], message: ArraySlice<UInt8>)? {
+    guard let first = bytes.first, ASCII.isDigit(first) else { return nil }
+    let lineEnd = bytes.firstIndex(of: ASCII.newline) ?? bytes.endIndex
+    guard let semicolon = bytes[..<lineEnd].firstIndex(of: UInt8(ascii: ";")) else { return nil }
+    let fields = bytes[..<semicolon].split(
+      separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
+    guard fields.count >= 4 else { return nil }
+    return (fields, bytes[(semicolon + 1)..<lineEnd])
   }
 
   /// Turns the kernel's `\xHH` escapes back into bytes; other text is kept as it is.
   public static func unescape(_ text: Substring) -> String {
-    let bytes = Array(text.utf8)
+    unescape(Array(text.utf8)[...])
+  }
+
+  static func unescape(_ bytes: ArraySlice<UInt8>) -> String {
+    guard bytes.contains(UInt8(ascii: "\\")) else { return String(decoding: bytes, as: UTF8.self) }
     var out: [UInt8] = []
     out.reserveCapacity(bytes.count)
-    var index = 0
-    while index < bytes.count {
-      if bytes[index] == UInt8(ascii: "\\"), index + 3 < bytes.count,
+    var index = bytes.startIndex
+    while index < bytes.endIndex {
+      if bytes[index] == UInt8(ascii: "\\"), index + 3 < bytes.endIndex,
         bytes[index + 1] == UInt8(ascii: "x"),
-        let high = hexValue(bytes[index + 2]), let low = hexValue(bytes[index + 3])
+        let high = ASCII.hexValue(bytes[index + 2]), let low = ASCII.hexValue(bytes[index + 3])
       {
         out.append(high << 4 | low)
         index += 4
@@ -71,22 +86,17 @@ public struct KernelRecord: Equatable, Sendable {
 
   /// True for the ` KEY=value` dictionary lines that follow a record.
   static func isDictionaryLine(_ line: Substring) -> Bool {
-    guard line.first == " " else { return false }
+    isDictionaryLine(Array(line.utf8)[...])
+  }
+
+  static func isDictionaryLine(_ line: ArraySlice<UInt8>) -> Bool {
+    guard line.first == ASCII.space else { return false }
     let body = line.dropFirst()
-    guard let equals = body.firstIndex(of: "="), equals > body.startIndex else { return false }
-    return body[..<equals].allSatisfy { $0.isUppercase || $0.isNumber || $0 == "_" }
-  }
-
-  private static func isDecimal(_ text: Substring) -> Bool {
-    !text.isEmpty && text.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
-  }
-
-  private static func hexValue(_ byte: UInt8) -> UInt8? {
-    switch byte {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-    case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-    default: return nil
+    guard let equals = body.firstIndex(of: UInt8(ascii: "=")), equals > body.startIndex else {
+      return false
+    }
+    return body[..<equals].allSatisfy {
+      ASCII.isUpper($0) || ASCII.isDigit($0) || $0 == UInt8(ascii: "_")
     }
   }
 }

@@ -6,19 +6,19 @@
 ///   `short-full`), `journalctl -o short-monotonic`: `[ 4121.624625] host kernel: MSG`,
 ///   and syslog files that keep the dmesg time: `Nov 26 08:38:52 host kernel: [ 4121.6] MSG`;
 /// - a raw `/dev/kmsg` record: `6,1234,4121624625,-;MSG` (sequence number and time kept).
-/// A line without decoration is the message itself.
+/// A line without decoration is the message itself. Works on UTF-8 bytes.
 enum LogLineDecoration {
   struct Stripped {
-    var message: Substring
+    var message: ArraySlice<UInt8>
     var time: Double?
     var seq: UInt64?
   }
 
-  static func strip(_ line: Substring) -> Stripped {
-    if let record = KernelRecord(line) {
-      return Stripped(message: Substring(record.message), time: record.time, seq: record.seq)
+  static func strip(_ line: ArraySlice<UInt8>) -> Stripped {
+    if let record = KernelRecord(bytes: line) {
+      return Stripped(message: Array(record.message.utf8)[...], time: record.time, seq: record.seq)
     }
-    var rest = line.drop { $0 == " " || $0 == "\t" }
+    var rest = line.drop { $0 == ASCII.space || $0 == ASCII.tab }
     var time: Double?
     var afterTimestamp = false
     for _ in 0..<4 {
@@ -51,84 +51,103 @@ enum LogLineDecoration {
   }
 
   /// `<6>` as `dmesg -r` and syslog print it.
-  private static func dropSyslogPriority(_ text: Substring) -> Substring? {
-    guard text.first == "<", let close = text.prefix(6).firstIndex(of: ">") else { return nil }
-    let digits = text[text.index(after: text.startIndex)..<close]
-    guard !digits.isEmpty, digits.allSatisfy(\.isASCIIDigit) else { return nil }
-    return text[text.index(after: close)...]
+  private static func dropSyslogPriority(_ text: ArraySlice<UInt8>) -> ArraySlice<UInt8>? {
+    guard text.first == UInt8(ascii: "<"),
+      let close = text.prefix(6).firstIndex(of: UInt8(ascii: ">"))
+    else { return nil }
+    let digits = text[(text.startIndex + 1)..<close]
+    guard !digits.isEmpty, digits.allSatisfy(ASCII.isDigit) else { return nil }
+    return text[(close + 1)...]
   }
 
+  private static let facilities: [[UInt8]] = [
+    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news",
+  ].map { Array($0.utf8) }
+
   /// `kern  :info  : ` as `dmesg -x` prints it.
-  private static func dropFacilityLevel(_ text: Substring) -> Substring? {
-    let parts = text.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
-    guard parts.count == 3, parts[2].first == " " else { return nil }
-    for part in parts[0...1] {
-      let word = part.drop { $0 == " " }.reversed().drop { $0 == " " }
-      guard !word.isEmpty, word.allSatisfy({ $0.isASCII && $0.isLowercase }) else { return nil }
-    }
-    guard
-      ["kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news"].contains(
-        String(parts[0].filter { $0 != " " }))
+  private static func dropFacilityLevel(_ text: ArraySlice<UInt8>) -> ArraySlice<UInt8>? {
+    guard let first = text.first, ASCII.isLower(first),
+      let colon = text.prefix(12).firstIndex(of: UInt8(ascii: ":")),
+      let level = text[(colon + 1)...].prefix(12).firstIndex(of: UInt8(ascii: ":")),
+      level + 1 < text.endIndex, text[level + 1] == ASCII.space
     else { return nil }
-    return parts[2].dropFirst()
+    let facility = text[..<colon].filter { $0 != ASCII.space }
+    let levelName = text[(colon + 1)..<level].filter { $0 != ASCII.space }
+    guard facilities.contains(facility), !levelName.isEmpty, levelName.allSatisfy(ASCII.isLower)
+    else { return nil }
+    return text[(level + 2)...]
   }
 
   /// `[ 4121.624625] ` (seconds since boot) or a wall-clock / relative form such as
   /// `[Thu Nov 26 08:38:52 2026] `, `[Nov26 08:38] `, `[  +0.000123] ` (no boot time).
-  private static func dropBracketTimestamp(_ text: Substring) -> (Substring, Double?)? {
-    guard text.first == "[", let close = text.prefix(48).firstIndex(of: "]") else { return nil }
-    let content = text[text.index(after: text.startIndex)..<close].filter { $0 != " " }
-    var rest = text[text.index(after: close)...]
-    if rest.first == " " { rest = rest.dropFirst() }
-    if !content.isEmpty, content.allSatisfy({ $0.isASCIIDigit || $0 == "." }),
-      content.filter({ $0 == "." }).count <= 1, let seconds = Double(content)
+  private static func dropBracketTimestamp(
+    _ text: ArraySlice<UInt8>
+  ) -> (ArraySlice<UInt8>, Double?)? {
+    guard text.first == UInt8(ascii: "["),
+      let close = text.prefix(48).firstIndex(of: UInt8(ascii: "]"))
+    else { return nil }
+    let content = text[(text.startIndex + 1)..<close].filter { $0 != ASCII.space }[...]
+    var rest = text[(close + 1)...]
+    if rest.first == ASCII.space { rest = rest.dropFirst() }
+    let dot = UInt8(ascii: ".")
+    if !content.isEmpty, content.allSatisfy({ ASCII.isDigit($0) || $0 == dot }),
+      content.filter({ $0 == dot }).count <= 1,
+      let seconds = Double(String(decoding: content, as: UTF8.self))
     {
       return (rest, seconds)
     }
     if hasClockTime(content) { return (rest, nil) }
-    if content.first == "+" || content.first == "<",
-      content.dropFirst().contains(where: \.isASCIIDigit),
-      content.dropFirst().allSatisfy({ $0.isASCIIDigit || $0 == "." || $0 == ">" })
-    {
-      return (rest, nil)
+    if let sign = content.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "<") {
+      let number = content.dropFirst()
+      if number.contains(where: ASCII.isDigit),
+        number.allSatisfy({ ASCII.isDigit($0) || $0 == dot || $0 == UInt8(ascii: ">") })
+      {
+        return (rest, nil)
+      }
     }
     return nil
   }
 
+  private static let kernelTag = Array(" kernel: ".utf8)
+
   /// `DATE TIME host kernel: ` (any journal/syslog date form that has a clock time), or just
   /// `host kernel: ` right after a bracketed time (`journalctl -o short-monotonic`).
-  private static func dropJournalPrefix(_ text: Substring, afterTimestamp: Bool) -> Substring? {
-    guard let marker = text.prefix(96).firstRange(of: " kernel: ") else { return nil }
+  private static func dropJournalPrefix(
+    _ text: ArraySlice<UInt8>, afterTimestamp: Bool
+  ) -> ArraySlice<UInt8>? {
+    guard let marker = ASCII.firstRange(of: kernelTag, in: text.prefix(96)) else { return nil }
     let before = text[..<marker.lowerBound]
-    guard hasClockTime(before) || (afterTimestamp && !before.contains(" ")) else { return nil }
+    guard hasClockTime(before) || (afterTimestamp && !before.contains(ASCII.space)) else {
+      return nil
+    }
     return text[marker.upperBound...]
   }
 
   /// `2026-11-26T08:38:52,123456+00:00 ` as `dmesg --time-format=iso` prints it.
-  private static func dropISOTimestamp(_ text: Substring) -> Substring? {
-    let token = text.prefix { $0 != " " }
-    let chars = Array(token.prefix(11))
-    guard chars.count == 11, chars[4] == "-", chars[7] == "-", chars[10] == "T",
-      hasClockTime(token), token.endIndex < text.endIndex
+  private static func dropISOTimestamp(_ text: ArraySlice<UInt8>) -> ArraySlice<UInt8>? {
+    guard let first = text.first, ASCII.isDigit(first),
+      let space = text.prefix(48).firstIndex(of: ASCII.space)
     else { return nil }
-    return text[text.index(after: token.endIndex)...]
+    let token = text[..<space]
+    let start = token.startIndex
+    guard token.count >= 11, token[start + 4] == UInt8(ascii: "-"),
+      token[start + 7] == UInt8(ascii: "-"), token[start + 10] == UInt8(ascii: "T"),
+      hasClockTime(token)
+    else { return nil }
+    return text[(space + 1)...]
   }
 
-  /// True when the text holds `H:MM:SS` or `HH:MM` (a wall-clock time).
-  private static func hasClockTime(_ text: some StringProtocol) -> Bool {
-    let chars = Array(text)
-    guard chars.count >= 4 else { return false }
-    for index in 1..<(chars.count - 2) where chars[index] == ":" {
-      if chars[index - 1].isASCIIDigit, chars[index + 1].isASCIIDigit,
-        chars[index + 2].isASCIIDigit
+  /// True when the bytes hold `H:MM` (a wall-clock time).
+  private static func hasClockTime(_ text: ArraySlice<UInt8>) -> Bool {
+    guard text.count >= 4 else { return false }
+    for index in (text.startIndex + 1)..<(text.endIndex - 2) where text[index] == UInt8(ascii: ":")
+    {
+      if ASCII.isDigit(text[index - 1]), ASCII.isDigit(text[index + 1]),
+        ASCII.isDigit(text[index + 2])
       {
         return true
       }
     }
     return false
   }
-}
-
-extension Character {
-  fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
 }

@@ -4,20 +4,22 @@ public enum PATParser {
   ///
   /// Returns nil when the message is not a PAT message at all: it matches no known format and
   /// has no word `PAT` in it (`PATA` does not count). A message with `PAT` in it that matches no
-  /// format becomes an event of kind `other` holding its text.
+  /// format becomes an event of kind `other` holding its text. Trailing `\n`/`\r` are dropped.
   public static func parseLine(_ message: String, time: Double?, seq: UInt64?) -> PATEvent? {
-    parse(message: Substring(message), time: time, seq: seq)
+    parse(message: Array(message.utf8)[...], time: time, seq: seq)
   }
 
   /// Every PAT event in saved log text: plain `dmesg`, `dmesg -T` (time is nil), `journalctl -k`
   /// (all `short*` forms), raw `/dev/kmsg` records (with `seq`), or bare messages; oldest first.
   public static func parse(text: String) -> [PATEvent] {
     var events: [PATEvent] = []
-    for line in text.split(omittingEmptySubsequences: true, whereSeparator: \.isNewline) {
-      if KernelRecord.isDictionaryLine(line) { continue }
+    let bytes = Array(text.utf8)
+    for line in bytes.split(separator: ASCII.newline) {
+      let line = ASCII.droppingLineEnd(line)
+      if line.isEmpty || KernelRecord.isDictionaryLine(line) { continue }
       let stripped = LogLineDecoration.strip(line)
       // A kmsg record may carry several lines (escaped newlines): each is a message.
-      for message in stripped.message.split(whereSeparator: \.isNewline) {
+      for message in stripped.message.split(separator: ASCII.newline) {
         if let event = parse(message: message, time: stripped.time, seq: stripped.seq) {
           events.append(event)
         }
@@ -26,27 +28,27 @@ public enum PATParser {
     return events
   }
 
-  static func parse(message: Substring, time: Double?, seq: UInt64?) -> PATEvent? {
-    let text = String(message.reversed().drop(while: \.isNewline).reversed())
-    var bytes = Array(text.utf8)
-    while let last = bytes.last, isSpace(last) { bytes.removeLast() }
-    let leading = bytes.prefix { isSpace($0) }.count
-    if leading > 0 { bytes.removeFirst(leading) }
-    if bytes.starts(with: PATFormats.prefix) { bytes.removeFirst(PATFormats.prefix.count) }
+  static func parse(message: ArraySlice<UInt8>, time: Double?, seq: UInt64?) -> PATEvent? {
+    let raw = ASCII.droppingLineEnd(message)
+    var body = raw.drop(while: ASCII.isSpace)
+    while let last = body.last, ASCII.isSpace(last) { body = body.dropLast() }
+    if body.starts(with: PATFormats.prefix) { body = body.dropFirst(PATFormats.prefix.count) }
+    let bodyBytes = Array(body)
+    lazy var text = String(decoding: raw, as: UTF8.self)
 
     for format in PATFormats.all {
-      guard let fields = format.template.match(bytes) else { continue }
+      guard let fields = format.template.match(bodyBytes) else { continue }
       if let event = makeEvent(format, fields, text: text, time: time, seq: seq) {
         return event
       }
     }
-    guard mentionsPAT(Array(text.utf8)) else { return nil }
+    guard mentionsPAT(raw) else { return nil }
     return PATEvent(kind: .other, time: time, seq: seq, text: text)
   }
 
   /// Builds the event; nil when a number does not fit (e.g. an address wider than 64 bits).
   private static func makeEvent(
-    _ format: PATFormats.Format, _ fields: [PATTemplate.Hole: Substring], text: String,
+    _ format: PATFormats.Format, _ fields: PATTemplate.Captures, text: String,
     time: Double?, seq: UInt64?
   ) -> PATEvent? {
     var event = PATEvent(kind: format.kind, time: time, seq: seq, text: text)
@@ -78,30 +80,16 @@ public enum PATParser {
   }
 
   /// True when `PAT` appears as a word of its own (`x86/PAT:`, `PAT support`), not in `PATA`.
-  static func mentionsPAT(_ bytes: [UInt8]) -> Bool {
+  static func mentionsPAT(_ bytes: ArraySlice<UInt8>) -> Bool {
     guard bytes.count >= 3 else { return false }
-    for index in 0...(bytes.count - 3)
+    for index in bytes.startIndex...(bytes.endIndex - 3)
     where bytes[index] == UInt8(ascii: "P") && bytes[index + 1] == UInt8(ascii: "A")
       && bytes[index + 2] == UInt8(ascii: "T")
     {
-      let before = index > 0 ? bytes[index - 1] : UInt8(ascii: " ")
-      let after = index + 3 < bytes.count ? bytes[index + 3] : UInt8(ascii: " ")
-      if !isWordByte(before) && !isWordByte(after) { return true }
+      let before = index > bytes.startIndex ? bytes[index - 1] : ASCII.space
+      let after = index + 3 < bytes.endIndex ? bytes[index + 3] : ASCII.space
+      if !ASCII.isWord(before) && !ASCII.isWord(after) { return true }
     }
     return false
-  }
-
-  private static func isWordByte(_ byte: UInt8) -> Bool {
-    switch byte {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-      UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "_"):
-      return true
-    default: return false
-    }
-  }
-
-  private static func isSpace(_ byte: UInt8) -> Bool {
-    byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\n")
-      || byte == UInt8(ascii: "\r")
   }
 }

@@ -56,18 +56,22 @@ struct PATTemplate: Sendable {
     self.pieces = pieces
   }
 
+  /// What each hole matched in one message.
+  struct Captures {
+    fileprivate let bytes: [UInt8]
+    fileprivate var ranges: [Range<Int>?]
+
+    subscript(hole: Hole) -> Substring? {
+      ranges[hole.slot].map { Substring(decoding: bytes[$0], as: UTF8.self) }
+    }
+  }
+
   /// The text each hole matched, or nil when the message does not have this format.
-  func match(_ message: [UInt8]) -> [Hole: Substring]? {
+  func match(_ message: [UInt8]) -> Captures? {
     if case .literal(let head) = pieces.first, !message.starts(with: head) { return nil }
     var captures = [Range<Int>?](repeating: nil, count: Hole.allCases.count)
     guard matchPiece(0, at: 0, in: message, captures: &captures) else { return nil }
-    var result: [Hole: Substring] = [:]
-    for hole in Hole.allCases {
-      if let range = captures[hole.slot] {
-        result[hole] = Substring(decoding: message[range], as: UTF8.self)
-      }
-    }
-    return result
+    return Captures(bytes: message, ranges: captures)
   }
 
   private func matchPiece(
@@ -115,33 +119,15 @@ struct PATTemplate: Sendable {
         end += 2
       }
       let digits = end
-      while end < bytes.count, isHexDigit(bytes[end]) { end += 1 }
+      while end < bytes.count, ASCII.hexValue(bytes[end]) != nil { end += 1 }
       return end > digits ? end : nil
     case .pid:
-      while end < bytes.count, bytes[end] >= UInt8(ascii: "0"), bytes[end] <= UInt8(ascii: "9") {
+      while end < bytes.count, ASCII.isDigit(bytes[end]) { end += 1 }
+    default:
+      while end < bytes.count, ASCII.isWord(bytes[end]) || bytes[end] == UInt8(ascii: "-") {
         end += 1
       }
-    default:
-      while end < bytes.count, isTypeByte(bytes[end]) { end += 1 }
     }
     return end > start ? end : nil
-  }
-
-  private static func isHexDigit(_ byte: UInt8) -> Bool {
-    switch byte {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"),
-      UInt8(ascii: "A")...UInt8(ascii: "F"):
-      return true
-    default: return false
-    }
-  }
-
-  private static func isTypeByte(_ byte: UInt8) -> Bool {
-    switch byte {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-      UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "-"), UInt8(ascii: "_"):
-      return true
-    default: return false
-    }
   }
 }
