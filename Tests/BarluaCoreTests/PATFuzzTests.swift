@@ -27,8 +27,7 @@ final class PATFuzzTests: XCTestCase {
 
   /// Checks what must hold for any input line; returns the event.
   @discardableResult
-  func check(_ line: String, file: StaticString = #filePath, lineNumber: UInt = #line) -> PATEvent?
-  {
+  func check(_ line: String, file: StaticString = #filePath, lineNumber: UInt = #line) -> PATEvent? {
     let event = PATParser.parseLine(line, time: nil, seq: nil)
     var bytes = Array(line.utf8)
     while let last = bytes.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: "\r") {

@@ -140,8 +140,7 @@ enum LogLineDecoration {
   /// True when the bytes hold `H:MM` (a wall-clock time).
   private static func hasClockTime(_ text: ArraySlice<UInt8>) -> Bool {
     guard text.count >= 4 else { return false }
-    for index in (text.startIndex + 1)..<(text.endIndex - 2) where text[index] == UInt8(ascii: ":")
-    {
+    for index in (text.startIndex + 1)..<(text.endIndex - 2) where text[index] == UInt8(ascii: ":") {
       if ASCII.isDigit(text[index - 1]), ASCII.isDigit(text[index + 1]),
         ASCII.isDigit(text[index + 2])
       {
