@@ -16,7 +16,8 @@ public final class LuaRuntime {
 
   /// The Swift modules: name and functions.
   static let modules: [(String, [(String, LuaSwiftFunction)])] = [
-    ("mmio", MmioModule.functions)
+    ("mmio", MmioModule.functions),
+    ("pat", PATModule.functions),
   ]
 
   /// - Parameters:
