@@ -1,0 +1,2 @@
+/// barlua's version (semantic versioning).
+public let version = "0.1.0"
