@@ -1,0 +1,296 @@
+// vfio-probe: a developer tool, not part of barlua. It exercises BarluaCore's VFIO core
+// against the real kernel in the test-bed guest (scripts/testbed/guest --barlua PATH) and
+// prints one PASS/FAIL line per check. Environment:
+//   BARLUA_EDU=0000:00:03.0          a QEMU edu device bound to vfio-pci
+//   BARLUA_IVSHMEM=0000:00:04.0      an ivshmem-plain device bound to vfio-pci
+//   BARLUA_NONVIABLE_EDU=0000:...    a vfio-pci device whose group holds a non-vfio device
+// Exit status: 0 when every check passed, 1 otherwise.
+import BarluaCore
+import CBarluaSys
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+var failures = 0
+
+@MainActor func check(_ name: String, _ ok: Bool, _ detail: String = "") {
+  print("\(ok ? "PASS" : "FAIL") \(name)\(detail.isEmpty ? "" : ": " + detail)")
+  if !ok { failures += 1 }
+}
+
+@MainActor func attempt<T>(_ name: String, _ body: () throws -> T) -> T? {
+  do {
+    return try body()
+  } catch {
+    check(name, false, "threw \(error)")
+    return nil
+  }
+}
+
+@MainActor func expectError(_ name: String, contains text: String, _ body: () throws -> Void) {
+  do {
+    try body()
+    check(name, false, "no error")
+  } catch {
+    check(name, "\(error)".contains(text), "\(error)")
+  }
+}
+
+func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+
+func sysfsHex(_ addr: String, _ file: String) -> UInt64? {
+  let fd = open("/sys/bus/pci/devices/\(addr)/\(file)", O_RDONLY)
+  guard fd >= 0 else { return nil }
+  defer { close(fd) }
+  var buf = [UInt8](repeating: 0, count: 64)
+  let n = read(fd, &buf, 63)
+  guard n > 0 else { return nil }
+  // The first field ("0x1234\n", or a `resource` line's start address).
+  let s = String(
+    String(decoding: buf[0..<n], as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
+      .first ?? "")
+  return UInt64(s.hasPrefix("0x") ? String(s.dropFirst(2)) : s, radix: 16)
+}
+
+func sysfsText(_ path: String) -> String {
+  let fd = open(path, O_RDONLY)
+  guard fd >= 0 else { return "(unreadable)" }
+  defer { close(fd) }
+  var buf = [UInt8](repeating: 0, count: 4096)
+  let n = read(fd, &buf, 4095)
+  return n > 0 ? String(decoding: buf[0..<n], as: UTF8.self) : ""
+}
+
+extension String {
+  func trimmingWhitespace() -> String {
+    String(
+      self.drop(while: { $0 == " " || $0 == "\n" }).reversed().drop(while: {
+        $0 == " " || $0 == "\n"
+      }).reversed())
+  }
+}
+
+func read32(_ m: Mapping, _ off: UInt64) -> UInt32 { barlua_rd32(m.window.pointee.base + Int(off)) }
+func write32(_ m: Mapping, _ off: UInt64, _ v: UInt32) {
+  barlua_wr32(m.window.pointee.base + Int(off), v)
+}
+
+@MainActor func describe(_ d: VFIODevice) {
+  print(
+    "device \(d.addr) group=\(d.group) groupPath=\(d.groupPath) iommu=\(d.iommu.rawValue)"
+      + " numRegions=\(d.numRegions) numIrqs=\(d.numIrqs) canReset=\(d.canReset)")
+  for r in d.regions() {
+    let sparse =
+      r.sparse.map {
+        " sparse=" + $0.map { "\(hex($0.offset))+\(hex($0.size))" }.joined(separator: ",")
+      } ?? ""
+    print(
+      "  region \(r.index) \(r.name) size=\(hex(r.size)) offset=\(hex(r.offset)) read=\(r.read)"
+        + " write=\(r.write) mmap=\(r.mmap) msixMappable=\(r.msixMappable)\(sparse)")
+  }
+  if let irqs = attempt("irqs \(d.addr)", { try d.irqs() }) {
+    for i in irqs {
+      print("  irq \(i.index) \(i.name) count=\(i.count) flags=\(hex(UInt64(i.flags)))")
+    }
+  }
+  print(
+    "  sysfs resource:\n" + sysfsText("/sys/bus/pci/devices/\(d.addr)/resource"), terminator: "")
+}
+
+@MainActor func checkConfig(_ d: VFIODevice) {
+  let vendor = attempt("config vendor") { try d.configRead(offset: 0, width: 2) }
+  let device = attempt("config device") { try d.configRead(offset: 2, width: 2) }
+  let both = attempt("config read32(0)") { try d.configRead(offset: 0, width: 4) }
+  let sv = sysfsHex(d.addr, "vendor")
+  let sd = sysfsHex(d.addr, "device")
+  check(
+    "\(d.addr) config vendor/device equal sysfs",
+    vendor.map(UInt64.init) == sv && device.map(UInt64.init) == sd,
+    "config \(vendor.map { hex(UInt64($0)) } ?? "-"):\(device.map { hex(UInt64($0)) } ?? "-")"
+      + " sysfs \(sv.map(hex) ?? "-"):\(sd.map(hex) ?? "-")")
+  check(
+    "\(d.addr) config read32(0) is device<<16|vendor",
+    both.map(UInt64.init) == ((sd ?? 0) << 16 | (sv ?? 0)), both.map { hex(UInt64($0)) } ?? "-")
+  // Interrupt line (0x3c) is virtualised and writable: write, read back, restore.
+  if let old = attempt("config read8(0x3c)", { try d.configRead(offset: 0x3c, width: 1) }) {
+    _ = attempt("config write8(0x3c)") { try d.configWrite(offset: 0x3c, width: 1, value: 0x5a) }
+    let back = attempt("config read8(0x3c) again") { try d.configRead(offset: 0x3c, width: 1) }
+    check("\(d.addr) config write8/read8 0x3c", back == 0x5a, back.map { hex(UInt64($0)) } ?? "-")
+    _ = attempt("config restore 0x3c") { try d.configWrite(offset: 0x3c, width: 1, value: old) }
+  }
+  expectError("\(d.addr) config misaligned", contains: "is not 4-byte aligned") {
+    _ = try d.configRead(offset: 2, width: 4)
+  }
+  expectError("\(d.addr) config past the end", contains: "exceeds config space size") {
+    _ = try d.configRead(offset: 0x1000, width: 4)
+  }
+  expectError("\(d.addr) config value too wide", contains: "does not fit in 8 bits") {
+    try d.configWrite(offset: 0x3c, width: 1, value: 0x1ff)
+  }
+}
+
+let env = ProcessInfoLite()
+struct ProcessInfoLite {
+  subscript(_ key: String) -> String? { getenv(key).map { String(cString: $0) } }
+}
+
+print("vfio-probe: kernel \(sysfsText("/proc/sys/kernel/osrelease").trimmingWhitespace())")
+for l in VFIO.devices() {
+  print(
+    "listing \(l.addr) group=\(l.group.map(String.init) ?? "-") path=\(l.groupPath ?? "-")"
+      + " viable=\(l.viable) blockers=\(l.blockers)")
+}
+
+var edu: VFIODevice? = nil
+var ivshmem: VFIODevice? = nil
+
+if let addr = env["BARLUA_EDU"] {
+  edu = attempt("open edu \(addr)") { try VFIODevice.open(addr) }
+}
+if let d = edu {
+  describe(d)
+  if let bar0 = attempt("map edu BAR0", { try d.map(bar: 0) }) {
+    print(
+      "  mapping size=\(hex(bar0.size)) method=\(bar0.info.method.rawValue)"
+        + " index=\(bar0.info.index ?? -1) base=\(bar0.info.base.map(hex) ?? "nil")"
+        + " prefetchable=\(bar0.info.prefetchable.map(String.init) ?? "nil")")
+    let id = read32(bar0, 0)
+    check("edu BAR0 read32(0) == 0x010000ed", id == 0x0100_00ed, hex(UInt64(id)))
+    write32(bar0, 4, 0x1234_5678)
+    let inv = read32(bar0, 4)
+    check("edu liveness: write 0x12345678 to 0x04 reads ~x", inv == 0xedcb_a987, hex(UInt64(inv)))
+    check("edu mapping base equals sysfs resource", bar0.info.base == sysfsHex(d.addr, "resource"))
+    // A sub-range at offset 0x1000 must not see offset 0 (the identification register).
+    if let sub = attempt(
+      "map edu BAR0 0x0+0x1000 again", { try d.map(bar: 0, offset: 0, size: 0x1000) })
+    {
+      check("edu second mapping reads the same id", read32(sub, 0) == 0x0100_00ed)
+      // Dropped here: must unmap itself, and close() must not unmap it twice.
+    }
+    checkConfig(d)
+    expectError("edu BAR1 empty", contains: "BAR1 is not implemented") { _ = try d.map(bar: 1) }
+    expectError("edu region 20 absent", contains: "has no region 20") { _ = try d.map(bar: 20) }
+    expectError("edu CONFIG not mmap'able", contains: "CONFIG cannot be mmap'ed") {
+      _ = try d.map(bar: 7)
+    }
+    expectError("edu BAR0 past the end", contains: "exceeds BAR0 size 0x100000") {
+      _ = try d.map(bar: 0, offset: 0xff000, size: 0x2000)
+    }
+    if d.canReset {
+      write32(bar0, 4, 0xa5a5_a5a5)
+      let r: Bool? = attempt("edu reset") {
+        try d.reset()
+        return true
+      }
+      check("edu reset", r == true)
+      let after = read32(bar0, 0)
+      check("edu BAR0 id after reset", after == 0x0100_00ed, hex(UInt64(after)))
+      let cmd = attempt("config command after reset") { try d.configRead(offset: 4, width: 2) }
+      print("  command register after reset: \(cmd.map { hex(UInt64($0)) } ?? "-")")
+    } else {
+      expectError("edu reset refused", contains: "does not support reset") { try d.reset() }
+    }
+    print("  live mappings before close: \(d.liveMappings.count)")
+  }
+}
+
+if let addr = env["BARLUA_IVSHMEM"] {
+  ivshmem = attempt("open ivshmem \(addr)") { try VFIODevice.open(addr) }
+}
+if let d = ivshmem {
+  describe(d)
+  if let bar2 = attempt("map ivshmem BAR2", { try d.map(bar: 2) }) {
+    print(
+      "  mapping size=\(hex(bar2.size)) base=\(bar2.info.base.map(hex) ?? "nil")"
+        + " prefetchable=\(bar2.info.prefetchable.map(String.init) ?? "nil")")
+    check("ivshmem BAR2 prefetchable", bar2.info.prefetchable == true)
+    let last = bar2.size - 4
+    write32(bar2, 0, 0xcafe_f00d)
+    write32(bar2, last, 0x5eed_1234)
+    write32(bar2, 0x1000, 0x0bad_beef)
+    check("ivshmem BAR2 write/read at 0", read32(bar2, 0) == 0xcafe_f00d)
+    check("ivshmem BAR2 write/read at end", read32(bar2, last) == 0x5eed_1234)
+    if let sub = attempt(
+      "map ivshmem BAR2 sub-range", { try d.map(bar: 2, offset: 0x1000, size: 0x1000) })
+    {
+      let v = read32(sub, 0)
+      check("ivshmem BAR2 sub-range offset 0x1000 aliases", v == 0x0bad_beef, hex(UInt64(v)))
+      check("ivshmem sub-range base", sub.info.base == bar2.info.base.map { $0 + 0x1000 })
+    }
+    if let odd = attempt(
+      "map ivshmem BAR2 unaligned", { try d.map(bar: 2, offset: 0x1004, size: 8) })
+    {
+      write32(bar2, 0x1004, 0x1357_9bdf)
+      check("ivshmem BAR2 unaligned sub-range", read32(odd, 0) == 0x1357_9bdf)
+    }
+  }
+  checkConfig(d)
+}
+
+if let e = edu, let i = ivshmem {
+  print(
+    "two devices open: \(e.addr) (\(e.groupPath)) and \(i.addr) (\(i.groupPath)), both \(e.iommu.rawValue)"
+  )
+  check("two devices open at once", e.isOpen && i.isOpen && e.group != i.group)
+  // Same device twice in one process: the group is reused, not reopened (that gives EBUSY).
+  if let again = attempt("open edu a second time", { try VFIODevice.open(e.addr) }) {
+    check(
+      "second handle of edu reads the id",
+      (try? again.map(bar: 0)).map { read32($0, 0) } == 0x0100_00ed)
+    again.close()
+    check(
+      "first handle still works after the second closed",
+      (try? e.configRead(offset: 0, width: 2)) == 0x1234)
+  }
+}
+
+if let d = edu {
+  let maps = d.liveMappings
+  d.close()
+  check(
+    "close unmaps the device's live mappings", !maps.isEmpty && maps.allSatisfy { !$0.isMapped })
+  d.close()
+  check("close twice is harmless", !d.isOpen)
+  expectError("map after close", contains: "is closed") { _ = try d.map(bar: 0) }
+  // Reopen after close: the group and container were released and open again cleanly.
+  if let re = attempt("reopen edu after close", { try VFIODevice.open(d.addr) }) {
+    check("reopened edu reads the id", (try? re.map(bar: 0)).map { read32($0, 0) } == 0x0100_00ed)
+    re.close()
+  }
+}
+ivshmem?.close()
+edu = nil
+ivshmem = nil
+
+if let addr = env["BARLUA_NONVIABLE_EDU"] {
+  expectError("non-viable group names the other device", contains: "is not viable") {
+    _ = try VFIODevice.open(addr)
+  }
+}
+// A device bound to another driver (virtio-pci for the 9p share in the test bed).
+func firstNonVFIODevice() -> String? {
+  guard let dir = opendir("/sys/bus/pci/devices") else { return nil }
+  defer { closedir(dir) }
+  var names: [String] = []
+  while let e = readdir(dir) {
+    names.append(
+      withUnsafePointer(to: e.pointee.d_name) {
+        $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+      })
+  }
+  for name in names.sorted() where name.contains(":") {
+    var buf = [UInt8](repeating: 0, count: 256)
+    let n = readlink("/sys/bus/pci/devices/\(name)/driver", &buf, 255)
+    if n > 0, !String(decoding: buf[0..<n], as: UTF8.self).hasSuffix("/vfio-pci") { return name }
+  }
+  return nil
+}
+if let other = firstNonVFIODevice() {
+  expectError("device \(other) not bound to vfio-pci", contains: "not vfio-pci") {
+    _ = try VFIODevice.open(other)
+  }
+}
+
+print("vfio-probe: \(failures == 0 ? "ALL PASS" : "\(failures) FAILED")")
+exit(failures == 0 ? 0 : 1)
