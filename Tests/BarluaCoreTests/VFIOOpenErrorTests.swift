@@ -142,13 +142,28 @@ final class VFIOOpenErrorTests: XCTestCase {
       VFIOGroup.notViableMessage(number: 7, sysfs: t.sysfs),
       "IOMMU group 7 is not viable: 0000:01:02.0 is bound to virtio-pci"
         + " (bind it to vfio-pci or unbind it)")
-    try t.addDevice("0000:01:03.0", driver: nil, group: 7)
+    // As in the test-bed guest: a conventional PCI bridge (no driver) shares the group.
+    try t.addDevice("0000:00:04.0", driver: nil, group: 7)
+    XCTAssertEqual(
+      VFIOGroup.notViableMessage(number: 7, sysfs: t.sysfs),
+      "IOMMU group 7 is not viable: 0000:01:02.0 is bound to virtio-pci"
+        + " (bind it to vfio-pci or unbind it); also in the group, with no driver: 0000:00:04.0")
     try t.addDevice("0000:01:04.0", driver: "e1000e", group: 7)
     XCTAssertEqual(
       VFIOGroup.notViableMessage(number: 7, sysfs: t.sysfs),
       "IOMMU group 7 is not viable: 0000:01:02.0 is bound to virtio-pci;"
-        + " 0000:01:03.0 has no driver; 0000:01:04.0 is bound to e1000e"
-        + " (bind each to vfio-pci or unbind it)")
+        + " 0000:01:04.0 is bound to e1000e (bind each to vfio-pci or unbind it);"
+        + " also in the group, with no driver: 0000:00:04.0")
+  }
+
+  func testNotViableWithNoOtherDriverSaysSo() throws {
+    let t = try VFIOTestSysfs()
+    try t.addDevice("0000:01:00.0", driver: "vfio-pci", group: 7)
+    try t.addDevice("0000:00:04.0", driver: nil, group: 7)
+    XCTAssertEqual(
+      VFIOGroup.notViableMessage(number: 7, sysfs: t.sysfs),
+      "IOMMU group 7 is not viable: no member is bound to another driver; also in the group,"
+        + " with no driver: 0000:00:04.0 (a device may be in the middle of binding: try again)")
   }
 
   func testListingShowsGroupsAndViability() throws {

@@ -37,6 +37,12 @@ public enum VFIO {
     }
   }
 
+  /// How many VFIO groups and containers this process holds open (diagnostics and tests):
+  /// groups of one kind share a container, so two type1 devices give (2, 1).
+  public static var openCounts: (groups: Int, containers: Int) {
+    VFIORegistry.shared.openCounts
+  }
+
   /// Drivers that do not take DMA ownership of a device (`driver_managed_dma` in the kernel).
   static let dmaSafeDrivers: Set<String> = ["vfio-pci", "pci-stub", "pcieport"]
 }

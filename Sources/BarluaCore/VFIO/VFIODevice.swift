@@ -91,8 +91,14 @@ public final class VFIODevice: @unchecked Sendable {
     self.fd = fd
     self.groupRef = group
     self.resources = resources
-    self.cachedRegions = try (0..<Int(info.num_regions)).map {
-      try VFIODevice.regionInfo(fd, index: $0)
+    self.cachedRegions = try (0..<Int(info.num_regions)).map { index in
+      do {
+        return try VFIODevice.regionInfo(fd, index: index)
+      } catch let e as SystemError where e.errno == EINVAL {
+        // vfio-pci answers EINVAL for a region the device lacks (VGA on a non-VGA device).
+        return VFIORegion(
+          index: index, size: 0, offset: 0, read: false, write: false, mmap: false)
+      }
     }
   }
 
@@ -151,7 +157,14 @@ public final class VFIODevice: @unchecked Sendable {
       var info = vfio_irq_info()
       info.argsz = UInt32(MemoryLayout<vfio_irq_info>.size)
       info.index = UInt32(i)
-      try VFIOIoctl.call(fd, "VFIO_DEVICE_GET_IRQ_INFO", barlua_vfio_device_get_irq_info(), &info)
+      do {
+        try VFIOIoctl.call(
+          fd, "VFIO_DEVICE_GET_IRQ_INFO(\(VFIOIRQ(index: i, count: 0, flags: 0).name))",
+          barlua_vfio_device_get_irq_info(), &info)
+      } catch let e as SystemError where e.errno == EINVAL {
+        // vfio-pci answers EINVAL for an index the device lacks (ERR on conventional PCI).
+        return VFIOIRQ(index: i, count: 0, flags: 0)
+      }
       return VFIOIRQ(index: i, count: Int(info.count), flags: info.flags)
     }
   }

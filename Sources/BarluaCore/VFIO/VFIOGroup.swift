@@ -59,27 +59,34 @@ final class VFIOGroup: @unchecked Sendable {
   }
 
   /// `IOMMU group 7 is not viable: 0000:01:02.0 is bound to virtio-pci (bind it to vfio-pci or
-  /// unbind it)` — every member not bound to vfio-pci, with its driver.
+  /// unbind it)` — every member not bound to vfio-pci: those bound to another driver (the
+  /// usual cause) first, then those with no driver (a conventional PCI bridge, say).
   static func notViableMessage(number: Int, sysfs: VFIOSysfs) -> String {
-    var culprits: [String] = []
+    var bound: [String] = []
+    var unbound: [String] = []
     for member in sysfs.groupMembers(number) {
       switch sysfs.driver(member) {
       case "vfio-pci"?: continue
-      case let driver?: culprits.append("\(member) is bound to \(driver)")
-      case nil: culprits.append("\(member) has no driver")
+      case let driver?: bound.append("\(member) is bound to \(driver)")
+      case nil: unbound.append(member)
       }
     }
-    let head = "IOMMU group \(number) is not viable"
-    switch culprits.count {
+    var text = "IOMMU group \(number) is not viable"
+    switch bound.count {
     case 0:
-      return head + ": every device in \(sysfs.groupDir(number))/devices is bound to vfio-pci"
-        + " (a device may be in the middle of binding; try again)"
+      text += ": no member is bound to another driver"
     case 1:
-      return head + ": " + culprits[0] + " (bind it to vfio-pci or unbind it)"
+      text += ": " + bound[0] + " (bind it to vfio-pci or unbind it)"
     default:
-      return head + ": " + culprits.joined(separator: "; ")
-        + " (bind each to vfio-pci or unbind it)"
+      text += ": " + bound.joined(separator: "; ") + " (bind each to vfio-pci or unbind it)"
     }
+    if !unbound.isEmpty {
+      text += "; also in the group, with no driver: " + unbound.joined(separator: ", ")
+    }
+    if bound.isEmpty {
+      text += " (a device may be in the middle of binding: try again)"
+    }
+    return text
   }
 
   /// Opens device `addr` of this group (VFIO_GROUP_GET_DEVICE_FD).
