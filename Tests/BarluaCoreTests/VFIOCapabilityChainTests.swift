@@ -1,4 +1,5 @@
 import CBarluaSys
+import Foundation
 import XCTest
 
 @testable import BarluaCore
@@ -132,6 +133,32 @@ final class VFIOCapabilityChainTests: XCTestCase {
         "\($0)",
         "VFIO_DEVICE_GET_REGION_INFO: malformed capability chain: the chain loops back to offset 32"
       )
+    }
+  }
+
+  /// The answer a real kernel (6.1, test-bed guest, vfio-pci) gave for BAR1 of a
+  /// virtio-rng-pci device: the BAR holding the MSI-X table, so it carries
+  /// VFIO_REGION_INFO_CAP_MSIX_MAPPABLE (argsz 40 = 32 + one 8-byte header).
+  func testRealKernelAnswerWithMSIXMappable() throws {
+    let url = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
+      .appendingPathComponent("vfio/guest-6.1-virtio-rng-BAR1-region-info.bin")
+    let answer = [UInt8](try Data(contentsOf: url))
+    XCTAssertEqual(answer.count, 40)
+    let region = try VFIORegion(answer: answer)
+    XCTAssertEqual(region.index, 1)
+    XCTAssertEqual(region.name, "BAR1")
+    XCTAssertEqual(region.size, 0x1000)
+    XCTAssertEqual(region.offset, 0x100_0000_0000)
+    XCTAssertTrue(region.read && region.write && region.mmap)
+    XCTAssertTrue(region.msixMappable)
+    XCTAssertNil(region.sparse)
+    XCTAssertEqual(try region.checkMappable(offset: 0, size: nil), 0x1000)
+    // Cut before the capability: the chain points outside the answer.
+    XCTAssertThrowsError(try VFIORegion(answer: Array(answer.prefix(36))))
+    XCTAssertThrowsError(try VFIORegion(answer: Array(answer.prefix(16)))) {
+      XCTAssertEqual(
+        "\($0)",
+        "VFIO_DEVICE_GET_REGION_INFO: the answer has 16 bytes, fewer than struct vfio_region_info")
     }
   }
 }

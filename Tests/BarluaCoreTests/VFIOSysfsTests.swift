@@ -36,14 +36,17 @@ final class VFIOSysfsTests: XCTestCase {
     XCTAssertEqual(r[6].size, 0)
   }
 
-  func testPrefetchableFlag() {
-    // ivshmem-plain BAR2 as the test-bed notes record it (flags 0x14220c).
-    let r = VFIOSysfs.parseResources(
-      "0x000000fe000000 0x000000fe0000ff 0x00000000040200\n"
-        + "0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
-        + "0x0000008000000000 0x00000080003fffff 0x000000000014220c\n")
-    XCTAssertEqual(r.count, 3)
+  func testPrefetchableFlagFromTheGuestsIvshmem() throws {
+    // /sys/bus/pci/devices/0000:00:02.0/resource of ivshmem-plain in the test-bed guest
+    // (kernel 6.1): 13 lines (BARs, ROM, then bridge windows), BAR2 64-bit prefetchable.
+    let url = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
+      .appendingPathComponent("vfio/guest-6.1-ivshmem-resource")
+    let r = VFIOSysfs.parseResources(try String(contentsOf: url, encoding: .utf8))
+    XCTAssertEqual(r.count, 13)
     XCTAssertEqual(r[0].size, 0x100)
+    XCTAssertFalse(r[0].prefetchable)
+    XCTAssertEqual(r[2].start, 0xfe00_0000)
+    XCTAssertEqual(r[2].flags, 0x14220c)
     XCTAssertTrue(r[2].prefetchable)
     XCTAssertEqual(r[2].size, 0x40_0000)
   }

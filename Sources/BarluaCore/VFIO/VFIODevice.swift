@@ -105,28 +105,40 @@ public final class VFIODevice: @unchecked Sendable {
   /// VFIO_DEVICE_GET_REGION_INFO, asked again with a larger buffer when the capability chain
   /// does not fit (the kernel then raises `argsz` to the size it needs).
   static func regionInfo(_ fd: FileDescriptor, index: Int) throws -> VFIORegion {
+    try VFIORegion(answer: regionInfoAnswer(fd, index: index))
+  }
+
+  /// The kernel's whole answer to VFIO_DEVICE_GET_REGION_INFO: `struct vfio_region_info`
+  /// followed by its capability chain.
+  static func regionInfoAnswer(_ fd: FileDescriptor, index: Int) throws -> [UInt8] {
     var length = MemoryLayout<vfio_region_info>.size
     for _ in 0..<4 {
-      let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: length, alignment: 8)
-      defer { buffer.deallocate() }
-      buffer.initializeMemory(as: UInt8.self, repeating: 0)
+      var answer = [UInt8](repeating: 0, count: length)
       var info = vfio_region_info()
       info.argsz = UInt32(length)
       info.index = UInt32(index)
-      buffer.storeBytes(of: info, as: vfio_region_info.self)
-      try VFIOIoctl.call(
-        fd, "VFIO_DEVICE_GET_REGION_INFO(\(VFIORegion.name(index)))",
-        barlua_vfio_device_get_region_info(), buffer.baseAddress!)
-      info = buffer.load(as: vfio_region_info.self)
-      if Int(info.argsz) > length {
-        length = Int(info.argsz)
+      let argsz = try answer.withUnsafeMutableBytes { buffer -> UInt32 in
+        buffer.storeBytes(of: info, as: vfio_region_info.self)
+        try VFIOIoctl.call(
+          fd, "VFIO_DEVICE_GET_REGION_INFO(\(VFIORegion.name(index)))",
+          barlua_vfio_device_get_region_info(), buffer.baseAddress!)
+        return buffer.loadUnaligned(as: vfio_region_info.self).argsz
+      }
+      if Int(argsz) > length {
+        length = Int(argsz)
         continue
       }
-      return try VFIORegion(info: info, buffer: UnsafeRawBufferPointer(buffer))
+      return answer
     }
     throw UsageError(
       "VFIO_DEVICE_GET_REGION_INFO(\(VFIORegion.name(index))) on \(fd.path): the kernel kept"
         + " asking for a larger buffer")
+  }
+
+  /// The raw VFIO_DEVICE_GET_REGION_INFO answer for region `index` (diagnostics, fixtures).
+  public func regionInfoAnswer(_ index: Int) throws -> [UInt8] {
+    try checkOpen("region info")
+    return try VFIODevice.regionInfoAnswer(fd, index: index)
   }
 
   // MARK: state

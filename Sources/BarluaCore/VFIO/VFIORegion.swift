@@ -52,6 +52,18 @@ public struct VFIORegion: Equatable, Sendable {
     }
   }
 
+  /// Builds a region from the kernel's whole VFIO_DEVICE_GET_REGION_INFO answer.
+  init(answer: [UInt8]) throws {
+    guard answer.count >= MemoryLayout<vfio_region_info>.size else {
+      throw UsageError(
+        "VFIO_DEVICE_GET_REGION_INFO: the answer has \(answer.count) bytes, fewer than"
+          + " struct vfio_region_info")
+    }
+    self = try answer.withUnsafeBytes { buffer in
+      try VFIORegion(info: buffer.loadUnaligned(as: vfio_region_info.self), buffer: buffer)
+    }
+  }
+
   /// Builds a region from the kernel's answer: the fixed `vfio_region_info` and the whole
   /// buffer it was returned in (for the capability chain).
   init(info: vfio_region_info, buffer: UnsafeRawBufferPointer) throws {
