@@ -139,6 +139,30 @@ struct ProcessInfoLite {
   subscript(_ key: String) -> String? { getenv(key).map { String(cString: $0) } }
 }
 
+// Child mode: another process trying a device the parent holds (or an unprivileged user).
+if let addr = env["BARLUA_PROBE_CHILD"] {
+  do {
+    let d = try VFIODevice.open(addr)
+    print("child opened \(d.addr)")
+    exit(0)
+  } catch {
+    print("child error: \(error)")
+    exit(3)
+  }
+}
+
+/// Runs this program again (optionally under `prefix`, e.g. setpriv) in child mode.
+func runChild(_ addr: String, prefix: String = "") -> String {
+  var buf = [UInt8](repeating: 0, count: 4096)
+  let n = readlink("/proc/self/exe", &buf, 4095)
+  guard n > 0 else { return "(no /proc/self/exe)" }
+  let exe = String(decoding: buf[0..<n], as: UTF8.self)
+  let out = "/tmp/vfio-probe-child-\(getpid()).txt"
+  _ = system("BARLUA_PROBE_CHILD=\(addr) \(prefix) \(exe) > \(out) 2>&1")
+  defer { unlink(out) }
+  return sysfsText(out).trimmingWhitespace()
+}
+
 print("vfio-probe: kernel \(sysfsText("/proc/sys/kernel/osrelease").trimmingWhitespace())")
 for l in VFIO.devices() {
   print(
@@ -239,6 +263,11 @@ if let e = edu, let i = ivshmem {
     "two devices open: \(e.addr) (\(e.groupPath)) and \(i.addr) (\(i.groupPath)), both \(e.iommu.rawValue)"
   )
   check("two devices open at once", e.isOpen && i.isOpen && e.group != i.group)
+  let busy = runChild(e.addr)
+  check(
+    "another process opening the open edu gets EBUSY and the hint",
+    busy.contains("Device or resource busy") && busy.contains("already in use by another process"),
+    busy)
   let counts = VFIO.openCounts
   check(
     "two groups share one container", counts.groups == 2 && counts.containers == 1,
@@ -257,6 +286,15 @@ if let e = edu, let i = ivshmem {
       "first handle still works after the second closed",
       (try? e.configRead(offset: 0, width: 2)) == 0x1234)
   }
+}
+
+if let addr = env["BARLUA_TESTDEV"], access("/usr/bin/setpriv", X_OK) == 0 {
+  let denied = runChild(
+    addr, prefix: "/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups")
+  check(
+    "an unprivileged user gets EACCES and the permission hint",
+    denied.contains("Permission denied") && denied.contains("run as root or give your user"),
+    denied)
 }
 
 if let addr = env["BARLUA_TESTDEV"] {

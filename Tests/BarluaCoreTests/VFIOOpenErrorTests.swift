@@ -93,6 +93,28 @@ final class VFIOOpenErrorTests: XCTestCase {
     }
   }
 
+  func testDevVFIOWithoutContainerDevice() throws {
+    let t = try VFIOTestSysfs()
+    try t.makeDev(["3"])
+    XCTAssertThrowsError(try VFIOContainer.open(devVFIO: t.dev)) {
+      XCTAssertEqual(
+        "\($0)",
+        "open \(t.dev)/vfio: No such file or directory (errno 2): this kernel has VFIO groups but"
+          + " no container device: it needs CONFIG_VFIO_CONTAINER or iommufd's compatibility"
+          + " (CONFIG_IOMMUFD_VFIO_CONTAINER)")
+    }
+  }
+
+  func testContainerThatIsNotVFIO() throws {
+    let t = try VFIOTestSysfs()
+    try t.makeDev(["vfio"])
+    XCTAssertThrowsError(try VFIOContainer.open(devVFIO: t.dev)) {
+      XCTAssertEqual(
+        "\($0)",
+        "ioctl VFIO_GET_API_VERSION \(t.dev)/vfio: Inappropriate ioctl for device (errno 25)")
+    }
+  }
+
   func testMissingGroupFile() throws {
     let t = try VFIOTestSysfs()
     try t.addDevice("0000:01:00.0", driver: "vfio-pci", group: 3)

@@ -26,7 +26,10 @@ final class VFIOContainer: @unchecked Sendable {
     }
     let fd = try FileDescriptor.open(path, flags: O_RDWR) { e in
       switch e {
-      case ENOENT, ENODEV, ENXIO: "vfio is not loaded: modprobe vfio-pci"
+      case ENOENT:
+        "this kernel has VFIO groups but no container device: it needs CONFIG_VFIO_CONTAINER"
+          + " or iommufd's compatibility (CONFIG_IOMMUFD_VFIO_CONTAINER)"
+      case ENODEV, ENXIO: "vfio is not loaded: modprobe vfio-pci"
       default: VFIOIoctl.commonHint(e)
       }
     }
