@@ -414,6 +414,41 @@ if env["BARLUA_GUEST"] == "1", let virtio = env["BARLUA_NONVIABLE_VIRTIO"],
     let after = VFIO.openCounts
     check("bridged group released", after.groups == 0 && after.containers == 0)
   }
+  // No test-bed device offers a reset where it sits. Alone behind its bridge the edu can have
+  // a secondary-bus reset: remove its virtio neighbour and let the kernel re-probe "bus".
+  let release = sysfsText("/proc/sys/kernel/osrelease")
+  if env["BARLUA_GUEST_MODE"] != "noiommu" && release.hasPrefix("6.1.") {
+    // Found here: after `remove` of a group member, 6.1's intel-iommu BUGs (list_del
+    // corruption in device_block_translation) when the group is attached again. Not ours.
+    print("SKIP reset by secondary-bus reset: kernel 6.1 with intel-iommu crashes after the")
+    print("     removal it needs (list_del corruption); proven on 6.12 and in noiommu mode")
+  } else {
+    resetBridged(dir: dir, bridged: bridged)
+  }
+}
+
+@MainActor func resetBridged(dir: String, bridged: String) {
+  let removed = writeSysfs("\(dir)/remove", "1")
+  let method = writeSysfs("/sys/bus/pci/devices/\(bridged)/reset_method", "bus")
+  check("edu alone behind the bridge, reset_method bus", removed && method)
+  if let d = attempt("open bridged edu for reset", { try VFIODevice.open(bridged) }) {
+    check("bridged edu can_reset", d.canReset)
+    if d.canReset, let bar0 = attempt("map bridged edu BAR0", { try d.map(bar: 0) }) {
+      write32(bar0, 4, 0x0f0f_0f0f)
+      let cmdBefore = attempt("command before reset") { try d.configRead(offset: 4, width: 2) }
+      let ok: Bool? = attempt("VFIO_DEVICE_RESET") {
+        try d.reset()
+        return true
+      }
+      let cmdAfter = attempt("command after reset") { try d.configRead(offset: 4, width: 2) }
+      let id = read32(bar0, 0)
+      check(
+        "VFIO_DEVICE_RESET succeeds and BAR0 still reads the id", ok == true && id == 0x0100_00ed,
+        "id \(hex(UInt64(id))) command \(cmdBefore.map { hex(UInt64($0)) } ?? "-") ->"
+          + " \(cmdAfter.map { hex(UInt64($0)) } ?? "-")")
+    }
+    d.close()
+  }
 }
 
 // A device bound to another driver (virtio-pci for the 9p share in the test bed).
