@@ -9,7 +9,8 @@ import CBarluaSys
 /// `open` finds the device's IOMMU group, opens (or reuses) the group and its container and
 /// gets the device file. Mappings made by `map` are tracked weakly: `close()` (and deinit)
 /// unmaps those still alive, a mapping dropped earlier has already unmapped itself. Keep the
-/// device alive as long as its mappings are used.
+/// device alive as long as its mappings are used. Use one device from one thread at a time
+/// (the process-wide group/container registry itself is locked).
 public final class VFIODevice: @unchecked Sendable {
   /// Full PCI address, `"0000:15:00.0"`.
   public let addr: String
