@@ -18,8 +18,9 @@ _Thread_local void *barlua_guard_fault_addr;
 struct barlua_extable_entry {
   int32_t insn, fixup;
 };
-extern const struct barlua_extable_entry __start_barlua_extable[];
-extern const struct barlua_extable_entry __stop_barlua_extable[];
+// Weak: a program that links the guard but no guarded access has no such section.
+extern const struct barlua_extable_entry __start_barlua_extable[] __attribute__((weak));
+extern const struct barlua_extable_entry __stop_barlua_extable[] __attribute__((weak));
 
 static uintptr_t find_fixup(uintptr_t pc) {
   for (const struct barlua_extable_entry *e = __start_barlua_extable; e < __stop_barlua_extable;

@@ -1,0 +1,104 @@
+import CBarluaSys
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// An open `/dev/vfio/vfio`: the IOMMU context that groups attach to.
+///
+/// The IOMMU type is set when the first group is attached (the kernel refuses it before).
+/// Groups of one kind (IOMMU or no-IOMMU) share a container; `VFIORegistry` decides.
+final class VFIOContainer: @unchecked Sendable {
+  let fd: FileDescriptor
+  /// The IOMMU type in use, nil until the first group is attached.
+  private(set) var iommu: VFIOIOMMU?
+  /// Open groups attached to this container.
+  var groupCount = 0
+
+  init(fd: FileDescriptor) { self.fd = fd }
+
+  /// Opens `<dev>/vfio` and checks the API version.
+  static func open(devVFIO: String = "/dev/vfio") throws -> VFIOContainer {
+    let path = devVFIO + "/vfio"
+    if !VFIOSysfs.fileExists(devVFIO) {
+      throw SystemError(
+        "open", path: path, errno: ENOENT, hint: "vfio is not loaded: modprobe vfio-pci")
+    }
+    let fd = try FileDescriptor.open(path, flags: O_RDWR) { e in
+      switch e {
+      case ENOENT:
+        "this kernel has VFIO groups but no container device: it needs CONFIG_VFIO_CONTAINER"
+          + " or iommufd's compatibility (CONFIG_IOMMUFD_VFIO_CONTAINER)"
+      case ENODEV, ENXIO: "vfio is not loaded: modprobe vfio-pci"
+      default: VFIOIoctl.commonHint(e)
+      }
+    }
+    let container = VFIOContainer(fd: fd)
+    let version = try VFIOIoctl.call(fd, "VFIO_GET_API_VERSION", barlua_vfio_get_api_version())
+    guard version == BARLUA_VFIO_API_VERSION else {
+      throw UsageError(
+        "\(path): VFIO API version \(version), barlua speaks version \(BARLUA_VFIO_API_VERSION)")
+    }
+    return container
+  }
+
+  /// Whether the kernel offers IOMMU type `type` (VFIO_CHECK_EXTENSION).
+  func supports(_ type: VFIOIOMMU) throws -> Bool {
+    try VFIOIoctl.call(
+      fd, "VFIO_CHECK_EXTENSION", barlua_vfio_check_extension(), value: type.ioctlValue) > 0
+  }
+
+  /// Attaches `group` (VFIO_GROUP_SET_CONTAINER) and, for the first group, sets the IOMMU type:
+  /// VFIO_NOIOMMU_IOMMU for a no-IOMMU group, else type1v2 when offered, else type1.
+  func attach(_ group: VFIOGroup) throws {
+    var containerFD = fd.rawValue
+    try VFIOIoctl.call(
+      group.fd, "VFIO_GROUP_SET_CONTAINER", barlua_vfio_group_set_container(), &containerFD,
+      hint: VFIOIoctl.commonHint)
+    if iommu == nil {
+      do {
+        let type = try chooseIOMMU(noIOMMU: group.isNoIOMMU)
+        try VFIOIoctl.call(fd, "VFIO_SET_IOMMU", barlua_vfio_set_iommu(), value: type.ioctlValue) {
+          e in
+          switch e {
+          case EPERM where type == .noiommu:
+            "no-IOMMU mode needs CAP_SYS_RAWIO: run as root"
+          case EPERM:
+            "the IOMMU refused the group; without interrupt remapping load vfio_iommu_type1 with"
+              + " allow_unsafe_interrupts=1"
+          default: VFIOIoctl.commonHint(e)
+          }
+        }
+        iommu = type
+      } catch {
+        detach(group)
+        throw error
+      }
+    }
+    groupCount += 1
+  }
+
+  /// Detaches `group`; the kernel would do it when the group file closes, this is explicit.
+  func detach(_ group: VFIOGroup) {
+    var containerFD = fd.rawValue
+    _ = barlua_ioctl_ptr(group.fd.rawValue, barlua_vfio_group_unset_container(), &containerFD)
+  }
+
+  private func chooseIOMMU(noIOMMU: Bool) throws -> VFIOIOMMU {
+    if noIOMMU {
+      guard try supports(.noiommu) else {
+        throw UsageError(
+          "\(fd.path): the kernel does not offer VFIO_NOIOMMU_IOMMU: load vfio with"
+            + " enable_unsafe_noiommu_mode=1 (needs CONFIG_VFIO_NOIOMMU)")
+      }
+      return .noiommu
+    }
+    if try supports(.type1v2) { return .type1v2 }
+    if try supports(.type1) { return .type1 }
+    throw UsageError(
+      "\(fd.path): the kernel offers neither VFIO_TYPE1v2_IOMMU nor VFIO_TYPE1_IOMMU:"
+        + " modprobe vfio_iommu_type1")
+  }
+
+  func close() { fd.close() }
+}

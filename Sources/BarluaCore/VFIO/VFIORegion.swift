@@ -1,0 +1,136 @@
+import CBarluaSys
+
+/// One region of a VFIO PCI device, as `VFIO_DEVICE_GET_REGION_INFO` describes it.
+public struct VFIORegion: Equatable, Sendable {
+  /// An mmap-able part of a region (from the sparse-mmap capability), relative to its start.
+  public struct Area: Equatable, Sendable {
+    public var offset: UInt64
+    public var size: UInt64
+    public init(offset: UInt64, size: UInt64) {
+      self.offset = offset
+      self.size = size
+    }
+  }
+
+  public var index: Int
+  /// `"BAR0"`…`"BAR5"`, `"ROM"`, `"CONFIG"`, `"VGA"` or `"region N"`.
+  public var name: String { VFIORegion.name(index) }
+  public var size: UInt64
+  /// Where the region starts in the device file (for pread/pwrite and mmap).
+  public var offset: UInt64
+  public var read: Bool
+  public var write: Bool
+  public var mmap: Bool
+  /// The mmap-able areas when the kernel reports a sparse-mmap capability, else nil.
+  public var sparse: [Area]?
+  /// The kernel allows mapping the MSI-X table of this BAR (VFIO_REGION_INFO_CAP_MSIX_MAPPABLE).
+  public var msixMappable: Bool
+
+  public init(
+    index: Int, size: UInt64, offset: UInt64, read: Bool, write: Bool, mmap: Bool,
+    sparse: [Area]? = nil, msixMappable: Bool = false
+  ) {
+    self.index = index
+    self.size = size
+    self.offset = offset
+    self.read = read
+    self.write = write
+    self.mmap = mmap
+    self.sparse = sparse
+    self.msixMappable = msixMappable
+  }
+
+  /// The name of region `index` of a PCI device, per the VFIO_PCI_*_REGION_INDEX values.
+  public static func name(_ index: Int) -> String {
+    switch index {
+    case Int(BARLUA_VFIO_PCI_BAR0_REGION_INDEX)...Int(BARLUA_VFIO_PCI_BAR5_REGION_INDEX):
+      "BAR\(index - Int(BARLUA_VFIO_PCI_BAR0_REGION_INDEX))"
+    case Int(BARLUA_VFIO_PCI_ROM_REGION_INDEX): "ROM"
+    case Int(BARLUA_VFIO_PCI_CONFIG_REGION_INDEX): "CONFIG"
+    case Int(BARLUA_VFIO_PCI_VGA_REGION_INDEX): "VGA"
+    default: "region \(index)"
+    }
+  }
+
+  /// Builds a region from the kernel's whole VFIO_DEVICE_GET_REGION_INFO answer.
+  init(answer: [UInt8]) throws {
+    guard answer.count >= MemoryLayout<vfio_region_info>.size else {
+      throw UsageError(
+        "VFIO_DEVICE_GET_REGION_INFO: the answer has \(answer.count) bytes, fewer than"
+          + " struct vfio_region_info")
+    }
+    self = try answer.withUnsafeBytes { buffer in
+      try VFIORegion(info: buffer.loadUnaligned(as: vfio_region_info.self), buffer: buffer)
+    }
+  }
+
+  /// Builds a region from the kernel's answer: the fixed `vfio_region_info` and the whole
+  /// buffer it was returned in (for the capability chain).
+  init(info: vfio_region_info, buffer: UnsafeRawBufferPointer) throws {
+    let flags = info.flags
+    var sparse: [Area]? = nil
+    var msix = false
+    if flags & UInt32(BARLUA_VFIO_REGION_INFO_FLAG_CAPS) != 0 {
+      let caps = try VFIOCapabilityChain.parse(buffer, first: info.cap_offset)
+      for cap in caps {
+        switch cap.id {
+        case UInt16(BARLUA_VFIO_REGION_INFO_CAP_SPARSE_MMAP):
+          sparse = try VFIOCapabilityChain.sparseAreas(buffer, at: cap.offset)
+        case UInt16(BARLUA_VFIO_REGION_INFO_CAP_MSIX_MAPPABLE):
+          msix = true
+        default:
+          break
+        }
+      }
+    }
+    self.init(
+      index: Int(info.index), size: info.size, offset: info.offset,
+      read: flags & UInt32(BARLUA_VFIO_REGION_INFO_FLAG_READ) != 0,
+      write: flags & UInt32(BARLUA_VFIO_REGION_INFO_FLAG_WRITE) != 0,
+      mmap: flags & UInt32(BARLUA_VFIO_REGION_INFO_FLAG_MMAP) != 0,
+      sparse: sparse, msixMappable: msix)
+  }
+
+  /// Checks that `size` bytes at `offset` can be mapped: the region exists with that range, the
+  /// kernel allows mmap, and with a sparse capability the range lies inside one area.
+  /// Returns the size to map (`size` defaults to the rest of the region).
+  public func checkMappable(offset: UInt64, size: UInt64?) throws -> UInt64 {
+    guard self.size > 0 else {
+      throw UsageError("\(name) is not implemented (size 0)")
+    }
+    guard mmap else {
+      throw UsageError(
+        "\(name) cannot be mmap'ed: the kernel did not set VFIO_REGION_INFO_FLAG_MMAP"
+          + " (I/O BAR or a BAR smaller than a page?)")
+    }
+    guard offset < self.size else {
+      throw UsageError("offset 0x\(hex(offset)) is outside \(name) (size 0x\(hex(self.size)))")
+    }
+    let length = size ?? (self.size - offset)
+    guard length > 0 else {
+      throw UsageError("size 0 at offset 0x\(hex(offset)) of \(name): nothing to map")
+    }
+    guard length <= self.size - offset else {
+      throw UsageError(
+        "offset 0x\(hex(offset)) + size 0x\(hex(length)) exceeds \(name) size 0x\(hex(self.size))"
+      )
+    }
+    if let sparse {
+      let inside = sparse.contains { a in
+        offset >= a.offset && length <= a.size && offset - a.offset <= a.size - length
+      }
+      if !inside {
+        let list =
+          sparse.isEmpty
+          ? "it has none"
+          : "areas are "
+            + sparse.map { "0x\(hex($0.offset))+0x\(hex($0.size))" }.joined(
+              separator: ", ")
+        throw UsageError(
+          "offset 0x\(hex(offset)) size 0x\(hex(length)) is not inside an mmap-able area of"
+            + " \(name): \(list)")
+      }
+    }
+    return length
+  }
+}
