@@ -57,8 +57,7 @@ public struct PCIAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
     return UInt64(text, radix: 16)
   }
 
-  static func format(_ domain: UInt32, _ bus: UInt8, _ slot: UInt8, _ function: UInt8) -> String
-  {
+  static func format(_ domain: UInt32, _ bus: UInt8, _ slot: UInt8, _ function: UInt8) -> String {
     "\(hexString(domain, width: 4)):\(hexString(bus, width: 2)):\(hexString(slot, width: 2))"
       + ".\(String(function, radix: 16))"
   }
@@ -67,5 +66,6 @@ public struct PCIAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
 /// Lower-case hex, zero-padded to `width` digits.
 func hexString<T: BinaryInteger>(_ value: T, width: Int) -> String {
   let digits = String(value, radix: 16)
-  return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+  return digits.count >= width
+    ? digits : String(repeating: "0", count: width - digits.count) + digits
 }

@@ -44,8 +44,10 @@ public struct PCIVFIODevice: Equatable, Sendable {
   /// Every member of the group, this device included, sorted by name.
   public let members: [PCIGroupMember]
 
-  public init(info: PCIDeviceInfo, group: Int, noIOMMU: Bool, groupPath: String,
-              members: [PCIGroupMember]) {
+  public init(
+    info: PCIDeviceInfo, group: Int, noIOMMU: Bool, groupPath: String,
+    members: [PCIGroupMember]
+  ) {
     self.info = info
     self.group = group
     self.noIOMMU = noIOMMU

@@ -33,7 +33,8 @@ public final class PCINameDatabase: @unchecked Sendable {
       handle, vendor, device, &vbuf, vbuf.count, &dbuf, dbuf.count, &ebuf, ebuf.count)
     if rc != 0 { return (nil, nil) }
     let name = { (buf: [CChar]) -> String? in
-      let text = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+      let text = String(
+        decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
       return text.isEmpty ? nil : text
     }
     return (name(vbuf), name(dbuf))
