@@ -18,7 +18,8 @@ final class PCIFilterTests: XCTestCase {
     XCTAssertEqual(
       try addresses(PCIFilter(driver: .name("vfio-pci")), in: "xilinx-7024"), ["0000:15:00.0"])
     XCTAssertEqual(
-      try addresses(PCIFilter(vendor: 0x10ee, subvendor: 0x0002, subdevice: 0x0001), in: "xilinx-7024"),
+      try addresses(
+        PCIFilter(vendor: 0x10ee, subvendor: 0x0002, subdevice: 0x0001), in: "xilinx-7024"),
       ["0000:15:00.0"])
   }
 
@@ -35,22 +36,29 @@ final class PCIFilterTests: XCTestCase {
     XCTAssertEqual(try addresses(PCIFilter(class: 0x0180)), ["0000:00:02.0"])
     XCTAssertEqual(try addresses(PCIFilter(class: 0x0600)), ["0000:00:00.0"])
     // 0xffff00 ("unassigned class") as 24 bits, and as its 16-bit 0xffff.
-    XCTAssertEqual(try addresses(PCIFilter(class: 0xffff00)), ["0000:00:01.0", "0000:00:04.0", "0000:00:05.0"])
-    XCTAssertEqual(try addresses(PCIFilter(class: 0xffff)), ["0000:00:01.0", "0000:00:04.0", "0000:00:05.0"])
+    XCTAssertEqual(
+      try addresses(PCIFilter(class: 0xffff00)), ["0000:00:01.0", "0000:00:04.0", "0000:00:05.0"])
+    XCTAssertEqual(
+      try addresses(PCIFilter(class: 0xffff)), ["0000:00:01.0", "0000:00:04.0", "0000:00:05.0"])
   }
 
   func testParsesDumpInfoSelectors() throws {
-    XCTAssertEqual(try PCIFilter(parsing: "0000:15:00.0"), PCIFilter(addr: try PCIAddress("0000:15:00.0")))
-    XCTAssertEqual(try PCIFilter(parsing: "15:00.0"), PCIFilter(addr: try PCIAddress("0000:15:00.0")))
+    XCTAssertEqual(
+      try PCIFilter(parsing: "0000:15:00.0"), PCIFilter(addr: try PCIAddress("0000:15:00.0")))
+    XCTAssertEqual(
+      try PCIFilter(parsing: "15:00.0"), PCIFilter(addr: try PCIAddress("0000:15:00.0")))
     XCTAssertEqual(try PCIFilter(parsing: "10ee:7024"), PCIFilter(vendor: 0x10ee, device: 0x7024))
-    XCTAssertEqual(try PCIFilter(parsing: "0x10ee:0x7024"), PCIFilter(vendor: 0x10ee, device: 0x7024))
+    XCTAssertEqual(
+      try PCIFilter(parsing: "0x10ee:0x7024"), PCIFilter(vendor: 0x10ee, device: 0x7024))
     XCTAssertEqual(try PCIFilter(parsing: "10EE"), PCIFilter(vendor: 0x10ee))
     XCTAssertEqual(try PCIFilter(parsing: "8086"), PCIFilter(vendor: 0x8086))
   }
 
   func testRejectsMalformedSelectors() {
     let expected = "expected dom:bus:dev.func, bus:dev.func, vendor:device or vendor (hex)"
-    for text in ["", "xyz", "10ee:", ":7024", "10ee:7024:1", "12345", "10ee:70245", "15:00.", "1.2.3"] {
+    for text in [
+      "", "xyz", "10ee:", ":7024", "10ee:7024:1", "12345", "10ee:70245", "15:00.", "1.2.3",
+    ] {
       XCTAssertThrowsError(try PCIFilter(parsing: text), text) { error in
         XCTAssertEqual("\(error)", "bad PCI filter '\(text)': \(expected)")
       }

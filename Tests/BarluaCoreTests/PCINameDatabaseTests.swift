@@ -7,7 +7,8 @@ final class PCINameDatabaseTests: XCTestCase {
     let names = PCINameDatabase.system.names(vendor: 0x1af4, device: 0x1041)
     XCTAssertEqual(names.vendor, "Red Hat, Inc.")
     XCTAssertEqual(names.device, "Virtio 1.0 network device")
-    XCTAssertEqual(PCINameDatabase.system.names(vendor: 0x10ee, device: 0x7011).device,
+    XCTAssertEqual(
+      PCINameDatabase.system.names(vendor: 0x10ee, device: 0x7011).device,
       "7-Series FPGA Hard PCIe block (AXI/debug)")
   }
 

@@ -9,7 +9,8 @@ final class PCISysfsTests: XCTestCase {
     let sysfs = try PCIFixtures.sysfs("vm-virtio")
     let nic = try sysfs.device(PCIAddress("00:03.0"))
     XCTAssertEqual(nic.addr.description, "0000:00:03.0")
-    XCTAssertEqual([nic.domain, UInt32(nic.bus), UInt32(nic.slot), UInt32(nic.function)], [0, 0, 3, 0])
+    XCTAssertEqual(
+      [nic.domain, UInt32(nic.bus), UInt32(nic.slot), UInt32(nic.function)], [0, 0, 3, 0])
     XCTAssertEqual(nic.vendor, 0x1af4)
     XCTAssertEqual(nic.device, 0x1041)
     XCTAssertEqual(nic.subvendor, 0x1af4)
@@ -26,7 +27,10 @@ final class PCISysfsTests: XCTestCase {
     XCTAssertNil(nic.link)
     XCTAssertEqual(
       nic.bars,
-      [PCIBar(index: 0, base: 0x40_0010_0000, size: 0x80000, io: false, prefetchable: false, is64: true)])
+      [
+        PCIBar(
+          index: 0, base: 0x40_0010_0000, size: 0x80000, io: false, prefetchable: false, is64: true)
+      ])
     XCTAssertEqual(nic.bar(0)?.size, 0x80000)
     XCTAssertNil(nic.bar(1))
   }
@@ -46,7 +50,10 @@ final class PCISysfsTests: XCTestCase {
     let all = try PCIFixtures.sysfs("vm-virtio").devices()
     XCTAssertEqual(
       all.map(\.addr.description),
-      ["0000:00:00.0", "0000:00:01.0", "0000:00:02.0", "0000:00:03.0", "0000:00:04.0", "0000:00:05.0"])
+      [
+        "0000:00:00.0", "0000:00:01.0", "0000:00:02.0", "0000:00:03.0", "0000:00:04.0",
+        "0000:00:05.0",
+      ])
     XCTAssertEqual(all.map(\.device), [0x0d57, 0x1045, 0x1042, 0x1041, 0x1053, 0x1044])
   }
 
@@ -54,9 +61,11 @@ final class PCISysfsTests: XCTestCase {
     let sysfs = try PCIFixtures.sysfs("xilinx-7024")
     let fpga = try sysfs.device(PCIAddress("0000:15:00.0"))
     // domain=0000 bus=15 dev=00 func=00
-    XCTAssertEqual([fpga.domain, UInt32(fpga.bus), UInt32(fpga.slot), UInt32(fpga.function)], [0, 0x15, 0, 0])
+    XCTAssertEqual(
+      [fpga.domain, UInt32(fpga.bus), UInt32(fpga.slot), UInt32(fpga.function)], [0, 0x15, 0, 0])
     // vendor_id=10ee (Xilinx Corporation) device_id=7024 (Device 7024) subvendor_id=0002 subdevice_id=0001
-    XCTAssertEqual([fpga.vendor, fpga.device, fpga.subvendor, fpga.subdevice], [0x10ee, 0x7024, 2, 1])
+    XCTAssertEqual(
+      [fpga.vendor, fpga.device, fpga.subvendor, fpga.subdevice], [0x10ee, 0x7024, 2, 1])
     XCTAssertEqual(fpga.vendorName, "Xilinx Corporation")
     // lspci printed "Device 7024": pci.ids lacked the id. Whatever this machine's pci.ids says
     // now, libpci must agree with it and never return that placeholder.
@@ -72,9 +81,15 @@ final class PCISysfsTests: XCTestCase {
     XCTAssertEqual(
       fpga.bars,
       [
-        PCIBar(index: 0, base: 0x387f_ffe0_0000, size: 0x10_0000, io: false, prefetchable: true, is64: true),
-        PCIBar(index: 2, base: 0x387f_fff0_0000, size: 0x2_0000, io: false, prefetchable: true, is64: true),
-        PCIBar(index: 4, base: 0x387f_fff2_0000, size: 0x1_0000, io: false, prefetchable: true, is64: true),
+        PCIBar(
+          index: 0, base: 0x387f_ffe0_0000, size: 0x10_0000, io: false, prefetchable: true,
+          is64: true),
+        PCIBar(
+          index: 2, base: 0x387f_fff0_0000, size: 0x2_0000, io: false, prefetchable: true,
+          is64: true),
+        PCIBar(
+          index: 4, base: 0x387f_fff2_0000, size: 0x1_0000, io: false, prefetchable: true,
+          is64: true),
       ])
     let link = try XCTUnwrap(fpga.link)
     XCTAssertEqual(link.speed, "5.0 GT/s PCIe")
