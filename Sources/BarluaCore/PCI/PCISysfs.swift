@@ -1,0 +1,92 @@
+/// PCI discovery through sysfs; needs no privileges.
+///
+/// `root` is the devices directory (default `/sys/bus/pci/devices`); tests point it at a
+/// captured tree (see `scripts/dev/capture-sysfs-fixture.sh`). Every file is read under
+/// `root/ADDR/`, and links (`driver`, `iommu_group`) are followed as the kernel made them.
+public struct PCISysfs: Sendable {
+  public static let defaultRoot = "/sys/bus/pci/devices"
+
+  public let root: String
+  public let names: PCINameDatabase
+
+  public init(root: String = PCISysfs.defaultRoot, names: PCINameDatabase = .system) {
+    self.root = root
+    self.names = names
+  }
+
+  /// Every device matching `filter`, sorted by address. Directory entries that are not PCI
+  /// addresses are ignored.
+  public func devices(filter: PCIFilter = PCIFilter()) throws -> [PCIDeviceInfo] {
+    let addresses: [PCIAddress]
+    if let addr = filter.addr {
+      addresses = try SysfsFiles.exists(path(addr)) ? [addr] : []
+    } else {
+      addresses = try SysfsFiles.list(root).compactMap { try? PCIAddress($0) }.sorted()
+    }
+    return try addresses.map(read).filter(filter.matches)
+  }
+
+  /// The device at `addr`; `PCIError.noDevice` when sysfs does not have it.
+  public func device(_ addr: PCIAddress) throws -> PCIDeviceInfo {
+    guard try SysfsFiles.exists(path(addr)) else { throw PCIError.noDevice(addr, root: root) }
+    return try read(addr)
+  }
+
+  /// The device's sysfs directory.
+  public func path(_ addr: PCIAddress) -> String { "\(root)/\(addr)" }
+
+  func read(_ addr: PCIAddress) throws -> PCIDeviceInfo {
+    let dir = path(addr)
+    let vendor = try SysfsFiles.readHex("\(dir)/vendor", as: UInt16.self)
+    let device = try SysfsFiles.readHex("\(dir)/device", as: UInt16.self)
+    let classCode = try SysfsFiles.readHex("\(dir)/class", as: UInt32.self)
+    guard classCode <= 0xFF_FFFF else {
+      throw PCIError.badFormat(
+        path: "\(dir)/class", text: "0x\(String(classCode, radix: 16))",
+        expected: "a 24-bit class code")
+    }
+    let config = try SysfsFiles.readBytes("\(dir)/config", limit: 64)
+    guard config.count >= 16 else {
+      throw PCIError.badFormat(
+        path: "\(dir)/config", text: "\(config.count) bytes",
+        expected: "at least the 16-byte common configuration header")
+    }
+    let resourcePath = "\(dir)/resource"
+    let names = self.names.names(vendor: vendor, device: device)
+    return PCIDeviceInfo(
+      addr: addr, vendor: vendor, device: device,
+      subvendor: try SysfsFiles.readHex("\(dir)/subsystem_vendor", as: UInt16.self),
+      subdevice: try SysfsFiles.readHex("\(dir)/subsystem_device", as: UInt16.self),
+      class: classCode,
+      revision: try SysfsFiles.readHex("\(dir)/revision", as: UInt8.self),
+      vendorName: names.vendor, deviceName: names.device,
+      driver: try SysfsFiles.linkBasename("\(dir)/driver"),
+      iommuGroup: try iommuGroup(dir),
+      numaNode: try SysfsFiles.readTextIfPresent("\(dir)/numa_node") == nil
+        ? -1 : try SysfsFiles.readInt("\(dir)/numa_node"),
+      headerType: config[0x0E] & 0x7F,
+      command: PCICommand(register: UInt16(config[4]) | UInt16(config[5]) << 8),
+      link: try link(dir),
+      bars: try PCIBar.parseResource(SysfsFiles.readText(resourcePath), path: resourcePath))
+  }
+
+  private func iommuGroup(_ dir: String) throws -> Int? {
+    let path = "\(dir)/iommu_group"
+    guard let name = try SysfsFiles.linkBasename(path) else { return nil }
+    guard let group = Int(name) else {
+      throw PCIError.badFormat(path: path, text: name, expected: "a link to a numbered group")
+    }
+    return group
+  }
+
+  private func link(_ dir: String) throws -> PCILink? {
+    guard let speed = try SysfsFiles.readTextIfPresent("\(dir)/current_link_speed"),
+      let maxSpeed = try SysfsFiles.readTextIfPresent("\(dir)/max_link_speed"),
+      try SysfsFiles.exists("\(dir)/current_link_width"),
+      try SysfsFiles.exists("\(dir)/max_link_width")
+    else { return nil }
+    return PCILink(
+      speed: speed, width: try SysfsFiles.readInt("\(dir)/current_link_width"),
+      maxSpeed: maxSpeed, maxWidth: try SysfsFiles.readInt("\(dir)/max_link_width"))
+  }
+}
