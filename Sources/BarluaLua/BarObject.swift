@@ -15,9 +15,14 @@ enum BarObject {
     Unmanaged<Mapping>.fromOpaque(p).release()
   }
 
-  /// Pushes a bar for `mapping` with the fields of api.md §bar.
-  static func push(_ L: LuaState, _ mapping: Mapping) {
-    let t = LuaTableBuilder.push(L, nrec: 7)
+  /// Pushes a bar for `mapping` with the fields of api.md §bar. With `extra`, the value on
+  /// top of the stack becomes the bar's field of that name (bar.device keeps its device alive).
+  static func push(_ L: LuaState, _ mapping: Mapping, extra: String? = nil) {
+    let t = LuaTableBuilder.push(L, nrec: 8)
+    if let extra {
+      lua_rotate(L, -2, 1)  // the table below the extra value
+      t.setTop(extra)
+    }
     let info = mapping.info
     t.set("size", bits: mapping.size)
     t.set("index", info.index)

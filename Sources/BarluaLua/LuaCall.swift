@@ -18,7 +18,11 @@ func luaCall(_ L: LuaState?, _ name: String, _ body: (LuaState) throws -> Int32)
     return try body(L)
   } catch {
     luaL_where(L, 1)
-    let text = "\(error)"
+    // Core errors may start with the bare operation ("map: device ... is closed"): name it
+    // once, as the Lua function ("device:map: device ... is closed").
+    var text = "\(error)"
+    let short = name.split(whereSeparator: { $0 == ":" || $0 == "." }).last.map(String.init) ?? name
+    if text.hasPrefix(short + ": ") { text = String(text.dropFirst(short.count + 2)) }
     let message = text.hasPrefix(name + ":") ? text : "\(name): \(text)"
     lua_pushstring(L, message)
     lua_concat(L, 2)

@@ -18,6 +18,8 @@ public final class LuaRuntime {
   static let modules: [(String, [(String, LuaSwiftFunction)])] = [
     ("mmio", MmioModule.functions),
     ("pat", PATModule.functions),
+    ("pci", PCIModule.functions),
+    ("vfio", VFIOModule.functions),
   ]
 
   /// - Parameters:
@@ -40,6 +42,7 @@ public final class LuaRuntime {
     for (name, functions) in Self.modules {
       register(name, functions)
     }
+    registerType(VFIOModule.typeName, methods: VFIOModule.methods, metamethods: VFIOModule.metamethods)
     setModulePath(ignoreEnvironment: ignoreEnvironment, scriptPath: scriptPath)
   }
 
@@ -59,6 +62,21 @@ public final class LuaRuntime {
     lua_pushvalue(L, -3)
     lua_setfield(L, -2, "barlua.\(name)")
     clua_pop(L, 3)
+  }
+
+  /// Registers a userdata type: its shared metatable serves `methods`, then the object's
+  /// fields; `metamethods` go into the metatable itself.
+  func registerType(
+    _ name: String, methods: [(String, LuaSwiftFunction)], metamethods: [(String, LuaSwiftFunction)]
+  ) {
+    for list in [methods, metamethods] {
+      let t = LuaTableBuilder.push(L, nrec: Int32(list.count))
+      for (fname, f) in list {
+        barlua_pushswift(L, f, 0)
+        t.setTop(fname)
+      }
+    }
+    barlua_type_register(L, name)
   }
 
   private func setModulePath(ignoreEnvironment: Bool, scriptPath: String?) {

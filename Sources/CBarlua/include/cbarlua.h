@@ -30,6 +30,21 @@ void barlua_bar_open(lua_State *L);
 void barlua_bar_push(lua_State *L, barlua_window *win, void *owner, void (*unmap)(void *),
                      void (*release)(void *));
 
+/// Registers a userdata type named `tname`. Stack: a table of methods, then a table of
+/// metamethods (__gc, __close, __tostring, ...); both are popped. Call once per state.
+void barlua_type_register(lua_State *L, const char *tname);
+
+/// Pushes a new object of type `tname` holding `ptr` (an opaque retained Swift object). The
+/// table on top of the stack becomes its fields and is replaced by the object.
+void barlua_object_push(lua_State *L, const char *tname, void *ptr);
+
+/// The pointer held by the object at `i`, or NULL when it is not a `tname` or was taken.
+/// These three never raise.
+void *barlua_object_get(lua_State *L, int i, const char *tname);
+int barlua_object_is(lua_State *L, int i, const char *tname);
+/// Like barlua_object_get, and clears it: the caller now owns the retain.
+void *barlua_object_take(lua_State *L, int i, const char *tname);
+
 /// 1 when the value at `i` is a bar (mapped or not).
 int barlua_isbar(lua_State *L, int i);
 

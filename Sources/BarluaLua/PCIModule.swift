@@ -1,0 +1,32 @@
+import BarluaCore
+import CLua
+
+/// `pci` — discovery through sysfs (api.md §pci). Needs no privileges.
+enum PCIModule {
+  static let functions: [(String, LuaSwiftFunction)] = [("devices", devices), ("device", device)]
+
+  /// pci.devices([filter]) -> array of device-info tables, sorted by address.
+  static let devices: LuaSwiftFunction = { L in
+    luaCall(L, "pci.devices") { L in
+      let args = LuaArgs(L: L, fn: "pci.devices")
+      try args.expectAtMost(1, "filter")
+      let found = try PCISysfs().devices(filter: try DeviceSelection.filter(args, at: 1))
+      lua_createtable(L, Int32(found.count), 0)
+      for (i, d) in found.enumerated() {
+        DeviceInfo.push(L, d)
+        lua_rawseti(L, -2, Int64(i + 1))
+      }
+      return 1
+    }
+  }
+
+  /// pci.device(addr) -> device-info table; an error when absent.
+  static let device: LuaSwiftFunction = { L in
+    luaCall(L, "pci.device") { L in
+      let args = LuaArgs(L: L, fn: "pci.device")
+      try args.expectAtMost(1, "address")
+      DeviceInfo.push(L, try PCISysfs().device(PCIAddress(try args.string(1, "address"))))
+      return 1
+    }
+  }
+}

@@ -1,0 +1,2 @@
+// The CBarlua module (see CBarluaSys.h for why headers are listed).
+#include "cbarlua.h"
