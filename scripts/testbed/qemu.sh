@@ -64,21 +64,26 @@ qemu_run() {
   if [[ $RUN_SHELL == 1 ]]; then
     "${QEMU_CMD[@]}" 2>"$RUN_WORK/qemu.log" || rc=$?
   else
-    local copiers=()
+    local copiers=() holders=() fd
     if [[ $RUN_QUIET != 1 ]]; then
       mkfifo "$RUN_WORK/stdout.fifo" "$RUN_WORK/stderr.fifo" || return 125
       cat "$RUN_WORK/stdout.fifo" &
       copiers+=($!)
       cat "$RUN_WORK/stderr.fifo" >&2 &
       copiers+=($!)
+      # Hold each FIFO open (read-write never blocks) so neither side can wait forever for the
+      # other, even when QEMU fails before opening them; the copiers end once all let go.
+      exec {fd}<>"$RUN_WORK/stdout.fifo"
+      holders+=("$fd")
+      exec {fd}<>"$RUN_WORK/stderr.fifo"
+      holders+=("$fd")
     fi
     timeout --kill-after=10 "$RUN_TIMEOUT" "${QEMU_CMD[@]}" \
       </dev/null >"$RUN_WORK/qemu.log" 2>&1 || rc=$?
-    if [[ ${#copiers[@]} -gt 0 ]]; then
-      # QEMU never opened the FIFOs if it failed early: open them once so the copiers end.
-      : >"$RUN_WORK/stdout.fifo" & : >"$RUN_WORK/stderr.fifo" &
-      wait "${copiers[@]}"
-    fi
+    for fd in "${holders[@]}"; do
+      exec {fd}>&-
+    done
+    [[ ${#copiers[@]} -eq 0 ]] || wait "${copiers[@]}"
   fi
   RUN_SECONDS=$((SECONDS - started))
   local ctl=$RUN_WORK/ctl
