@@ -79,6 +79,10 @@ for m in proc sys dev; do
   mount --rbind "/$m" "/host/$m" || fail "bind of /$m into the chroot failed"
 done
 mount -t devpts devpts /host/dev/pts 2>/dev/null
+ln -s /proc/self/fd /dev/fd
+ln -s /proc/self/fd/0 /dev/stdin
+ln -s /proc/self/fd/1 /dev/stdout
+ln -s /proc/self/fd/2 /dev/stderr
 mount -t tmpfs -o mode=1777 tmpfs /host/tmp || fail "tmpfs on /tmp failed"
 mount -t tmpfs -o mode=755 tmpfs /host/run || fail "tmpfs on /run failed"
 # Folders of the host's /tmp the job needs are hidden by the tmpfs: show them again.
@@ -106,11 +110,18 @@ if [ "$barlua_shell" = 1 ]; then
   setsid -c chroot /host /bin/bash /run/barlua/run.sh </dev/ttyS0 >/dev/ttyS0 2>&1
   rc=$?
 else
-  # The command's stdout and stderr leave through their own serial ports, unmangled.
+  # The command's stdout and stderr leave through their own serial ports, unmangled. They
+  # reach the command as pipes, not terminals, as on a CI machine.
   stty -F /dev/ttyS1 raw -echo
   stty -F /dev/ttyS2 raw -echo
-  chroot /host /bin/sh /run/barlua/run.sh </dev/null >/dev/ttyS1 2>/dev/ttyS2
+  mkfifo /stdout.fifo /stderr.fifo
+  cat /stdout.fifo >/dev/ttyS1 &
+  out_pid=$!
+  cat /stderr.fifo >/dev/ttyS2 &
+  err_pid=$!
+  chroot /host /bin/sh /run/barlua/run.sh </dev/null >/stdout.fifo 2>/stderr.fifo
   rc=$?
+  wait $out_pid $err_pid
 fi
 echo "$rc" >/ctl/status
 say "command exited with status $rc"
