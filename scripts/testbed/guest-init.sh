@@ -1,0 +1,132 @@
+#!/bin/busybox sh
+# /init of the test bed's initramfs (static busybox). Loads the modules, mounts the host's root
+# (9p, read-only) and the run's folders, binds the test devices to vfio-pci, runs the job
+# (/ctl/run.sh, written by the host) as root in a chroot of the host's root, hands back its exit
+# status and the kernel log, and powers off. Messages go to the serial console (ttyS0).
+# The kernel passes barlua_mode=type1|noiommu and barlua_shell=0|1 from its command line.
+
+export PATH=/bin
+say() { echo "barlua-init: $*"; }
+
+# The bed itself failed: tell the host (ctl/bed-error, when the share is there) and stop.
+fail() {
+  say "FAILED: $*"
+  [ -d /ctl/. ] && echo "$*" >/ctl/bed-error 2>/dev/null
+  sync
+  poweroff -f
+}
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+exec </dev/console >/dev/console 2>&1 # the initramfs has no /dev/console node of its own
+mount -t debugfs debugfs /sys/kernel/debug
+
+# Modules, dependencies first; the no-IOMMU build of vfio needs its switch.
+while read -r ko; do
+  params=
+  [ "$ko" = vfio.ko ] && [ "$barlua_mode" = noiommu ] && params=enable_unsafe_noiommu_mode=1
+  insmod "/lib/modules/$ko" $params || fail "insmod $ko $params failed"
+done </lib/modules/order
+
+mount9p() { # tag mountpoint extra-options
+  mkdir -p "$2"
+  mount -t 9p -o "trans=virtio,version=9p2000.L,msize=512000$3" "$1" "$2" ||
+    fail "mount of the 9p share '$1' on $2 failed"
+}
+mount9p ctl /ctl ""
+mount9p hostroot /host ",ro,cache=loose"
+mount9p out /out ""
+[ -f /ctl/job.env ] || fail "the host wrote no /ctl/job.env"
+. /ctl/job.env # BARLUA_REPO, BARLUA_SHOW, BARLUA_OUT_DIR
+
+# Devices, found by vendor:device and by whether they sit behind the PCI bridge.
+EDU= IVSHMEM= TESTDEV= NONVIABLE_EDU= NONVIABLE_VIRTIO=
+for d in /sys/bus/pci/devices/*; do
+  bdf=${d##*/}
+  id=$(cat "$d/vendor"):$(cat "$d/device")
+  parent=$(basename "$(dirname "$(readlink -f "$d")")")
+  case $parent in pci*) behind=0 ;; *) behind=1 ;; esac
+  case $id:$behind in
+  0x1234:0x11e8:0) EDU=$bdf ;;
+  0x1234:0x11e8:1) NONVIABLE_EDU=$bdf ;;
+  0x1af4:0x1110:0) IVSHMEM=$bdf ;;
+  0x1b36:0x0005:0) TESTDEV=$bdf ;;
+  0x1af4:*:1) NONVIABLE_VIRTIO=$bdf ;;
+  esac
+done
+[ -n "$EDU" ] || fail "no edu device (1234:11e8) on the root bus"
+[ -n "$IVSHMEM" ] || fail "no ivshmem device (1af4:1110)"
+[ -n "$TESTDEV" ] || fail "no pci-testdev (1b36:0005)"
+[ -n "$NONVIABLE_EDU" ] || fail "no edu device (1234:11e8) behind the PCI bridge"
+[ -n "$NONVIABLE_VIRTIO" ] || fail "no virtio device (1af4) behind the PCI bridge"
+
+for bdf in $EDU $IVSHMEM $TESTDEV $NONVIABLE_EDU; do
+  d=/sys/bus/pci/devices/$bdf
+  [ -e "$d/driver" ] && echo "$bdf" >"$d/driver/unbind"
+  echo vfio-pci >"$d/driver_override"
+  echo "$bdf" >/sys/bus/pci/drivers_probe
+  drv=$(basename "$(readlink "$d/driver")")
+  [ "$drv" = vfio-pci ] || fail "binding $bdf to vfio-pci failed (driver: '${drv:-none}')"
+done
+say "vfio-pci: edu=$EDU ivshmem=$IVSHMEM testdev=$TESTDEV nonviable: edu=$NONVIABLE_EDU virtio=$NONVIABLE_VIRTIO"
+
+# The chroot: host root read-only, with the guest's /proc, /sys, /dev, writable /tmp and /run,
+# and the host's out folder at its own path.
+mkdir -p /hosttmp
+mount --bind /host/tmp /hosttmp || fail "bind of /host/tmp failed"
+for m in proc sys dev; do
+  mount --rbind "/$m" "/host/$m" || fail "bind of /$m into the chroot failed"
+done
+mount -t devpts devpts /host/dev/pts 2>/dev/null
+ln -s /proc/self/fd /dev/fd
+ln -s /proc/self/fd/0 /dev/stdin
+ln -s /proc/self/fd/1 /dev/stdout
+ln -s /proc/self/fd/2 /dev/stderr
+mount -t tmpfs -o mode=1777 tmpfs /host/tmp || fail "tmpfs on /tmp failed"
+mount -t tmpfs -o mode=755 tmpfs /host/run || fail "tmpfs on /run failed"
+# Folders of the host's /tmp the job needs are hidden by the tmpfs: show them again.
+for p in $BARLUA_SHOW; do
+  case $p in
+  /tmp/*)
+    mkdir -p "/host$p"
+    mount --bind "/hosttmp/${p#/tmp/}" "/host$p" || fail "bind of $p failed"
+    ;;
+  esac
+done
+mkdir -p "/host$BARLUA_OUT_DIR" 2>/dev/null
+mount --bind /out "/host$BARLUA_OUT_DIR" || fail "bind of the out folder on $BARLUA_OUT_DIR failed"
+
+mkdir -p /host/run/barlua
+cat >/host/run/barlua/devices.env <<ENV
+export BARLUA_EDU=$EDU BARLUA_IVSHMEM=$IVSHMEM BARLUA_TESTDEV=$TESTDEV
+export BARLUA_NONVIABLE_EDU=$NONVIABLE_EDU BARLUA_NONVIABLE_VIRTIO=$NONVIABLE_VIRTIO
+ENV
+cp /ctl/run.sh /host/run/barlua/run.sh || fail "cannot copy the job script"
+
+echo started >/ctl/started
+if [ "$barlua_shell" = 1 ]; then
+  say "interactive shell (exit or Ctrl-D powers the guest off)"
+  setsid -c chroot /host /bin/bash /run/barlua/run.sh </dev/ttyS0 >/dev/ttyS0 2>&1
+  rc=$?
+else
+  # The command's stdout and stderr leave through their own serial ports, unmangled. They
+  # reach the command as pipes, not terminals, as on a CI machine.
+  stty -F /dev/ttyS1 raw -echo
+  stty -F /dev/ttyS2 raw -echo
+  mkfifo /stdout.fifo /stderr.fifo
+  cat /stdout.fifo >/dev/ttyS1 &
+  out_pid=$!
+  cat /stderr.fifo >/dev/ttyS2 &
+  err_pid=$!
+  chroot /host /bin/sh /run/barlua/run.sh </dev/null >/stdout.fifo 2>/stderr.fifo
+  rc=$?
+  wait $out_pid $err_pid
+fi
+echo "$rc" >/ctl/status
+say "command exited with status $rc"
+
+# The full kernel log, dmesg-style, taken after the command.
+chroot /host dmesg >/out/kmsg.log 2>/ctl/dmesg.err || dmesg >/out/kmsg.log
+sync
+poweroff -f

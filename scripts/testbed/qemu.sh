@@ -1,0 +1,124 @@
+# shellcheck shell=bash
+# Running the guest: the QEMU command line (q35, TCG, the test devices) and turning how QEMU
+# ended into the bed's exit status.
+
+IVSHMEM_SIZE=4194304
+
+# qemu_command: fill QEMU_CMD from RUN_* settings, KERNEL_DIR and INITRAMFS.
+qemu_command() {
+  local append="console=ttyS0 panic=-1 debugpat log_buf_len=8M barlua_mode=$RUN_MODE"
+  append+=" barlua_shell=$RUN_SHELL"
+  QEMU_CMD=(qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot
+    -machine q35 -accel tcg -cpu max -smp 1 -m 512)
+  if [[ $RUN_MODE == type1 ]]; then
+    # The virtual IOMMU must be the first device; intremap=on lets type1 accept the groups.
+    QEMU_CMD+=(-device intel-iommu,intremap=on)
+    append+=" intel_iommu=on"
+  fi
+  QEMU_CMD+=(-kernel "$KERNEL_DIR/vmlinux" -initrd "$INITRAMFS" -append "$append")
+  QEMU_CMD+=(
+    -device edu
+    -object "memory-backend-file,id=shm0,size=$IVSHMEM_SIZE,share=on,mem-path=$RUN_IVSHMEM"
+    -device ivshmem-plain,memdev=shm0
+    -device pci-testdev
+    # One IOMMU group that is not viable: a conventional bridge, an edu and a virtio device
+    # that stays on its own driver.
+    -device pci-bridge,id=br1,chassis_nr=1
+    -device edu,bus=br1,addr=1.0
+    -device virtio-rng-pci,bus=br1,addr=2.0
+    -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
+    -virtfs "local,path=$RUN_OUT,mount_tag=out,security_model=none,multidevs=remap"
+    -virtfs "local,path=$RUN_WORK/ctl,mount_tag=ctl,security_model=none,multidevs=remap"
+  )
+  local log="logfile=$RUN_OUT/console.log,logappend=on"
+  if [[ $RUN_SHELL == 1 ]]; then
+    QEMU_CMD+=(-chardev "stdio,id=con,mux=on,signal=off,$log" -serial chardev:con
+      -mon chardev=con,mode=readline -serial null -serial null)
+  elif [[ $RUN_QUIET == 1 ]]; then
+    local port
+    for port in con cout cerr; do
+      QEMU_CMD+=(-chardev "file,id=$port,path=$RUN_OUT/console.log,append=on" -serial "chardev:$port")
+    done
+  else
+    # ttyS0: console, only to console.log; ttyS1/ttyS2: the command's stdout/stderr, through
+    # FIFOs that qemu_run copies to ours (and to console.log).
+    QEMU_CMD+=(-chardev "file,id=con,path=$RUN_OUT/console.log,append=on" -serial chardev:con
+      -chardev "file,id=cout,path=$RUN_WORK/stdout.fifo,$log" -serial chardev:cout
+      -chardev "file,id=cerr,path=$RUN_WORK/stderr.fifo,$log" -serial chardev:cerr)
+  fi
+}
+
+# console_tail [N]: the last lines of the guest's console, for messages.
+console_tail() {
+  echo "---- last ${1:-25} lines of $RUN_OUT/console.log ----" >&2
+  tail -n "${1:-25}" "$RUN_OUT/console.log" 2>/dev/null | sed 's/\r$//' >&2
+  echo "----" >&2
+}
+
+# qemu_run: boot; returns the bed's exit status (the command's, 124 or 125).
+qemu_run() {
+  qemu_command
+  : >"$RUN_OUT/console.log"
+  printf '%q ' "${QEMU_CMD[@]}" >"$RUN_WORK/qemu.cmd"
+  local rc=0 started=$SECONDS
+  if [[ $RUN_SHELL == 1 ]]; then
+    "${QEMU_CMD[@]}" 2>"$RUN_WORK/qemu.log" || rc=$?
+  else
+    local copiers=() holders=() fd
+    if [[ $RUN_QUIET != 1 ]]; then
+      mkfifo "$RUN_WORK/stdout.fifo" "$RUN_WORK/stderr.fifo" || return 125
+      cat "$RUN_WORK/stdout.fifo" &
+      copiers+=($!)
+      cat "$RUN_WORK/stderr.fifo" >&2 &
+      copiers+=($!)
+      # Hold each FIFO open (read-write never blocks) so neither side can wait forever for the
+      # other, even when QEMU fails before opening them; the copiers end once all let go.
+      exec {fd}<>"$RUN_WORK/stdout.fifo"
+      holders+=("$fd")
+      exec {fd}<>"$RUN_WORK/stderr.fifo"
+      holders+=("$fd")
+    fi
+    timeout --kill-after=10 "$RUN_TIMEOUT" "${QEMU_CMD[@]}" \
+      </dev/null >"$RUN_WORK/qemu.log" 2>&1 || rc=$?
+    for fd in "${holders[@]}"; do
+      exec {fd}>&-
+    done
+    [[ ${#copiers[@]} -eq 0 ]] || wait "${copiers[@]}"
+  fi
+  RUN_SECONDS=$((SECONDS - started))
+  local ctl=$RUN_WORK/ctl
+  if [[ $rc -eq 124 || $rc -eq 137 ]]; then
+    err "the guest was killed at the time-out of $RUN_TIMEOUT s (still running: hung or too slow)"
+    console_tail
+    return 124
+  fi
+  if [[ -f $ctl/bed-error ]]; then
+    err "the bed failed inside the guest: $(cat "$ctl/bed-error")"
+    console_tail
+    err "see $RUN_OUT/console.log"
+    return 125
+  fi
+  if [[ -f $ctl/status ]]; then
+    cp "$ctl/status" "$RUN_OUT/status"
+    local status
+    status=$(cat "$ctl/status")
+    [[ $status =~ ^[0-9]+$ ]] || { err "the guest wrote a bad status '$status'"; return 125; }
+    return "$status"
+  fi
+  local panic
+  panic=$(grep -a -m 1 'Kernel panic' "$RUN_OUT/console.log" | sed 's/\r$//')
+  if [[ -n $panic ]]; then
+    if [[ -f $ctl/started ]]; then
+      err "the guest kernel panicked while the command ran: $panic"
+    else
+      err "the guest kernel panicked before the command ran: $panic"
+    fi
+    console_tail 40
+    err "full guest console: $RUN_OUT/console.log"
+    return 125
+  fi
+  err "QEMU ended (exit status $rc) before the command finished"
+  sed 's/^/  qemu: /' "$RUN_WORK/qemu.log" >&2
+  console_tail
+  return 125
+}
