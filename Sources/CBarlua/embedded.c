@@ -8,12 +8,17 @@ static const char repl_lua[] = {
 #embed "lua/barlua/repl.lua"
 };
 
+static const char test_lua[] = {
+#embed "lua/barlua/test.lua"
+};
+
 static const struct {
   const char *name;
   const char *src;
   size_t len;
 } modules[] = {
     {"barlua.repl", repl_lua, sizeof repl_lua},
+    {"barlua.test", test_lua, sizeof test_lua},
 };
 
 const char *barlua_embedded_module(const char *name, size_t *len) {

@@ -8,15 +8,20 @@ import CLua
 
 /// Runs chunks the way lua.c does: under a traceback message handler, with Ctrl-C armed,
 /// reporting errors as `barlua: message` on stderr.
-struct Interpreter {
+final class Interpreter {
   let L: LuaState
   static let progname = "barlua"
+  /// The message of the last error reported (for barlua.test's finish).
+  private(set) var lastError: String?
+
+  init(L: LuaState) { self.L = L }
 
   /// Prints `barlua: message` for a failed status, pops the message; returns the status.
   @discardableResult
   func report(_ status: Int32) -> Int32 {
     if status != clua_ok() {
       let msg = clua_tostring(L, -1).map { String(cString: $0) } ?? "(error object is not a string)"
+      lastError = msg
       Self.message(msg)
       clua_pop(L, 1)
     }
@@ -101,6 +106,27 @@ struct Interpreter {
       status = docall(Int32(args.count), clua_multret())
     }
     return report(status)
+  }
+
+  /// When the script used barlua.test, its verdict decides the exit status: a script that
+  /// ended without done(), or died, still gets its plan checked and its failures counted.
+  /// Returns nil when barlua.test was not loaded.
+  func finishTests(died: Bool) -> Int32? {
+    let top = lua_gettop(L)
+    defer { lua_settop(L, top) }
+    lua_getfield(L, clua_registryindex(), "_LOADED")
+    lua_pushstring(L, "barlua.test")
+    lua_rawget(L, -2)
+    guard lua_type(L, -1) == LUA_TTABLE else { return nil }
+    lua_pushstring(L, "finish")
+    lua_rawget(L, -2)
+    guard lua_type(L, -1) == LUA_TFUNCTION else { return nil }
+    if died, let lastError { lua_pushstring(L, lastError) } else { lua_pushnil(L) }
+    guard docall(1, 1) == clua_ok() else {
+      report(clua_errsyntax())
+      return 1
+    }
+    return Int32(clua_tointegerx(L, -1, nil))
   }
 
   /// LUA_INIT_5_4 or LUA_INIT: a chunk, or `@file`.

@@ -50,7 +50,9 @@ func run() -> Int32 {
     }
   }
   if let index = options.scriptIndex {
-    if interp.handleScript(argv, index: index) != clua_ok() { return 1 }
+    let status = interp.handleScript(argv, index: index)
+    if let verdict = interp.finishTests(died: status != clua_ok()) { return verdict }
+    if status != clua_ok() { return 1 }
   }
   if options.interactive {
     REPL(interp: interp).run()
