@@ -3,7 +3,23 @@ import CLua
 
 /// `pci` — discovery through sysfs (api.md §pci). Needs no privileges.
 enum PCIModule {
-  static let functions: [(String, LuaSwiftFunction)] = [("devices", devices), ("device", device)]
+  static let functions: [(String, LuaSwiftFunction)] = [
+    ("devices", devices), ("device", device), ("map", map),
+  ]
+
+  /// pci.map(addr, bar[, {wc = true}]) -> bar over resourceN (uncached) or resourceN_wc.
+  static let map: LuaSwiftFunction = { L in
+    luaCall(L, "pci.map") { L in
+      let args = LuaArgs(L: L, fn: "pci.map")
+      try args.expectAtMost(3, "address, bar, {wc=}")
+      let addr = try PCIAddress(try args.string(1, "address"))
+      let bar = try args.integer(2, "bar")
+      guard (0...5).contains(bar) else { throw LuaArgumentError("pci.map: bar \(bar) is out of range (0..5)") }
+      let wc = try args.options(3, allowed: ["wc"])?.boolean("wc") ?? false
+      BarObject.push(L, try Mapping.mapSysfs(addr, bar: Int(bar), writeCombining: wc))
+      return 1
+    }
+  }
 
   /// pci.devices([filter]) -> array of device-info tables, sorted by address.
   static let devices: LuaSwiftFunction = { L in
