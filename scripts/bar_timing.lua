@@ -283,8 +283,8 @@ local function target_line(report)
 end
 
 local function print_text(report)
-  print(string.format("bar_timing: %s, %d bytes per transfer, %d passes, %s",
-    target_line(report), report.size or 0, report.count,
+  print(string.format("bar_timing: %s, %s bytes per transfer, %d passes, %s",
+    target_line(report), report.size or "?", report.count,
     report.write and "host-to-card (verified) and card-to-host" or "card-to-host only (no --write)"))
   for _, e in ipairs(report.methods) do
     print()
@@ -407,6 +407,7 @@ local function main()
     report.target.device = info.addr
     report.target.prefetchable = bar.prefetchable
     report.target.bar_size = bar.size
+    report.size = a.size or bar.size
     if a.write then
       warn(string.format("--write: OVERWRITING %s BAR%d (%d bytes); contents are saved and"
         .. " written back afterwards", info.addr, a.bar, a.size or bar.size))

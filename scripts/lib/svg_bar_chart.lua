@@ -70,9 +70,21 @@ end
 
 -- Renders the chart; returns the SVG text.
 function M.render(spec)
-  local series, groups = spec.series, spec.groups
+  local groups = spec.groups
+  local series = {}
+  for i, s in ipairs(spec.series) do series[i] = s end
   local colour = {}
   for i, s in ipairs(series) do colour[s.name] = palette[(i - 1) % #palette + 1] end
+
+  -- A bar drawn hatched needs its own legend entry.
+  local any_bad = false
+  for _, g in ipairs(groups) do
+    for _, b in ipairs(g.bars) do any_bad = any_bad or b.bad end
+  end
+  if any_bad then
+    series[#series + 1] = { name = "(bad)", label = "data corrupted: the speed does not count" }
+    colour["(bad)"] = "url(#corrupt)"
+  end
 
   -- Value range over every drawable bar (and whisker).
   local lo, hi = math.huge, 0
@@ -90,7 +102,7 @@ function M.render(spec)
   local label_w, plot_w, value_w = 190, 560, 70
   local bar_h, bar_gap, group_gap = 14, 2, 14
   local top = 70
-  local legend_h = 22 * math.ceil(#series / 3) + 10
+  local legend_h = 22 * math.ceil(#series / 2) + 10
   local rows_h = 0
   for _, g in ipairs(groups) do rows_h = rows_h + #g.bars * (bar_h + bar_gap) + group_gap end
   local width = label_w + plot_w + value_w + 20
@@ -163,12 +175,12 @@ function M.render(spec)
     y = y + group_gap
   end
 
-  -- Legend, three entries per line.
+  -- Legend, two entries per line (labels carry the PAT type, so they are long).
   local ly = plot_bottom + 56
   for i, s in ipairs(series) do
-    local col = (i - 1) % 3
-    local lx = 20 + col * ((width - 40) / 3)
-    local row_y = ly + math.floor((i - 1) / 3) * 22
+    local col = (i - 1) % 2
+    local lx = 20 + col * ((width - 40) / 2)
+    local row_y = ly + math.floor((i - 1) / 2) * 22
     add('<rect class="legend" x="', lx, '" y="', row_y, '" width="14" height="14" fill="',
       colour[s.name], '"/>\n')
     add('<text x="', lx + 20, '" y="', row_y + 12, '" font-size="12">', esc(s.label or s.name),

@@ -28,6 +28,11 @@ public struct VFIOWriteCombiningSupport: Sendable, Equatable {
   /// The probe's errno for `VFIO_DEVICE_FEATURE_DMA_BUF_MEMATTR` (SET), 0 when supported.
   public var dmaBufMemattrErrno: Int32
 
+  public init(dmaBufErrno: Int32, dmaBufMemattrErrno: Int32) {
+    self.dmaBufErrno = dmaBufErrno
+    self.dmaBufMemattrErrno = dmaBufMemattrErrno
+  }
+
   public var dmaBuf: Bool { dmaBufErrno == 0 }
   public var dmaBufMemattr: Bool { dmaBufMemattrErrno == 0 }
   /// Both features are there: `map(bar:writeCombining: true)` can work.
