@@ -220,7 +220,7 @@ local function open_method(m, a, state)
     end
     if m.wc then
       local f = state.device:features()
-      if not f.wc then return nil, NOT_OFFERED end
+      if not f.wc then return nil, f.wc_reason or NOT_OFFERED end
     end
     local ok, b = pcall(state.device.map, state.device, a.bar, m.wc and { wc = true } or nil)
     if not ok then return nil, tostring(b) end
