@@ -157,7 +157,10 @@ end
 -- The exit status the script deserves: 0 when every test passed and the plan was met.
 -- `died` is the error that ended the script, reported as a failed test.
 function M.finish(died)
-  if finished then return (failed == 0 and (planned == nil or planned == count)) and 0 or 1 end
+  if finished then
+    -- Already reported (finish() called by the script); an error after that still fails it.
+    return (died == nil and failed == 0 and (planned == nil or planned == count)) and 0 or 1
+  end
   finished = true
   if died ~= nil then result(false, "script died", tostring(died), "the end of the script") end
   if planned == nil then emit("1.." .. count) end
