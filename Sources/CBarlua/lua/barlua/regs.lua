@@ -61,13 +61,20 @@ end
 -- "; did you mean 'x'? known: a, b, c"
 local function suggest(name, known)
   local best, bestd
+  local limit = math.max(2, #name // 3)
   for _, k in ipairs(known) do
-    -- A known name the given one begins (a shortened name) counts as close.
-    local d = (#name >= 3 and k:lower():sub(1, #name) == name:lower()) and 1 or distance(name:lower(), k:lower())
+    local a, b = name:lower(), k:lower()
+    local d = distance(a, b)
+    -- Names that begin alike (3 letters or more: "regs", "registers") count as close, after
+    -- the truly close ones.
+    if #a >= 3 and a:sub(1, 3) == b:sub(1, 3) then d = math.min(d, limit) end
+    -- Among equally close names, one that contains the given letters in order ("dma_cnt" in
+    -- "dma_count") wins.
+    if b:find(a:gsub("%p", "%%%0"):gsub("(%%?.)", "%1.-"), 1) then d = d - 0.5 end
     if not bestd or d < bestd then best, bestd = k, d end
   end
   local s = ""
-  if best and bestd <= math.max(2, #name // 3) then s = "; did you mean '" .. best .. "'?" end
+  if best and bestd <= limit then s = "; did you mean '" .. best .. "'?" end
   return s .. " known: " .. table.concat(known, ", ")
 end
 
