@@ -182,6 +182,21 @@ final class TAPTests: XCTestCase {
     XCTAssertEqual(r.err, "# edu at 0000:00:03.0\n")
   }
 
+  func testComparingARegisterViewToANumberExplainsItself() throws {
+    let file = "/dev/shm/barlua-cli-\(UUID().uuidString)"
+    _ = FileManager.default.createFile(atPath: file, contents: Data(count: 0x100000))
+    defer { try? FileManager.default.removeItem(atPath: file) }
+    let s = script(
+      "local edu = require('barlua.regs').bind(mmio.map('\(file)'), require 'devices.edu')\n"
+        + "t.is(edu.status, 0, 'status')\nt.is(edu.status.value, 0, 'status value')\n")
+    let r = try Barlua.run([s.path])
+    XCTAssertEqual(r.out, "TAP version 13\nnot ok 1 - status\nok 2 - status value\n1..2\n")
+    XCTAssertTrue(
+      r.err.contains(
+        "# got: edu.status = 0x00000000 {computing=0x0 irq_on_factorial=0x0} want: 0x0\n"
+          + "# (a register with fields: compare its .value or a field)\n"), r.err)
+  }
+
   func testMisuseIsAnError() throws {
     var r = try Barlua.run([script("t.ok(true)\nt.plan(1)\n").path])
     XCTAssertTrue(r.err.contains("test.plan: give the plan before the first test"), r.err)

@@ -108,7 +108,13 @@ function M.is(got, want, name)
   check_open("is")
   check_name("is", name)
   local pass = got == want or (got ~= got and want ~= want)
-  local r = result(pass, name, not pass and ("got: " .. show(got) .. " want: " .. show(want)) or nil)
+  local diag = not pass and ("got: " .. show(got) .. " want: " .. show(want)) or nil
+  local mt = type(got) == "table" and getmetatable(got)
+  if diag and type(mt) == "table" and mt.__name == "barlua.regs register" then
+    -- A register with fields is a view, never equal to a number: its value is .value.
+    diag = diag .. "\n(a register with fields: compare its .value or a field)"
+  end
+  local r = result(pass, name, diag)
   return r
 end
 
