@@ -41,6 +41,12 @@ Map.__name = "barlua.regs map"
 
 local function hex(v) return string.format("0x%x", v) end
 
+-- A definition mistake (re-raised by define with its position).
+local function bad(fmt, ...) error(string.format(fmt, ...), 0) end
+
+-- An access mistake, blamed on the function `level` frames above the caller of fail.
+local function fail(level, fmt, ...) error(string.format(fmt, ...), level + 1) end
+
 local function mask_of(width) return width == 64 and -1 or (1 << width) - 1 end
 
 -- Levenshtein distance, for "did you mean".
@@ -104,63 +110,78 @@ local function define_field(reg, fname, f)
   if VIEW_NAMES[fname] then
     error(what .. ": the name is reserved for the register view (value, get, set)", 0)
   end
-  if type(f) ~= "table" then error(what .. ": must be a table like {bit = 3} or {lsb = 0, msb = 7}", 0) end
+  if type(f) ~= "table" then
+    bad("%s: must be a table like {bit = 3} or {lsb = 0, msb = 7}", what)
+  end
   check_keys(f, FIELD_KEYS, what)
   local lsb, width
   if f.bit ~= nil then
-    if f.lsb ~= nil or f.msb ~= nil then error(what .. ": give bit[/width] or lsb/msb, not both", 0) end
+    if f.lsb ~= nil or f.msb ~= nil then bad("%s: give bit[/width] or lsb/msb, not both", what) end
     lsb, width = f.bit, f.width == nil and 1 or f.width
   elseif f.lsb ~= nil or f.msb ~= nil then
     if f.width ~= nil then error(what .. ": width goes with bit, not with lsb/msb", 0) end
     if math.type(f.lsb) ~= "integer" or math.type(f.msb) ~= "integer" then
       error(what .. ": lsb and msb must both be integers", 0)
     end
-    if f.msb < f.lsb then error(string.format("%s: msb %d is below lsb %d", what, f.msb, f.lsb), 0) end
+    if f.msb < f.lsb then bad("%s: msb %d is below lsb %d", what, f.msb, f.lsb) end
     lsb, width = f.lsb, f.msb - f.lsb + 1
   else
     error(what .. ": needs bit (and optional width) or lsb and msb", 0)
   end
-  if math.type(lsb) ~= "integer" or lsb < 0 then error(what .. ": bit must be a non-negative integer", 0) end
-  if math.type(width) ~= "integer" or width < 1 then error(what .. ": width must be a positive integer", 0) end
+  if math.type(lsb) ~= "integer" or lsb < 0 then
+    bad("%s: bit must be a non-negative integer", what)
+  end
+  if math.type(width) ~= "integer" or width < 1 then
+    bad("%s: width must be a positive integer", what)
+  end
   if lsb + width > reg.width then
     error(string.format("%s: bits %d..%d do not fit in the %d-bit register", what, lsb,
       lsb + width - 1, reg.width), 0)
   end
   local access = f.access or reg.access
-  if not ACCESS[access] then error(what .. ": access must be 'ro', 'rw' or 'wo', got " .. tostring(access), 0) end
+  if not ACCESS[access] then
+    bad("%s: access must be 'ro', 'rw' or 'wo', got %s", what, tostring(access))
+  end
   if access ~= reg.access and reg.access ~= "rw" then
-    error(string.format("%s: access '%s' is not possible in a '%s' register", what, access, reg.access), 0)
+    bad("%s: access '%s' is not possible in a '%s' register", what, access, reg.access)
   end
   return {name = fname, lsb = lsb, width = width, access = access}
 end
 
 local function define_register(map, r, i)
   local what = string.format("%s register %d", map.name, i)
-  if type(r) ~= "table" then error(what .. ": must be a table {name =, offset =, width =, access =}", 0) end
+  if type(r) ~= "table" then
+    bad("%s: must be a table {name =, offset =, width =, access =}", what)
+  end
   check_name(r.name, what)
   what = string.format("%s register '%s'", map.name, r.name)
   check_keys(r, REG_KEYS, what)
   if math.type(r.offset) ~= "integer" or r.offset < 0 then
     error(what .. ": offset must be a non-negative integer, got " .. tostring(r.offset), 0)
   end
-  if not WIDTHS[r.width] then error(what .. ": width must be 8, 16, 32 or 64, got " .. tostring(r.width), 0) end
+  if not WIDTHS[r.width] then
+    bad("%s: width must be 8, 16, 32 or 64, got %s", what, tostring(r.width))
+  end
   local bytes = r.width // 8
   if r.offset % bytes ~= 0 then
-    error(string.format("%s: offset %s is not %d-byte aligned (width %d)", what, hex(r.offset), bytes, r.width), 0)
+    bad("%s: offset %s is not %d-byte aligned (width %d)", what, hex(r.offset), bytes, r.width)
   end
   if map.size and r.offset + bytes > map.size then
-    error(string.format("%s: offset %s + %d exceeds the map size %s", what, hex(r.offset), bytes, hex(map.size)), 0)
+    bad("%s: offset %s + %d exceeds the map size %s", what, hex(r.offset), bytes, hex(map.size))
   end
   if not ACCESS[r.access] then
     error(what .. ": access must be 'ro', 'rw' or 'wo', got " .. tostring(r.access), 0)
   end
   local reg = {name = r.name, offset = r.offset, width = r.width, bytes = bytes, access = r.access,
     side_effects = r.side_effects and true or false, reset = r.reset or 0}
-  if math.type(reg.reset) ~= "integer" or (r.width < 64 and (reg.reset < 0 or reg.reset > mask_of(r.width))) then
-    error(string.format("%s: reset %s does not fit in %d bits", what, tostring(r.reset), r.width), 0)
+  local reset = reg.reset
+  if math.type(reset) ~= "integer" or (r.width < 64 and (reset < 0 or reset > mask_of(r.width))) then
+    bad("%s: reset %s does not fit in %d bits", what, tostring(r.reset), r.width)
   end
   if r.fields ~= nil then
-    if type(r.fields) ~= "table" then error(what .. ": fields must be a table of name = {bit =} or {lsb =, msb =}", 0) end
+    if type(r.fields) ~= "table" then
+      bad("%s: fields must be a table of name = {bit =} or {lsb =, msb =}", what)
+    end
     reg.fields, reg.field_names = {}, {}
     for fname, f in pairs(r.fields) do
       local fd = define_field(reg, fname, f)
@@ -187,7 +208,8 @@ local function check_overlaps(map)
     for j = i + 1, #list do
       local a, b = list[i], list[j]
       if b.offset >= a.offset + a.bytes then break end
-      local pair = (a.access == "ro" and b.access == "wo") or (a.access == "wo" and b.access == "ro")
+      local pair = (a.access == "ro" and b.access == "wo")
+        or (a.access == "wo" and b.access == "ro")
       if not pair then
         error(string.format("%s registers '%s' (%s, %d bytes) and '%s' (%s) overlap", map.name, a.name,
           hex(a.offset), a.bytes, b.name, hex(b.offset)), 0)
@@ -199,17 +221,18 @@ end
 -- regs.define{name =, registers = {...}[, size =][, bar =][, vendor =][, device =]} -> map
 function M.define(spec)
   local ok, res = pcall(function()
-    if type(spec) ~= "table" then error("the map must be a table {name =, registers = {...}}", 0) end
+    if type(spec) ~= "table" then bad("the map must be a table {name =, registers = {...}}") end
     check_name(spec.name, "map")
     check_keys(spec, MAP_KEYS, "map '" .. spec.name .. "'")
     if spec.size ~= nil and (math.type(spec.size) ~= "integer" or spec.size <= 0) then
-      error(string.format("map '%s': size must be a positive integer, got %s", spec.name, tostring(spec.size)), 0)
+      bad("map '%s': size must be a positive integer, got %s", spec.name, tostring(spec.size))
     end
     if type(spec.registers) ~= "table" or #spec.registers == 0 then
       error(string.format("map '%s': registers must be a non-empty list", spec.name), 0)
     end
-    local map = setmetatable({name = spec.name, size = spec.size, bar = spec.bar, vendor = spec.vendor,
-      device = spec.device, doc = spec.doc, registers = {}, by_name = {}, names = {}}, Map)
+    local map = setmetatable({name = spec.name, size = spec.size, bar = spec.bar,
+      vendor = spec.vendor, device = spec.device, doc = spec.doc,
+      registers = {}, by_name = {}, names = {}}, Map)
     for i, r in ipairs(spec.registers) do
       local reg = define_register(map, r, i)
       if map.by_name[reg.name] then
@@ -247,7 +270,8 @@ end
 
 local function read_reg(s, reg, level)
   if reg.access == "wo" then
-    error(string.format("%s.%s (%s) is write-only: it cannot be read", s.map.name, reg.name, hex(reg.offset)), level + 1)
+    fail(level + 1, "%s.%s (%s) is write-only: it cannot be read", s.map.name, reg.name,
+      hex(reg.offset))
   end
   local bar = s.bar
   return bar["read" .. reg.width](bar, reg.offset)
@@ -255,7 +279,8 @@ end
 
 local function write_reg(s, reg, value, level)
   if reg.access == "ro" then
-    error(string.format("%s.%s (%s) is read-only: it cannot be written", s.map.name, reg.name, hex(reg.offset)), level + 1)
+    fail(level + 1, "%s.%s (%s) is read-only: it cannot be written", s.map.name, reg.name,
+      hex(reg.offset))
   end
   if math.type(value) ~= "integer" then
     error(string.format("%s.%s: value must be an integer, got %s", s.map.name, reg.name,
@@ -298,7 +323,7 @@ local function set_fields(v, values, level)
   for name, value in pairs(values) do
     local f = field_of(v, name, level + 1)
     if f.access == "ro" then
-      error(string.format("%s.%s.%s is read-only: it cannot be written", s.map.name, reg.name, name), level + 1)
+      fail(level + 1, "%s.%s.%s is read-only: it cannot be written", s.map.name, reg.name, name)
     end
     if math.type(value) ~= "integer" then
       error(string.format("%s.%s.%s: value must be an integer, got %s", s.map.name, reg.name, name,
@@ -311,7 +336,12 @@ local function set_fields(v, values, level)
     end
     checked[#checked + 1] = {f, value}
   end
-  local current = reg.access == "wo" and (s.shadow[reg.name] or reg.reset) or read_reg(s, reg, level + 1)
+  local current
+  if reg.access == "wo" then
+    current = s.shadow[reg.name] or reg.reset
+  else
+    current = read_reg(s, reg, level + 1)
+  end
   for _, fv in ipairs(checked) do
     local f, value = fv[1], fv[2]
     local m = mask_of(f.width) << f.lsb
@@ -334,7 +364,7 @@ end
 function view_methods.set(v, values)
   v = views[v]
   if type(values) ~= "table" then
-    error(string.format("%s.%s:set: argument must be a table of field = value", v.s.map.name, v.reg.name), 2)
+    fail(2, "%s.%s:set: argument must be a table of field = value", v.s.map.name, v.reg.name)
   end
   set_fields(v, values, 2)
 end
@@ -349,7 +379,7 @@ function View.__index(view, name)
   if name == "get" or name == "set" then return view_methods[name] end
   local f = field_of(v, name, 2)
   if f.access == "wo" then
-    error(string.format("%s.%s.%s is write-only: it cannot be read", v.s.map.name, v.reg.name, name), 2)
+    fail(2, "%s.%s.%s is write-only: it cannot be read", v.s.map.name, v.reg.name, name)
   end
   return extract(read_reg(v.s, v.reg, 2), f)
 end
@@ -375,7 +405,8 @@ end
 function View.__tostring(view)
   local v = views[view]
   local value = read_reg(v.s, v.reg, 2)
-  return string.format("%s.%s = 0x%0" .. (v.reg.width // 4) .. "x {%s}", v.s.map.name, v.reg.name, value,
+  local digits = v.reg.width // 4
+  return string.format("%s.%s = 0x%0" .. digits .. "x {%s}", v.s.map.name, v.reg.name, value,
     format_fields(v.reg, value))
 end
 
@@ -411,7 +442,8 @@ function M.bind(bar, map)
   end
   local ok, size = pcall(function() return bar.size end)
   if not ok or math.type(size) ~= "integer" or type(bar.read32) ~= "function" then
-    error("regs.bind: argument 1 must be a bar (from device:map, pci.map or mmio.map), got " .. type(bar), 2)
+    fail(2, "regs.bind: argument 1 must be a bar (from device:map, pci.map or mmio.map), got %s",
+      type(bar))
   end
   if map.extent > size then
     local last
@@ -436,10 +468,11 @@ end
 -- Every readable register of a binding in hex, one a line; printed and returned.
 function M.dump(b)
   local s = state[b]
-  if not s then error("regs.dump: argument must be a binding from regs.bind, got " .. type(b), 2) end
+  if not s then fail(2, "regs.dump: argument must be a binding from regs.bind, got %s", type(b)) end
   local lines = {tostring(b)}
   for _, reg in ipairs(s.map.registers) do
-    local head = string.format("  %-6s %-16s %s %2d", string.format("0x%04x", reg.offset), reg.name, reg.access, reg.width)
+    local head = string.format("  %-6s %-16s %s %2d", string.format("0x%04x", reg.offset), reg.name,
+      reg.access, reg.width)
     if reg.access == "wo" then
       lines[#lines + 1] = head .. "  (write-only)"
     elseif reg.side_effects then

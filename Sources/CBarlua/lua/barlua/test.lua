@@ -80,7 +80,8 @@ local function result(pass, name, diag, where)
   emit(line)
   if not pass then
     failed = failed + 1
-    diag_lines("  Failed test" .. (name and (" '" .. name .. "'") or "") .. "\n  at " .. (where or caller()))
+    local named = name and (" '" .. name .. "'") or ""
+    diag_lines("  Failed test" .. named .. "\n  at " .. (where or caller()))
     if diag then diag_lines(diag) end
   end
   return pass
@@ -122,7 +123,9 @@ end
 function M.test(name, fn)
   check_open("test")
   check_name("test", name)
-  if type(fn) ~= "function" then error("test.test: the test must be a function, got " .. type(fn), 2) end
+  if type(fn) ~= "function" then
+    error("test.test: the test must be a function, got " .. type(fn), 2)
+  end
   local tb
   local ok = xpcall(fn, function(e)
     tb = debug.traceback(tostring(e), 2)
@@ -172,11 +175,12 @@ function M.finish(died)
   if planned == nil then emit("1.." .. count) end
   local status = 0
   if planned ~= nil and planned ~= count then
-    diag_lines(string.format("Looks like you planned %s but ran %d.", plural(planned, "test"), count))
+    diag_lines(string.format("Looks like you planned %s but ran %d.", plural(planned, "test"),
+      count))
     status = 1
   end
   if failed > 0 then
-    diag_lines(string.format("Looks like you failed %d test%s of %d.", failed, failed == 1 and "" or "s", count))
+    diag_lines(string.format("Looks like you failed %s of %d.", plural(failed, "test"), count))
     status = 1
   end
   return status
