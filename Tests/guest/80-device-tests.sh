@@ -24,4 +24,16 @@ like "ivshmem test used \$BARLUA_IVSHMEM" "$report" "# ivshmem at ${BARLUA_IVSHM
 like "pci-testdev test used \$BARLUA_TESTDEV" "$report" "# pci-testdev at ${BARLUA_TESTDEV:-none} "
 like "the mode's IOMMU driver was used" "$report" \
   "\\(($([[ ${BARLUA_GUEST_MODE:-} == noiommu ]] && echo noiommu || echo 'type1v2|type1'))\\)"
+
+# --device names the device and wins over the environment; a device of another kind is refused
+# before any access (the ivshmem is not written as if it were an edu).
+out=$(env -u BARLUA_IVSHMEM barlua scripts/tests/ivshmem.lua --device "${BARLUA_IVSHMEM:-none}" 2>&1)
+is "ivshmem.lua --device ADDR without the variable passes" "$?" 0
+like "... and used that device" "$out" "# ivshmem at ${BARLUA_IVSHMEM:-none} "
+err=$(BARLUA_EDU=$BARLUA_IVSHMEM barlua scripts/tests/edu.lua 2>&1 >/dev/null)
+is "edu.lua on the ivshmem fails" "$?" 1
+like "... saying what the device is" "$err" \
+  "${BARLUA_IVSHMEM:-none} is 1af4:1110, not edu \\(1234:11e8\\): check --device or BARLUA_EDU"
+is "... before any test ran" "$(BARLUA_EDU=$BARLUA_IVSHMEM barlua scripts/tests/edu.lua 2>/dev/null)" \
+  $'TAP version 13\nnot ok 1 - script died\n1..1'
 done_testing

@@ -30,7 +30,7 @@ function M.open(t, opts, ...)
   if dev.info.vendor ~= map.vendor or dev.info.device ~= map.device then
     local found = string.format("%04x:%04x", dev.info.vendor, dev.info.device)
     dev:close()
-    error(string.format("%s is %s, not a %s (%04x:%04x): check --device or %s", addr, found, map.name,
+    error(string.format("%s is %s, not %s (%04x:%04x): check --device or %s", addr, found, map.name,
       map.vendor, map.device, opts.env), 0)
   end
   local bar = dev:map(map.bar)
