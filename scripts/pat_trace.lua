@@ -122,8 +122,9 @@ local function print_result(r, debugpat)
 end
 
 local function print_text(info, bars, results, kernel, debugpat, dp_hint)
-  print(string.format("pat_trace: %s %04x:%04x %s (driver %s), kernel %s", info.addr,
-    info.vendor, info.device, info.device_name or "", info.driver or "none", kernel or "?"))
+  print(string.format("pat_trace: %s %04x:%04x%s (driver %s), kernel %s", info.addr,
+    info.vendor, info.device, info.device_name and (" " .. info.device_name) or "",
+    info.driver or "none", kernel or "?"))
   if not debugpat then print("warning: " .. dp_hint) end
   for _, b in ipairs(bars) do
     print(string.format("BAR%d [mem %s-%s] %s, %s-bit, %sprefetchable", b.index,
@@ -143,12 +144,11 @@ local function main()
   local args = parse_args()
   local ok, info = pcall(pci.device, args.device)
   if not ok then fail("%s", pattrace.message(info)) end
-  local bars = choose_bars(info, args.bar)
-  local methods = #args.method > 0 and args.method or pattrace.METHODS
-
   -- Unreadable /dev/kmsg (dmesg_restrict) ends the run here: its error names the fix.
   local kok, kerr = pcall(pat.mark)
   if not kok then fail("%s", pattrace.message(kerr)) end
+  local bars = choose_bars(info, args.bar)
+  local methods = #args.method > 0 and args.method or pattrace.METHODS
   local debugpat = pat.enabled()
   local kernel = read_line("/proc/sys/kernel/osrelease")
 

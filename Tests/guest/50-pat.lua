@@ -115,7 +115,8 @@ local function trace(addr, bar, method, want, want_type, label)
   local reserve = steps.mmap and steps.mmap.events[1]
   t.is(reserve and reserve.ret, want_type, label .. ": mmap reserve ret " .. want_type)
   t.is(reserve and reserve.req, want_type, label .. ": mmap reserve req " .. want_type)
-  t.is(memtype_types(steps.mmap), want_type, label .. ": PAT table lists the mapped BAR " .. want_type)
+  t.is(memtype_types(steps.mmap), want_type,
+    label .. ": PAT table lists the mapped BAR " .. want_type)
   t.is(memtype_types(steps.close), "", label .. ": PAT table has no entry after close")
   t.is(r.memtype_error, nil, label .. ": PAT table was readable at every step")
   return r
@@ -157,7 +158,8 @@ do
   local vbar = dev:map(2)
   vbar:read32(0)
   local ok, err = pcall(pci.map, ivshmem, 2, { wc = true })
-  t.ok(not ok and einval(err), "resource2_wc while VFIO maps BAR2 fails with EINVAL: " .. tostring(err))
+  t.ok(not ok and einval(err),
+    "resource2_wc while VFIO maps BAR2 fails with EINVAL: " .. tostring(err))
   vbar:unmap()
   ok, err = pcall(pci.map, ivshmem, 2, { wc = true })
   t.ok(not ok and einval(err),

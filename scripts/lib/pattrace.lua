@@ -251,9 +251,14 @@ local function kinds_text(list)
 end
 
 -- The span of an event as words: "the whole BAR" or its addresses.
+-- A BAR smaller than a page is reserved page-rounded: still the whole BAR.
 local function span(result, e)
   if e.first == result.first and e.last == result.last then return "the whole BAR" end
-  return string.format("%s-%s", hex(e.first), hex(e.last))
+  local range = string.format("%s-%s", hex(e.first), hex(e.last))
+  if ule(e.first, result.first) and ule(result.last, e.last) then
+    return "the whole BAR (" .. range .. ", page-rounded)"
+  end
+  return range
 end
 
 -- What one step's events did, in words ("reserved the whole BAR uncached-minus").
@@ -282,8 +287,8 @@ local function describe_step(result, step, reserved_before)
         parts[#parts + 1] = text
         reserved_before = true
       elseif e.kind == "free" then
-        parts[#parts + 1] = e.first == result.first and e.last == result.last and "freed it"
-          or ("freed " .. span(result, e))
+        local where = span(result, e)
+        parts[#parts + 1] = where:match("^the whole BAR") and "freed it" or ("freed " .. where)
       elseif e.kind == "conflict" then
         parts[#parts + 1] = string.format(
           "hit a conflict (asked %s, held %s)", e.req or "?", e.track or "?")
