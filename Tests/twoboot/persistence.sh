@@ -6,7 +6,7 @@
 # Default: both IOMMU modes, kernel 6.1. Prints TAP-like lines, ends with "N passed, M failed",
 # exits non-zero when anything failed. Needs `swift build` first.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 
 modes=() kernel=6.1
 while [[ $# -gt 0 ]]; do
@@ -157,6 +157,8 @@ EOF
 second --device $BARLUA_IVSHMEM --bar 2
 json --id 1af4:1110 --bar 2 --read-only --json
 registers --device $BARLUA_IVSHMEM --bar 0
+sysfs --device $BARLUA_IVSHMEM --method sysfs --read-only
+sysfswc --device $BARLUA_IVSHMEM --method sysfs-wc --read-only
 EOF
   boot "$mode" "$dir/b2" "$dir/steps2"
   o=$dir/b2
@@ -184,6 +186,15 @@ print(b["state"], b["record"]["accessed_count"], b["written"], r["devices"][0]["
   contains "$mode: BAR 0 is found not to be memory" "$o/registers.out" \
     "  the BAR did not keep what was written: not plain memory (device registers?)"
   is "$mode: a BAR 0 run leaves BAR 2 alone" "$(cat "$o/registers.sha")" "$(cat "$o/second.sha")"
+  # The same record through the sysfs resource files (uncached and write-combining).
+  is "$mode: --method sysfs exits 0" "$(rc_of "$o/sysfs")" 0
+  contains "$mode: --method sysfs reads the record" "$o/sysfs.out" "  accessed_count=2"
+  contains "$mode: --method sysfs reads BAR 0 too" "$o/sysfs.out" "BAR 0"
+  is "$mode: --method sysfs-wc exits 0" "$(rc_of "$o/sysfswc")" 0
+  contains "$mode: --method sysfs-wc reads the record" "$o/sysfswc.out" "  accessed_count=2"
+  contains "$mode: --method sysfs-wc skips the non-prefetchable BAR 0" "$o/sysfswc.out" \
+    "  skipped: not prefetchable: the kernel offers no resource0_wc (write-combining)"
+  is "$mode: sysfs read-only runs write nothing" "$(cat "$o/sysfswc.sha")" "$(cat "$o/registers.sha")"
   mapfile -t rec < <(read_record "$shm")
   is "$mode: host: initialised_text unchanged by boot 2" "${rec[0]:-}" "$init1"
   is "$mode: host: last_accessed_text is boot 2's" "${rec[1]:-}" "$now2\\n"
