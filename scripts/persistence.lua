@@ -51,8 +51,12 @@ local function parse_id(s)
 end
 
 local function build_parser()
-  local p = argparse(PROG, "Persistence of BAR memory: keeps fpga_sio's 164-byte record at the "
-    .. "start of each BAR of the named devices and reports what it finds.")
+  local p = argparse(PROG, "Does BAR memory keep its contents? Keeps fpga_sio's 164-byte record "
+    .. "at the start of each BAR of the named devices and reports what it finds.")
+  p:epilog("The 0x00/0xFF counts cover the whole BAR; the byte-read timing covers the whole BAR "
+    .. "up to 1 MiB, else its first 1 MiB.\nExit status: 0 done (findings are in the report), "
+    .. "1 a device or BAR failed, 2 bad arguments or no device named (the devices bound to "
+    .. "vfio-pci are then listed; nothing is written).")
   p:option("--device", "PCI address of a device to test (repeatable).")
     :args(1):count("*"):argname("ADDR")
   p:option("--id", "Test every device with this identity, hex VVVV:DDDD[:SSSS:ssss] (repeatable).")
@@ -149,56 +153,62 @@ local function write_record(bar, old, new)
   bar:write32(record.COUNT_OFFSET, new.accessed_count)
 end
 
+-- The record's fields for the report's facts (without the raw bytes).
+local function facts_of(r)
+  return { initialised_text = r.initialised_text, last_accessed_text = r.last_accessed_text,
+    accessed_count = r.accessed_count }
+end
+
+-- A BAR without this BAR's record: count its 0x00 and 0xFF bytes (whole BAR) and time single
+-- byte reads, as the C program does. Sets res.state to "uninitialised" or "not_responding".
+local function survey(bar, res, say)
+  local zeros, ffs = bar:count(0), bar:count(0xff)
+  local timed = math.min(bar.size, BYTE_TIMING_LIMIT)
+  local ns = time_byte_reads(bar, timed)
+  res.zero_bytes, res.ff_bytes = zeros, ffs
+  res.byte_read_ns, res.bytes_timed, res.ns_per_byte = ns, timed, ns // timed
+  say(record.uninitialised_line(bar.size, zeros, ffs))
+  say(record.timing_line(ns, timed))
+  if timed < bar.size then
+    say(string.format("  (byte reads timed over the first %d bytes; counts cover all %d)\n", timed,
+      bar.size))
+  end
+  res.state = record.survey(bar.size, zeros, ffs) == "not_responding" and "not_responding"
+    or "uninitialised"
+end
+
 -- The experiment on one mapped BAR. `say` prints a report line; returns the facts.
 local function test_bar(bar, index, opts, now_text, say)
-  local res = { index = index, size = bar.size, method = bar.method }
+  local res = { index = index, size = bar.size, method = bar.method, written = false }
   local old = read_record(bar)
   if record.is_initialised(old, index) then
     res.state = "initialised"
+    res.record = facts_of(old)
     say(record.already_line(old))
   else
-    local zeros, ffs = bar:count(0), bar:count(0xff)
-    local timed = math.min(bar.size, BYTE_TIMING_LIMIT)
-    local ns = time_byte_reads(bar, timed)
-    res.zero_bytes, res.ff_bytes = zeros, ffs
-    res.byte_read_ns, res.bytes_timed, res.ns_per_byte = ns, timed, ns // timed
-    say(record.uninitialised_line(bar.size, zeros, ffs))
-    say(record.timing_line(ns, timed))
-    if timed < bar.size then
-      say(string.format("  (byte reads timed over the first %d bytes; counts cover all %d)\n", timed,
-        bar.size))
-    end
-    res.state = record.survey(bar.size, zeros, ffs) == "not_responding" and "not_responding"
-      or "uninitialised"
-    if res.state == "not_responding" then
-      say("  " .. record.NOT_RESPONDING .. " Nothing written.\n")
-      res.written = false
-      return res
-    end
+    survey(bar, res, say)
   end
-  if opts.read_only then
-    if res.state == "initialised" then say(record.fields_lines(old, false)) end
+  if res.state == "not_responding" then
+    -- Writes would go nowhere, or land in a device that is half back: leave it alone.
+    say("  " .. record.NOT_RESPONDING .. " Nothing written.\n")
+  elseif opts.read_only then
+    if res.record then say(record.fields_lines(old, false)) end
     say("  read-only: nothing written\n")
-    res.written = false
-    res.record = { initialised_text = old.initialised_text,
-      last_accessed_text = old.last_accessed_text, accessed_count = old.accessed_count }
-    return res
+  else
+    local new = record.next_record(old, index, now_text)
+    write_record(bar, old, new)
+    local back = read_record(bar) -- printed as read back, as the C program prints the mapping
+    say(record.fields_lines(back, true))
+    res.written, res.record = true, facts_of(back)
+    res.kept = record.encode(back) == record.encode(new)
+    if not res.kept then
+      say("  the BAR did not keep what was written: not plain memory (device registers?)\n")
+    end
   end
-  local new = record.next_record(old, index, now_text)
-  write_record(bar, old, new)
-  local back = read_record(bar)
-  say(record.fields_lines(back, true))
-  res.written = true
-  res.kept = record.encode(back) == record.encode(new)
-  if not res.kept then
-    say("  the BAR did not keep what was written: not plain memory (device registers?)\n")
-  end
-  res.record = { initialised_text = back.initialised_text,
-    last_accessed_text = back.last_accessed_text, accessed_count = back.accessed_count }
   return res
 end
 
--- Runs `fn(say)` on a BAR slot, turning a skip reason or a raised error into the report.
+-- A BAR left alone, with the reason in the report and the facts.
 local function skip(res, reason, say)
   res.skipped = reason
   say("  skipped: " .. reason .. "\n")

@@ -223,6 +223,16 @@ final class PersistenceScriptTests: XCTestCase {
     let rec = try XCTUnwrap(bar["record"] as? [String: Any])
     XCTAssertEqual(rec["accessed_count"] as? Int, 1)
     XCTAssertEqual(rec["initialised_text"] as? String, "This is BAR zero memory initialised at \(now)\n")
+    // Read-only on zeros: the counts, no record, nothing written.
+    let g = makeFile("zeros", [UInt8](repeating: 0, count: 4096))
+    let ro = try persistence(["--file", g, "--json", "--read-only"])
+    let roReport = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(ro.out.utf8)) as? [String: Any])
+    let roDevice = try XCTUnwrap((roReport["devices"] as? [[String: Any]])?.first)
+    let roBar = try XCTUnwrap((roDevice["bars"] as? [[String: Any]])?.first)
+    XCTAssertEqual(roBar["state"] as? String, "uninitialised")
+    XCTAssertEqual(roBar["written"] as? Bool, false)
+    XCTAssertNil(roBar["record"])
+    XCTAssertEqual(roReport["read_only"] as? Bool, true)
   }
 
   func testNoSelectorListsAndExitsTwoWritingNothing() throws {
