@@ -107,6 +107,8 @@ run_mode() {
 noselector
 readonly --device $BARLUA_IVSHMEM --bar 2 --read-only
 reset --device $BARLUA_IVSHMEM --bar 2 --reset
+multi --device $BARLUA_IVSHMEM --device $BARLUA_TESTDEV --read-only
+byid --id 1234:11e8 --bar 0 --read-only
 first --device $BARLUA_IVSHMEM --bar 2
 EOF
   boot "$mode" "$dir/b1" "$dir/steps1"
@@ -123,6 +125,26 @@ EOF
   is "$mode: --reset on a device without reset exits 1" "$(rc_of "$o/reset")" 1
   has "$mode: --reset refusal is explained" "cannot be reset: VFIO reports no reset method" "$o/reset.out"
   is "$mode: a refused --reset writes nothing" "$(cat "$o/reset.sha")" "$fresh_sha"
+  # Several devices in one run; pci-testdev's BAR 1 is an I/O BAR.
+  is "$mode: two --device in one run exit 0" "$(rc_of "$o/multi")" 0
+  is "$mode: two --device: two devices tested" "$(grep -c '^Testing device ' "$o/multi.out")" 2
+  contains "$mode: two --device: the I/O BAR is skipped" "$o/multi.out" \
+    "  skipped: I/O port BAR: not memory, cannot be mapped"
+  is "$mode: two --device --read-only write nothing" "$(cat "$o/multi.sha")" "$fresh_sha"
+  # --id matches both edus. With type1 the bridged one shares a group with a virtio device: an
+  # explained error (exit 1), the other is still tested. With noiommu every device has its own
+  # group: both are tested.
+  is "$mode: --id 1234:11e8 tests both edus" "$(grep -c '^Testing device ' "$o/byid.out")" 2
+  local surveyed
+  surveyed=$(grep -c '^  Uninitialised memory region of 1048576 ' "$o/byid.out")
+  if [[ $mode == type1 ]]; then
+    is "$mode: --id matching a non-viable device exits 1" "$(rc_of "$o/byid")" 1
+    has "$mode: --id: the non-viable one is explained" "is not viable" "$o/byid.out"
+    is "$mode: --id: the viable edu is surveyed" "$surveyed" 1
+  else
+    is "$mode: --id: both edus tested, exit 0" "$(rc_of "$o/byid")" 0
+    is "$mode: --id: both edus surveyed" "$surveyed" 2
+  fi
   is "$mode: first run exits 0" "$(rc_of "$o/first")" 0
   local dev
   dev=$(sed -n 's/^Testing device \([^ ]*\) in IOMMU group [0-9]*$/\1/p' "$o/first.out")
