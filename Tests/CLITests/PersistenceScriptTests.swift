@@ -298,6 +298,42 @@ final class PersistenceScriptTests: XCTestCase {
     }
   }
 
+  /// encode/decode of the record module against Python's struct, both ways, with snprintf's
+  /// truncation of an over-long text and a count using all 32 bits.
+  func testRecordModuleRoundTripWithPythonStruct() throws {
+    let f = dir + "/record"
+    let long = String(repeating: "x", count: 130)
+    let lua = try Barlua.run(
+      [
+        "-e",
+        """
+        local r = require 'persistence_record'
+        assert(r.SIZE == 164 and r.COUNT_OFFSET == 160)
+        local out = assert(io.open(os.getenv('REC_PATH'), 'wb'))
+        out:write(r.encode({ initialised_text = os.getenv('REC_TEXT'),
+          last_accessed_text = 'Fri Nov  6 08:38:52 2026\\n', accessed_count = 0x89abcdef }))
+        out:close()
+        """,
+      ], env: ["BARLUA_PATH": Self.libDir, "REC_PATH": f, "REC_TEXT": long])
+    XCTAssertEqual(lua.status, 0, lua.err)
+    XCTAssertEqual(contents(f).count, 164)
+    XCTAssertEqual(
+      try readRecord(f), [String(repeating: "x", count: 119), "Fri Nov  6 08:38:52 2026\n", "\(0x89ab_cdef)"])
+    try writeRecord(f, initialised: "This is BAR five memory initialised at X\n", last: "L\n", count: 7)
+    let back = try Barlua.run(
+      [
+        "-e",
+        """
+        local r = require 'persistence_record'
+        local rec = r.decode(assert(io.open(os.getenv('REC_PATH'), 'rb')):read('a'))
+        io.write(rec.initialised_text, rec.last_accessed_text, rec.accessed_count, ' ',
+          tostring(r.is_initialised(rec, 5)), ' ', tostring(r.is_initialised(rec, 4)))
+        """,
+      ], env: ["BARLUA_PATH": Self.libDir, "REC_PATH": f])
+    XCTAssertEqual(back.status, 0, back.err)
+    XCTAssertEqual(back.out, "This is BAR five memory initialised at X\nL\n7 true false")
+  }
+
   private static var libDir: String {
     URL(fileURLWithPath: script).deletingLastPathComponent().appendingPathComponent("lib").path
   }
