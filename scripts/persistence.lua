@@ -29,7 +29,9 @@ end
 
 local function parse_bar(s)
   local n = math.tointeger(tonumber(s))
-  if not n or n < 0 or n > 5 then return nil, "--bar must be a BAR number 0..5, not '" .. s .. "'" end
+  if not n or n < 0 or n > 5 then
+    return nil, "--bar must be a BAR number 0..5, not '" .. s .. "'"
+  end
   return n
 end
 
@@ -83,7 +85,9 @@ local function parse_options()
     if opts.reset then usage_error(parser, "--reset needs a device, not --file") end
     if opts.method ~= "vfio" then usage_error(parser, "--method applies to devices, not --file") end
     for _, n in ipairs(opts.bar) do
-      if n ~= 0 then usage_error(parser, "--file is BAR 0: --bar " .. n .. " does not exist there") end
+      if n ~= 0 then
+        usage_error(parser, "--file is BAR 0: --bar " .. n .. " does not exist there")
+      end
     end
   end
   return opts, parser
@@ -121,11 +125,17 @@ local function select_devices(opts)
   end
   for _, a in ipairs(opts.device) do
     local ok, info = pcall(pci.device, a)
-    if ok then add(info.addr) else problems[#problems + 1] = "--device " .. a .. ": " .. message(info) end
+    if ok then
+      add(info.addr)
+    else
+      problems[#problems + 1] = "--device " .. a .. ": " .. message(info)
+    end
   end
   for _, f in ipairs(opts.id) do
     local found = pci.devices(f.filter)
-    if #found == 0 then problems[#problems + 1] = "--id " .. f.text .. ": no PCI device has this identity" end
+    if #found == 0 then
+      problems[#problems + 1] = "--id " .. f.text .. ": no PCI device has this identity"
+    end
     for _, d in ipairs(found) do add(d.addr) end
   end
   return addrs, problems
@@ -275,7 +285,8 @@ local function slot_skip_reason(slot, opts)
   if slot.io then return "I/O port BAR: not memory, cannot be mapped" end
   if not slot.mmap then return "not mmap-able (VFIO gives no MMAP flag for this region)" end
   if opts.method == "sysfs-wc" and not slot.prefetchable then
-    return "not prefetchable: the kernel offers no resource" .. slot.index .. "_wc (write-combining)"
+    return "not prefetchable: the kernel offers no resource" .. slot.index
+      .. "_wc (write-combining)"
   end
   return nil
 end
@@ -341,7 +352,8 @@ local function test_device(addr, opts, now_text, say)
   for _, n in ipairs(opts.bar) do
     if not present[n] then
       say(record.bar_line(n))
-      facts.bars[#facts.bars + 1] = skip({ index = n, size = 0 }, "not implemented by the device", say)
+      local res = { index = n, size = 0 }
+      facts.bars[#facts.bars + 1] = skip(res, "not implemented by the device", say)
     end
   end
   if dev then dev:close() end

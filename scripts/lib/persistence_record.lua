@@ -24,7 +24,9 @@ M.PREFIXES = {
 }
 
 local DAYS = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" }
-local MONTHS = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" }
+local MONTHS = {
+  "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+}
 
 -- ctime(3) of `t` (seconds since the epoch, local time), trailing newline included as ctime
 -- gives it: "Thu Nov  6 08:38:52 2026\n". Built by hand because ctime's names are always
@@ -127,8 +129,9 @@ function M.uninitialised_line(size, zeros, ffs)
   if zeros == size then
     return string.format("  Uninitialised memory region of %d bytes all zeros\n", size)
   end
-  return string.format("  Uninitialised memory region of %d contains %d zero bytes and %d 0xff bytes\n",
-    size, zeros, ffs)
+  return string.format(
+    "  Uninitialised memory region of %d contains %d zero bytes and %d 0xff bytes\n", size, zeros,
+    ffs)
 end
 
 function M.timing_line(total_ns, bytes)
