@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC1091
 # Boot 2 of the ivshmem persistence smoke: the values boot 1 wrote are still in BAR2.
 . "$(dirname "$0")/../guest/lib/tap.bash"
 

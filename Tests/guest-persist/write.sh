@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC1091
 # Boot 1 of the ivshmem persistence smoke (scripts/testbed/suite): write into BAR2 through
 # barlua's mmio.map (offset 0) and through python's mmap (offset 0x1000). The host then finds
 # the values in the backing file and boot 2 (read.sh) reads them back.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC1091
 # The bed's mechanism without barlua: a value written into ivshmem BAR2 through an mmap of its
 # sysfs resource2 file is read back through a second, independent mapping.
 . "$(dirname "$0")/lib/tap.bash"

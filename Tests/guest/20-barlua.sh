@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC1091
 # barlua itself in the guest: `barlua -e` runs, reads sysfs, and maps ivshmem BAR2 through its
 # sysfs resource2 file with mmio.map. These checks fail (not skip) while barlua cannot do it.
 . "$(dirname "$0")/lib/tap.bash"

@@ -40,5 +40,6 @@ ensure_initramfs() {
   local mode=$1 dir
   dir=$(initramfs_dir "$mode")
   cache_build "$dir" "initramfs for $KERNEL_RELEASE ($mode)" build_initramfs "$mode"
+  # shellcheck disable=SC2034 # used by qemu.sh
   INITRAMFS=$dir/initramfs.cpio
 }

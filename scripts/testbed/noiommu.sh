@@ -20,8 +20,8 @@ build_noiommu() {
   work=$dir/.work
   mkdir -p "$work/root"
   # linux-headers-<release> and its own Depends that carry the build tree (-common, kbuild).
-  local hdr=linux-headers-$KERNEL_RELEASE pkgs
-  pkgs=("$hdr" $(deb_depends "$hdr" | grep -E '^linux-(headers-.*-common|kbuild-)'))
+  local hdr=linux-headers-$KERNEL_RELEASE pkgs=()
+  mapfile -t pkgs < <(echo "$hdr"; deb_depends "$hdr" | grep -E '^linux-(headers-.*-common|kbuild-)')
   [[ ${#pkgs[@]} -ge 3 ]] || { err "cannot resolve the Depends of $hdr: ${pkgs[*]}"; return 1; }
   for pkg in "${pkgs[@]}"; do
     deb=$(fetch_deb "$pkg" "$(deb_version "$pkg")") || return 1

@@ -3,6 +3,7 @@
 # ended into the bed's exit status.
 
 IVSHMEM_SIZE=4194304
+# shellcheck disable=SC2054 # commas separate QEMU sub-options, not array elements
 
 # qemu_command: fill QEMU_CMD from RUN_* settings, KERNEL_DIR and INITRAMFS.
 qemu_command() {
@@ -89,6 +90,7 @@ qemu_run() {
     done
     [[ ${#copiers[@]} -eq 0 ]] || wait "${copiers[@]}"
   fi
+  # shellcheck disable=SC2034 # read by guest
   RUN_SECONDS=$((SECONDS - started))
   local ctl=$RUN_WORK/ctl
   if [[ $rc -eq 124 || $rc -eq 137 ]]; then
