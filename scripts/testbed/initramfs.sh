@@ -35,7 +35,7 @@ build_initramfs() {
   rm -rf "$root"
 }
 
-# ensure_initramfs MODE: sets INITRAMFS. Cache lock held.
+# ensure_initramfs MODE: build (if needed); sets INITRAMFS.
 ensure_initramfs() {
   local mode=$1 dir
   dir=$(initramfs_dir "$mode")

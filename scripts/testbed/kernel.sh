@@ -52,7 +52,7 @@ build_kernel() {
   rm -rf "$unpack"
 }
 
-# ensure_kernel SERIES: resolve and build (if needed); sets KERNEL_DIR. Cache lock held.
+# ensure_kernel SERIES: resolve and build (if needed); sets KERNEL_DIR.
 ensure_kernel() {
   kernel_resolve "$1"
   KERNEL_DIR=$(kernel_dir)

@@ -56,7 +56,7 @@ build_noiommu() {
   rm -rf "$work"
 }
 
-# ensure_noiommu: sets NOIOMMU_DIR. Cache lock held.
+# ensure_noiommu: build (if needed); sets NOIOMMU_DIR.
 ensure_noiommu() {
   NOIOMMU_DIR=$(noiommu_dir)
   cache_build "$NOIOMMU_DIR" "no-IOMMU vfio.ko for $KERNEL_RELEASE" build_noiommu
