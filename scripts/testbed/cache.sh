@@ -27,7 +27,8 @@ cache_lock() {
     flock 9 || bed_fail "flock on $root/.lock failed"
   fi
   CACHE_LOCKED=1
-  find "$root" -mindepth 1 -maxdepth 3 -name '*.tmp.*' -exec rm -rf {} + 2>/dev/null || true
+  find "$root" -mindepth 1 -maxdepth 3 \( -name '*.tmp.*' -o -name '.fetch.*' \) -prune \
+    -exec rm -rf {} + 2>/dev/null || true
 }
 
 cache_unlock() {
