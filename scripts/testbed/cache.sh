@@ -41,8 +41,8 @@ cache_unlock() {
 # cache_stamp DIR: write DIR/.stamp with the checksum of every file in DIR.
 cache_stamp() {
   local dir=$1
-  (cd "$dir" && find . -type f ! -name .stamp ! -name .stamp.tmp -print0 | sort -z | xargs -0 -r sha256sum) \
-    >"$dir/.stamp.tmp" || return 1
+  (cd "$dir" && find . -type f ! -name .stamp ! -name .stamp.tmp -print0 | sort -z |
+    xargs -0 -r sha256sum) >"$dir/.stamp.tmp" || return 1
   mv "$dir/.stamp.tmp" "$dir/.stamp"
 }
 

@@ -71,7 +71,8 @@ for bdf in $EDU $IVSHMEM $TESTDEV $NONVIABLE_EDU; do
   drv=$(basename "$(readlink "$d/driver")")
   [ "$drv" = vfio-pci ] || fail "binding $bdf to vfio-pci failed (driver: '${drv:-none}')"
 done
-say "vfio-pci: edu=$EDU ivshmem=$IVSHMEM testdev=$TESTDEV nonviable: edu=$NONVIABLE_EDU virtio=$NONVIABLE_VIRTIO"
+say "vfio-pci: edu=$EDU ivshmem=$IVSHMEM testdev=$TESTDEV" \
+  "nonviable: edu=$NONVIABLE_EDU virtio=$NONVIABLE_VIRTIO"
 
 # The chroot: host root read-only, with the guest's /proc, /sys, /dev, writable /tmp and /run,
 # and the host's out folder at its own path.

@@ -22,7 +22,8 @@ kernel_resolve() {
     KERNEL_PKG=$(deb_depends "$meta" | grep -E "$pattern" | head -n 1)
   fi
   [[ -n $KERNEL_PKG ]] ||
-    bed_fail "apt cannot resolve the kernel package of series $series ($meta has no matching Depends; run apt-get update?)"
+    bed_fail "apt cannot resolve the kernel package of series $series" \
+      "($meta has no matching Depends; run apt-get update?)"
   KERNEL_RELEASE=${KERNEL_PKG#linux-image-}
   KERNEL_DEB_VERSION=$(deb_version "$KERNEL_PKG")
   [[ -n $KERNEL_DEB_VERSION ]] || bed_fail "apt has no candidate version of $KERNEL_PKG"
@@ -40,7 +41,8 @@ kernel_release_pattern() {
 kernel_dir() {
   local key
   key=$(printf '%s\n' "${TESTBED_MODULES[@]}" | sha256sum | cut -c1-8)
-  printf '%s/kernel/%s_%s_%s\n' "$(testbed_cache_root)" "$KERNEL_RELEASE" "$KERNEL_DEB_VERSION" "$key"
+  printf '%s/kernel/%s_%s_%s\n' "$(testbed_cache_root)" "$KERNEL_RELEASE" "$KERNEL_DEB_VERSION" \
+    "$key"
 }
 
 # build_kernel DIR: fetch and unpack the kernel package into DIR.
