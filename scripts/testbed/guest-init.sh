@@ -6,6 +6,7 @@
 # The kernel passes barlua_mode=type1|noiommu and barlua_shell=0|1 from its command line.
 
 export PATH=/bin
+: "${barlua_mode:=type1}" "${barlua_shell:=0}"
 say() { echo "barlua-init: $*"; }
 
 # The bed itself failed: tell the host (ctl/bed-error, when the share is there) and stop.
@@ -38,10 +39,11 @@ mount9p ctl /ctl ""
 mount9p hostroot /host ",ro,cache=loose"
 mount9p out /out ""
 [ -f /ctl/job.env ] || fail "the host wrote no /ctl/job.env"
+# shellcheck disable=SC1091
 . /ctl/job.env # BARLUA_REPO, BARLUA_SHOW, BARLUA_OUT_DIR
 
 # Devices, found by vendor:device and by whether they sit behind the PCI bridge.
-EDU= IVSHMEM= TESTDEV= NONVIABLE_EDU= NONVIABLE_VIRTIO=
+EDU='' IVSHMEM='' TESTDEV='' NONVIABLE_EDU='' NONVIABLE_VIRTIO=''
 for d in /sys/bus/pci/devices/*; do
   bdf=${d##*/}
   id=$(cat "$d/vendor"):$(cat "$d/device")
@@ -69,7 +71,8 @@ for bdf in $EDU $IVSHMEM $TESTDEV $NONVIABLE_EDU; do
   drv=$(basename "$(readlink "$d/driver")")
   [ "$drv" = vfio-pci ] || fail "binding $bdf to vfio-pci failed (driver: '${drv:-none}')"
 done
-say "vfio-pci: edu=$EDU ivshmem=$IVSHMEM testdev=$TESTDEV nonviable: edu=$NONVIABLE_EDU virtio=$NONVIABLE_VIRTIO"
+say "vfio-pci: edu=$EDU ivshmem=$IVSHMEM testdev=$TESTDEV" \
+  "nonviable: edu=$NONVIABLE_EDU virtio=$NONVIABLE_VIRTIO"
 
 # The chroot: host root read-only, with the guest's /proc, /sys, /dev, writable /tmp and /run,
 # and the host's out folder at its own path.

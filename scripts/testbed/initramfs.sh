@@ -35,10 +35,11 @@ build_initramfs() {
   rm -rf "$root"
 }
 
-# ensure_initramfs MODE: sets INITRAMFS. Cache lock held.
+# ensure_initramfs MODE: build (if needed); sets INITRAMFS.
 ensure_initramfs() {
   local mode=$1 dir
   dir=$(initramfs_dir "$mode")
   cache_build "$dir" "initramfs for $KERNEL_RELEASE ($mode)" build_initramfs "$mode"
+  # shellcheck disable=SC2034 # used by qemu.sh
   INITRAMFS=$dir/initramfs.cpio
 }

@@ -11,27 +11,38 @@ TESTBED_MODULES=(vfio_pci vfio_iommu_type1 virtio_pci 9pnet_virtio 9p virtio_rng
 kernel_resolve() {
   local series=$1 meta pattern
   case $series in
-  6.1) meta=linux-image-amd64 pattern='^linux-image-6\.1\.[0-9]+-[0-9]+-amd64$' ;;
-  6.12) meta=linux-image-6.12-amd64 pattern='^linux-image-6\.12\.[0-9]+\+deb12-amd64$' ;;
+  6.1) meta=linux-image-amd64 ;;
+  6.12) meta=linux-image-6.12-amd64 ;;
   *) usage_fail "unknown kernel series '$series' (known: 6.1, 6.12)" ;;
   esac
+  pattern="^linux-image-$(kernel_release_pattern "$series")\$"
   KERNEL_PKG=$(deb_depends "$meta" | grep -E "$pattern" | head -n 1)
   if [[ -z $KERNEL_PKG ]] && ! apt_lists_ready; then
     ensure_apt_lists
     KERNEL_PKG=$(deb_depends "$meta" | grep -E "$pattern" | head -n 1)
   fi
   [[ -n $KERNEL_PKG ]] ||
-    bed_fail "apt cannot resolve the kernel package of series $series ($meta has no matching Depends; run apt-get update?)"
+    bed_fail "apt cannot resolve the kernel package of series $series" \
+      "($meta has no matching Depends; run apt-get update?)"
   KERNEL_RELEASE=${KERNEL_PKG#linux-image-}
   KERNEL_DEB_VERSION=$(deb_version "$KERNEL_PKG")
   [[ -n $KERNEL_DEB_VERSION ]] || bed_fail "apt has no candidate version of $KERNEL_PKG"
+}
+
+# kernel_release_pattern SERIES: an extended regex matching the release names (uname -r).
+kernel_release_pattern() {
+  case $1 in
+  6.1) echo '6\.1\.[0-9]+-[0-9]+-amd64' ;;
+  6.12) echo '6\.12\.[0-9]+\+deb12-amd64' ;;
+  esac
 }
 
 # kernel_dir: the cache folder of the resolved kernel (its name changes with the module list).
 kernel_dir() {
   local key
   key=$(printf '%s\n' "${TESTBED_MODULES[@]}" | sha256sum | cut -c1-8)
-  printf '%s/kernel/%s_%s_%s\n' "$(testbed_cache_root)" "$KERNEL_RELEASE" "$KERNEL_DEB_VERSION" "$key"
+  printf '%s/kernel/%s_%s_%s\n' "$(testbed_cache_root)" "$KERNEL_RELEASE" "$KERNEL_DEB_VERSION" \
+    "$key"
 }
 
 # build_kernel DIR: fetch and unpack the kernel package into DIR.
@@ -52,9 +63,25 @@ build_kernel() {
   rm -rf "$unpack"
 }
 
-# ensure_kernel SERIES: resolve and build (if needed); sets KERNEL_DIR. Cache lock held.
+# ensure_kernel SERIES: resolve and build (if needed); sets KERNEL_DIR. When the current
+# kernel cannot be fetched (no network) but an older one of the series is cached, use that.
 ensure_kernel() {
   kernel_resolve "$1"
   KERNEL_DIR=$(kernel_dir)
-  cache_build "$KERNEL_DIR" "kernel $KERNEL_RELEASE ($KERNEL_DEB_VERSION)" build_kernel
+  CACHE_BUILD_MAY_FAIL=1 cache_build "$KERNEL_DIR" "kernel $KERNEL_RELEASE ($KERNEL_DEB_VERSION)" \
+    build_kernel && return 0
+  local key name fallback=''
+  key=${KERNEL_DIR##*_}
+  for name in $(find "$(dirname "$KERNEL_DIR")" -mindepth 1 -maxdepth 1 -name "*_$key" -printf '%f\n' |
+    sort -V -r); do
+    [[ ${name%%_*} =~ ^$(kernel_release_pattern "$1")$ ]] || continue
+    cache_valid "$(dirname "$KERNEL_DIR")/$name" && { fallback=$name; break; }
+  done
+  [[ -n $fallback ]] ||
+    bed_fail "could not get kernel $KERNEL_RELEASE ($KERNEL_DEB_VERSION) and no kernel of series $1 is cached"
+  err "could not get kernel $KERNEL_RELEASE ($KERNEL_DEB_VERSION); using the cached ${fallback%_*}"
+  KERNEL_RELEASE=${fallback%%_*}
+  KERNEL_DEB_VERSION=${fallback#*_}
+  KERNEL_DEB_VERSION=${KERNEL_DEB_VERSION%_*}
+  KERNEL_DIR=$(dirname "$KERNEL_DIR")/$fallback
 }

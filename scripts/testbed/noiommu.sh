@@ -20,8 +20,8 @@ build_noiommu() {
   work=$dir/.work
   mkdir -p "$work/root"
   # linux-headers-<release> and its own Depends that carry the build tree (-common, kbuild).
-  local hdr=linux-headers-$KERNEL_RELEASE pkgs
-  pkgs=("$hdr" $(deb_depends "$hdr" | grep -E '^linux-(headers-.*-common|kbuild-)'))
+  local hdr=linux-headers-$KERNEL_RELEASE pkgs=()
+  mapfile -t pkgs < <(echo "$hdr"; deb_depends "$hdr" | grep -E '^linux-(headers-.*-common|kbuild-)')
   [[ ${#pkgs[@]} -ge 3 ]] || { err "cannot resolve the Depends of $hdr: ${pkgs[*]}"; return 1; }
   for pkg in "${pkgs[@]}"; do
     deb=$(fetch_deb "$pkg" "$(deb_version "$pkg")") || return 1
@@ -56,7 +56,7 @@ build_noiommu() {
   rm -rf "$work"
 }
 
-# ensure_noiommu: sets NOIOMMU_DIR. Cache lock held.
+# ensure_noiommu: build (if needed); sets NOIOMMU_DIR.
 ensure_noiommu() {
   NOIOMMU_DIR=$(noiommu_dir)
   cache_build "$NOIOMMU_DIR" "no-IOMMU vfio.ko for $KERNEL_RELEASE" build_noiommu

@@ -55,21 +55,22 @@ ensure_apt_lists() {
 }
 
 ensure_host_packages() {
-  local missing
-  missing=$(missing_host_packages)
+  local missing cmd
+  missing=$(missing_host_packages | tr '\n' ' ')
+  missing=${missing% }
   [[ -z $missing ]] && return 0
-  # shellcheck disable=SC2086
-  local cmd="apt-get install -y --no-install-recommends $(echo $missing)"
+  cmd="apt-get install -y --no-install-recommends $missing"
   if [[ $EUID -ne 0 ]]; then
-    bed_fail "missing Debian packages: $(echo $missing). Install them as root with: $cmd"
+    bed_fail "missing Debian packages: $missing. Install them as root with: $cmd"
   fi
   ensure_apt_lists
-  log "installing missing Debian packages: $(echo $missing)"
-  # shellcheck disable=SC2086
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing >&2 ||
+  log "installing missing Debian packages: $missing"
+  # shellcheck disable=SC2086 # one word per package
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=300 \
+    --no-install-recommends $missing >&2 ||
     bed_fail "'$cmd' failed: the Debian archive could not be reached or the packages do not exist"
-  missing=$(missing_host_packages)
-  [[ -z $missing ]] || bed_fail "still missing after apt-get install: $(echo $missing)"
+  missing=$(missing_host_packages | tr '\n' ' ')
+  [[ -z ${missing% } ]] || bed_fail "still missing after apt-get install: $missing"
 }
 
 # deb_version PACKAGE: the candidate version apt would fetch.

@@ -59,3 +59,18 @@ pci_dir() { echo "/sys/bus/pci/devices/$1"; }
 pci_driver() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null; }
 pci_group() { basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group" 2>/dev/null)" 2>/dev/null; }
 pci_id() { echo "$(cat "/sys/bus/pci/devices/$1/vendor"):$(cat "/sys/bus/pci/devices/$1/device")"; }
+
+# ivshmem_word OFFSET [VALUE]: read (or write, then read) one little-endian 32-bit word of the
+# ivshmem BAR2 through an mmap of its sysfs resource2 file (python3 of the host root), print it
+# as 8 hex digits. The bed's own way to reach the BAR, independent of barlua.
+ivshmem_word() {
+  /usr/bin/python3 - "/sys/bus/pci/devices/$BARLUA_IVSHMEM/resource2" "$@" <<'PY'
+import mmap, os, struct, sys
+path, off = sys.argv[1], int(sys.argv[2], 0)
+fd = os.open(path, os.O_RDWR | os.O_SYNC)
+m = mmap.mmap(fd, 4 << 20, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+if len(sys.argv) > 3:
+    m[off:off + 4] = struct.pack("<I", int(sys.argv[3], 0))
+print("%08x" % struct.unpack("<I", m[off:off + 4])[0])
+PY
+}
