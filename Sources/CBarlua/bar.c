@@ -223,6 +223,13 @@ static int bar_write64lh(lua_State *L) { return write64_split(L, "write64lh", 0)
 
 // ---- bulk operations ----
 
+// [off, off+len) must lie inside the bar (off was checked already).
+static void check_fits(lua_State *L, barlua_bar *b, const char *fn, uint64_t off, uint64_t len) {
+  if (len > b->win->size - off)
+    bar_error(L, "bar:%s: offset 0x%llx + length 0x%llx exceeds BAR size 0x%llx", fn, (long long)off,
+              (long long)len, (long long)b->win->size);
+}
+
 // Optional [off[, len]] at stack index i: defaults 0 and "to the end".
 static void check_span(lua_State *L, barlua_bar *b, int i, const char *fn, uint64_t *off,
                        uint64_t *len) {
@@ -233,11 +240,20 @@ static void check_span(lua_State *L, barlua_bar *b, int i, const char *fn, uint6
   if (!lua_isnoneornil(L, i + 1)) {
     lua_Integer l = check_int(L, i + 1, fn, "length");
     if (l < 0) bar_error(L, "bar:%s: length %lld is negative", fn, (long long)l);
-    if ((uint64_t)l > size - *off)
-      bar_error(L, "bar:%s: offset 0x%llx + length 0x%llx exceeds BAR size 0x%llx", fn,
-                 (long long)*off, (long long)l, (long long)size);
+    check_fits(L, b, fn, *off, (uint64_t)l);
     *len = (uint64_t)l;
   }
+}
+
+// The (offset, string) arguments of bar:write and bar:compare.
+static const char *check_data(lua_State *L, barlua_bar *b, const char *fn, uint64_t *off, size_t *len) {
+  check_nargs(L, fn, 2, "offset, string");
+  *off = check_range(L, b, 2, fn, 0, 1);
+  if (lua_type(L, 3) != LUA_TSTRING)
+    bar_error(L, "bar:%s: data must be a string, got %s", fn, lua_isnone(L, 3) ? "no value" : luaL_typename(L, 3));
+  const char *s = lua_tolstring(L, 3, len);
+  check_fits(L, b, fn, *off, *len);
+  return s;
 }
 
 static uint8_t check_byte(lua_State *L, int i, const char *fn) {
@@ -253,9 +269,7 @@ static int bar_read(lua_State *L) {
   uint64_t off = check_range(L, b, 2, "read", 0, 1);
   lua_Integer len = check_int(L, 3, "read", "length");
   if (len < 0) bar_error(L, "bar:read: length %lld is negative", (long long)len);
-  if ((uint64_t)len > b->win->size - off)
-    bar_error(L, "bar:read: offset 0x%llx + length 0x%llx exceeds BAR size 0x%llx", (long long)off,
-               (long long)len, (long long)b->win->size);
+  check_fits(L, b, "read", off, (uint64_t)len);
   luaL_Buffer buf;
   char *dst = luaL_buffinitsize(L, &buf, (size_t)len);
   if (barlua_copy_in(b->win, off, dst, (size_t)len) != 0) return bus_error(L, b, "read", off);
@@ -265,16 +279,9 @@ static int bar_read(lua_State *L) {
 
 static int bar_write(lua_State *L) {
   barlua_bar *b = check_bar(L, "write");
-  check_nargs(L, "write", 2, "offset, string");
-  uint64_t off = check_range(L, b, 2, "write", 0, 1);
-  if (lua_type(L, 3) != LUA_TSTRING)
-    bar_error(L, "bar:write: data must be a string, got %s",
-               lua_isnone(L, 3) ? "no value" : luaL_typename(L, 3));
+  uint64_t off;
   size_t len;
-  const char *s = lua_tolstring(L, 3, &len);
-  if (len > b->win->size - off)
-    bar_error(L, "bar:write: offset 0x%llx + length 0x%llx exceeds BAR size 0x%llx", (long long)off,
-               (long long)len, (long long)b->win->size);
+  const char *s = check_data(L, b, "write", &off, &len);
   if (barlua_copy_out(b->win, off, s, len) != 0) return bus_error(L, b, "write", off);
   return 0;
 }
@@ -303,16 +310,9 @@ static int bar_count(lua_State *L) {
 
 static int bar_compare(lua_State *L) {
   barlua_bar *b = check_bar(L, "compare");
-  check_nargs(L, "compare", 2, "offset, string");
-  uint64_t off = check_range(L, b, 2, "compare", 0, 1);
-  if (lua_type(L, 3) != LUA_TSTRING)
-    bar_error(L, "bar:compare: data must be a string, got %s",
-               lua_isnone(L, 3) ? "no value" : luaL_typename(L, 3));
+  uint64_t off;
   size_t len;
-  const char *s = lua_tolstring(L, 3, &len);
-  if (len > b->win->size - off)
-    bar_error(L, "bar:compare: offset 0x%llx + length 0x%llx exceeds BAR size 0x%llx",
-               (long long)off, (long long)len, (long long)b->win->size);
+  const char *s = check_data(L, b, "compare", &off, &len);
   int64_t at = barlua_compare(b->win, off, s, len);
   if (at == -2) return bus_error(L, b, "compare", off);
   if (at < 0)

@@ -187,14 +187,7 @@ public final class VFIODevice: @unchecked Sendable {
   /// Maps `size` bytes (default: to the end) at `offset` of BAR `bar`. The mapping is uncached
   /// (VFIO maps every BAR uncached-minus).
   public func map(bar: Int, offset: UInt64 = 0, size: UInt64? = nil) throws -> Mapping {
-    try checkOpen("map")
-    let region = try region(bar)
-    let length: UInt64
-    do {
-      length = try region.checkMappable(offset: offset, size: size)
-    } catch let e as UsageError {
-      throw UsageError("\(addr) \(e.message)")
-    }
+    let (region, length) = try mappableRange(bar: bar, offset: offset, size: size)
     let resource = bar < resources.count && bar <= 6 ? resources[bar] : nil
     let base = resource.flatMap { $0.start == 0 ? nil : $0.start + offset }
     let mapping = try Mapping(
@@ -210,6 +203,18 @@ public final class VFIODevice: @unchecked Sendable {
   func track(_ mapping: Mapping) {
     mappings.removeAll { $0.mapping == nil }
     mappings.append(WeakMapping(mapping: mapping))
+  }
+
+  /// The region of BAR `bar` and the length to map at `offset`, checked for an open device,
+  /// an mmap-able region and a range inside it (and inside one sparse area, if any).
+  func mappableRange(bar: Int, offset: UInt64, size: UInt64?) throws -> (VFIORegion, UInt64) {
+    try checkOpen("map")
+    let region = try region(bar)
+    do {
+      return (region, try region.checkMappable(offset: offset, size: size))
+    } catch let e as UsageError {
+      throw UsageError("\(addr) \(e.message)")
+    }
   }
 
   /// Mappings made by this device that are still mapped.

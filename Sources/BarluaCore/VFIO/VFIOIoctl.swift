@@ -12,11 +12,7 @@ enum VFIOIoctl {
     hint: (Int32) -> String? = { _ in nil }
   ) throws -> Int32 {
     let r = barlua_ioctl_ptr(fd.rawValue, request, arg)
-    if r < 0 {
-      let e = errno
-      throw SystemError("ioctl \(name)", path: fd.path, errno: e, hint: hint(e))
-    }
-    return r
+    return try checked(r, fd, name, hint)
   }
 
   @discardableResult
@@ -25,11 +21,7 @@ enum VFIOIoctl {
     hint: (Int32) -> String? = { _ in nil }
   ) throws -> Int32 {
     let r = barlua_ioctl_int(fd.rawValue, request, value)
-    if r < 0 {
-      let e = errno
-      throw SystemError("ioctl \(name)", path: fd.path, errno: e, hint: hint(e))
-    }
-    return r
+    return try checked(r, fd, name, hint)
   }
 
   @discardableResult
@@ -38,6 +30,13 @@ enum VFIOIoctl {
     hint: (Int32) -> String? = { _ in nil }
   ) throws -> Int32 {
     let r = barlua_ioctl_none(fd.rawValue, request)
+    return try checked(r, fd, name, hint)
+  }
+
+  /// The result of an ioctl, or the SystemError for its errno.
+  private static func checked(
+    _ r: Int32, _ fd: FileDescriptor, _ name: String, _ hint: (Int32) -> String?
+  ) throws -> Int32 {
     if r < 0 {
       let e = errno
       throw SystemError("ioctl \(name)", path: fd.path, errno: e, hint: hint(e))

@@ -91,14 +91,7 @@ extension VFIODevice {
   public func mapWriteCombining(bar: Int, offset: UInt64 = 0, size: UInt64? = nil) throws
     -> Mapping
   {
-    try checkOpen("map")
-    let region = try region(bar)
-    let length: UInt64
-    do {
-      length = try region.checkMappable(offset: offset, size: size)
-    } catch let e as UsageError {
-      throw UsageError("\(addr) \(e.message)")
-    }
+    let (region, length) = try mappableRange(bar: bar, offset: offset, size: size)
     let support = writeCombiningSupport()
     if let reason = support.reason(addr: addr, bar: bar) { throw UsageError(reason) }
     let resource = bar < resources.count ? resources[bar] : nil
