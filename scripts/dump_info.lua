@@ -118,6 +118,20 @@ local function irq_flags(q)
   return #names > 0 and table.concat(names, ",") or "none"
 end
 
+-- One VFIO region: size, offset, access flags, and its capabilities (sparse mmap areas,
+-- MSI-X table mappable).
+local function print_region(r)
+  local caps = {}
+  if r.sparse then
+    local areas = {}
+    for _, a in ipairs(r.sparse) do areas[#areas + 1] = string.format("0x%x+0x%x", a.offset, a.size) end
+    caps[#caps + 1] = "sparse-mmap " .. table.concat(areas, ",")
+  end
+  if r.msix_mappable then caps[#caps + 1] = "msix-mappable" end
+  print(string.format("    region %d %s size=0x%x offset=0x%x flags=%s%s", r.index, r.name, r.size,
+    r.offset, flags_of(r), #caps > 0 and (" caps: " .. table.concat(caps, "; ")) or ""))
+end
+
 -- What display_vfio_information shows: group, IOMMU type, regions with their capabilities,
 -- IRQs. A device that cannot be opened gets the reason, and the listing goes on.
 local function print_vfio(d)
@@ -128,16 +142,9 @@ local function print_vfio(d)
   end
   print(string.format("  VFIO: group %d (%s) iommu=%s regions=%d irqs=%d reset=%s",
     dev.group, dev.group_path, dev.iommu, dev.num_regions, dev.num_irqs, dev.can_reset and "yes" or "no"))
+  -- Regions of size 0 (unimplemented BARs, no ROM, no VGA) are left out: num_regions counts them.
   for _, r in ipairs(dev:regions()) do
-    local caps = {}
-    if r.sparse then
-      local areas = {}
-      for _, a in ipairs(r.sparse) do areas[#areas + 1] = string.format("0x%x+0x%x", a.offset, a.size) end
-      caps[#caps + 1] = "sparse-mmap " .. table.concat(areas, ",")
-    end
-    if r.msix_mappable then caps[#caps + 1] = "msix-mappable" end
-    print(string.format("    region %d %s size=0x%x offset=0x%x flags=%s%s", r.index, r.name, r.size,
-      r.offset, flags_of(r), #caps > 0 and (" caps: " .. table.concat(caps, "; ")) or ""))
+    if r.size > 0 then print_region(r) end
   end
   for _, q in ipairs(dev:irqs()) do
     print(string.format("    irq %d %s count=%d flags=%s", q.index, q.name, q.count, irq_flags(q)))
