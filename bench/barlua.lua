@@ -23,6 +23,10 @@ run("bar_write8", function() for _ = 1, N do b:write8(8, 1) end end)
 run("bar_write16", function() for _ = 1, N do b:write16(8, 1) end end)
 run("bar_write32", function() for _ = 1, N do b:write32(8, 1) end end)
 run("bar_write64", function() for _ = 1, N do b:write64(8, 1) end end)
+run("bar_read64hl", function() for _ = 1, N do b:read64hl(8) end end)
+run("bar_read64lh", function() for _ = 1, N do b:read64lh(8) end end)
+run("bar_write64hl", function() for _ = 1, N do b:write64hl(8, 1) end end)
+run("bar_write64lh", function() for _ = 1, N do b:write64lh(8, 1) end end)
 
 -- Bulk, best of 5 over the whole 64 MiB mapping, in MB/s.
 local size = big.size
@@ -41,3 +45,14 @@ bulk("bar_count", function() assert(big:count(0) == size) end)
 bulk("bar_compare", function() assert(big:compare(0, zeros) == nil) end)
 bulk("bar_read", function() big:read(0, size) end)
 bulk("bar_write", function() big:write(0, zeros) end)
+
+-- bar:dump (hexdump -C layout) over the first 4 MiB, in MB/s of BAR bytes dumped; bench/run
+-- compares it with `hexdump -C` on the same bytes.
+local dump_size = 4 << 20
+local best = math.huge
+for _ = 1, 5 do
+  local t = time.ns()
+  big:dump(0, dump_size)
+  best = math.min(best, time.ns() - t)
+end
+io.write("bar_dump ", string.format("%.1f", dump_size / (best / 1e9) / 1e6), "\n")

@@ -48,6 +48,23 @@ static volatile uint8_t *map_file(const char *path, size_t size) {
 FLOOR_READ(8) FLOOR_READ(16) FLOOR_READ(32) FLOOR_READ(64)
 FLOOR_WRITE(8) FLOOR_WRITE(16) FLOOR_WRITE(32) FLOOR_WRITE(64)
 
+// The split 64-bit forms: two 32-bit accesses, high word first.
+static int fl_read64hl(lua_State *L) {
+  volatile uint8_t *p = *(volatile uint8_t **)lua_touserdata(L, 1);
+  lua_Integer o = lua_tointeger(L, 2);
+  uint64_t hi = *(volatile uint32_t *)(p + o + 4);
+  lua_pushinteger(L, (lua_Integer)(hi << 32 | *(volatile uint32_t *)(p + o)));
+  return 1;
+}
+static int fl_write64hl(lua_State *L) {
+  volatile uint8_t *p = *(volatile uint8_t **)lua_touserdata(L, 1);
+  lua_Integer o = lua_tointeger(L, 2);
+  uint64_t v = (uint64_t)lua_tointeger(L, 3);
+  *(volatile uint32_t *)(p + o + 4) = (uint32_t)(v >> 32);
+  *(volatile uint32_t *)(p + o) = (uint32_t)v;
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 4) { fprintf(stderr, "usage: floor SMALLFILE BIGFILE N\n"); return 2; }
   long n = atol(argv[3]);
@@ -55,23 +72,42 @@ int main(int argc, char **argv) {
   size_t big_size = 64u << 20;
   volatile uint8_t *big = map_file(argv[2], big_size);
 
-  // Bare C, best of 5.
+  // Bare C, best of 5, every width and the split 64-bit forms (two 32-bit accesses).
   uint64_t sink = 0;
   double t, best;
-  best = 1e9;
-  for (int r = 0; r < 5; r++) {
-    t = now();
-    for (long i = 0; i < n; i++) sink += *(volatile uint32_t *)(small + 8);
-    if (now() - t < best) best = now() - t;
-  }
-  printf("c_read32 %.3f\n", best / n * 1e9);
-  best = 1e9;
-  for (int r = 0; r < 5; r++) {
-    t = now();
-    for (long i = 0; i < n; i++) *(volatile uint32_t *)(small + 8) = (uint32_t)i;
-    if (now() - t < best) best = now() - t;
-  }
-  printf("c_write32 %.3f\n", best / n * 1e9);
+#define BARE(name, stmt)                                             \
+  best = 1e9;                                                        \
+  for (int r = 0; r < 5; r++) {                                      \
+    t = now();                                                       \
+    for (long i = 0; i < n; i++) { stmt; }                           \
+    double d = now() - t;                                            \
+    if (d < best) best = d;                                          \
+  }                                                                  \
+  printf(name " %.3f\n", best / n * 1e9);
+  BARE("c_read8", sink += *(volatile uint8_t *)(small + 8));
+  BARE("c_read16", sink += *(volatile uint16_t *)(small + 8));
+  BARE("c_read32", sink += *(volatile uint32_t *)(small + 8));
+  BARE("c_read64", sink += *(volatile uint64_t *)(small + 8));
+  BARE("c_read64hl", {
+    uint64_t hi = *(volatile uint32_t *)(small + 12);
+    sink += hi << 32 | *(volatile uint32_t *)(small + 8);
+  });
+  BARE("c_read64lh", {
+    uint64_t lo = *(volatile uint32_t *)(small + 8);
+    sink += (uint64_t) * (volatile uint32_t *)(small + 12) << 32 | lo;
+  });
+  BARE("c_write8", *(volatile uint8_t *)(small + 8) = (uint8_t)i);
+  BARE("c_write16", *(volatile uint16_t *)(small + 8) = (uint16_t)i);
+  BARE("c_write32", *(volatile uint32_t *)(small + 8) = (uint32_t)i);
+  BARE("c_write64", *(volatile uint64_t *)(small + 8) = (uint64_t)i);
+  BARE("c_write64hl", {
+    *(volatile uint32_t *)(small + 12) = 0;
+    *(volatile uint32_t *)(small + 8) = (uint32_t)i;
+  });
+  BARE("c_write64lh", {
+    *(volatile uint32_t *)(small + 8) = (uint32_t)i;
+    *(volatile uint32_t *)(small + 12) = 0;
+  });
 
   // Minimal Lua C functions, called as methods.
   lua_State *L = luaL_newstate();
@@ -82,7 +118,8 @@ int main(int argc, char **argv) {
   lua_newtable(L);
   const luaL_Reg fns[] = {{"read8", fl_read8},   {"read16", fl_read16}, {"read32", fl_read32},
                           {"read64", fl_read64}, {"write8", fl_write8}, {"write16", fl_write16},
-                          {"write32", fl_write32}, {"write64", fl_write64}, {NULL, NULL}};
+                          {"write32", fl_write32}, {"write64", fl_write64},
+                          {"read64hl", fl_read64hl}, {"write64hl", fl_write64hl}, {NULL, NULL}};
   luaL_setfuncs(L, fns, 0);
   lua_setfield(L, -2, "__index");
   lua_setmetatable(L, -2);
@@ -100,6 +137,8 @@ int main(int argc, char **argv) {
       "run('lua_write16', function() for i = 1, N do m:write16(8, 1) end end)\n"
       "run('lua_write32', function() for i = 1, N do m:write32(8, 1) end end)\n"
       "run('lua_write64', function() for i = 1, N do m:write64(8, 1) end end)\n"
+      "run('lua_read64hl', function() for i = 1, N do m:read64hl(8) end end)\n"
+      "run('lua_write64hl', function() for i = 1, N do m:write64hl(8, 1) end end)\n"
       "run('lua_empty_loop', function() for i = 1, N do end end)\n";
   if (luaL_dostring(L, loop) != LUA_OK) { fprintf(stderr, "%s\n", lua_tostring(L, -1)); return 1; }
   lua_close(L);

@@ -24,3 +24,17 @@ for width, fmt in fmts.items():
     for _ in range(n):
         s.pack_into(m, 8, 1)
     print(f"py_write{width} {(time.perf_counter() - t) / n * 1e9:.3f}")
+# The split 64-bit forms: two 32-bit accesses, high word first, as people write them.
+w32 = struct.Struct("<I")
+t = time.perf_counter()
+for _ in range(n):
+    hi = w32.unpack_from(m, 12)[0]
+    lo = w32.unpack_from(m, 8)[0]
+    v = hi << 32 | lo
+print(f"py_read64hl {(time.perf_counter() - t) / n * 1e9:.3f}")
+t = time.perf_counter()
+for _ in range(n):
+    v = 1
+    w32.pack_into(m, 12, v >> 32)
+    w32.pack_into(m, 8, v & 0xFFFFFFFF)
+print(f"py_write64hl {(time.perf_counter() - t) / n * 1e9:.3f}")

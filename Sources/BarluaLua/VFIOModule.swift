@@ -9,7 +9,7 @@ enum VFIOModule {
   static let functions: [(String, LuaSwiftFunction)] = [("open", open), ("devices", devices)]
 
   static let methods: [(String, LuaSwiftFunction)] = [
-    ("regions", regions), ("irqs", irqs), ("map", map),
+    ("regions", regions), ("irqs", irqs), ("map", map), ("features", features),
     ("config_read8", configRead8), ("config_read16", configRead16), ("config_read32", configRead32),
     ("config_write8", configWrite8), ("config_write16", configWrite16),
     ("config_write32", configWrite32), ("reset", reset), ("close", close),
@@ -144,21 +144,40 @@ enum VFIOModule {
     }
   }
 
-  /// device:map(bar[, {offset=, size=}]) -> bar
+  /// device:features() -> {wc=, dma_buf=, dma_buf_memattr=, wc_reason=} (probed each call).
+  static let features: LuaSwiftFunction = { L in
+    luaCall(L, "device:features") { L in
+      let d = try device(L, "device:features")
+      try LuaArgs(L: L, fn: "device:features").expectAtMost(1, "no arguments")
+      guard d.isOpen else { throw UsageError("device \(d.addr) is closed") }
+      let s = d.writeCombiningSupport()
+      let t = LuaTableBuilder.push(L, nrec: 4)
+      t.set("wc", s.offered)
+      t.set("dma_buf", s.dmaBuf)
+      t.set("dma_buf_memattr", s.dmaBufMemattr)
+      if let reason = s.reason(addr: d.addr) { t.set("wc_reason", reason) }
+      return 1
+    }
+  }
+
+  /// device:map(bar[, {offset=, size=, wc=}]) -> bar
   static let map: LuaSwiftFunction = { L in
     luaCall(L, "device:map") { L in
       let d = try device(L, "device:map")
       let args = LuaArgs(L: L, fn: "device:map")
-      try args.expectAtMost(3, "bar, {offset=, size=}")
+      try args.expectAtMost(3, "bar, {offset=, size=, wc=}")
       let index = try args.integer(2, "bar")
       guard (0...5).contains(index) else {
         throw LuaArgumentError("device:map: bar \(index) is out of range (0..5)")
       }
-      let opts = try args.options(3, allowed: ["offset", "size"])
+      let opts = try args.options(3, allowed: ["offset", "size", "wc"])
       let offset = try opts?.nonNegative("offset") ?? 0
       let size = try opts?.nonNegative("size")
       if size == 0 { throw LuaArgumentError("device:map: option size must be greater than 0") }
-      let mapping = try d.map(bar: Int(index), offset: offset, size: size)
+      let mapping =
+        try opts?.boolean("wc") == true
+        ? d.mapWriteCombining(bar: Int(index), offset: offset, size: size)
+        : d.map(bar: Int(index), offset: offset, size: size)
       // The bar keeps its device alive (bar.device), so the device's mappings outlive
       // neither the device nor its close().
       lua_pushvalue(L, 1)

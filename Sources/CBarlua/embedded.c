@@ -8,6 +8,10 @@ static const char repl_lua[] = {
 #embed "lua/barlua/repl.lua"
 };
 
+static const char regs_lua[] = {
+#embed "lua/barlua/regs.lua"
+};
+
 static const char test_lua[] = {
 #embed "lua/barlua/test.lua"
 };
@@ -18,6 +22,7 @@ static const struct {
   size_t len;
 } modules[] = {
     {"barlua.repl", repl_lua, sizeof repl_lua},
+    {"barlua.regs", regs_lua, sizeof regs_lua},
     {"barlua.test", test_lua, sizeof test_lua},
 };
 

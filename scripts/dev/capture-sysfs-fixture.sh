@@ -12,9 +12,13 @@
 #   bus/pci/devices/ADDR/iommu_group -> ../../../../kernel/iommu_groups/N   (when grouped)
 #   bus/pci/drivers/NAME/.keep
 #   kernel/iommu_groups/N/{name,type}  (when present)
-#   kernel/iommu_groups/N/devices/ADDR -> ../../../../bus/pci/devices/ADDR
-# Links are relative, so the tree works wherever it is copied. Only the first 64 bytes of
-# config are kept: they are what an unprivileged reader gets, and all barlua reads.
+#   kernel/iommu_groups/N/devices/ADDR  (an empty file, see below)
+#   lspci-n-D.txt                      (`lspci -n -D` of the same devices, when lspci exists)
+# Links are relative, so the tree works wherever it is copied. In sysfs a group's devices/ADDR
+# is a link back to the device, which makes a cycle (device -> group -> device); SwiftPM
+# follows links when it scans resources and explodes on such cycles, so the fixture keeps only
+# the member's name. PCISysfs reads a PCI member's driver from bus/pci/devices/ADDR anyway.
+# Only the first 64 bytes of config are kept: they are what an unprivileged reader gets, and all barlua reads.
 # Default: every device in /sys/bus/pci/devices. Needs no root.
 set -eu
 
@@ -57,8 +61,12 @@ for addr in "$@"; do
     done
     ln -sfn "../../../../kernel/iommu_groups/$group" "$dst/iommu_group"
     for member in $(ls "$gsrc/devices"); do
-      ln -sfn "../../../../bus/pci/devices/$member" "$gdst/devices/$member"
+      : >"$gdst/devices/$member"
     done
   fi
 done
+# What lspci (libpci's own reader) saw, for tests to compare against.
+if command -v lspci >/dev/null 2>&1; then
+  for addr in "$@"; do lspci -n -D -s "$addr"; done >"$out/lspci-n-D.txt"
+fi
 echo "captured $# device(s) into $out"

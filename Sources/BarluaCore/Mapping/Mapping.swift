@@ -14,6 +14,7 @@ public final class Mapping: @unchecked Sendable {
   /// How the memory was mapped; the raw values are what Lua's `bar.method` shows.
   public enum Method: String, Sendable {
     case vfio
+    case vfioWC = "vfio-wc"
     case sysfs
     case sysfsWC = "sysfs-wc"
     case file

@@ -55,6 +55,8 @@ public struct PCIDeviceInfo: Equatable, Sendable {
   public var bus: UInt8 { addr.bus }
   public var slot: UInt8 { addr.slot }
   public var function: UInt8 { addr.function }
+  /// The API's name for `function`.
+  public var `func`: UInt8 { addr.function }
 
   public let vendor: UInt16
   public let device: UInt16

@@ -72,8 +72,13 @@ extension PCISysfs {
       throw PCIError.noIOMMUGroup(addr, path: groupDir)
     }
     return try SysfsFiles.list("\(groupDir)/devices").sorted().map { name in
-      PCIGroupMember(
-        name: name, driver: try SysfsFiles.linkBasename("\(groupDir)/devices/\(name)/driver"))
+      // A PCI member's driver is read from its own directory under `root` (the same device);
+      // the group's entry is used only for members that are not PCI functions there.
+      var memberDir = "\(groupDir)/devices/\(name)"
+      if let member = try? PCIAddress(name), try SysfsFiles.exists(path(member)) {
+        memberDir = path(member)
+      }
+      return PCIGroupMember(name: name, driver: try SysfsFiles.linkBasename("\(memberDir)/driver"))
     }
   }
 

@@ -77,8 +77,7 @@ public struct PCISysfs: Sendable {
       vendorName: names.vendor, deviceName: names.device,
       driver: try SysfsFiles.linkBasename("\(dir)/driver"),
       iommuGroup: try iommuGroup(dir),
-      numaNode: try SysfsFiles.readTextIfPresent("\(dir)/numa_node") == nil
-        ? -1 : try SysfsFiles.readInt("\(dir)/numa_node"),
+      numaNode: try SysfsFiles.readIntIfPresent("\(dir)/numa_node") ?? -1,
       headerType: config[0x0E] & 0x7F,
       command: PCICommand(register: UInt16(config[4]) | UInt16(config[5]) << 8),
       link: try link(dir),

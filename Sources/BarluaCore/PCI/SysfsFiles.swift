@@ -61,6 +61,12 @@ enum SysfsFiles {
     return value
   }
 
+  /// A decimal integer file, or nil when the file does not exist.
+  static func readIntIfPresent(_ path: String) throws -> Int? {
+    guard try exists(path) else { return nil }
+    return try readInt(path)
+  }
+
   /// The target of a symbolic link, or nil when the link does not exist.
   static func readLink(_ path: String) throws -> String? {
     var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)

@@ -24,10 +24,10 @@ public final class VFIODevice: @unchecked Sendable {
   /// The kernel can reset the device (VFIO_DEVICE_FLAGS_RESET).
   public let canReset: Bool
 
-  private let fd: FileDescriptor
+  let fd: FileDescriptor
   private var groupRef: VFIOGroup?
   private let cachedRegions: [VFIORegion]
-  private let resources: [VFIOSysfs.Resource]
+  let resources: [VFIOSysfs.Resource]
   private var mappings: [WeakMapping] = []
 
   private struct WeakMapping {
@@ -146,7 +146,7 @@ public final class VFIODevice: @unchecked Sendable {
 
   public var isOpen: Bool { fd.isOpen }
 
-  private func checkOpen(_ what: String) throws {
+  func checkOpen(_ what: String) throws {
     guard fd.isOpen else { throw UsageError("\(what): device \(addr) is closed") }
   }
 
@@ -202,9 +202,14 @@ public final class VFIODevice: @unchecked Sendable {
       info: Mapping.Description(
         method: .vfio, index: bar, base: base, prefetchable: resource?.prefetchable,
         addr: addr, path: fd.path))
+    track(mapping)
+    return mapping
+  }
+
+  /// Remembers a mapping of this device so that `close()` unmaps it.
+  func track(_ mapping: Mapping) {
     mappings.removeAll { $0.mapping == nil }
     mappings.append(WeakMapping(mapping: mapping))
-    return mapping
   }
 
   /// Mappings made by this device that are still mapped.

@@ -30,6 +30,7 @@ static inline unsigned long barlua_vfio_device_get_irq_info(void) {
   return VFIO_DEVICE_GET_IRQ_INFO;
 }
 static inline unsigned long barlua_vfio_device_reset(void) { return VFIO_DEVICE_RESET; }
+static inline unsigned long barlua_vfio_device_feature(void) { return VFIO_DEVICE_FEATURE; }
 
 // ---- constants (some are shift expressions Swift would not import reliably) ----
 enum {
@@ -62,6 +63,9 @@ enum {
   BARLUA_VFIO_PCI_MSIX_IRQ_INDEX = VFIO_PCI_MSIX_IRQ_INDEX,
   BARLUA_VFIO_PCI_ERR_IRQ_INDEX = VFIO_PCI_ERR_IRQ_INDEX,
   BARLUA_VFIO_PCI_REQ_IRQ_INDEX = VFIO_PCI_REQ_IRQ_INDEX,
+  BARLUA_VFIO_DEVICE_FEATURE_GET = VFIO_DEVICE_FEATURE_GET,
+  BARLUA_VFIO_DEVICE_FEATURE_SET = VFIO_DEVICE_FEATURE_SET,
+  BARLUA_VFIO_DEVICE_FEATURE_PROBE = VFIO_DEVICE_FEATURE_PROBE,
 };
 
 /// Where the area array starts inside `struct vfio_region_info_cap_sparse_mmap` (a flexible

@@ -9,25 +9,35 @@
 --   t.done()                       -- checks the plan; exit status 0 only if all passed
 --
 -- A script that ends, or dies, without done() gets the same checks: barlua calls finish().
+--
+-- Test lines go to standard output; diagnostics (failure details, diag(), the closing
+-- "Looks like" summary) go to standard error, as Test::More does, so that `prove` shows them
+-- without -v while the TAP stream on standard output stays clean.
 local M = {}
 
-local out = io.stdout
-local started, planned, count, failed, finished = false, nil, 0, 0, false
+local out, err = io.stdout, io.stderr
+local planned, count, failed, finished = nil, 0, 0, false
 
 local function emit(s)
   out:write(s, "\n")
   out:flush()
 end
 
-local function start()
-  if not started then
-    started = true
-    emit("TAP version 13")
-  end
+-- Every line of `text` as a TAP comment on standard error.
+local function diag_lines(text)
+  out:flush()
+  for line in (tostring(text) .. "\n"):gmatch("(.-)\n") do err:write("# ", line, "\n") end
+  err:flush()
 end
 
-local function diag_lines(text)
-  for line in (tostring(text) .. "\n"):gmatch("(.-)\n") do emit("# " .. line) end
+-- The version line must be the first line of the stream (TAP 13), so it goes out when the
+-- module is loaded, before anything the script prints.
+emit("TAP version 13")
+
+local function check_open(fn)
+  if finished then
+    error(string.format("test.%s: called after the tests finished (done() or skip-all)", fn), 3)
+  end
 end
 
 -- Integers in hex (registers), strings quoted, the rest with tostring.
@@ -58,48 +68,64 @@ local function caller()
   return "?"
 end
 
-local function result(pass, name, diag)
-  start()
+-- A test name on one TAP line: '#' would start a directive, a newline would end the line.
+local function tap_name(name)
+  return (name:gsub("\\", "\\\\"):gsub("#", "\\#"):gsub("[\r\n]+", " "))
+end
+
+local function result(pass, name, diag, where)
   count = count + 1
   local line = (pass and "ok " or "not ok ") .. count
-  if name and name ~= "" then line = line .. " - " .. name:gsub("#", "\\#") end
+  if name and name ~= "" then line = line .. " - " .. tap_name(name) end
   emit(line)
   if not pass then
     failed = failed + 1
-    emit("#   Failed test" .. (name and (" '" .. name .. "'") or "") .. " at " .. caller())
+    local named = name and (" '" .. name .. "'") or ""
+    diag_lines("  Failed test" .. named .. "\n  at " .. (where or caller()))
     if diag then diag_lines(diag) end
   end
   return pass
 end
 
 function M.plan(n)
+  check_open("plan")
   if math.type(n) ~= "integer" or n < 0 then
     error("test.plan: the number of tests must be a non-negative integer, got " .. tostring(n), 2)
   end
   if planned then error("test.plan: the plan was already given (1.." .. planned .. ")", 2) end
   if count > 0 then error("test.plan: give the plan before the first test", 2) end
-  start()
   planned = n
   emit("1.." .. n)
 end
 
 function M.ok(cond, name)
+  check_open("ok")
   check_name("ok", name)
   local r = result(not not cond, name)
   return r
 end
 
 function M.is(got, want, name)
+  check_open("is")
   check_name("is", name)
   local pass = got == want or (got ~= got and want ~= want)
-  local r = result(pass, name, not pass and ("got: " .. show(got) .. " want: " .. show(want)) or nil)
+  local diag = not pass and ("got: " .. show(got) .. " want: " .. show(want)) or nil
+  local mt = type(got) == "table" and getmetatable(got)
+  if diag and type(mt) == "table" and mt.__name == "barlua.regs register" then
+    -- A register with fields is a view, never equal to a number: its value is .value.
+    diag = diag .. "\n(a register with fields: compare its .value or a field)"
+  end
+  local r = result(pass, name, diag)
   return r
 end
 
 -- Runs fn; an error inside is a failed test with its message and traceback.
 function M.test(name, fn)
+  check_open("test")
   check_name("test", name)
-  if type(fn) ~= "function" then error("test.test: the test must be a function, got " .. type(fn), 2) end
+  if type(fn) ~= "function" then
+    error("test.test: the test must be a function, got " .. type(fn), 2)
+  end
   local tb
   local ok = xpcall(fn, function(e)
     tb = debug.traceback(tostring(e), 2)
@@ -109,52 +135,55 @@ function M.test(name, fn)
   return r
 end
 
--- Before any test: the whole script is skipped ("1..0 # SKIP reason", exit status 0).
--- After tests have run: one skipped test ("ok N # SKIP reason").
+-- Before any test or plan: the whole script is skipped ("1..0 # SKIP reason", exit status 0).
+-- Otherwise: one skipped test ("ok N # SKIP reason"), counted against the plan.
 function M.skip(reason)
+  check_open("skip")
   if reason ~= nil and type(reason) ~= "string" then
     error("test.skip: reason must be a string, got " .. type(reason), 2)
   end
-  reason = reason or ""
+  reason = (reason or ""):gsub("[\r\n]+", " ")
   if count == 0 and not planned then
-    start()
     emit("1..0 # SKIP " .. reason)
     finished = true
-    out:flush()
     os.exit(0, true)
   end
-  start()
   count = count + 1
   emit("ok " .. count .. " # SKIP " .. reason)
 end
 
+-- A note on standard error as TAP comment lines (shown by prove without -v).
 function M.diag(...)
-  start()
   local parts = {}
   for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
   diag_lines(table.concat(parts, " "))
 end
 
+local function plural(n, word)
+  return string.format("%d %s%s", n, word, n == 1 and "" or "s")
+end
+
 -- The exit status the script deserves: 0 when every test passed and the plan was met.
--- `err` is an error that ended the script, reported as a failed test.
-function M.finish(err)
-  if finished then return failed == 0 and 0 or 1 end
-  finished = true
-  if err ~= nil then
-    result(false, "script died", tostring(err))
+-- `died` is the error that ended the script, reported as a failed test.
+function M.finish(died)
+  if finished then
+    -- Already reported (finish() called by the script); an error after that still fails it.
+    return (died == nil and failed == 0 and (planned == nil or planned == count)) and 0 or 1
   end
-  start()
-  if planned == nil then
-    emit("1.." .. count)
-  elseif planned ~= count then
-    emit(string.format("# Looks like you planned %d test%s but ran %d.", planned, planned == 1 and "" or "s", count))
-    return 1
+  finished = true
+  if died ~= nil then result(false, "script died", tostring(died), "the end of the script") end
+  if planned == nil then emit("1.." .. count) end
+  local status = 0
+  if planned ~= nil and planned ~= count then
+    diag_lines(string.format("Looks like you planned %s but ran %d.", plural(planned, "test"),
+      count))
+    status = 1
   end
   if failed > 0 then
-    emit(string.format("# Looks like you failed %d test%s of %d.", failed, failed == 1 and "" or "s", count))
-    return 1
+    diag_lines(string.format("Looks like you failed %s of %d.", plural(failed, "test"), count))
+    status = 1
   end
-  return 0
+  return status
 end
 
 function M.done()

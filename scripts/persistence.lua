@@ -1,0 +1,412 @@
+#!/usr/bin/env barlua
+-- persistence.lua: does the memory behind a BAR keep its contents between runs, across reboots,
+-- a VFIO_DEVICE_RESET, an FPGA reload? The experiment of fpga_sio's memmapped_persistence_vfio,
+-- with its record and its report lines, so a BAR initialised by the C program is recognised
+-- here and the other way round. It writes only to devices named on the command line.
+
+local argparse = require "argparse"
+local cjson = require "cjson"
+local record = require "persistence_record"
+
+-- Byte-read timing is a Lua loop of bar:read8 (one access each); past this many bytes it is
+-- timed over the first BYTE_TIMING_LIMIT only, while the 0x00/0xFF counts always cover the
+-- whole BAR at memory speed (bar:count).
+local BYTE_TIMING_LIMIT = 1024 * 1024
+
+local PROG = "persistence.lua"
+local EXIT_USAGE = 2
+
+-- An error's text without the "script.lua:123: " position Lua puts in front: the user needs
+-- the message, not our line number.
+local function message(err)
+  return (tostring(err):gsub("^[^\n]-%.lua:%d+: ", ""))
+end
+
+local function usage_error(parser, msg)
+  io.stderr:write(parser:get_usage(), "\n\n", PROG, ": error: ", msg, "\n")
+  os.exit(EXIT_USAGE)
+end
+
+local function parse_bar(s)
+  local n = math.tointeger(tonumber(s))
+  if not n or n < 0 or n > 5 then
+    return nil, "--bar must be a BAR number 0..5, not '" .. s .. "'"
+  end
+  return n
+end
+
+-- "VVVV:DDDD[:SSSS:ssss]" (hex) → a pci.devices filter.
+local function parse_id(s)
+  local parts = {}
+  for p in (s .. ":"):gmatch("([^:]*):") do parts[#parts + 1] = p end
+  local ok = (#parts == 2 or #parts == 4)
+  for _, p in ipairs(parts) do ok = ok and p:match("^%x%x?%x?%x?$") ~= nil end
+  if not ok then
+    return nil, "--id must be VVVV:DDDD or VVVV:DDDD:SSSS:ssss in hex (vendor, device, "
+      .. "subsystem vendor, subsystem device), not '" .. s .. "'"
+  end
+  local f = { vendor = tonumber(parts[1], 16), device = tonumber(parts[2], 16) }
+  if #parts == 4 then
+    f.subvendor, f.subdevice = tonumber(parts[3], 16), tonumber(parts[4], 16)
+  end
+  return { filter = f, text = s }
+end
+
+local function build_parser()
+  local p = argparse(PROG, "Does BAR memory keep its contents? Keeps fpga_sio's 164-byte record "
+    .. "at the start of each BAR of the named devices and reports what it finds.")
+  p:epilog("The 0x00/0xFF counts cover the whole BAR; the byte-read timing covers the whole BAR "
+    .. "up to 1 MiB, else its first 1 MiB.\nExit status: 0 done (findings are in the report), "
+    .. "1 a device or BAR failed, 2 bad arguments or no device named (the devices bound to "
+    .. "vfio-pci are then listed; nothing is written).")
+  p:option("--device", "PCI address of a device to test (repeatable).")
+    :args(1):count("*"):argname("ADDR")
+  p:option("--id", "Test every device with this identity, hex VVVV:DDDD[:SSSS:ssss] (repeatable).")
+    :args(1):count("*"):argname("ID"):convert(parse_id)
+  p:option("--bar", "Only this BAR number (repeatable).")
+    :args(1):count("*"):argname("N"):convert(parse_bar)
+  p:option("--method", "How BARs are mapped."):choices({ "vfio", "sysfs", "sysfs-wc" })
+    :default("vfio")
+  p:option("--file", "Run on a file (mmio.map) as BAR 0 instead of a device."):argname("PATH")
+  p:flag("--reset", "VFIO_DEVICE_RESET each device before the test.")
+  p:flag("--read-only", "Report without writing anything.")
+  p:flag("--json", "Print the facts as JSON instead of the report.")
+  return p
+end
+
+local function parse_options()
+  local parser = build_parser()
+  local ok, opts = parser:pparse(arg)
+  if not ok then usage_error(parser, opts) end
+  if opts.file then
+    if #opts.device > 0 or #opts.id > 0 then
+      usage_error(parser, "--file runs on a file instead of devices: drop --device/--id")
+    end
+    if opts.reset then usage_error(parser, "--reset needs a device, not --file") end
+    if opts.method ~= "vfio" then usage_error(parser, "--method applies to devices, not --file") end
+    for _, n in ipairs(opts.bar) do
+      if n ~= 0 then
+        usage_error(parser, "--file is BAR 0: --bar " .. n .. " does not exist there")
+      end
+    end
+  end
+  return opts, parser
+end
+
+-- With no device named: show the candidates and stop, never pick one.
+local function list_candidates()
+  io.stderr:write(PROG, ": name the device(s) to test with --device ADDR or --id VVVV:DDDD ",
+    "(or use --file PATH); it writes a record at the start of each BAR.\n")
+  local ok, devs = pcall(vfio.devices)
+  if not ok then
+    io.stderr:write("could not list the devices bound to vfio-pci: ", message(devs), "\n")
+  elseif #devs == 0 then
+    io.stderr:write("No device is bound to vfio-pci.\n")
+  else
+    io.stderr:write("Devices bound to vfio-pci:\n")
+    for _, d in ipairs(devs) do
+      io.stderr:write(string.format("  %s  %04x:%04x  IOMMU group %s%s  %s\n", d.addr, d.vendor,
+        d.device, tostring(d.iommu_group), d.viable and "" or " (not viable)",
+        d.device_name or d.vendor_name or ""))
+    end
+  end
+  os.exit(EXIT_USAGE)
+end
+
+-- The devices named by --device and --id, in order, each once. Problems are returned as
+-- messages: the devices that were found are still tested.
+local function select_devices(opts)
+  local addrs, seen, problems = {}, {}, {}
+  local function add(a)
+    if not seen[a] then
+      seen[a] = true
+      addrs[#addrs + 1] = a
+    end
+  end
+  for _, a in ipairs(opts.device) do
+    local ok, info = pcall(pci.device, a)
+    if ok then
+      add(info.addr)
+    else
+      problems[#problems + 1] = "--device " .. a .. ": " .. message(info)
+    end
+  end
+  for _, f in ipairs(opts.id) do
+    local found = pci.devices(f.filter)
+    if #found == 0 then
+      problems[#problems + 1] = "--id " .. f.text .. ": no PCI device has this identity"
+    end
+    for _, d in ipairs(found) do add(d.addr) end
+  end
+  return addrs, problems
+end
+
+-- One pass of single-byte reads over the first `n` bytes, as the C program timed it.
+local function time_byte_reads(bar, n)
+  local read8 = bar.read8
+  local start = time.ns()
+  for off = 0, n - 1 do read8(bar, off) end
+  return time.ns() - start
+end
+
+local function read_record(bar)
+  return record.decode(bar:read(0, record.SIZE))
+end
+
+-- Writes what changed between `old` and `new`: the C program leaves initialised_text alone on
+-- an already initialised BAR.
+local function write_record(bar, old, new)
+  if new.initialised_raw ~= old.initialised_raw then
+    bar:write(0, record.field(new.initialised_text, record.INITIALISED_LEN))
+  end
+  bar:write(record.INITIALISED_LEN, record.field(new.last_accessed_text, record.LAST_ACCESSED_LEN))
+  bar:write32(record.COUNT_OFFSET, new.accessed_count)
+end
+
+-- The record's fields for the report's facts (without the raw bytes).
+local function facts_of(r)
+  return { initialised_text = r.initialised_text, last_accessed_text = r.last_accessed_text,
+    accessed_count = r.accessed_count }
+end
+
+-- A BAR without this BAR's record: count its 0x00 and 0xFF bytes (whole BAR) and time single
+-- byte reads, as the C program does. Sets res.state to "uninitialised" or "not_responding".
+local function survey(bar, res, say)
+  local zeros, ffs = bar:count(0), bar:count(0xff)
+  local timed = math.min(bar.size, BYTE_TIMING_LIMIT)
+  local ns = time_byte_reads(bar, timed)
+  res.zero_bytes, res.ff_bytes = zeros, ffs
+  res.byte_read_ns, res.bytes_timed, res.ns_per_byte = ns, timed, ns // timed
+  say(record.uninitialised_line(bar.size, zeros, ffs))
+  say(record.timing_line(ns, timed))
+  if timed < bar.size then
+    say(string.format("  (byte reads timed over the first %d bytes; counts cover all %d)\n", timed,
+      bar.size))
+  end
+  res.state = record.survey(bar.size, zeros, ffs) == "not_responding" and "not_responding"
+    or "uninitialised"
+end
+
+-- The experiment on one mapped BAR. `say` prints a report line; returns the facts.
+local function test_bar(bar, index, opts, now_text, say)
+  local res = { index = index, size = bar.size, method = bar.method, written = false }
+  local old = read_record(bar)
+  if record.is_initialised(old, index) then
+    res.state = "initialised"
+    res.record = facts_of(old)
+    say(record.already_line(old))
+  else
+    survey(bar, res, say)
+  end
+  if res.state == "not_responding" then
+    -- Writes would go nowhere, or land in a device that is half back: leave it alone.
+    say("  " .. record.NOT_RESPONDING .. " Nothing written.\n")
+  elseif opts.read_only then
+    if res.record then say(record.fields_lines(old, false)) end
+    say("  read-only: nothing written\n")
+  else
+    local new = record.next_record(old, index, now_text)
+    write_record(bar, old, new)
+    local back = read_record(bar) -- printed as read back, as the C program prints the mapping
+    say(record.fields_lines(back, true))
+    res.written, res.record = true, facts_of(back)
+    res.kept = record.encode(back) == record.encode(new)
+    if not res.kept then
+      say("  the BAR did not keep what was written: not plain memory (device registers?)\n")
+    end
+  end
+  return res
+end
+
+-- A BAR left alone, with the reason in the report and the facts.
+local function skip(res, reason, say)
+  res.skipped = reason
+  say("  skipped: " .. reason .. "\n")
+  return res
+end
+
+local function wanted(opts, index)
+  if #opts.bar == 0 then return true end
+  for _, n in ipairs(opts.bar) do if n == index then return true end end
+  return false
+end
+
+local function too_small(size)
+  return string.format("%d bytes is smaller than the %d-byte record", size, record.SIZE)
+end
+
+-- One BAR of a device: map it by the chosen method, run the test, always unmap.
+local function run_bar(map, index, size, opts, now_text, say)
+  say(record.bar_line(index))
+  local res = { index = index, size = size }
+  if size < record.SIZE then return skip(res, too_small(size), say) end
+  local ok, bar = pcall(map)
+  if not ok then
+    res.error = message(bar)
+    say("  error: " .. res.error .. "\n")
+    return res
+  end
+  local ok2, out = pcall(test_bar, bar, index, opts, now_text, say)
+  bar:unmap()
+  if not ok2 then
+    res.error = message(out)
+    say("  error: " .. res.error .. "\n")
+    return res
+  end
+  return out
+end
+
+-- The BAR slots of a device for the method: {index, size, io, mmap, prefetchable}.
+local function vfio_slots(dev)
+  local bars = (dev.info and dev.info.bars) or {}
+  local slots = {}
+  for _, r in ipairs(dev:regions()) do
+    if r.index <= 5 and r.size > 0 then
+      local b = bars[r.index] or {}
+      slots[#slots + 1] = { index = r.index, size = r.size, io = b.io, mmap = r.mmap }
+    end
+  end
+  return slots
+end
+
+local function sysfs_slots(info)
+  local slots = {}
+  for i = 0, 5 do
+    local b = info.bars[i]
+    if b and b.size > 0 then
+      slots[#slots + 1] = { index = i, size = b.size, io = b.io, mmap = true,
+        prefetchable = b.prefetchable }
+    end
+  end
+  return slots
+end
+
+local function slot_skip_reason(slot, opts)
+  if slot.io then return "I/O port BAR: not memory, cannot be mapped" end
+  if not slot.mmap then return "not mmap-able (VFIO gives no MMAP flag for this region)" end
+  if opts.method == "sysfs-wc" and not slot.prefetchable then
+    return "not prefetchable: the kernel offers no resource" .. slot.index
+      .. "_wc (write-combining)"
+  end
+  return nil
+end
+
+local function reset_device(addr, dev)
+  if not dev.can_reset then
+    error(string.format("device %s cannot be reset: VFIO reports no reset method for it (no FLR, "
+      .. "PM reset or bus reset available); run without --reset", addr), 0)
+  end
+  dev:reset()
+end
+
+-- The whole test of one device. Returns its facts; `say` prints report lines.
+local function test_device(addr, opts, now_text, say)
+  local facts = { addr = addr, method = opts.method, bars = {} }
+  local dev
+  local ok, err = pcall(function()
+    dev = vfio.open(addr)
+    facts.group, facts.iommu = dev.group, dev.iommu
+    if opts.reset then
+      reset_device(addr, dev)
+      facts.reset = true
+    end
+  end)
+  local info = pci.device(addr)
+  say(record.now_line(now_text))
+  if not ok then
+    if dev then dev:close() end
+    -- The sysfs methods need no VFIO device, unless a reset was asked for.
+    if opts.method == "vfio" or opts.reset then
+      facts.error = message(err)
+      say(record.device_line(addr, info.iommu_group or "none"))
+      say("  error: " .. facts.error .. "\n")
+      return facts
+    end
+  end
+  facts.group = facts.group or info.iommu_group
+  say(record.device_line(addr, facts.group or "none"))
+  if facts.reset then say("  device reset (VFIO_DEVICE_RESET) before the test\n") end
+  local slots
+  if opts.method == "vfio" then
+    slots = vfio_slots(dev)
+  else
+    if dev then dev:close() end -- a sysfs mapping conflicts with an open VFIO device
+    dev = nil
+    slots = sysfs_slots(info)
+  end
+  local present = {}
+  for _, slot in ipairs(slots) do
+    present[slot.index] = true
+    if wanted(opts, slot.index) then
+      local reason = slot_skip_reason(slot, opts)
+      if reason then
+        say(record.bar_line(slot.index))
+        facts.bars[#facts.bars + 1] = skip({ index = slot.index, size = slot.size }, reason, say)
+      else
+        local map = opts.method == "vfio" and function() return dev:map(slot.index) end
+          or function() return pci.map(addr, slot.index, { wc = opts.method == "sysfs-wc" }) end
+        facts.bars[#facts.bars + 1] = run_bar(map, slot.index, slot.size, opts, now_text, say)
+      end
+    end
+  end
+  for _, n in ipairs(opts.bar) do
+    if not present[n] then
+      say(record.bar_line(n))
+      local res = { index = n, size = 0 }
+      facts.bars[#facts.bars + 1] = skip(res, "not implemented by the device", say)
+    end
+  end
+  if dev then dev:close() end
+  return facts
+end
+
+local function test_file(path, opts, now_text, say)
+  local facts = { file = path, method = "file", bars = {} }
+  say(record.now_line(now_text))
+  say(string.format("Testing file %s\n", path))
+  local ok, size = pcall(function()
+    local probe <close> = mmio.map(path)
+    return probe.size
+  end)
+  if not ok then
+    say(record.bar_line(0))
+    facts.bars[1] = { index = 0, error = message(size) }
+    say("  error: " .. facts.bars[1].error .. "\n")
+    return facts
+  end
+  facts.bars[1] = run_bar(function() return mmio.map(path) end, 0, size, opts, now_text, say)
+  return facts
+end
+
+local function failed(facts)
+  if facts.error then return true end
+  for _, b in ipairs(facts.bars) do if b.error then return true end end
+  return false
+end
+
+local function main()
+  local opts = parse_options()
+  if not opts.file and #opts.device == 0 and #opts.id == 0 then list_candidates() end
+  local now_text = record.ctime(os.time())
+  local say = opts.json and function() end or function(s) io.stdout:write(s) end
+  local report = { now = now_text:gsub("\n$", ""), read_only = opts.read_only, devices = {} }
+  local status = 0
+  if opts.file then
+    report.devices[1] = test_file(opts.file, opts, now_text, say)
+  else
+    local addrs, problems = select_devices(opts)
+    for _, p in ipairs(problems) do io.stderr:write(PROG, ": ", p, "\n") end
+    if #problems > 0 then status = 1 end
+    for _, addr in ipairs(addrs) do
+      report.devices[#report.devices + 1] = test_device(addr, opts, now_text, say)
+    end
+  end
+  for _, facts in ipairs(report.devices) do
+    if failed(facts) then status = 1 end
+  end
+  if opts.json then io.stdout:write(cjson.encode(report), "\n") end
+  io.stdout:flush()
+  os.exit(status)
+end
+
+main()
