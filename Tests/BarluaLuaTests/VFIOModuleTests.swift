@@ -128,7 +128,7 @@ final class VFIOModuleTests: XCTestCase {
   /// to call it.
   func testDeviceMethodsRefuseABadSelf() throws {
     let methods = [
-      "regions", "irqs", "map", "config_read8", "config_read16", "config_read32", "config_write8",
+      "regions", "irqs", "map", "features", "config_read8", "config_read16", "config_read32", "config_write8",
       "config_write16", "config_write32", "reset", "close",
     ]
     for m in methods {

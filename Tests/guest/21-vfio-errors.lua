@@ -114,7 +114,7 @@ local cases = {
   { edu.map, { edu, "zero" }, "device:map: bar must be an integer, got string" },
   { edu.map, { edu, 0.5 }, "device:map: bar must be an integer, got 0.5" },
   { edu.map, { edu, 0, 5 }, "device:map: options must be a table, got number" },
-  { edu.map, { edu, 0, { bogus = 1 } }, "device:map: unknown option 'bogus' (expected offset, size)" },
+  { edu.map, { edu, 0, { bogus = 1 } }, "device:map: unknown option 'bogus' (expected offset, size, wc)" },
   { edu.map, { edu, 0, { size = 0 } }, "device:map: option size must be greater than 0" },
   { edu.map, { edu, 0, { offset = -4 } }, "device:map: option offset -4 is negative" },
   { edu.map, { edu, 0, {}, 1 }, "device:map: takes at most 3 arguments" },
@@ -127,6 +127,7 @@ local cases = {
   { edu.regions, { edu, 1 }, "device:regions: takes at most 1 argument" },
   { edu.irqs, { edu, 1 }, "device:irqs: takes at most 1 argument" },
   { edu.reset, { edu, 1 }, "device:reset: takes at most 1 argument" },
+  { edu.features, { edu, 1 }, "device:features: takes at most 1 argument" },
   { edu.map, { 5, 0 }, "device:map: expected a device as self (call it as device:map(...)), got number" },
   { edu.regions, {}, "device:regions: expected a device as self" },
   { vfio.open, {}, "vfio.open: address must be a string, got no value" },
@@ -143,7 +144,7 @@ end
 local bar = edu:map(0)
 edu:close()
 like(error_of(bar.read32, bar, 0), "bar is unmapped", "a bar after its device closed")
-for _, m in ipairs({ "regions", "irqs", "reset" }) do
+for _, m in ipairs({ "regions", "irqs", "reset", "features" }) do
   like(error_of(edu[m], edu), "device:" .. m .. ": device " .. EDU .. " is closed", "device:" .. m .. " after close")
 end
 like(error_of(edu.map, edu, 0), "device:map: device " .. EDU .. " is closed", "device:map after close")
