@@ -25,8 +25,6 @@ let package = Package(
     .target(name: "BarluaLua", dependencies: ["BarluaCore", "CBarlua", "CLua"]),
     // The command line and the REPL.
     .executableTarget(name: "barlua", dependencies: ["BarluaLua", "CLineEditor", "CLua"]),
-    // Developer tool: proves the VFIO core against a real kernel in the test-bed guest.
-    .executableTarget(name: "vfio-probe", dependencies: ["BarluaCore", "CBarluaSys"]),
     .testTarget(name: "BarluaCoreTests", dependencies: ["BarluaCore"], resources: [.copy("Fixtures")]),
     .testTarget(name: "BarluaLuaTests", dependencies: ["BarluaLua", "CLua"]),
     // Runs the built barlua binary: the command line, the REPL on a pseudo-terminal.

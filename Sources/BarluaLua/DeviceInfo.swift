@@ -62,6 +62,10 @@ enum DeviceSelection {
   static let keys = ["addr", "vendor", "device", "subvendor", "subdevice", "class", "driver"]
 
   static func filter(_ args: LuaArgs, at index: Int32) throws -> PCIFilter {
+    if !args.isNoneOrNil(index), lua_type(args.L, index) != LUA_TTABLE {
+      throw LuaArgumentError(
+        "\(args.fn): filter must be a table of \(keys.joined(separator: ", ")), got \(args.typeName(index))")
+    }
     guard let opts = try args.options(index, allowed: keys) else { return PCIFilter() }
     var f = PCIFilter()
     if let a = try opts.string("addr") { f.addr = try PCIAddress(a) }
@@ -69,7 +73,8 @@ enum DeviceSelection {
       guard let v = try opts.integer(key) else { return nil }
       guard (0...max).contains(v) else {
         throw LuaArgumentError(
-          "\(args.fn): filter \(key) 0x\(String(v, radix: 16)) is out of range (0..0x\(String(max, radix: 16)))")
+          "\(args.fn): filter \(key) \(v < 0 ? "\(v)" : "0x" + String(v, radix: 16)) is out of range (0..0x\(String(max, radix: 16)))"
+        )
       }
       return v
     }

@@ -1,10 +1,25 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// PCI discovery through sysfs; needs no privileges.
 ///
 /// `root` is the devices directory (default `/sys/bus/pci/devices`); tests point it at a
 /// captured tree (see `scripts/dev/capture-sysfs-fixture.sh`). Every file is read under
 /// `root/ADDR/`, and links (`driver`, `iommu_group`) are followed as the kernel made them.
 public struct PCISysfs: Sendable {
-  public static let defaultRoot = "/sys/bus/pci/devices"
+  /// The environment variable that replaces `/sys/bus/pci/devices` as the default root: a
+  /// testing and debugging aid that points barlua (scripts included) at a captured tree such
+  /// as `Tests/BarluaCoreTests/Fixtures/pci/xilinx-7024/bus/pci/devices`.
+  public static let rootVariable = "BARLUA_SYSFS_PCI"
+
+  /// `$BARLUA_SYSFS_PCI` when set and not empty, else `/sys/bus/pci/devices`.
+  public static var defaultRoot: String {
+    guard let value = getenv(rootVariable), value.pointee != 0 else { return "/sys/bus/pci/devices" }
+    var root = String(cString: value)
+    while root.count > 1, root.hasSuffix("/") { root.removeLast() }
+    return root
+  }
 
   public let root: String
   public let names: PCINameDatabase

@@ -7,7 +7,17 @@
 struct VFIOSysfs: Sendable {
   var root: String
 
-  init(root: String = "/sys") { self.root = root }
+  init(root: String = VFIOSysfs.defaultRoot) { self.root = root }
+
+  /// `/sys`, or the tree around `$BARLUA_SYSFS_PCI` when that names a `.../bus/pci/devices`
+  /// folder: VFIO then reads the same captured tree as PCI discovery (its `drivers/vfio-pci`
+  /// and `kernel/iommu_groups`), so a script sees one consistent system.
+  static var defaultRoot: String {
+    let pci = PCISysfs.defaultRoot
+    let suffix = "/bus/pci/devices"
+    guard pci != "/sys" + suffix, pci.hasSuffix(suffix) else { return "/sys" }
+    return String(pci.dropLast(suffix.count))
+  }
 
   var devicesDir: String { root + "/bus/pci/devices" }
   var vfioPCIDriverDir: String { root + "/bus/pci/drivers/vfio-pci" }
