@@ -12,9 +12,10 @@ check "the repository is the working directory" test -f Package.swift
 
 # Every expected device, by vendor:device, bound to vfio-pci.
 declare -A want_id=(
-  [EDU]=0x1234:0x11e8 [IVSHMEM]=0x1af4:0x1110 [TESTDEV]=0x1b36:0x0005 [NONVIABLE_EDU]=0x1234:0x11e8
+  [EDU]=0x1234:0x11e8 [IVSHMEM]=0x1af4:0x1110 [IVSHMEM_RESET]=0x1af4:0x1110 [TESTDEV]=0x1b36:0x0005
+  [NONVIABLE_EDU]=0x1234:0x11e8
 )
-for name in EDU IVSHMEM TESTDEV NONVIABLE_EDU; do
+for name in EDU IVSHMEM IVSHMEM_RESET TESTDEV NONVIABLE_EDU; do
   var=BARLUA_$name
   addr=${!var:-}
   like "$var is a PCI address" "$addr" '^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$'
@@ -33,6 +34,10 @@ is "the non-viable edu sits behind a PCI-to-PCI bridge" "$(cat "$(pci_dir "$brid
 is "the virtio device sits behind the same bridge" \
   "$(basename "$(dirname "$(readlink -f "$(pci_dir "$virtio")")")")" "$bridge"
 
+parent=$(basename "$(dirname "$(readlink -f "$(pci_dir "${BARLUA_IVSHMEM_RESET:-x}")")")")
+is "the resettable ivshmem sits alone behind a PCIe root port" \
+  "$(cat "$(pci_dir "$parent")/class" 2>&1):$(ls "$(pci_dir "$parent")" | grep -cE '^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$')" \
+  0x060400:1
 # VFIO_GROUP_GET_STATUS on a group file: prints the flags (1 = viable).
 group_flags() {
   /usr/bin/python3 -c '
@@ -46,7 +51,7 @@ print(struct.unpack("II", buf)[1])' "$1"
 case ${BARLUA_GUEST_MODE:-} in
 type1)
   check "an IOMMU is present (/sys/class/iommu)" test -n "$(ls /sys/class/iommu)"
-  for name in EDU IVSHMEM TESTDEV NONVIABLE_EDU; do
+  for name in EDU IVSHMEM IVSHMEM_RESET TESTDEV NONVIABLE_EDU; do
     var=BARLUA_$name
     g=$(pci_group "${!var}")
     check "$var has group file /dev/vfio/$g" test -c "/dev/vfio/$g"
@@ -61,7 +66,7 @@ noiommu)
   is "vfio runs with enable_unsafe_noiommu_mode" \
     "$(cat /sys/module/vfio/parameters/enable_unsafe_noiommu_mode 2>&1)" Y
   check "no IOMMU is present" test -z "$(ls /sys/class/iommu 2>/dev/null)"
-  for name in EDU IVSHMEM TESTDEV NONVIABLE_EDU; do
+  for name in EDU IVSHMEM IVSHMEM_RESET TESTDEV NONVIABLE_EDU; do
     var=BARLUA_$name
     g=$(pci_group "${!var}")
     check "$var has group file /dev/vfio/noiommu-$g" test -c "/dev/vfio/noiommu-$g"

@@ -181,6 +181,7 @@ json --id 1af4:1110 --bar 2 --read-only --json
 registers --device $BARLUA_IVSHMEM --bar 0
 sysfs --device $BARLUA_IVSHMEM --method sysfs --read-only
 sysfswc --device $BARLUA_IVSHMEM --method sysfs-wc --read-only
+resetok --device $BARLUA_IVSHMEM_RESET --bar 2 --reset
 EOF
   boot "$mode" "$dir/b2" "$dir/steps2"
   o=$dir/b2
@@ -217,10 +218,20 @@ print(b["state"], b["record"]["accessed_count"], b["written"], r["devices"][0]["
   contains "$mode: --method sysfs-wc skips the non-prefetchable BAR 0" "$o/sysfswc.out" \
     "  skipped: not prefetchable: the kernel offers no resource0_wc (write-combining)"
   is "$mode: sysfs read-only runs write nothing" "$(cat "$o/sysfswc.sha")" "$(cat "$o/registers.sha")"
+  # --reset on the ivshmem behind a PCIe root port (the same memory file): VFIO_DEVICE_RESET
+  # (a secondary bus reset) really runs, and the memory keeps the record.
+  is "$mode: --reset on the resettable ivshmem exits 0" "$(rc_of "$o/resetok")" 0
+  contains "$mode: --reset really reset the device" "$o/resetok.out" \
+    "  device reset (VFIO_DEVICE_RESET) before the test"
+  contains "$mode: after the reset the record is still there" "$o/resetok.out" \
+    "  Memory already initialised - existing last_accessed_text=$now2"
+  contains "$mode: after the reset the count goes on (3)" "$o/resetok.out" "  accessed_count=3"
+  local now3
+  now3=$(now_of "$o/resetok")
   mapfile -t rec < <(read_record "$shm")
   is "$mode: host: initialised_text unchanged by boot 2" "${rec[0]:-}" "$init1"
-  is "$mode: host: last_accessed_text is boot 2's" "${rec[1]:-}" "$now2\\n"
-  is "$mode: host: accessed_count after boot 2" "${rec[2]:-}" 2
+  is "$mode: host: last_accessed_text is boot 2's last run" "${rec[1]:-}" "$now3\\n"
+  is "$mode: host: accessed_count after boot 2" "${rec[2]:-}" 3
 
   # Boot 3: a record written by an independent writer of the C layout is recognised, then a
   # BAR gone all 0xFF (written through the out share while mapped) is reported, not written.

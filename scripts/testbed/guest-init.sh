@@ -43,7 +43,7 @@ mount9p out /out ""
 . /ctl/job.env # BARLUA_REPO, BARLUA_SHOW, BARLUA_OUT_DIR
 
 # Devices, found by vendor:device and by whether they sit behind the PCI bridge.
-EDU='' IVSHMEM='' TESTDEV='' NONVIABLE_EDU='' NONVIABLE_VIRTIO=''
+EDU='' IVSHMEM='' IVSHMEM_RESET='' TESTDEV='' NONVIABLE_EDU='' NONVIABLE_VIRTIO=''
 for d in /sys/bus/pci/devices/*; do
   bdf=${d##*/}
   id=$(cat "$d/vendor"):$(cat "$d/device")
@@ -53,17 +53,19 @@ for d in /sys/bus/pci/devices/*; do
   0x1234:0x11e8:0) EDU=$bdf ;;
   0x1234:0x11e8:1) NONVIABLE_EDU=$bdf ;;
   0x1af4:0x1110:0) IVSHMEM=$bdf ;;
+  0x1af4:0x1110:1) IVSHMEM_RESET=$bdf ;;
   0x1b36:0x0005:0) TESTDEV=$bdf ;;
   0x1af4:*:1) NONVIABLE_VIRTIO=$bdf ;;
   esac
 done
 [ -n "$EDU" ] || fail "no edu device (1234:11e8) on the root bus"
 [ -n "$IVSHMEM" ] || fail "no ivshmem device (1af4:1110)"
+[ -n "$IVSHMEM_RESET" ] || fail "no ivshmem device (1af4:1110) behind the PCIe root port"
 [ -n "$TESTDEV" ] || fail "no pci-testdev (1b36:0005)"
 [ -n "$NONVIABLE_EDU" ] || fail "no edu device (1234:11e8) behind the PCI bridge"
 [ -n "$NONVIABLE_VIRTIO" ] || fail "no virtio device (1af4) behind the PCI bridge"
 
-for bdf in $EDU $IVSHMEM $TESTDEV $NONVIABLE_EDU; do
+for bdf in $EDU $IVSHMEM $IVSHMEM_RESET $TESTDEV $NONVIABLE_EDU; do
   d=/sys/bus/pci/devices/$bdf
   [ -e "$d/driver" ] && echo "$bdf" >"$d/driver/unbind"
   echo vfio-pci >"$d/driver_override"
@@ -71,7 +73,7 @@ for bdf in $EDU $IVSHMEM $TESTDEV $NONVIABLE_EDU; do
   drv=$(basename "$(readlink "$d/driver")")
   [ "$drv" = vfio-pci ] || fail "binding $bdf to vfio-pci failed (driver: '${drv:-none}')"
 done
-say "vfio-pci: edu=$EDU ivshmem=$IVSHMEM testdev=$TESTDEV" \
+say "vfio-pci: edu=$EDU ivshmem=$IVSHMEM ivshmem_reset=$IVSHMEM_RESET testdev=$TESTDEV" \
   "nonviable: edu=$NONVIABLE_EDU virtio=$NONVIABLE_VIRTIO"
 
 # The chroot: host root read-only, with the guest's /proc, /sys, /dev, writable /tmp and /run,
@@ -102,7 +104,7 @@ mount --bind /out "/host$BARLUA_OUT_DIR" || fail "bind of the out folder on $BAR
 
 mkdir -p /host/run/barlua
 cat >/host/run/barlua/devices.env <<ENV
-export BARLUA_EDU=$EDU BARLUA_IVSHMEM=$IVSHMEM BARLUA_TESTDEV=$TESTDEV
+export BARLUA_EDU=$EDU BARLUA_IVSHMEM=$IVSHMEM BARLUA_IVSHMEM_RESET=$IVSHMEM_RESET BARLUA_TESTDEV=$TESTDEV
 export BARLUA_NONVIABLE_EDU=$NONVIABLE_EDU BARLUA_NONVIABLE_VIRTIO=$NONVIABLE_VIRTIO
 ENV
 cp /ctl/run.sh /host/run/barlua/run.sh || fail "cannot copy the job script"

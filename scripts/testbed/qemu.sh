@@ -26,6 +26,11 @@ qemu_command() {
     -object "memory-backend-file,id=shm0,size=$IVSHMEM_SIZE,share=on,mem-path=$RUN_IVSHMEM"
     -device ivshmem-plain,memdev=shm0
     -device pci-testdev
+    # A second ivshmem on the same memory file, alone behind a PCIe root port: the one device
+    # here VFIO can reset (secondary bus reset), so `--reset` can be shown to keep the memory.
+    -object "memory-backend-file,id=shm1,size=$IVSHMEM_SIZE,share=on,mem-path=$RUN_IVSHMEM"
+    -device pcie-root-port,id=rp1,chassis=2,slot=1
+    -device ivshmem-plain,memdev=shm1,bus=rp1
     # One IOMMU group that is not viable: a conventional bridge, an edu and a virtio device
     # that stays on its own driver.
     -device pci-bridge,id=br1,chassis_nr=1
