@@ -97,6 +97,31 @@ final class TAPTests: XCTestCase {
     XCTAssertTrue(p.out.contains("Result: FAIL"), p.out)
   }
 
+  func testContainsAndErrorOf() throws {
+    let s = script(
+      "local e = t.error_of(error, 'bar:read32: offset 0x2 is not 4-byte aligned', 0)\n"
+        + "t.contains(e, '4-byte aligned', 'message')\n"
+        + "t.is(t.error_of(function() end), nil, 'no error gives nil')\n"
+        + "t.contains(e, 'not there', 'missing text')\n"
+        + "t.contains(nil, 'x', 'not a string')\n"
+        + "t.done()\n")
+    let r = try Barlua.run([s.path])
+    XCTAssertEqual(
+      r.out,
+      "TAP version 13\nok 1 - message\nok 2 - no error gives nil\nnot ok 3 - missing text\nnot ok 4 - not a string\n1..4\n"
+    )
+    XCTAssertTrue(
+      r.err.contains(
+        "# got: \"bar:read32: offset 0x2 is not 4-byte aligned\"\n# want it to contain: \"not there\"\n"), r.err)
+    XCTAssertTrue(r.err.contains("# got: nil\n# want it to contain: \"x\"\n"), r.err)
+    XCTAssertEqual(r.status, 1)
+    // Misuse is a Lua error naming the function.
+    let bad = try Barlua.run([script("t.contains('a', 5)\n").path])
+    XCTAssertTrue(bad.err.contains("test.contains: the text to look for must be a string, got number"), bad.err)
+    let bad2 = try Barlua.run([script("t.error_of(5)\n").path])
+    XCTAssertTrue(bad2.err.contains("test.error_of: expected a function, got number"), bad2.err)
+  }
+
   func testSkipWholeScript() throws {
     let s = script("print('before')\nt.skip('no edu device: set BARLUA_EDU')\nt.ok(false, 'never')\n")
     let r = try Barlua.run([s.path])

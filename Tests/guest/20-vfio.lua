@@ -29,18 +29,9 @@ end
 
 local function resource_size(r) return (r.start == 0 and r.last == 0) and 0 or r.last - r.start + 1 end
 
--- The error text `fn` raises (nil when it raises none).
-local function error_of(fn, ...)
-  local ok, err = pcall(fn, ...)
-  if ok then return nil end
-  return tostring(err)
-end
+local error_of = t.error_of
 
-local function like(text, pattern, name)
-  local r = t.ok(text ~= nil and text:find(pattern, 1, true) ~= nil, name)
-  if not r then t.diag("got: " .. tostring(text), "want it to contain: " .. pattern) end
-  return r
-end
+local like = t.contains
 
 -- ---------------------------------------------------------------- the edu device
 local edu = vfio.open(EDU)

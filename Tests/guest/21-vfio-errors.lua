@@ -11,17 +11,9 @@ if os.getenv("BARLUA_GUEST") ~= "1" or not (EDU and TESTDEV and VIRTIO and BRIDG
   t.skip("needs the test bed guest (scripts/testbed/guest)")
 end
 
-local function error_of(fn, ...)
-  local ok, err = pcall(fn, ...)
-  if ok then return nil end
-  return tostring(err)
-end
+local error_of = t.error_of
 
-local function like(text, pattern, name)
-  local r = t.ok(text ~= nil and text:find(pattern, 1, true) ~= nil, name)
-  if not r then t.diag("got: " .. tostring(text), "want it to contain: " .. pattern) end
-  return r
-end
+local like = t.contains
 
 -- Runs a shell command; its output (stdout and stderr) and exit status.
 local function sh(command)

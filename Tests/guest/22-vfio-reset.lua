@@ -23,11 +23,7 @@ local function write_sysfs(path, text)
   return true
 end
 
-local function error_of(fn, ...)
-  local ok, err = pcall(fn, ...)
-  if ok then return nil end
-  return tostring(err)
-end
+local error_of = t.error_of
 
 local dir = "/sys/bus/pci/devices/" .. VIRTIO
 

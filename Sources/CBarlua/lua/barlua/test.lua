@@ -119,6 +119,29 @@ function M.is(got, want, name)
   return r
 end
 
+-- A string that contains `text` (plain text, not a pattern): error messages, command output.
+function M.contains(got, text, name)
+  check_open("contains")
+  check_name("contains", name)
+  if type(text) ~= "string" then
+    error("test.contains: the text to look for must be a string, got " .. type(text), 2)
+  end
+  local pass = type(got) == "string" and got:find(text, 1, true) ~= nil
+  local diag = not pass and ("got: " .. show(got) .. "\nwant it to contain: " .. show(text)) or nil
+  local r = result(pass, name, diag)
+  return r
+end
+
+-- The message of the error `fn(...)` raises, or nil when it raises none.
+function M.error_of(fn, ...)
+  if type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
+    error("test.error_of: expected a function, got " .. type(fn), 2)
+  end
+  local ok, err = pcall(fn, ...)
+  if ok then return nil end
+  return tostring(err)
+end
+
 -- Runs fn; an error inside is a failed test with its message and traceback.
 function M.test(name, fn)
   check_open("test")
