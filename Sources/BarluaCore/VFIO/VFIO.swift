@@ -7,8 +7,8 @@ public enum VFIO {
     public var group: Int?
     /// `/dev/vfio/N` or `/dev/vfio/noiommu-N`, nil without a group.
     public var groupPath: String?
-    /// Whether the group can be used: no member is bound to a driver that owns DMA (anything
-    /// but vfio-pci, pci-stub and pcieport, the drivers the kernel lets share a VFIO group).
+    /// Whether the group can be used: no member is bound to a driver that owns DMA
+    /// (`PCIGroupMember.allowsVFIO` states the kernel's rule).
     public var viable: Bool
     /// Members of the group that make it not viable, with their drivers (`addr=driver`).
     public var blockers: [String]
@@ -24,11 +24,10 @@ public enum VFIO {
       guard let group = sysfs.iommuGroup(addr) else {
         return Listing(addr: addr, group: nil, groupPath: nil, viable: false, blockers: [])
       }
+      // The viability rule lives in one place: PCIGroupMember.allowsVFIO.
       let blockers = sysfs.groupMembers(group).compactMap { member -> String? in
-        guard let driver = sysfs.driver(member), !dmaSafeDrivers.contains(driver),
-          !driver.contains("vfio")
-        else { return nil }
-        return "\(member)=\(driver)"
+        let m = PCIGroupMember(name: member, driver: sysfs.driver(member))
+        return m.allowsVFIO ? nil : "\(member)=\(m.driver ?? "")"
       }
       return Listing(
         addr: addr, group: group,
@@ -42,7 +41,4 @@ public enum VFIO {
   public static var openCounts: (groups: Int, containers: Int) {
     VFIORegistry.shared.openCounts
   }
-
-  /// Drivers that do not take DMA ownership of a device (`driver_managed_dma` in the kernel).
-  static let dmaSafeDrivers: Set<String> = ["vfio-pci", "pci-stub", "pcieport"]
 }
