@@ -146,9 +146,7 @@ HOT uint64_t check_value(lua_State *L, int i, const char *fn, int bits) {
   return (uint64_t)v;
 }
 
-__attribute__((cold, noinline)) static int bus_error(lua_State *L, barlua_bar *b, const char *fn,
-                                                     uint64_t off) {
-  (void)b;
+__attribute__((cold, noinline)) static int bus_error(lua_State *L, const char *fn, uint64_t off) {
   return bar_error(L,
                     "bar:%s: bus error at offset 0x%llx: the device or file stopped backing this "
                     "mapping (device removed, memory decode disabled, or file truncated)",
@@ -164,7 +162,7 @@ __attribute__((cold, noinline)) static int bus_error(lua_State *L, barlua_bar *b
     uint64_t off = check_range(L, b, 2, "read" #bits, bits / 8, bits / 8);       \
     uint##bits##_t v;                                                            \
     if (barlua_try_rd##bits(b->win->base + off, &v))                             \
-      return bus_error(L, b, "read" #bits, off);                                 \
+      return bus_error(L, "read" #bits, off);                                 \
     lua_pushinteger(L, (lua_Integer)v);                                          \
     return 1;                                                                    \
   }
@@ -176,7 +174,7 @@ __attribute__((cold, noinline)) static int bus_error(lua_State *L, barlua_bar *b
     uint64_t off = check_range(L, b, 2, "write" #bits, bits / 8, bits / 8);      \
     uint##bits##_t v = (uint##bits##_t)check_value(L, 3, "write" #bits, bits);   \
     if (barlua_try_wr##bits(b->win->base + off, v))                              \
-      return bus_error(L, b, "write" #bits, off);                                \
+      return bus_error(L, "write" #bits, off);                                \
     return 0;                                                                    \
   }
 
@@ -198,7 +196,7 @@ static int read64_split(lua_State *L, const char *fn, int high_first) {
   volatile uint8_t *p = b->win->base + off;
   int faulted = high_first ? barlua_try_rd32(p + 4, &hi) || barlua_try_rd32(p, &lo)
                            : barlua_try_rd32(p, &lo) || barlua_try_rd32(p + 4, &hi);
-  if (faulted) return bus_error(L, b, fn, off);
+  if (faulted) return bus_error(L, fn, off);
   lua_pushinteger(L, (lua_Integer)(((uint64_t)hi << 32) | lo));
   return 1;
 }
@@ -212,7 +210,7 @@ static int write64_split(lua_State *L, const char *fn, int high_first) {
   uint32_t hi = (uint32_t)(v >> 32), lo = (uint32_t)v;
   int faulted = high_first ? barlua_try_wr32(p + 4, hi) || barlua_try_wr32(p, lo)
                            : barlua_try_wr32(p, lo) || barlua_try_wr32(p + 4, hi);
-  if (faulted) return bus_error(L, b, fn, off);
+  if (faulted) return bus_error(L, fn, off);
   return 0;
 }
 
@@ -272,7 +270,7 @@ static int bar_read(lua_State *L) {
   check_fits(L, b, "read", off, (uint64_t)len);
   luaL_Buffer buf;
   char *dst = luaL_buffinitsize(L, &buf, (size_t)len);
-  if (barlua_copy_in(b->win, off, dst, (size_t)len) != 0) return bus_error(L, b, "read", off);
+  if (barlua_copy_in(b->win, off, dst, (size_t)len) != 0) return bus_error(L, "read", off);
   luaL_pushresultsize(&buf, (size_t)len);
   return 1;
 }
@@ -282,7 +280,7 @@ static int bar_write(lua_State *L) {
   uint64_t off;
   size_t len;
   const char *s = check_data(L, b, "write", &off, &len);
-  if (barlua_copy_out(b->win, off, s, len) != 0) return bus_error(L, b, "write", off);
+  if (barlua_copy_out(b->win, off, s, len) != 0) return bus_error(L, "write", off);
   return 0;
 }
 
@@ -292,7 +290,7 @@ static int bar_fill(lua_State *L) {
   uint8_t byte = check_byte(L, 2, "fill");
   uint64_t off, len;
   check_span(L, b, 3, "fill", &off, &len);
-  if (barlua_fill(b->win, off, byte, (size_t)len) != 0) return bus_error(L, b, "fill", off);
+  if (barlua_fill(b->win, off, byte, (size_t)len) != 0) return bus_error(L, "fill", off);
   return 0;
 }
 
@@ -303,7 +301,7 @@ static int bar_count(lua_State *L) {
   uint64_t off, len;
   check_span(L, b, 3, "count", &off, &len);
   int64_t n = barlua_count(b->win, off, byte, (size_t)len);
-  if (n < 0) return bus_error(L, b, "count", off);
+  if (n < 0) return bus_error(L, "count", off);
   lua_pushinteger(L, n);
   return 1;
 }
@@ -314,7 +312,7 @@ static int bar_compare(lua_State *L) {
   size_t len;
   const char *s = check_data(L, b, "compare", &off, &len);
   int64_t at = barlua_compare(b->win, off, s, len);
-  if (at == -2) return bus_error(L, b, "compare", off);
+  if (at == -2) return bus_error(L, "compare", off);
   if (at < 0)
     lua_pushnil(L);
   else
@@ -338,7 +336,7 @@ static int bar_dump(lua_State *L) {
   int have_prev = 0, starred = 0;
   for (uint64_t pos = 0; pos < len; pos += 16) {
     size_t n = (size_t)((len - pos) < 16 ? (len - pos) : 16);
-    if (barlua_copy_in(b->win, off + pos, cur, n) != 0) return bus_error(L, b, "dump", off + pos);
+    if (barlua_copy_in(b->win, off + pos, cur, n) != 0) return bus_error(L, "dump", off + pos);
     if (n == 16 && have_prev && memcmp(prev, cur, 16) == 0) {
       if (!starred) luaL_addstring(&out, "*\n");
       starred = 1;
