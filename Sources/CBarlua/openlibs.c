@@ -22,6 +22,7 @@ static int embedded_searcher(lua_State *L) {
 
 int barlua_openlibs(lua_State *L) {
   luaL_openlibs(L);
+  barlua_interrupt_open(L);
   barlua_bar_open(L);
   luaL_requiref(L, "time", barlua_open_time, 1);
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);

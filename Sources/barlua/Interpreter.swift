@@ -6,8 +6,8 @@ import CLua
   import Glibc
 #endif
 
-/// Runs chunks the way lua.c does: under a traceback message handler, with Ctrl-C armed,
-/// reporting errors as `barlua: message` on stderr.
+/// Runs chunks the way lua.c does: under a traceback message handler, with Ctrl-C (and
+/// SIGTERM) armed, reporting errors as `barlua: message` on stderr.
 final class Interpreter {
   let L: LuaState
   static let progname = "barlua"
@@ -25,7 +25,15 @@ final class Interpreter {
       Self.message(msg)
       clua_pop(L, 1)
     }
+    if barlua_interrupt_terminated() != 0 { Self.exitTerminated() }
     return status
+  }
+
+  /// After SIGTERM stopped a chunk (its cleanup has run): exit as a process killed by
+  /// SIGTERM is reported by a shell, 128 + 15.
+  static func exitTerminated() -> Never {
+    flushOutput()
+    exit(143)
   }
 
   static func message(_ msg: String) {
@@ -37,9 +45,9 @@ final class Interpreter {
     let base = lua_gettop(L) - nargs
     clua_pushcfunction(L, barlua_msghandler)
     clua_insert(L, base)
-    barlua_sigint_arm(L)
+    barlua_interrupt_arm(L)
     let status = clua_pcall(L, nargs, nresults, base)
-    barlua_sigint_disarm()
+    barlua_interrupt_disarm()
     clua_remove(L, base)
     return status
   }
