@@ -55,6 +55,90 @@ final class REPLTests: XCTestCase {
     XCTAssertEqual(t.quit(), 0)
   }
 
+  /// Ctrl-C at `> ` then a new line: the line runs whole (it ran as `int("x")`, its first
+  /// characters lost); Ctrl-C at `>> ` drops the unfinished statement and gives `> `.
+  func testCtrlCAtEitherPromptLeavesAFreshEmptyPrompt() throws {
+    let t = try PseudoTerminal(env: ["BARLUA_HISTORY": ""])
+    XCTAssertTrue(t.expect("> "))
+    t.send("\u{3}")
+    usleep(300_000)
+    var seen = t.screen.count
+    t.send("print(\"x\" .. 1)\n")
+    XCTAssertTrue(t.expect("x1\r\n", after: seen), t.screen)
+    XCTAssertFalse(t.screen.contains("attempt to call"), t.screen)
+    t.send("for i = 1,\n")
+    XCTAssertTrue(t.expect(">> "), t.screen)
+    seen = t.screen.count
+    t.send("\u{3}")
+    XCTAssertTrue(t.expect("\n> ", after: seen), t.screen)
+    usleep(200_000)
+    seen = t.screen.count
+    t.send("print(\"y\" .. 2)\n")
+    XCTAssertTrue(t.expect("y2\r\n", after: seen), t.screen)
+    XCTAssertFalse(t.screen.dropFirst(seen).contains(">> "), t.screen)
+    XCTAssertEqual(t.quit(), 0)
+  }
+
+  /// A loop inside a coroutine: the first Ctrl-C interrupts it and the session goes on (the
+  /// first was ignored and the second killed the session).
+  func testCtrlCInterruptsALoopInsideACoroutine() throws {
+    let t = try PseudoTerminal(env: ["BARLUA_HISTORY": ""])
+    XCTAssertTrue(t.expect("> "))
+    t.send("coroutine.wrap(function() while true do end end)()\n")
+    usleep(300_000)
+    t.send("\u{3}")
+    XCTAssertTrue(t.expect("interrupted!"), t.screen)
+    t.send("print('session' .. ' alive')\n")
+    XCTAssertTrue(t.expect("session alive"), t.screen)
+    XCTAssertEqual(t.quit(), 0)
+  }
+
+  /// Blocking calls stop at the first Ctrl-C at the REPL too.
+  func testCtrlCInterruptsABlockingCall() throws {
+    let t = try PseudoTerminal(env: ["BARLUA_HISTORY": ""])
+    XCTAssertTrue(t.expect("> "))
+    t.send("time.sleep(30)\n")
+    usleep(300_000)
+    let start = Date()
+    t.send("\u{3}")
+    XCTAssertTrue(t.expect("time.sleep: interrupted!", timeout: 5), t.screen)
+    XCTAssertLessThan(Date().timeIntervalSince(start), 3)
+    XCTAssertEqual(t.quit(), 0)
+  }
+
+  /// SIGTERM while a chunk runs: the chunk stops, its cleanup runs, the history is saved
+  /// and barlua exits 143; at the prompt it exits 143 too.
+  func testSIGTERMEndsTheSessionWithStatus143() throws {
+    let dir = Barlua.tempDir()
+    let t = try PseudoTerminal(env: ["BARLUA_HISTORY": "\(dir)/h"])
+    XCTAssertTrue(t.expect("> "))
+    t.send("do local c <close> = setmetatable({}, {__close = function() print('closed') end}) while true do end end\n")
+    usleep(300_000)
+    t.signalForeground(SIGTERM)
+    XCTAssertTrue(t.expect("closed"), t.screen)
+    XCTAssertEqual(t.wait(), 143)
+    let u = try PseudoTerminal(env: ["BARLUA_HISTORY": "\(dir)/h"])
+    XCTAssertTrue(u.expect("> "))
+    u.send("=1 + 1\n")
+    XCTAssertTrue(u.expect("2"))
+    u.signalForeground(SIGTERM)
+    XCTAssertEqual(u.wait(), 143)
+    let history = try String(contentsOfFile: "\(dir)/h", encoding: .utf8)
+    XCTAssertTrue(history.hasSuffix("=1 + 1\n"), history)
+  }
+
+  /// A history file that cannot be written is reported, naming the file and the reason.
+  func testHistorySaveFailureIsReported() throws {
+    let t = try PseudoTerminal(env: ["BARLUA_HISTORY": "/nonexistent-barlua-dir/history"])
+    XCTAssertTrue(t.expect("> "))
+    t.send("=1\n")
+    XCTAssertEqual(t.quit(), 0)
+    XCTAssertTrue(
+      t.screen.contains(
+        "barlua: cannot save the REPL history to /nonexistent-barlua-dir/history: No such file or directory"),
+      t.screen)
+  }
+
   func testHistoryIsSavedAndCanBeDisabled() throws {
     let dir = Barlua.tempDir()
     let file = "\(dir)/hist"
