@@ -92,9 +92,8 @@ static int auxresume(lua_State *L, lua_State *co, int narg) {
 }
 
 static lua_State *getco(lua_State *L) {
-  lua_State *co = lua_tothread(L, 1);
-  luaL_argexpected(L, co, 1, "coroutine");
-  return co;
+  luaL_checktype(L, 1, LUA_TTHREAD);  // Lua's own words: "thread expected"
+  return lua_tothread(L, 1);
 }
 
 static int co_resume(lua_State *L) {

@@ -163,7 +163,8 @@ final class InterruptTests: XCTestCase {
     }
   }
 
-  /// Coroutines still behave as Lua's: values in and out, errors with positions, yields.
+  /// Coroutines still behave as Lua's: values in and out, errors with positions, yields
+  /// (a guard for the replaced functions: the same output as Lua's own).
   func testReplacedCoroutineFunctionsKeepLuaSemantics() throws {
     let r = try Barlua.run([
       "-e",
@@ -189,7 +190,7 @@ final class InterruptTests: XCTestCase {
       42\tend
       false\tcannot resume dead coroutine
       false\t(command line):8: inside
-      false\tbad argument #1 to 'coroutine.resume' (coroutine expected, got number)
+      false\tbad argument #1 to 'coroutine.resume' (thread expected, got number)
 
       """)
   }
