@@ -23,7 +23,8 @@ final class NulByteTests: XCTestCase {
     // The file name before the NUL exists: without the check it was mapped.
     XCTAssertTrue(
       lua.error("return mmio.map('\(file.path)\\0junk')").contains(
-        "at byte \(file.path.utf8.count + 1) of \(file.path.utf8.count + 5); the system would read only \"\(file.path)\""))
+        "at byte \(file.path.utf8.count + 1) of \(file.path.utf8.count + 5); the system would read only \"\(file.path)\""
+      ))
   }
 
   func testTextToParseKeepsItsNulBytes() throws {
