@@ -139,6 +139,31 @@ final class REPLTests: XCTestCase {
       t.screen)
   }
 
+  /// Values whose metatables lie are printed anyway: a __metatable field, a __len that
+  /// returns a string or raises, a key or value whose __tostring raises. The printer itself
+  /// never reports an error.
+  func testHostileValuesArePrintedAnyway() throws {
+    let t = try PseudoTerminal(env: ["BARLUA_HISTORY": ""])
+    XCTAssertTrue(t.expect("> "))
+    let lines: [(input: String, shown: String)] = [
+      ("=setmetatable({1, 2}, {__metatable = 42})", "{ 1, 2 }"),
+      ("=setmetatable({3, 4}, {__len = function() return 'x' end})", "{ 3, 4 }"),
+      ("=setmetatable({5, 6}, {__len = function() error('len') end})", "{ 5, 6 }"),
+      ("bad = setmetatable({}, {__tostring = function() error('boom') end})", ""),
+      ("={[bad] = 7}", "{ [table: 0x"),
+      ("=bad", "table: 0x"),
+      ("=setmetatable({}, {__tostring = function() return {} end})", "table: 0x"),
+    ]
+    for l in lines {
+      let seen = t.screen.count
+      t.send(l.input + "\n")
+      XCTAssertTrue(t.expect("\n> ", after: seen + l.input.count), t.screen)
+      if !l.shown.isEmpty { XCTAssertTrue(t.screen.dropFirst(seen).contains(l.shown), "\(l.input): \(t.screen)") }
+    }
+    XCTAssertFalse(t.screen.contains("barlua:"), t.screen)
+    XCTAssertEqual(t.quit(), 0)
+  }
+
   func testHistoryIsSavedAndCanBeDisabled() throws {
     let dir = Barlua.tempDir()
     let file = "\(dir)/hist"
