@@ -3,6 +3,7 @@
 #include <barlua_interrupt.h>
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,7 @@ char *creadline_read(const char *prompt, int *signal_number) {
       if (errno == EINTR) {
         // Abandon the line: forget what was typed, leave readline ready for a fresh one.
         *signal_number = barlua_interrupt_take();
+        if (*signal_number == SIGINT) rl_echo_signal_char(SIGINT);  // "^C", as a shell shows
         rl_free_line_state();
         rl_callback_sigcleanup();
         rl_callback_handler_remove();
