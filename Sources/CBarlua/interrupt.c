@@ -57,10 +57,15 @@ void barlua_interrupt_disarm(void) {
   arm_session = arm_session + 1;  // hooks left on threads that did not run again go stale
 }
 
-int barlua_interrupt_raise(lua_State *L, const char *fn) {
+const char *barlua_interrupt_consume(lua_State *L) {
   int sig = barlua_interrupt_take();
-  lua_sethook(L, NULL, 0, 0);  // reported here: this thread's hook must not raise it again
-  return luaL_error(L, "%s: %s", fn, barlua_interrupt_message(sig ? sig : last_signal));
+  lua_sethook(L, NULL, 0, 0);  // reported by the caller: this thread's hook must not raise it again
+  return barlua_interrupt_message(sig ? sig : last_signal);
+}
+
+int barlua_interrupt_raise(lua_State *L, const char *fn) {
+  const char *what = barlua_interrupt_consume(L);
+  return luaL_error(L, "%s: %s", fn, what);
 }
 
 // ---- coroutine.resume and coroutine.wrap of Lua 5.4's lcorolib.c, recording the chain ----

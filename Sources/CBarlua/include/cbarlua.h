@@ -77,6 +77,12 @@ void barlua_interrupt_disarm(void);
 /// (SIGTERM)") and takes the pending signal. Never returns.
 int barlua_interrupt_raise(lua_State *L, const char *fn);
 
+/// The same without raising, for Swift (which must not raise): takes the pending signal,
+/// keeps this thread's hook from raising it a second time, and returns the words for the
+/// error ("interrupted!" or "terminated (SIGTERM)") that the caller then throws, e.g. as
+/// "irq:wait: interrupted!".
+const char *barlua_interrupt_consume(lua_State *L);
+
 /// Replaces coroutine.resume and coroutine.wrap by versions that let Ctrl-C reach a running
 /// coroutine. Called by barlua_openlibs.
 void barlua_interrupt_open(lua_State *L);
