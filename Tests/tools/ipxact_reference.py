@@ -6,7 +6,8 @@ following IEEE 1685 as the README's "Register maps from IP-XACT" section states 
 byte offset = (block base + register-file offsets + register offset + index * stride)
 * addressUnitBits / 8; register arrays step by ceil(size / addressUnitBits) unless a 2022
 <array><stride> says; register-file arrays step by their range; a dim of 0 is no array;
-serial banks place items one after another, parallel ones at the bank's base; the access of
+serial banks place items one after another, parallel ones at the bank's base; with more
+than one address block loaded, register names start with their block's name; the access of
 a field is its own, else its register's, else its block's, else read-write; barlua's access
 of a register with fields is the union of its fields' (ro+wo = rw), without fields its own.
 
@@ -315,7 +316,9 @@ class Reader:
         base = self.num(self.text(b, "baseAddress")) if at is None else at
         rng = self.num(self.text(b, "range"))
         if self.present(b) and (only is None or self.text(b, "name") == only):
-            self.contents(b, base, "", self.access(b), out)
+            mine = []
+            self.contents(b, base, "", self.access(b), mine)
+            self.loaded.append((self.text(b, "name"), mine))
         return rng
 
     def bank(self, bank, at, only, out):
@@ -338,12 +341,20 @@ class Reader:
         m = [x for x in mlist if map_name is None or self.text(x, "name") == map_name][0]
         aub = self.text(m, "addressUnitBits")
         self.aub = self.num(aub) if aub else 8
-        out = []
+        out, self.loaded = [], []
         for k in m:
             if k.tag == self.q("addressBlock"):
                 self.block(k, None, only, out)
             elif k.tag == self.q("bank"):
                 self.bank(k, None, only, out)
+        # With several address blocks loaded, names carry their block's name first.
+        for block, regs in self.loaded:
+            for addr, name, line in regs:
+                if len(self.loaded) > 1:
+                    parts = line.split(" ")
+                    parts[2] = block + "." + parts[2]
+                    name, line = block + "." + name, " ".join(parts)
+                out.append((addr, name, line))
         return [line for (_, _, line) in sorted(out)]
 
 

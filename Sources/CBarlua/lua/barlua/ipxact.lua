@@ -388,7 +388,9 @@ function Ctx:block(node, at)
   self.blocks[#self.blocks + 1] = name
   if not self.only_block or self.only_block == name then
     self.found_block = self.found_block or self.only_block == name
+    local first = #self.out + 1
     self:contents(node, base * (self.aub // 8), "", access_text(node))
+    self.loaded[#self.loaded + 1] = {name = name, first = first, last = #self.out}
     local stop = (base + range) * (self.aub // 8)
     if stop > self.extent then self.extent = stop end
   end
@@ -427,7 +429,7 @@ function M.load(path, opts)
       path, root.line, tostring(root.tag)), 0)
   end
   local ctx = setmetatable({path = path, gen = gen, params = {}, names = {}, cache = {}, out = {},
-    blocks = {}, extent = 0, only_block = opts.block}, Ctx)
+    blocks = {}, loaded = {}, extent = 0, only_block = opts.block}, Ctx)
   ctx.lookup = function(id) return ctx:param(id) end
   ctx:collect_parameters(root)
   local maps = {}
@@ -464,6 +466,13 @@ function M.load(path, opts)
   if opts.block and not ctx.found_block then
     error(string.format("%s: memory map '%s' has no address block '%s'; it has: %s", path, mname, opts.block,
       #ctx.blocks > 0 and table.concat(ctx.blocks, ", ") or "none"), 0)
+  end
+  -- Several address blocks may reuse register names: with more than one loaded, each name
+  -- is prefixed with its block's ("regs.ctrl"); block = NAME loads one block, unprefixed.
+  if #ctx.loaded > 1 then
+    for _, b in ipairs(ctx.loaded) do
+      for i = b.first, b.last do ctx.out[i].name = b.name .. "." .. ctx.out[i].name end
+    end
   end
   if #ctx.out == 0 then
     error(string.format("%s:%d: <memoryMap> '%s': no registers", path, chosen.line, mname), 0)
