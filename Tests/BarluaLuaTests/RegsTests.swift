@@ -240,7 +240,8 @@ final class RegsTests: XCTestCase {
       "test:1: regs.define: register 'r' field 'f': bit 9223372036854775807 is outside the 32-bit register "
         + "(bits 0..31)")
     XCTAssertEqual(
-      defineError("{name = 'r', offset = 0, width = 64, access = 'rw', fields = {f = {bit = 1, width = math.maxinteger}}}"),
+      defineError(
+        "{name = 'r', offset = 0, width = 64, access = 'rw', fields = {f = {bit = 1, width = math.maxinteger}}}"),
       "test:1: regs.define: register 'r' field 'f': width 9223372036854775807 is wider than the 64-bit register")
     // offset + 8 overflowed to a negative extent, so bind accepted it on any bar.
     XCTAssertEqual(

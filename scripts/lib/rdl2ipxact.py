@@ -14,7 +14,7 @@ def main(out, top, *srcs):
         root = rdlc.elaborate(top_def_name=top or None)
     except RDLCompileError:
         return 1  # the compiler has printed the errors with their file and line
-    IPXACTExporter().export(root, out)
+    IPXACTExporter().export(root.top, out)
     print("rdl2ipxact: wrote %s (top %s); load it with regs.load(%r)" % (out, root.top.inst_name, out),
           file=sys.stderr)
     return 0

@@ -91,7 +91,7 @@ local function parse(path)
     local r, msg, line = parser:parse()
     if not r then error(string.format("%s:%s: XML error: %s", path, tostring(line), msg), 0) end
   end)
-  parser:close()
+  pcall(parser.close, parser)  -- after a parse error close() raises again; the first error wins
   f:close()
   if not ok then error(perr, 0) end
   if not root then error(path .. ": empty document", 0) end
