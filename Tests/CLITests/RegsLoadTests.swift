@@ -330,4 +330,44 @@ final class RegsLoadTests: XCTestCase {
     let seconds = Double(parts[2].trimmingCharacters(in: .whitespacesAndNewlines)) ?? 99
     XCTAssertLessThan(seconds, 10, "load + define of 32768 registers took \(seconds) s")
   }
+
+  /// scripts/regs.lua: the table of a description, and the live values from a file-backed bar.
+  func testRegsScriptPrintsTheTableAndDumpsABar() throws {
+    let bar = "/dev/shm/barlua-regs-\(UUID().uuidString)"
+    var bytes = Data(count: 0x28)
+    bytes[0x0c] = 0x78
+    bytes[0x0d] = 0x56
+    bytes[0x0e] = 0x34
+    bytes[0x0f] = 0x12
+    _ = FileManager.default.createFile(atPath: bar, contents: bytes)
+    defer { try? FileManager.default.removeItem(atPath: bar) }
+    let timers = Self.fixtures + "leon2-timers-1685-2014.xml"
+    var r = try run(Barlua.path, ["scripts/regs.lua", timers])
+    XCTAssertEqual(r.status, 0, r.err)
+    XCTAssertTrue(
+      r.out.contains(
+        """
+        0x00000008    32 rw     timer1.timerControl  (read-write)
+                         ro       reserved [31:3]  (read-only)
+                         rw       loadCounter [2]  (read-write)
+        """), r.out)
+    r = try run(Barlua.path, ["scripts/regs.lua", timers, "--file", bar])
+    XCTAssertEqual(r.status, 0, r.err)
+    XCTAssertTrue(
+      r.out.contains("  0x000c watchdogCounter  rw 32  0x12345678  watchdogValue=0x345678 reserved=0x12\n"), r.out)
+    r = try run(Barlua.path, ["scripts/regs.lua", Self.fixtures + "barlua-features-1685-2022.xml", "--map", "words"])
+    XCTAssertTrue(r.out.contains("0x000001a0   6/8 rw     one[0]\n"), "size 6 read with 8 bits: \(r.out)")
+    r = try run(Barlua.path, ["scripts/regs.lua", Self.fixtures + "barlua-features-1685-2022.xml"])
+    XCTAssertEqual(r.status, 1)
+    XCTAssertTrue(r.err.contains("2 memory maps: choose one with --map NAME: words, halfwords"), r.err)
+    r = try run(Barlua.path, ["scripts/regs.lua", timers, "--device", "0000:00:01.0"])
+    XCTAssertEqual(r.status, 2)
+    XCTAssertEqual(r.err, "regs.lua: --device needs --bar N (the BAR the memory map is on)\n")
+    let small = "/dev/shm/barlua-regs-\(UUID().uuidString)"
+    _ = FileManager.default.createFile(atPath: small, contents: Data(count: 16))
+    defer { try? FileManager.default.removeItem(atPath: small) }
+    r = try run(Barlua.path, ["scripts/regs.lua", timers, "--file", small])
+    XCTAssertEqual(r.status, 1)
+    XCTAssertTrue(r.err.contains("exceeds the bar size 0x10"), r.err)
+  }
 }
