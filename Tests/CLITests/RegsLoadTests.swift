@@ -370,4 +370,24 @@ final class RegsLoadTests: XCTestCase {
     XCTAssertEqual(r.status, 1)
     XCTAssertTrue(r.err.contains("exceeds the bar size 0x10"), r.err)
   }
+
+  /// Mutated fixtures (truncated, bytes changed, slices repeated or deleted, huge numbers):
+  /// regs.load and regs.define return or raise their own errors, never a Lua runtime error
+  /// from inside the loader, never a crash or a hang. Also: absurd arrays and expressions.
+  func testFuzzedFilesReturnOrRaiseRegsErrors() throws {
+    let files = try FileManager.default.contentsOfDirectory(atPath: Self.fixtures).filter { $0.hasSuffix(".xml") }
+      .sorted().map { Self.fixtures + $0 }
+    XCTAssertEqual(files.count, 7)
+    let r = try run(Barlua.path, ["Tests/tools/regs_fuzz.lua", "1", "1500"] + files)
+    XCTAssertEqual(r.status, 0, r.err)
+    XCTAssertTrue(r.out.hasPrefix("fuzz: 1500 mutants: "), r.out)
+    let dir = Barlua.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    var p = component(reg("r", "<ipxact:dim>2**40</ipxact:dim>"), in: dir)
+    XCTAssertTrue(
+      try loadError(p).contains("<dim> 'r': the array has more than 1048576 elements (barlua's limit per file)"))
+    p = component(
+      reg("r", offset: String(repeating: "(", count: 3000) + "1" + String(repeating: ")", count: 3000)), in: dir)
+    XCTAssertTrue(try loadError(p).contains("...': expression longer than 4096 characters"))
+  }
 }

@@ -177,7 +177,11 @@ function Ctx:int(node, tag, what, default)
     ok = v ~= nil
     if not ok then v = why end
   end
-  if not ok then self:fail(n, what, "cannot evaluate '%s': %s", text, v) end
+  if not ok then
+    local shown = #text > 80 and text:sub(1, 77) .. "..." or text
+    if #v > 200 then v = v:sub(1, 197) .. "..." end
+    self:fail(n, what, "cannot evaluate '%s': %s", shown, v)
+  end
   self.cache[text] = v
   return v
 end
@@ -217,11 +221,15 @@ end
 -- Returns the list of dimensions (empty: not an array) and the stride (or nil).
 function Ctx:dims(node, what)
   local holder = kid(node, "array") or node
-  local dims = {}
+  local dims, count = {}, 1
   for _, d in ipairs(kids(holder, "dim")) do
     local v = self:int(d, nil, what)
     if v < 0 then self:fail(d, what, "negative dim %d", v) end
     dims[#dims + 1] = v
+    count = count * math.max(v, 1)
+    if v > M.MAX_REGISTERS or count > M.MAX_REGISTERS then
+      self:fail(d, what, "the array has more than %d elements (barlua's limit per file)", M.MAX_REGISTERS)
+    end
   end
   -- A dim of 0 is written by tools for "not an array" (the schema wants >= 1).
   if #dims == 1 and dims[1] == 0 then dims = {} end
@@ -230,6 +238,10 @@ function Ctx:dims(node, what)
   if s then stride = self:int(s, nil, what) end
   return dims, stride
 end
+
+-- At most this many registers from one file (a real NIC has tens of thousands): a typo in a
+-- dim (2**40) is an error, not an endless loop.
+M.MAX_REGISTERS = 1 << 20
 
 -- Calls fn(suffix, index) for every element of an array ("[i][j]" and flat index).
 local function each_index(dims, fn)
@@ -343,6 +355,9 @@ function Ctx:register(node, base, prefix, inherited_access)
       origin = {line = node.line, access = atext, bits = bits, element = node.tag}}
     if nfields > 0 then reg.fields = fields end
     self.out[#self.out + 1] = reg
+    if #self.out > M.MAX_REGISTERS then
+      self:fail(node, full, "more than %d registers in the memory map (barlua's limit per file)", M.MAX_REGISTERS)
+    end
   end)
 end
 
@@ -454,9 +469,9 @@ function M.load(path, opts)
   end
   local mname = ctx:name(chosen)
   ctx.aub = ctx:int(chosen, "addressUnitBits", mname, 8)
-  if ctx.aub < 8 or ctx.aub % 8 ~= 0 then
-    ctx:fail(kid(chosen, "addressUnitBits"), mname, "addressUnitBits %d is not a multiple of 8: "
-      .. "registers would not start on bytes", ctx.aub)
+  if ctx.aub < 8 or ctx.aub % 8 ~= 0 or ctx.aub > 64 then
+    ctx:fail(kid(chosen, "addressUnitBits"), mname, "addressUnitBits %d is not 8, 16, 24, ... 64: "
+      .. "registers must start on bytes", ctx.aub)
   end
   for _, k in ipairs(chosen.kids) do
     if k.tag == "addressBlock" then ctx:block(k)

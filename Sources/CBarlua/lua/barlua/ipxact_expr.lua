@@ -271,8 +271,12 @@ end
 -- The integer value of expression `s`; lookup(id) gives parameter values (nil: unknown).
 function M.eval(s, lookup)
   if type(s) ~= "string" or s:match("^%s*$") then error("empty expression", 0) end
+  -- Real expressions are short; a huge one is a broken file (and would nest without end).
+  if #s > M.MAX_LENGTH then error(string.format("expression longer than %d characters", M.MAX_LENGTH), 0) end
   return evaluate(s, lookup or function() return nil end)
 end
+
+M.MAX_LENGTH = 4096
 
 -- IP-XACT 1.4 to 1685-2009 values are "scaled integers": [+-] decimal, 0x/0X/# hex, with an
 -- optional K/M/G/T suffix (powers of 1024). Returns the integer, or nil and why.
