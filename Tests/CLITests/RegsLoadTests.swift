@@ -270,6 +270,27 @@ final class RegsLoadTests: XCTestCase {
     XCTAssertTrue(r.err.contains("(command line):1: regs.load: unknown option 'mapp' (known: map, block)"), r.err)
   }
 
+  /// Repeated field names and the view's own names are renamed, the written name kept.
+  func testFieldNamesThatCannotBeKeysAreRenamed() throws {
+    let dir = Barlua.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    func field(_ name: String, _ bit: Int) -> String {
+      "<ipxact:field><ipxact:name>\(name)</ipxact:name><ipxact:bitOffset>\(bit)</ipxact:bitOffset>"
+        + "<ipxact:bitWidth>1</ipxact:bitWidth></ipxact:field>"
+    }
+    let p = component(
+      reg("r", field("reserved", 1) + field("reserved", 3) + field("reserved", 5) + field("set", 0)), in: dir)
+    let r = try run(
+      Barlua.path,
+      [
+        "-e",
+        "local s = require('barlua.regs').load('\(p)') local t = {} "
+          + "for k, f in pairs(s.registers[1].fields) do t[#t + 1] = k .. '=' .. f.origin.name .. '@' .. f.bit end "
+          + "table.sort(t) print(table.concat(t, ' '))",
+      ])
+    XCTAssertEqual(r.out, "reserved=reserved@1 reserved_2=reserved@3 reserved_3=reserved@5 set_=set@0\n", r.err)
+  }
+
   /// Overlapping registers load as written; regs.define names both.
   func testOverlapsLoadAndDefineNamesThem() throws {
     let dir = Barlua.tempDir()

@@ -323,8 +323,14 @@ function Ctx:register(node, base, prefix, inherited_access)
           any_field_reset = true
         end
       end
+      -- A field named like the view's own names (value, get, set) is NAME_; a second field of
+      -- a name (generators write several "reserved") is NAME_2, NAME_3...; origin.name keeps it.
       local key = RESERVED_FIELD[fname] and fname .. "_" or fname
-      if fields[key] then self:fail(fnode, fwhat, "a second field of that name in the register") end
+      if fields[key] then
+        local n = 2
+        while fields[key .. "_" .. n] do n = n + 1 end
+        key = key .. "_" .. n
+      end
       nfields = nfields + 1
       fields[key] = {bit = lsb, width = fw, access = facc,
         doc = trim((kid(fnode, "description") or {}).text),
