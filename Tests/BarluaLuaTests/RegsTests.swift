@@ -280,6 +280,9 @@ final class RegsTests: XCTestCase {
     XCTAssertEqual(lua.error("local x = d.ctrl.mode"), "test:1: dev.ctrl (0x8): bar:read32: bar is unmapped")
     XCTAssertEqual(lua.error("d.ctrl.mode = 1"), "test:1: dev.ctrl (0x8): bar:read32: bar is unmapped")
     XCTAssertEqual(lua.error("local g = d.ctrl:get()"), "test:1: dev.ctrl (0x8): bar:read32: bar is unmapped")
+    XCTAssertEqual(lua.error("d.ctrl:set{mode = 1}"), "test:1: dev.ctrl (0x8): bar:read32: bar is unmapped")
+    XCTAssertEqual(lua.error("local s = tostring(d.ctrl)"), "test:1: dev.ctrl (0x8): bar:read32: bar is unmapped")
+    XCTAssertEqual(lua.error("local s = regs.dump(d)"), "test:1: dev.id (0x0): bar:read32: bar is unmapped")
   }
 
   func testBindChecksTheBarSize() {

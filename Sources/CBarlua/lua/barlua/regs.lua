@@ -440,7 +440,8 @@ end
 
 function View.__tostring(view)
   local v = views[view]
-  local value = read_reg(v.s, v.reg, 2)
+  -- Called through tostring/print (a C frame): blame the frame above that.
+  local value = read_reg(v.s, v.reg, 3)
   local digits = v.reg.width // 4
   return string.format("%s.%s = 0x%0" .. digits .. "x {%s}", v.s.map.name, v.reg.name, value,
     format_fields(v.reg, value))
