@@ -119,7 +119,8 @@ function Ctx:fail(node, what, fmt, ...)
     what and (" '" .. what .. "'") or "", ...), 0)
 end
 
--- Parameter values by id (2014+: parameterId attribute; older: the id attribute of a value).
+-- Parameters by id (the parameterId attribute, 2014+), anywhere in the component; values are
+-- evaluated when first referenced. Older schemas have no expressions, so nothing refers to them.
 function Ctx:collect_parameters(node)
   local stack = {node}
   while #stack > 0 do
