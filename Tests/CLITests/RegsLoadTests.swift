@@ -112,6 +112,17 @@ final class RegsLoadTests: XCTestCase {
       0x1060 8 last.z access=read-write barlua=rw reset=0x0 fields=
 
       """)
+    // The schema is told by its namespace URI, whatever the prefix: "ipxact:" bound to SPIRIT 1.4.
+    let dir = Barlua.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let spirit14 = component(
+      reg("r", offset: "0x8", "<ipxact:access>read-only</ipxact:access>"), in: dir,
+      ns: "http://www.spiritconsortium.org/XMLSchema/SPIRIT/1.4")
+    XCTAssertEqual(
+      try run(
+        Barlua.path, ["-e", "local s = require('barlua.regs').load('\(spirit14)') print(s.doc, s.registers[1].offset)"]
+      )
+      .out.hasPrefix("c memory map m (IP-XACT 1.4, "), true)
     // A register of size 6 is reached with 8-bit accesses; the original size is kept.
     XCTAssertEqual(
       try run(
