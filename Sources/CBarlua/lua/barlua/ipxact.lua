@@ -114,6 +114,13 @@ local function trim(s) return s and (s:gsub("^%s+", ""):gsub("%s+$", "")) end
 local Ctx = {}
 Ctx.__index = Ctx
 
+-- What the file has that is deliberately not loaded, said in the result's `skipped` list (and by
+-- scripts/regs.lua) rather than left out silently.
+function Ctx:skip(node, what, why)
+  self.skipped[#self.skipped + 1] = string.format("%s:%d: <%s>%s: %s", self.path, node.line, node.tag,
+    what and (" '" .. what .. "'") or "", why)
+end
+
 function Ctx:fail(node, what, fmt, ...)
   error(string.format("%s:%d: <%s>%s: " .. fmt, self.path, node.line, node.tag or "?",
     what and (" '" .. what .. "'") or "", ...), 0)
@@ -269,6 +276,8 @@ function Ctx:register(node, base, prefix, inherited_access)
   if kid(node, "registerDefinitionRef") then
     self:fail(node, full, "registerDefinitionRef (2022 type definitions) is not supported")
   end
+  local alt = kid(node, "alternateRegisters")
+  if alt then self:skip(alt, full, "alternate registers (views of another mode) are not loaded") end
   local bits = self:int(node, "size", full)
   if bits < 1 then self:fail(node, full, "size %d is not positive", bits) end
   if bits > 64 then
@@ -433,6 +442,8 @@ function Ctx:bank(node, at)
     local r
     if k.tag == "addressBlock" then r = self:block(k, pos)
     elseif k.tag == "bank" then r = self:bank(k, pos)
+    elseif k.tag == "subspaceMap" then
+      self:skip(k, kid(k, "name") and self:name(k), "a subspace map (another initiator's space) is not loaded")
     end
     if r then
       if alignment == "serial" then pos, total = pos + r, total + r else total = math.max(total, r) end
@@ -451,7 +462,7 @@ function M.load(path, opts)
       path, root.line, tostring(root.tag)), 0)
   end
   local ctx = setmetatable({path = path, gen = gen, params = {}, names = {}, cache = {}, out = {},
-    blocks = {}, loaded = {}, extent = 0, only_block = opts.block}, Ctx)
+    blocks = {}, loaded = {}, skipped = {}, extent = 0, only_block = opts.block}, Ctx)
   ctx.lookup = function(id) return ctx:param(id) end
   ctx:collect_parameters(root)
   local maps = {}
@@ -483,6 +494,10 @@ function M.load(path, opts)
   for _, k in ipairs(chosen.kids) do
     if k.tag == "addressBlock" then ctx:block(k)
     elseif k.tag == "bank" then ctx:bank(k)
+    elseif k.tag == "memoryRemap" then
+      ctx:skip(k, kid(k, "name") and ctx:name(k), "a memory remap (the map in another mode) is not loaded")
+    elseif k.tag == "subspaceMap" then
+      ctx:skip(k, kid(k, "name") and ctx:name(k), "a subspace map (another initiator's space) is not loaded")
     end
   end
   if opts.block and not ctx.found_block then
@@ -500,7 +515,7 @@ function M.load(path, opts)
     error(string.format("%s:%d: <memoryMap> '%s': no registers", path, chosen.line, mname), 0)
   end
   local cname = trim((kid(root, "name") or {}).text) or label
-  return {name = cname, size = ctx.extent > 0 and ctx.extent or nil, registers = ctx.out,
+  return {name = cname, size = ctx.extent > 0 and ctx.extent or nil, registers = ctx.out, skipped = ctx.skipped,
     doc = string.format("%s memory map %s (IP-XACT %s, %s)", cname, mname, tostring(gen), label)}
 end
 
