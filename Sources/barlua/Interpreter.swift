@@ -13,6 +13,8 @@ final class Interpreter {
   static let progname = "barlua"
   /// The message of the last error reported (for barlua.test's finish).
   private(set) var lastError: String?
+  /// Runs before barlua exits after SIGTERM stopped a chunk (the REPL saves its history).
+  var beforeTerminatedExit: (() -> Void)?
 
   init(L: LuaState) { self.L = L }
 
@@ -25,7 +27,10 @@ final class Interpreter {
       Self.message(msg)
       clua_pop(L, 1)
     }
-    if barlua_interrupt_terminated() != 0 { Self.exitTerminated() }
+    if barlua_interrupt_terminated() != 0 {
+      beforeTerminatedExit?()
+      Self.exitTerminated()
+    }
     return status
   }
 

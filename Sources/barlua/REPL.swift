@@ -36,6 +36,7 @@ final class REPL {
     loadModule()
     setUpReadline()
     if let historyFile { creadline_load_history(historyFile) }
+    interp.beforeTerminatedExit = { [unowned self] in self.saveHistory() }
     loop: while true {
       switch readChunk() {
       case .end: break loop
