@@ -48,7 +48,7 @@ static void on_interrupt(int sig) {
 void barlua_interrupt_arm(lua_State *L) {
   arm_session = arm_session + 1;
   main_state = L;
-  barlua_interrupt_catch(on_interrupt);
+  barlua_interrupt_catch(on_interrupt, 1);
 }
 
 void barlua_interrupt_disarm(void) {

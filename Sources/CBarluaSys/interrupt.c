@@ -22,25 +22,48 @@ static void on_signal(int sig) {
   errno = saved;
 }
 
-void barlua_interrupt_catch(void (*notify)(int sig)) {
-  notify_fn = notify;
-  pending = 0;
+// What each catch replaced, restored by its release (catches nest: the REPL's session, then
+// a chunk or a prompt inside it).
+enum { MAX_DEPTH = 8 };
+static struct {
+  struct sigaction intr, term;
+  void (*notify)(int);
+} saved[MAX_DEPTH];
+static int depth;
+
+void barlua_interrupt_catch(void (*notify)(int sig), int one_shot) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
   sigaddset(&sa.sa_mask, SIGINT);
   sigaddset(&sa.sa_mask, SIGTERM);
-  // No SA_RESTART: a blocking read() or poll() returns EINTR. SA_RESETHAND: one-shot.
-  sa.sa_flags = SA_RESETHAND;
+  // No SA_RESTART: a blocking read() or poll() returns EINTR.
+  sa.sa_flags = one_shot ? SA_RESETHAND : 0;
+  if (depth < MAX_DEPTH) {
+    sigaction(SIGINT, NULL, &saved[depth].intr);
+    sigaction(SIGTERM, NULL, &saved[depth].term);
+    saved[depth].notify = notify_fn;
+  }
+  depth++;
+  notify_fn = notify;
+  pending = 0;
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
 }
 
 void barlua_interrupt_release(void) {
-  signal(SIGINT, SIG_DFL);
-  signal(SIGTERM, SIG_DFL);
-  notify_fn = NULL;
+  if (depth == 0) return;
+  depth--;
+  if (depth < MAX_DEPTH) {
+    notify_fn = saved[depth].notify;
+    sigaction(SIGINT, &saved[depth].intr, NULL);
+    sigaction(SIGTERM, &saved[depth].term, NULL);
+  } else {
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    notify_fn = NULL;
+  }
 }
 
 int barlua_interrupt_pending(void) { return pending; }

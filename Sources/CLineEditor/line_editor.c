@@ -61,7 +61,7 @@ char *creadline_read(const char *prompt, int *signal_number) {
   *signal_number = 0;
   creadline_line = NULL;
   creadline_done = 0;
-  barlua_interrupt_catch(NULL);
+  barlua_interrupt_catch(NULL, 0);  // repeated Ctrl-C at a prompt never kills
   rl_callback_handler_install(prompt, creadline_on_line);
   int fd = fileno(rl_instream != NULL ? rl_instream : stdin);
   while (!creadline_done) {

@@ -37,7 +37,15 @@ final class REPL {
     setUpReadline()
     if let historyFile { creadline_load_history(historyFile) }
     interp.beforeTerminatedExit = { [unowned self] in self.saveHistory() }
+    // Between prompts and chunks (printing, loading a line) Ctrl-C is caught too, so that no
+    // Ctrl-C typed in the REPL ends it; SIGTERM there ends the session below.
+    barlua_interrupt_catch(nil, 0)
+    defer { barlua_interrupt_release() }
     loop: while true {
+      if barlua_interrupt_terminated() != 0 {
+        saveHistory()
+        Interpreter.exitTerminated()
+      }
       switch readChunk() {
       case .end: break loop
       case .abandoned: continue

@@ -25,7 +25,7 @@ final class InterruptHelperTests: XCTestCase {
   }
 
   func testSleepEndsOnCtrlCButNotOnOtherSignals() {
-    barlua_interrupt_catch(nil)
+    barlua_interrupt_catch(nil, 1)
     defer { barlua_interrupt_release() }
     // A whole interval.
     XCTAssertGreaterThanOrEqual(seconds { XCTAssertEqual(barlua_sleep(50_000_000), 0) }, 0.05)
@@ -51,7 +51,7 @@ final class InterruptHelperTests: XCTestCase {
   }
 
   func testWaitReportsReadyDescriptorsAndTimeouts() {
-    barlua_interrupt_catch(nil)
+    barlua_interrupt_catch(nil, 1)
     defer { barlua_interrupt_release() }
     var fds: [Int32] = [0, 0]
     XCTAssertEqual(pipe(&fds), 0)

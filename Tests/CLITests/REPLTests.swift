@@ -79,6 +79,21 @@ final class REPLTests: XCTestCase {
     XCTAssertEqual(t.quit(), 0)
   }
 
+  /// Ctrl-C pressed again and again, at the prompt and while a chunk ends, never ends the REPL.
+  func testRepeatedCtrlCNeverEndsTheSession() throws {
+    let t = try PseudoTerminal(env: ["BARLUA_HISTORY": ""])
+    XCTAssertTrue(t.expect("> "))
+    for i in 0..<40 {
+      if i % 10 == 0 { t.send("=\(i)\n") }
+      t.send("\u{3}")
+      usleep(UInt32(1_000 * (i % 7)))
+    }
+    usleep(300_000)
+    t.send("print('still' .. ' here')\n")
+    XCTAssertTrue(t.expect("still here"), t.screen)
+    XCTAssertEqual(t.quit(), 0)
+  }
+
   /// A loop inside a coroutine: the first Ctrl-C interrupts it and the session goes on (the
   /// first was ignored and the second killed the session).
   func testCtrlCInterruptsALoopInsideACoroutine() throws {

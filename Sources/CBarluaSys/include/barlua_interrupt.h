@@ -11,12 +11,14 @@
 #include <stdint.h>
 
 /// Starts catching SIGINT and SIGTERM. Each records the signal as pending and then calls
-/// `notify(sig)` inside the signal handler (async-signal-safe code only; may be NULL). The
-/// handler is one-shot (SA_RESETHAND), as in lua.c: a second Ctrl-C while the first is still
-/// being handled kills the process. Clears any pending signal.
-void barlua_interrupt_catch(void (*notify)(int sig));
+/// `notify(sig)` inside the signal handler (async-signal-safe code only; may be NULL). With
+/// `one_shot` (SA_RESETHAND), as in lua.c around a chunk, a second signal while the first is
+/// still being handled takes the previous action (kills, outside the REPL). Clears any
+/// pending signal. Catches nest; each must be matched by one barlua_interrupt_release.
+void barlua_interrupt_catch(void (*notify)(int sig), int one_shot);
 
-/// Restores the default actions of SIGINT and SIGTERM. A pending signal stays pending.
+/// Restores the actions (and notify function) that the matching catch replaced. A pending
+/// signal stays pending.
 void barlua_interrupt_release(void);
 
 /// The signal (SIGINT or SIGTERM) that arrived and was not taken yet, else 0. One volatile
