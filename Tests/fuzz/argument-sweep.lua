@@ -57,6 +57,8 @@ local EXIT_STUB = "os.exit called by the sweep"
 -- Calls fn(...) under pcall; records the outcome. `name` is what the progress file shows;
 -- when `named` is true, fn is the function called `name` itself, so its error must name it.
 local function try_named(named, name, fn, n, ...)
+  -- A metamethod (bar:__newindex) speaks for the operation (`b.x = 1`), not for its name.
+  named = named and not name:find(":__", 1, true)
   calls = calls + 1
   local shown = {}
   for i = 1, n do shown[i] = show((select(i, ...))) end
