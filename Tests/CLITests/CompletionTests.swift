@@ -21,7 +21,8 @@ final class CompletionTests: XCTestCase {
       try? fm.createDirectory(atPath: "\(d)/devices/\(addr)", withIntermediateDirectories: true)
       if !driver.isEmpty {
         try? fm.createDirectory(atPath: "\(d)/drivers/\(driver)", withIntermediateDirectories: true)
-        try? fm.createSymbolicLink(atPath: "\(d)/devices/\(addr)/driver", withDestinationPath: "../../drivers/\(driver)")
+        try? fm.createSymbolicLink(
+          atPath: "\(d)/devices/\(addr)/driver", withDestinationPath: "../../drivers/\(driver)")
       }
     }
     return "\(d)/devices"
