@@ -5,7 +5,7 @@
 /// barlua's own Lua modules (`devices.*`, the scripts' libraries), found from the running
 /// executable (`/proc/self/exe`), never from a path fixed at build time, so a checkout and an
 /// installed package behave the same and a moved binary keeps working:
-/// - installed: `PREFIX/bin/barlua` → `PREFIX/share/barlua/lua`;
+/// - installed: `PREFIX/bin/barlua` → `PREFIX/share/barlua/lib`;
 /// - in a checkout: the `scripts/lib` of the nearest folder above the binary that holds
 ///   `Package.swift` (`REPO/.build/.../barlua` → `REPO/scripts/lib`).
 public enum ModuleFolder {
@@ -17,7 +17,7 @@ public enum ModuleFolder {
   /// The folder for an executable at `executable` (a resolved path); `exists` tests a path.
   public static func find(executable: String, exists: (String) -> Bool) -> String? {
     let bin = LuaRuntime.directory(of: executable)
-    let installed = LuaRuntime.directory(of: bin) + "/share/barlua/lua"
+    let installed = LuaRuntime.directory(of: bin) + "/share/barlua/lib"
     if exists(installed) { return installed }
     var dir = bin
     while dir != "/" && dir != "." {

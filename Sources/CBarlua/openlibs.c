@@ -79,11 +79,11 @@ int barlua_openlibs(lua_State *L) {
   lua_setglobal(L, "time");
   barlua_preload_value(L, "barlua.time");
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-  static const char *const embedded[] = {"barlua.repl", "barlua.regs", "barlua.test"};
-  for (size_t i = 0; i < sizeof embedded / sizeof embedded[0]; i++) {
-    lua_pushstring(L, embedded[i]);
+  const char *name;
+  for (size_t i = 0; (name = barlua_embedded_name(i)) != NULL; i++) {
+    lua_pushstring(L, name);
     lua_pushcclosure(L, embedded_loader, 1);
-    lua_setfield(L, -2, embedded[i]);
+    lua_setfield(L, -2, name);
   }
   lua_pop(L, 1);
   return 0;

@@ -4,10 +4,10 @@ import XCTest
 /// barlua's own module folder is found from the executable's location, never a built-in path.
 final class ModuleFolderTests: XCTestCase {
   func testInstalledLayout() {
-    let files: Set = ["/usr/share/barlua/lua", "/opt/x/share/barlua/lua"]
-    XCTAssertEqual(ModuleFolder.find(executable: "/usr/bin/barlua", exists: files.contains), "/usr/share/barlua/lua")
+    let files: Set = ["/usr/share/barlua/lib", "/opt/x/share/barlua/lib"]
+    XCTAssertEqual(ModuleFolder.find(executable: "/usr/bin/barlua", exists: files.contains), "/usr/share/barlua/lib")
     XCTAssertEqual(
-      ModuleFolder.find(executable: "/opt/x/bin/barlua", exists: files.contains), "/opt/x/share/barlua/lua")
+      ModuleFolder.find(executable: "/opt/x/bin/barlua", exists: files.contains), "/opt/x/share/barlua/lib")
   }
 
   func testCheckoutLayout() {

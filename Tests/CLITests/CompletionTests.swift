@@ -79,7 +79,7 @@ final class CompletionTests: XCTestCase {
   func testScriptOptionsMatchTheirHelp() throws {
     for (script, command) in [
       ("persistence", "barlua-persistence"), ("dump_info", "barlua-dump-info"), ("pat_trace", "barlua-pat-trace"),
-      ("bar_timing", "barlua-bar-timing"),
+      ("bar_timing", "barlua-bar-timing"), ("regs", "barlua-regs"),
     ] {
       let help = try Barlua.run(["\(Self.repo)/scripts/\(script).lua", "--help"]).out
       let regex = try NSRegularExpression(pattern: "(?<![\\w-])(--?[a-z][a-z-]*)")

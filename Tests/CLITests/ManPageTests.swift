@@ -32,7 +32,7 @@ final class ManPageTests: XCTestCase {
     {
       XCTAssertTrue(text.contains("       \(option)"), "barlua(1) lacks \(option)")
     }
-    for command in ["barlua-persistence", "barlua-dump-info", "barlua-pat-trace", "barlua-bar-timing"] {
+    for command in ["barlua-persistence", "barlua-dump-info", "barlua-pat-trace", "barlua-bar-timing", "barlua-regs"] {
       XCTAssertTrue(text.contains("       \(command) "), "barlua(1) lacks \(command)")
     }
     for section in ["OPTIONS", "ENVIRONMENT", "FILES", "EXIT STATUS", "EXAMPLES", "SCRIPTS"] {

@@ -78,7 +78,7 @@ cp "$deb" "$root/tmp/"
 in_root apt-get update -qq || fail "apt-get update in the root"
 in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "/tmp/${deb##*/}" \
   >"$work/apt.log" 2>&1 || { cat "$work/apt.log" >&2; fail "apt-get install ./${deb##*/}"; }
-for dep in liblua5.4-0 libpci3 libreadline8 lua-argparse lua-cjson; do
+for dep in liblua5.4-0 libpci3 libreadline8 lua-argparse lua-cjson lua-expat; do
   in_root dpkg-query -W -f='${Status}\n' "$dep" | grep -q "install ok installed" ||
     fail "apt did not install the dependency $dep"
 done
@@ -95,8 +95,9 @@ check() { # check NAME EXPECTED-TEXT COMMAND...: runs COMMAND in the root from /
 check "barlua -v" "barlua 0.1" barlua -v
 check "barlua-persistence --help" "Usage: " barlua-persistence --help
 check "barlua-dump-info runs" "" barlua-dump-info --help
+check "barlua-regs reads edu.xml" "edu: 11 registers" barlua-regs /usr/share/barlua/lib/devices/edu.xml
 check 'require "devices.edu"' "edu 4660" barlua -e 'local m = require "devices.edu" print(m.name .. " " .. m.vendor)'
-check "module search names no build tree" "/usr/share/barlua/lua/x.lua" \
+check "module search names no build tree" "/usr/share/barlua/lib/x.lua" \
   barlua -e 'print(select(2, pcall(require, "x")))'
 check "lua-cjson and argparse load" "table" barlua -e 'require "cjson" print(type(require "argparse"))'
 warnings=$(in_root /bin/sh -c 'MANWIDTH=80 man --warnings -l /usr/share/man/man1/barlua.1.gz 2>&1 >/dev/null')
@@ -124,7 +125,8 @@ if [[ $guest == 1 ]]; then
 import sys, xml.etree.ElementTree as ET
 suites = ET.parse(sys.argv[1]).getroot().findall("testsuite")
 names = sorted(s.get("name") for s in suites)
-assert len(names) == 3 and all(("edu" in n or "ivshmem" in n or "pci_testdev" in n) for n in names), names
+want = ["edu_ipxact_lua", "edu_lua", "ivshmem_lua", "pci_testdev_lua"]
+assert len(names) == len(want) and all(n.endswith(w) for n, w in zip(names, want)), names
 for s in suites:
     cases = s.findall("testcase")
     assert cases and int(s.get("failures")) == 0 and int(s.get("errors")) == 0, (s.get("name"), s.attrib)

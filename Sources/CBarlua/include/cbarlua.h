@@ -52,6 +52,9 @@ int barlua_isbar(lua_State *L, int i);
 /// Returns NULL when `name` is not one of them.
 const char *barlua_embedded_module(const char *name, size_t *len);
 
+/// The name of embedded module `i` (0, 1, ...), or NULL past the last one.
+const char *barlua_embedded_name(size_t i);
+
 /// Opens the standard libraries, the bar type and `time`, and puts the built-in modules
 /// (barlua.time, barlua.test, ...) in package.preload. Call it through lua_pcall (it runs Lua code).
 int barlua_openlibs(lua_State *L);
