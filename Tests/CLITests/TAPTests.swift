@@ -224,6 +224,10 @@ final class TAPTests: XCTestCase {
     let passing = try Barlua.run(["-e", "t = require 'barlua.test' t.ok(true, 'e')"])
     XCTAssertEqual(passing.status, 0)
     XCTAssertEqual(passing.out, "TAP version 13\nok 1 - e\n1..1\n")
+    // Only loaded (no plan, no test): nothing to check, nothing added.
+    let loaded = try Barlua.run(["-e", "t = require 'barlua.test'"])
+    XCTAssertEqual(loaded.status, 0)
+    XCTAssertEqual(loaded.out, "TAP version 13\n")
   }
 
   func testNamesCannotBreakTheTAPLine() throws {

@@ -232,9 +232,10 @@ end
 
 -- The Lua state closing with tests still open (barlua -e, -i, or a host program): check
 -- them and, when they failed, end the process with status 1 (nothing else would report it).
+-- A state that only loaded the module (no plan, no test) is left alone.
 M._sentinel = setmetatable({}, {
   __gc = function()
-    if finished then return end
+    if finished or (count == 0 and planned == nil) then return end
     local status = M.finish()
     out:flush()
     err:flush()
