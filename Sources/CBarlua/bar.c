@@ -23,6 +23,7 @@ typedef struct barlua_bar {
   void *owner;
   void (*unmap)(void *);
   void (*release)(void *);
+  int read_only;  // mapped without PROT_WRITE: every write method refuses it
 } barlua_bar;
 
 // luaL_error with printf formats (lua_pushfstring has no %x): "where: message".
@@ -71,13 +72,24 @@ COLD void bad_self(lua_State *L, const char *fn, barlua_bar *b) {
   if (b == NULL)
     bar_error(L, "bar:%s: expected a bar as self (call it as bar:%s(...)), got %s", fn, fn,
               type_name(L, 1));
-  bar_error(L, "bar:%s: bar is unmapped", fn);
+  if (b->win == NULL || b->win->base == NULL) bar_error(L, "bar:%s: bar is unmapped", fn);
+  bar_error(L, "bar:%s: bar is mapped read-only (mapped with {write=false}): map it again "
+            "without write=false to write", fn);
   abort();
 }
 
 HOT barlua_bar *check_bar(lua_State *L, const char *fn) {
   barlua_bar *b = to_bar(L, 1);
   if (UNLIKELY(b == NULL || b->win == NULL || b->win->base == NULL)) bad_self(L, fn, b);
+  return b;
+}
+
+// check_bar for the methods that store into the mapping: a read-only bar is refused in the
+// same (cold) failure path, so the check costs one more test of a field already in cache.
+HOT barlua_bar *check_writable_bar(lua_State *L, const char *fn) {
+  barlua_bar *b = to_bar(L, 1);
+  if (UNLIKELY(b == NULL || b->win == NULL || b->win->base == NULL || b->read_only))
+    bad_self(L, fn, b);
   return b;
 }
 
@@ -169,7 +181,7 @@ __attribute__((cold, noinline)) static int bus_error(lua_State *L, const char *f
 
 #define DEFINE_WRITE(bits)                                                       \
   static int bar_write##bits(lua_State *L) {                                     \
-    barlua_bar *b = check_bar(L, "write" #bits);                                 \
+    barlua_bar *b = check_writable_bar(L, "write" #bits);                        \
     check_nargs(L, "write" #bits, 2, "offset, value");                           \
     uint64_t off = check_range(L, b, 2, "write" #bits, bits / 8, bits / 8);      \
     uint##bits##_t v = (uint##bits##_t)check_value(L, 3, "write" #bits, bits);   \
@@ -202,7 +214,7 @@ static int read64_split(lua_State *L, const char *fn, int high_first) {
 }
 
 static int write64_split(lua_State *L, const char *fn, int high_first) {
-  barlua_bar *b = check_bar(L, fn);
+  barlua_bar *b = check_writable_bar(L, fn);
   check_nargs(L, fn, 2, "offset, value");
   uint64_t off = check_range(L, b, 2, fn, 8, 8);
   uint64_t v = check_value(L, 3, fn, 64);
@@ -276,7 +288,7 @@ static int bar_read(lua_State *L) {
 }
 
 static int bar_write(lua_State *L) {
-  barlua_bar *b = check_bar(L, "write");
+  barlua_bar *b = check_writable_bar(L, "write");
   uint64_t off;
   size_t len;
   const char *s = check_data(L, b, "write", &off, &len);
@@ -285,7 +297,7 @@ static int bar_write(lua_State *L) {
 }
 
 static int bar_fill(lua_State *L) {
-  barlua_bar *b = check_bar(L, "fill");
+  barlua_bar *b = check_writable_bar(L, "fill");
   check_nargs(L, "fill", 3, "byte, offset, length");
   uint8_t byte = check_byte(L, 2, "fill");
   uint64_t off, len;
@@ -475,6 +487,7 @@ void barlua_bar_push(lua_State *L, barlua_window *win, void *owner, void (*unmap
   b->owner = owner;
   b->unmap = unmap;
   b->release = release;
+  b->read_only = 0;
   // P: the methods, then the fields, then the metamethods.
   lua_newtable(L);
   int p = lua_gettop(L);
@@ -509,3 +522,8 @@ void barlua_bar_push(lua_State *L, barlua_window *win, void *owner, void (*unmap
 }
 
 int barlua_isbar(lua_State *L, int i) { return to_bar(L, i) != NULL; }
+
+void barlua_bar_set_read_only(lua_State *L, int i) {
+  barlua_bar *b = to_bar(L, i);
+  if (b != NULL) b->read_only = 1;
+}

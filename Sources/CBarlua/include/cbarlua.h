@@ -45,6 +45,10 @@ int barlua_object_is(lua_State *L, int i, const char *tname);
 /// Like barlua_object_get, and clears it: the caller now owns the retain.
 void *barlua_object_take(lua_State *L, int i, const char *tname);
 
+/// Makes the bar at `i` refuse every write (`bar:write32: bar is mapped read-only`): for a
+/// mapping made without PROT_WRITE, where a store would kill the process. Never raises.
+void barlua_bar_set_read_only(lua_State *L, int i);
+
 /// 1 when the value at `i` is a bar (mapped or not).
 int barlua_isbar(lua_State *L, int i);
 
