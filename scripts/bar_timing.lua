@@ -40,6 +40,18 @@ end
 
 local function warn(msg) io.stderr:write("bar_timing: ", msg, "\n") end
 
+-- What a numeric option accepts, for the message when it gets something else.
+local NUMERIC_LIMITS = {
+  ["--bar"] = "--bar must be 0..5",
+  ["--count"] = "--count must be a positive integer",
+  ["--size"] = "--size must be a positive multiple of 8 bytes (the widest access)",
+}
+
+-- An error's text without the "script.lua:123: " position Lua puts in front.
+local function message(err)
+  return (tostring(err):gsub("^[^\n]-%.lua:%d+: ", ""):gsub("\n.*", ""))
+end
+
 -- "64K", "1M", "0x10000", "4096" -> integer bytes.
 local function parse_size(text)
   local n, unit = text:match("^(0[xX]%x+)$"), ""
@@ -62,33 +74,50 @@ resourceN files; sysfs-wc needs a prefetchable BAR (resourceN_wc).
 Examples:
   bar_timing --device 0000:15:00.0 --bar 0 --count 10 --write --svg bar0.svg
   bar_timing --file /dev/shm/buf --size 1M --csv]])
-  p:option("--device", "PCI address of the device to test (DDDD:BB:DD.F)")
-  p:option("--bar", "BAR number (0-5)"):convert(math.tointeger)
-  p:option("--file", "time a file mapping (mmio.map) instead of a device")
-  p:option("--count", "repetitions per measurement", "10"):convert(math.tointeger)
+  -- overwrite(false): a repeated option is an error, not "the last one wins".
+  p:option("--device", "PCI address of the device to test (DDDD:BB:DD.F)"):overwrite(false)
+  p:option("--bar", "BAR number (0-5)"):overwrite(false)
+  p:option("--file", "time a file mapping (mmio.map) instead of a device"):overwrite(false)
+  p:option("--count", "repetitions per measurement", "10"):overwrite(false)
   p:option("--size", "bytes to transfer from the start of the BAR (default: all)")
+    :overwrite(false)
   p:option("--methods", "comma-separated methods to run (default: all that apply)")
+    :overwrite(false)
   p:flag("--write", "also time host-to-card writes (OVERWRITES the BAR)")
   p:flag("--csv", "print CSV instead of the text report")
   p:flag("--json", "print JSON instead of the text report")
   p:option("--svg", "also draw the comparison as an SVG bar chart into FILE")
   p:option("--scale", "SVG axis: auto, log or linear", "auto")
     :choices({ "auto", "log", "linear" })
-  local a = p:parse()
+  -- argparse reads "--count -1" as the option "-1": say what is wrong with the value instead.
+  for i = 1, #arg - 1 do
+    local limit = NUMERIC_LIMITS[arg[i]]
+    if limit and arg[i + 1]:match("^%-[%d.]") then die(limit .. ", got " .. arg[i + 1]) end
+  end
+  local ok, a = p:pparse()
+  if not ok then
+    io.stderr:write(p:get_usage(), "\n\n")
+    die(a)
+  end
   if a.file and (a.device or a.bar) then die("give either --file or --device/--bar, not both") end
   if not a.file and not a.device then
     die("name what to time: --device ADDR --bar N, or --file PATH (see --help)")
   end
   if a.device and not a.bar then die("--device needs --bar N (0-5)") end
-  if a.bar and (a.bar < 0 or a.bar > 5) then die("--bar must be 0..5, got " .. a.bar) end
-  if not a.count or a.count < 1 then die("--count must be a positive integer") end
+  if a.bar then
+    local n = math.tointeger(tonumber(a.bar))
+    if not n or n < 0 or n > 5 then die(NUMERIC_LIMITS["--bar"] .. ", got " .. a.bar) end
+    a.bar = n
+  end
+  local count = math.tointeger(tonumber(a.count))
+  if not count or count < 1 then die(NUMERIC_LIMITS["--count"] .. ", got " .. a.count) end
+  a.count = count
   if a.csv and a.json then die("choose one of --csv and --json") end
   if a.size then
+    if a.size:match("^%-") then die(NUMERIC_LIMITS["--size"] .. ", got " .. a.size) end
     local v, err = parse_size(a.size)
     if not v then die("--size " .. a.size .. ": " .. err) end
-    if v <= 0 or v % 8 ~= 0 then
-      die("--size must be a positive multiple of 8 bytes (the widest access), got " .. v)
-    end
+    if v <= 0 or v % 8 ~= 0 then die(NUMERIC_LIMITS["--size"] .. ", got " .. v) end
     a.size = v
   end
   return a
@@ -209,7 +238,7 @@ end
 -- Opens the mapping for a method; returns bar, closer or nil, reason.
 local function open_method(m, a, state)
   if m.via == "file" then
-    local ok, b = pcall(mmio.map, a.file)
+    local ok, b = pcall(mmio.map, a.file, { write = a.write == true })
     if not ok then return nil, tostring(b) end
     return b, function() b:unmap() end
   elseif m.via == "vfio" then
@@ -227,10 +256,75 @@ local function open_method(m, a, state)
     return b, function() b:unmap() end
   else
     if state.device then state.device:close(); state.device = nil end
-    local ok, b = pcall(pci.map, a.device, a.bar, m.wc and { wc = true } or nil)
+    local ok, b = pcall(pci.map, a.device, a.bar, { wc = m.wc or false, write = a.write == true })
     if not ok then return nil, tostring(b) end
     return b, function() b:unmap() end
   end
+end
+
+-- The byte ranges where `now` differs from `want` (strings of the same length), as text:
+-- "0x0-0x9f (160 bytes), 0x200-0x203 (4 bytes)". At most `limit` ranges are named.
+local function differing_ranges(want, now, limit)
+  local ranges, total, i, n = {}, 0, 1, #want
+  while i <= n do
+    local j = math.min(i + 4095, n)
+    if want:sub(i, j) == now:sub(i, j) then
+      i = j + 1
+    elseif want:byte(i) == now:byte(i) then
+      i = i + 1
+    else
+      local e = i
+      while e < n and want:byte(e + 1) ~= now:byte(e + 1) do e = e + 1 end
+      total = total + (e - i + 1)
+      ranges[#ranges + 1] = string.format("0x%x-0x%x (%d bytes)", i - 1, e - 1, e - i + 1)
+      i = e + 1
+    end
+  end
+  local more = #ranges > limit and string.format(", and %d more ranges", #ranges - limit) or ""
+  return table.concat(ranges, ", ", 1, math.min(#ranges, limit)) .. more, total
+end
+
+-- Writes `saved` back over [0, #saved) and checks it. Returns nil when the BAR holds the
+-- saved contents again, else a message saying exactly which bytes are left changed and where
+-- the saved contents were kept. Never raises: it runs while an error or Ctrl-C unwinds.
+local function restore(b, saved)
+  local ok, err = pcall(b.write, b, 0, saved)
+  if ok then
+    local cok, at = pcall(b.compare, b, 0, saved)
+    if cok and at == nil then return nil end
+    err = cok and string.format("the read-back differs at offset 0x%x", at) or at
+  end
+  local rok, now = pcall(b.read, b, 0, #saved)
+  local left
+  if rok then
+    local ranges, total = differing_ranges(saved, now, 8)
+    left = string.format("%d bytes differ from the saved contents: %s", total, ranges)
+  else
+    left = string.format("it cannot be read back (%s): any byte of 0x0-0x%x may still hold the"
+      .. " test pattern", message(now), #saved - 1)
+  end
+  local path = os.tmpname()
+  local f = io.open(path, "wb")
+  local kept = f and f:write(saved) and f:close()
+  return string.format("could not restore %s (%s): %s; %s", tostring(b), message(err), left,
+    kept and string.format("the saved contents are in %s (%d bytes from offset 0)", path, #saved)
+      or "the saved contents could not be written to a file either")
+end
+
+-- A to-be-closed guard: when the block holding it ends, however it ends (return, a Lua error,
+-- Ctrl-C's "interrupted!", which unwinds like an error), it writes the saved contents back.
+local function restorer(b, saved, entry, report)
+  return setmetatable({}, { __close = function(_, err)
+    local failure = restore(b, saved)
+    if failure then
+      report.restore_failed = true
+      entry.restore = failure
+      warn(entry.name .. ": " .. failure)
+    elseif err then
+      warn(string.format("%s: stopped (%s): the saved contents of bytes 0x0-0x%x were written"
+        .. " back", entry.name, message(err), #saved - 1))
+    end
+  end })
 end
 
 local function run_method(m, a, report)
@@ -246,19 +340,22 @@ local function run_method(m, a, report)
     entry.status, entry.reason = "skipped", close
     return
   end
+  local mapping <close> = setmetatable({}, { __close = close })
   b:read8(0) -- the first touch: some kernels reserve the memory type at the fault
   entry.pat = pat_types(b, mark)
   entry.mapping = tostring(b)
   local size = a.size or b.size
-  if size > b.size then
-    close()
+  if size > b.size or size % 8 ~= 0 then
     entry.status = "skipped"
-    entry.reason = string.format("--size %d exceeds the BAR size %d", size, b.size)
+    entry.reason = size > b.size and string.format("--size %d exceeds the BAR size %d", size, b.size)
+      or string.format("the BAR size %d is not a multiple of 8 (the widest access): give --size",
+        size)
     return
   end
   local opts = { size = size, count = a.count }
   report.size = size
   local saved = a.write and b:read(0, size) or nil
+  local guard <close> = saved and restorer(b, saved, entry, report) or nil
   local dirs = a.write and { "host-to-card", "card-to-host" } or { "card-to-host" }
   for _, path in ipairs(PATHS) do
     for _, dir in ipairs(dirs) do
@@ -269,8 +366,6 @@ local function run_method(m, a, report)
       end
     end
   end
-  if saved then b:write(0, saved) end
-  close()
   entry.status = "measured"
 end
 
@@ -385,25 +480,71 @@ end
 
 -- MARK: main
 
+-- The size every pass transfers, checked before anything is mapped for measuring or written:
+-- all of the target (a file's or BAR's size) or --size, a multiple of 8 bytes (the widest
+-- access) that fits. A target that cannot be probed is left to the methods to report.
+local function check_size(a, target_size, what)
+  if not target_size then return end
+  if a.size and a.size > target_size then
+    die(string.format("--size %d exceeds the size of %s (%d bytes)", a.size, what, target_size))
+  end
+  if not a.size and target_size % 8 ~= 0 then
+    die(string.format("%s is %d bytes, not a multiple of 8 (the widest access): give --size, a"
+      .. " multiple of 8 up to %d", what, target_size, target_size - target_size % 8))
+  end
+end
+
+-- Outputs are checked before measuring, so a long run never ends in "cannot write".
+local function check_writable(path, option)
+  local existed = io.open(path, "rb")
+  if existed then existed:close() end
+  local f, err = io.open(path, "ab")
+  if not f then die(option .. ": cannot write " .. path .. ": " .. tostring(err)) end
+  f:close()
+  if not existed then os.remove(path) end
+end
+
+-- Why no method ran, for stderr: one line per method that was tried.
+local function reasons(report)
+  local lines = {}
+  for _, e in ipairs(report.methods) do
+    if e.status ~= "measured" then
+      lines[#lines + 1] = string.format("\n  %s: %s", e.name, e.reason or e.status)
+    end
+  end
+  return table.concat(lines)
+end
+
 local function main()
   local a = parse_args()
   local wanted = {}
   if a.methods then
     for name in a.methods:gmatch("[^,%s]+") do
-      local known = false
-      for _, m in ipairs(METHODS) do known = known or m.name == name end
-      if not known then die("--methods: unknown method " .. name .. " (see --help)") end
+      local method
+      for _, m in ipairs(METHODS) do if m.name == name then method = m end end
+      if not method then die("--methods: unknown method " .. name .. " (see --help)") end
+      if (method.via == "file") ~= (a.file ~= nil) then
+        die(string.format("--methods: %s is a method for %s; with %s the methods are %s", name,
+          method.via == "file" and "--file" or "devices (--device/--bar)",
+          a.file and "--file" or "--device", a.file and "file, file-flush"
+            or "vfio, vfio-wc, sysfs, sysfs-wc, sysfs-wc-flush"))
+      end
       wanted[name] = true
     end
   end
+  if a.svg then check_writable(a.svg, "--svg") end
   local report = { target = a.file and { file = a.file } or { device = a.device, bar = a.bar },
     count = a.count, write = a.write, methods = {}, state = {} }
+  local device <close> = setmetatable({}, { __close = function()
+    if report.state.device then report.state.device:close() end
+  end })
   if a.device then
     local ok, info = pcall(pci.device, a.device)
     if not ok then die(tostring(info)) end
     local bar = info.bars[a.bar]
     if not bar then die(string.format("%s has no BAR%d", a.device, a.bar)) end
     if bar.io then die(string.format("%s BAR%d is an I/O port BAR: nothing to map", a.device, a.bar)) end
+    check_size(a, bar.size, string.format("%s BAR%d", info.addr, a.bar))
     report.target.device = info.addr
     report.target.prefetchable = bar.prefetchable
     report.target.bar_size = bar.size
@@ -412,6 +553,12 @@ local function main()
       warn(string.format("--write: OVERWRITING %s BAR%d (%d bytes); contents are saved and"
         .. " written back afterwards", info.addr, a.bar, a.size or bar.size))
     end
+  else
+    local ok, size = pcall(function()
+      local probe <close> = mmio.map(a.file, { write = false })
+      return probe.size
+    end)
+    check_size(a, ok and size or nil, a.file)
   end
   for _, m in ipairs(METHODS) do
     local applies = (m.via == "file") == (a.file ~= nil)
@@ -422,21 +569,38 @@ local function main()
     end
   end
   if report.state.device then report.state.device:close() end
+  report.state.device = nil
   local measured = 0
   for _, e in ipairs(report.methods) do
     if e.status == "measured" then measured = measured + 1 end
   end
   if a.csv then print_csv(report) elseif a.json then print_json(report) else print_text(report) end
   if a.svg then write_svg(report, a.svg, a.scale) end
+  if report.restore_failed then
+    warn("FAILED: the BAR could not be restored (see above)")
+    os.exit(1)
+  end
   if report.corrupt then os.exit(1) end
   if measured == 0 then
-    warn("no method could map the BAR (see the reasons above)")
+    warn("no method could map the BAR:" .. reasons(report))
     os.exit(1)
   end
   if report.unavailable then
-    warn("a method named in --methods could not run (see its reason)")
+    warn("a method named in --methods could not run:" .. reasons(report))
     os.exit(1)
   end
 end
 
-main()
+-- An error or Ctrl-C unwinds main (the guards write the BAR back on the way out); then one
+-- line says why it stopped, with the traceback only for what is not the user's doing.
+local ok, err = xpcall(main, function(e)
+  -- Ctrl-C and the bar's own errors (bus error, ...) explain themselves: no traceback.
+  if tostring(e):find("interrupted", 1, true) or message(e):match("^bar:") then
+    return message(e)
+  end
+  return debug.traceback(tostring(e), 2)
+end)
+if not ok then
+  io.stderr:write("bar_timing: ", err, "\n")
+  os.exit(err == "interrupted!" and 130 or 1)
+end

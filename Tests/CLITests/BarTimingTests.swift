@@ -133,6 +133,111 @@ final class BarTimingTests: XCTestCase {
       r.out)
   }
 
+  /// A file of `size` random bytes in /dev/shm.
+  func randomTarget(_ size: Int) -> (path: String, bytes: Data) {
+    var g = SystemRandomNumberGenerator()
+    let bytes = Data((0..<size).map { _ in UInt8.random(in: 0...255, using: &g) })
+    let path = "/dev/shm/barlua-timing-\(UUID().uuidString)"
+    XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: bytes))
+    addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+    return (path, bytes)
+  }
+
+  /// Starts bar_timing with `args`; returns the process and its stdout/stderr pipes.
+  func start(_ args: [String]) throws -> (Process, Pipe, Pipe) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: Barlua.path)
+    p.arguments = [BarTimingTests.script] + args
+    p.environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
+    let out = Pipe()
+    let err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    return (p, out, err)
+  }
+
+  /// Waits (up to 60 s) until the file no longer holds `bytes`: the first write pass began.
+  func waitForChange(_ path: String, from bytes: Data) {
+    let deadline = Date().addingTimeInterval(60)
+    while FileManager.default.contents(atPath: path) == bytes && Date() < deadline {
+      Thread.sleep(forTimeInterval: 0.05)
+    }
+    XCTAssertNotEqual(FileManager.default.contents(atPath: path), bytes, "nothing was written")
+  }
+
+  func finish(_ p: Process, _ out: Pipe, _ err: Pipe) -> Barlua.Result {
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return Barlua.Result(
+      status: p.terminationStatus, out: String(decoding: o, as: UTF8.self),
+      err: String(decoding: e, as: UTF8.self))
+  }
+
+  /// #11 item 8: a 163-byte file made --write die after writing its pattern (read32 at 0x9f).
+  /// The size is checked before anything is written.
+  func testOddSizedTargetIsRefusedBeforeAnythingIsWritten() throws {
+    let (file, bytes) = randomTarget(163)
+    for extra in [["--write"], [], ["--write", "--methods", "file-flush"]] {
+      let r = try timing(["--file", file, "--count", "1"] + extra)
+      XCTAssertEqual(r.status, 2, "\(extra): \(r.out)\(r.err)")
+      XCTAssertEqual(
+        r.err,
+        "bar_timing: \(file) is 163 bytes, not a multiple of 8 (the widest access): give --size,"
+          + " a multiple of 8 up to 160\n")
+      XCTAssertEqual(r.out, "")
+      XCTAssertEqual(FileManager.default.contents(atPath: file), bytes)
+    }
+    let big = try timing(["--file", file, "--write", "--size", "4K"])
+    XCTAssertEqual(big.status, 2)
+    XCTAssertEqual(big.err, "bar_timing: --size 4096 exceeds the size of \(file) (163 bytes)\n")
+    // A size that fits is measured, and the file is left as it was.
+    let ok = try timing(["--file", file, "--write", "--size", "160", "--count", "2"])
+    XCTAssertEqual(ok.status, 0, ok.err)
+    XCTAssertEqual(FileManager.default.contents(atPath: file), bytes)
+  }
+
+  /// #11 item 8: Ctrl-C in the middle of the write passes writes the saved contents back.
+  func testCtrlCWritesTheSavedContentsBack() throws {
+    let (file, bytes) = randomTarget(1 << 20)
+    let (p, out, err) = try start(["--file", file, "--write", "--count", "100", "--methods", "file"])
+    waitForChange(file, from: bytes)
+    kill(p.processIdentifier, SIGINT)
+    let r = finish(p, out, err)
+    XCTAssertEqual(r.status, 130, r.err)
+    XCTAssertEqual(
+      r.err,
+      "bar_timing: file: stopped (interrupted!): the saved contents of bytes 0x0-0xfffff were"
+        + " written back\nbar_timing: interrupted!\n")
+    XCTAssertTrue(FileManager.default.contents(atPath: file) == bytes, "the file was not restored")
+  }
+
+  /// #11 item 8: when the target vanishes mid-run (a truncated file: a bus error, as a removed
+  /// device gives), restoring is impossible: the run says which bytes may be left changed and
+  /// where the saved contents are.
+  func testVanishedTargetSaysWhatIsLeftChangedAndKeepsTheContents() throws {
+    let (file, bytes) = randomTarget(1 << 20)
+    let (p, out, err) = try start(["--file", file, "--write", "--count", "100", "--methods", "file"])
+    waitForChange(file, from: bytes)
+    XCTAssertEqual(truncate(file, 0), 0)
+    let r = finish(p, out, err)
+    XCTAssertEqual(r.status, 1, r.err)
+    let lines = r.err.split(separator: "\n").map(String.init)
+    let failure = try XCTUnwrap(lines.first { $0.hasPrefix("bar_timing: file: could not restore ") }, r.err)
+    XCTAssertTrue(
+      failure.contains(
+        "it cannot be read back (bar:read: bus error at offset 0x0: the device or file stopped"
+          + " backing this mapping"), failure)
+    XCTAssertTrue(failure.contains("any byte of 0x0-0xfffff may still hold the test pattern"), failure)
+    let saved = try XCTUnwrap(
+      failure.range(of: #"the saved contents are in (\S+) \(1048576 bytes"#, options: .regularExpression))
+    let path = String(failure[saved].dropFirst("the saved contents are in ".count).prefix { $0 != " " })
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    XCTAssertTrue(FileManager.default.contents(atPath: path) == bytes, "the saved copy differs")
+    XCTAssertTrue(r.err.contains("bar_timing: bar:write"), r.err)
+  }
+
   func testBadOptionsAreExplained() throws {
     let cases: [([String], String)] = [
       ([], "bar_timing: name what to time: --device ADDR --bar N, or --file PATH (see --help)\n"),
@@ -146,6 +251,30 @@ final class BarTimingTests: XCTestCase {
       (["--file", "/x", "--methods", "dma"], "bar_timing: --methods: unknown method dma (see --help)\n"),
       (["--file", "/x", "--csv", "--json"], "bar_timing: choose one of --csv and --json\n"),
       (["--device", "0000:00:03.0", "--bar", "7"], "bar_timing: --bar must be 0..5, got 7\n"),
+      // argparse takes "-1" for an option: the value is what is wrong (#11, unclear errors).
+      (["--file", "/x", "--count", "-1"], "bar_timing: --count must be a positive integer, got -1\n"),
+      (["--file", "/x", "--count=0"], "bar_timing: --count must be a positive integer, got 0\n"),
+      (["--file", "/x", "--count", "ten"], "bar_timing: --count must be a positive integer, got ten\n"),
+      (
+        ["--file", "/x", "--size", "-4K"],
+        "bar_timing: --size must be a positive multiple of 8 bytes (the widest access), got -4K\n"
+      ),
+      (["--device", "0000:00:03.0", "--bar", "-1"], "bar_timing: --bar must be 0..5, got -1\n"),
+      (
+        ["--file", "/x", "--methods", "vfio"],
+        "bar_timing: --methods: vfio is a method for devices (--device/--bar); with --file the"
+          + " methods are file, file-flush\n"
+      ),
+      (
+        ["--device", "0000:00:03.0", "--bar", "0", "--methods", "file"],
+        "bar_timing: --methods: file is a method for --file; with --device the methods are vfio,"
+          + " vfio-wc, sysfs, sysfs-wc, sysfs-wc-flush\n"
+      ),
+      (
+        ["--file", "/x", "--svg", "/nonexistent/x.svg"],
+        "bar_timing: --svg: cannot write /nonexistent/x.svg: /nonexistent/x.svg: No such file or"
+          + " directory\n"
+      ),
     ]
     for (args, message) in cases {
       let r = try timing(args)
@@ -157,7 +286,12 @@ final class BarTimingTests: XCTestCase {
     XCTAssertEqual(r.status, 1)
     XCTAssertTrue(r.out.contains("file (file mapping): skipped: "), r.out)
     XCTAssertTrue(r.out.contains("stat /nonexistent/bar: No such file or directory"), r.out)
-    XCTAssertTrue(r.err.contains("no method could map the BAR"), r.err)
+    XCTAssertTrue(
+      r.err.contains("no method could map the BAR:\n  file: mmio.map: stat /nonexistent/bar:"), r.err)
+    // A repeated option is an error, not "the last one wins".
+    let twice = try timing(["--file", "/x", "--file", "/y"])
+    XCTAssertEqual(twice.status, 2)
+    XCTAssertTrue(twice.err.hasSuffix("bar_timing: option '--file' must be used at most 1 time\n"), twice.err)
     // This host has no sysfs resource files: the sysfs methods say so; VFIO says why not.
     let d = try timing(["--device", "0000:00:03.0", "--bar", "0", "--count", "1"])
     XCTAssertEqual(d.status, 1)
