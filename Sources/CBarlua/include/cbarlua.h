@@ -22,13 +22,17 @@ void barlua_pushswift(lua_State *L, barlua_swift_fn fn, int nup);
 /// Registers the `bar` type (its shared method table) in the registry. Call once per state.
 void barlua_bar_open(lua_State *L);
 
+/// `flags` of barlua_bar_push: the window is ordinary memory (a regular file, a DMA buffer),
+/// where `memcpy` is safe and fastest; without it the window is treated as device memory.
+#define BARLUA_BAR_RAM 1u
+
 /// Pushes a new bar over `win`. `owner` is an opaque retained pointer released through
 /// `release(owner)` when the bar is unmapped or collected (may be NULL). `unmap(owner)` is
 /// called by bar:unmap / __close / __gc before `release`. Fields for the bar (size, index,
 /// base, method, prefetchable, addr) are taken from the table on top of the stack, which is
-/// replaced by the bar.
+/// replaced by the bar. `flags`: BARLUA_BAR_* (0 for device memory).
 void barlua_bar_push(lua_State *L, barlua_window *win, void *owner, void (*unmap)(void *),
-                     void (*release)(void *));
+                     void (*release)(void *), unsigned flags);
 
 /// Registers a userdata type named `tname`. Stack: a table of methods, then a table of
 /// metamethods (__gc, __close, __tostring, ...); both are popped. Call once per state.
@@ -68,5 +72,8 @@ int barlua_msghandler(lua_State *L);
 /// Ctrl-C handling around a running chunk (as lua.c): arm before lua_pcall, disarm after.
 void barlua_sigint_arm(lua_State *L);
 void barlua_sigint_disarm(void);
+/// Non-zero after Ctrl-C while a chunk runs (until the next arm): C loops that run long
+/// without executing Lua (bar:poll32) check it and return, and the pending hook raises.
+int barlua_interrupted(void);
 
 #endif
