@@ -1,6 +1,7 @@
 import BarluaCore
 import CBarlua
 import CLua
+import Glibc
 
 /// Turns a `Mapping` into a Lua `bar`. The bar holds a retain on the mapping; `bar:unmap()`,
 /// `__close` and `__gc` unmap it and drop that retain (CBarlua/bar.c).
@@ -13,6 +14,15 @@ enum BarObject {
   static let releaseOwner: @convention(c) (UnsafeMutableRawPointer?) -> Void = { p in
     guard let p else { return }
     Unmanaged<Mapping>.fromOpaque(p).release()
+  }
+
+  /// A file mapping of a regular file is page-cache memory (write-back cached): bar:read may
+  /// copy it with memcpy. Everything else (sysfs resource files, /dev/mem, VFIO) is device
+  /// memory.
+  static func isOrdinaryMemory(_ info: Mapping.Description) -> Bool {
+    guard info.method == .file else { return false }
+    var st = stat()
+    return stat(info.path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
   }
 
   /// Pushes a bar for `mapping` with the fields of api.md §bar. With `extra`, the value on
@@ -33,7 +43,7 @@ enum BarObject {
     t.set("path", info.path)
     t.set("writable", mapping.writable)
     barlua_bar_push(
-      L, mapping.window, Unmanaged.passRetained(mapping).toOpaque(), unmapOwner, releaseOwner)
-    if !mapping.writable { barlua_bar_set_read_only(L, -1) }
+      L, mapping.window, Unmanaged.passRetained(mapping).toOpaque(), unmapOwner, releaseOwner,
+      (isOrdinaryMemory(info) ? BARLUA_BAR_RAM : 0) | (mapping.writable ? 0 : BARLUA_BAR_READ_ONLY))
   }
 }

@@ -21,6 +21,9 @@ int barlua_msghandler(lua_State *L) {
 }
 
 static lua_State *volatile sigint_state = NULL;
+static volatile sig_atomic_t interrupted = 0;
+
+int barlua_interrupted(void) { return interrupted; }
 
 static void stop_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
@@ -32,11 +35,13 @@ static void stop_hook(lua_State *L, lua_Debug *ar) {
 // running Lua code stop at its next instruction.
 static void on_sigint(int sig) {
   signal(sig, SIG_DFL);
+  interrupted = 1;
   lua_State *L = sigint_state;
   if (L != NULL) lua_sethook(L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
 void barlua_sigint_arm(lua_State *L) {
+  interrupted = 0;
   sigint_state = L;
   signal(SIGINT, on_sigint);
 }

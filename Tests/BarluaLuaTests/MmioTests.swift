@@ -102,7 +102,7 @@ final class MmioTests: XCTestCase {
     let w = TempFile(size: 64)
     for call in [
       "write8(0, 1)", "write16(0, 1)", "write32(0, 1)", "write64(0, 1)", "write64hl(0, 1)",
-      "write64lh(0, 1)", "write(0, 'x')", "fill(0)",
+      "write64lh(0, 1)", "write(0, 'x')", "fill(0)", "write(0, 'abcd', 32)", "fill(0, 0, 8, 64)",
     ] {
       let fn = String(call.prefix { $0 != "(" })
       let want =

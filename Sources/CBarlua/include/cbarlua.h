@@ -22,13 +22,20 @@ void barlua_pushswift(lua_State *L, barlua_swift_fn fn, int nup);
 /// Registers the `bar` type (its shared method table) in the registry. Call once per state.
 void barlua_bar_open(lua_State *L);
 
+/// `flags` of barlua_bar_push: the window is ordinary memory (a regular file, a DMA buffer),
+/// where `memcpy` is safe and fastest; without it the window is treated as device memory.
+#define BARLUA_BAR_RAM 1u
+/// `flags` of barlua_bar_push: the window is mapped without PROT_WRITE (where a store would
+/// kill the process): every method that stores raises `bar:write32: bar is mapped read-only`.
+#define BARLUA_BAR_READ_ONLY 2u
+
 /// Pushes a new bar over `win`. `owner` is an opaque retained pointer released through
 /// `release(owner)` when the bar is unmapped or collected (may be NULL). `unmap(owner)` is
 /// called by bar:unmap / __close / __gc before `release`. Fields for the bar (size, index,
 /// base, method, prefetchable, addr) are taken from the table on top of the stack, which is
-/// replaced by the bar.
+/// replaced by the bar. `flags`: BARLUA_BAR_* (0 for device memory).
 void barlua_bar_push(lua_State *L, barlua_window *win, void *owner, void (*unmap)(void *),
-                     void (*release)(void *));
+                     void (*release)(void *), unsigned flags);
 
 /// Registers a userdata type named `tname`. Stack: a table of methods, then a table of
 /// metamethods (__gc, __close, __tostring, ...); both are popped. Call once per state.
@@ -44,10 +51,6 @@ void *barlua_object_get(lua_State *L, int i, const char *tname);
 int barlua_object_is(lua_State *L, int i, const char *tname);
 /// Like barlua_object_get, and clears it: the caller now owns the retain.
 void *barlua_object_take(lua_State *L, int i, const char *tname);
-
-/// Makes the bar at `i` refuse every write (`bar:write32: bar is mapped read-only`): for a
-/// mapping made without PROT_WRITE, where a store would kill the process. Never raises.
-void barlua_bar_set_read_only(lua_State *L, int i);
 
 /// 1 when the value at `i` is a bar (mapped or not).
 int barlua_isbar(lua_State *L, int i);
@@ -72,5 +75,8 @@ int barlua_msghandler(lua_State *L);
 /// Ctrl-C handling around a running chunk (as lua.c): arm before lua_pcall, disarm after.
 void barlua_sigint_arm(lua_State *L);
 void barlua_sigint_disarm(void);
+/// Non-zero after Ctrl-C while a chunk runs (until the next arm): C loops that run long
+/// without executing Lua (bar:poll32) check it and return, and the pending hook raises.
+int barlua_interrupted(void);
 
 #endif
