@@ -4,8 +4,10 @@
 -- For the BAR you name, each mapping method (VFIO uncached, VFIO write-combining where the
 -- kernel offers it, sysfs resourceN uncached, sysfs resourceN_wc write-combining, and
 -- write-combining plus a flushing read) is timed over the whole BAR (or its first --size
--- bytes), --count times, with Lua loops of 8/16/32/64-bit accesses and with the bulk
--- bar:read/bar:write. It reports Min/Mean/Max MB/s and the PAT memory type each mapping got.
+-- bytes), --count times, each pass one C transfer: exact-width 8/16/32/64-bit accesses
+-- (bar:read/bar:write with a width) and the bulk bar:read/bar:write (memcpy). It reports
+-- Min/Mean/Max MB/s, the PAT memory type each mapping got, and the instrument's ceiling: the
+-- same transfers on RAM (/dev/shm), the most it can report on this machine.
 --
 -- Safe by default: only card-to-host (reads). --write adds host-to-card passes, which
 -- OVERWRITE the BAR; each write pass writes a known pattern and reads it back with
@@ -125,39 +127,39 @@ end
 
 -- MARK: patterns and passes
 
--- The value written at byte offset o in a pass with this seed, for a width: it varies with
--- the offset (so misplaced or dropped writes show) and with the pass (so a stale pass shows).
-local function value_at(o, seed, w)
-  local v = (o * 0x9E3779B1) ~ seed
-  if w == 64 then return v * 0x100000001 ~ seed end
-  return v & ((1 << w) - 1)
-end
+-- Every figure is one C transfer timed with time.ns() around it: bar:read/bar:write with a
+-- width (exactly one volatile access of that width per element, ascending, api.md
+-- "Exact-width bulk transfers"), or without one for the bulk path (memcpy). No Lua runs
+-- between the two clock reads; building the pattern and checking it happen outside.
 
--- The bytes a write pass of width w leaves in [0, size): what bar:compare checks against.
-local function expected(w, seed, size)
-  local n, fmt, parts = w // 8, w == 64 and "<i8" or "<I" .. (w // 8), {}
-  local chunk = {}
-  for o = 0, size - n, n do
-    chunk[#chunk + 1] = string.pack(fmt, value_at(o, seed, w))
-    if #chunk == 4096 then parts[#parts + 1] = table.concat(chunk); chunk = {} end
+-- Pattern source: 64-bit words, the word at byte offset o being o * K (K odd, so every word
+-- differs). A pass writes the slice starting `shift` words in, so what it leaves differs at
+-- every word from any other shift: a misplaced, dropped or stale write shows. Built once
+-- per size; each pass's pattern is then one string.sub (a memcpy), not a Lua loop.
+local SHIFTS = 61
+local source_cache = {}
+local function pattern_source(size)
+  if source_cache[size] then return source_cache[size] end
+  local words, parts, chunk = size // 8 + SHIFTS, {}, {}
+  for i = 0, words - 1 do
+    chunk[#chunk + 1] = i * 8 * 0x9E3779B97F4A7C15
+    if #chunk == 512 or i == words - 1 then
+      parts[#parts + 1] = string.pack("<" .. string.rep("i8", #chunk), table.unpack(chunk))
+      chunk = {}
+    end
   end
-  parts[#parts + 1] = table.concat(chunk)
-  return table.concat(parts)
+  source_cache = { [size] = table.concat(parts) }
+  return source_cache[size]
 end
 
-local function read_loop(b, w, size)
-  local rd, n = b["read" .. w], w // 8
-  for o = 0, size - n, n do rd(b, o) end
+-- The bytes a write pass leaves in [0, size): what bar:compare checks against.
+local function expected(shift, size)
+  return pattern_source(size):sub(shift * 8 + 1, shift * 8 + size)
 end
 
-local function write_loop(b, w, size, seed)
-  local wr, n = b["write" .. w], w // 8
-  for o = 0, size - n, n do wr(b, o, value_at(o, seed, w)) end
-end
-
--- A read from the device makes the CPU drain its write-combining buffers first (and PCIe
--- ordering makes the read complete after the posted writes): the "flushing read".
-local function flush(b, size) b:read32(size - 4) end
+-- With method.flush, a write pass ends with a read of the device (read32 at size-4): the CPU
+-- drains its write-combining buffers first, and PCIe ordering makes the read complete after
+-- the posted writes. That "flushing read" is inside the timed region.
 
 local function stats(samples)
   local mn, mx, sum = math.huge, 0, 0
@@ -167,23 +169,42 @@ local function stats(samples)
   return mn, sum / #samples, mx
 end
 
--- Times one (path, direction) --count times. Returns a result row.
+-- Times one (path, direction) --count times: each pass is one C transfer over [0, size).
+-- `opts.pass0` numbers the passes across paths, so consecutive write passes never leave the
+-- same pattern. Returns a result row.
 local function measure(b, method, path, dir, opts)
   local size, samples, corrupt = opts.size, {}, nil
   local w = math.tointeger(path:match("^(%d+)-bit$"))
+  local now, read, write = time.ns, b.read, b.write
   for pass = 1, opts.count do
-    local seed = (pass * 0x3C6EF372 + (w or 0) * 0x1000193) & 0xffffffff
-    local want
-    if dir == "host-to-card" then want = expected(w or 32, seed, size) end
-    local t0 = time.ns()
+    opts.pass0 = (opts.pass0 or 0) + 1
+    local want = dir == "host-to-card" and expected(opts.pass0 % SHIFTS + 1, size) or nil
+    -- Free the last pass's string so malloc hands its (already faulted-in) block to this
+    -- pass's read, and keep the collector from running inside the timed transfer.
+    collectgarbage()
+    collectgarbage("stop")
+    local t0, t1
     if dir == "card-to-host" then
-      if w then read_loop(b, w, size) else b:read(0, size) end
+      if w then
+        t0 = now(); read(b, 0, size, w); t1 = now()
+      else
+        t0 = now(); read(b, 0, size); t1 = now()
+      end
+    elseif method.flush then
+      if w then
+        t0 = now(); write(b, 0, want, w); b:read32(size - 4); t1 = now()
+      else
+        t0 = now(); write(b, 0, want); b:read32(size - 4); t1 = now()
+      end
     else
-      if w then write_loop(b, w, size, seed) else b:write(0, want) end
-      if method.flush then flush(b, size) end
+      if w then
+        t0 = now(); write(b, 0, want, w); t1 = now()
+      else
+        t0 = now(); write(b, 0, want); t1 = now()
+      end
     end
-    local dt = time.ns() - t0
-    samples[#samples + 1] = size / (dt / 1e9) / 1e6
+    collectgarbage("restart")
+    samples[#samples + 1] = size / (math.max(t1 - t0, 1) / 1e9) / 1e6
     if want then
       local at = b:compare(0, want)
       if at and not corrupt then
@@ -199,6 +220,38 @@ local function measure(b, method, path, dir, opts)
     integrity = dir == "card-to-host" and "n/a" or (corrupt and "CORRUPT" or "ok"),
     corruption = corrupt,
   }
+end
+
+-- MARK: the instrument's own ceiling
+
+-- The same transfers on RAM (a /dev/shm mapping of the same size, at most CEILING_MAX): the
+-- fastest figure this instrument can report on this machine, so a device figure can be read
+-- against it. Returns { bytes=, count=, results = {row...} } or { error = text }.
+local CEILING_MAX = 64 << 20
+local function measure_ceiling(size, count)
+  size = math.min(size, CEILING_MAX)
+  local path = "/dev/shm/bar_timing-ceiling-" .. tostring(os.time()) .. "-"
+    .. tostring(math.random(1 << 30))
+  local file <close> = setmetatable({}, { __close = function() os.remove(path) end })
+  local f, err = io.open(path, "wb")
+  if not f then return { error = "cannot create " .. path .. ": " .. tostring(err) } end
+  local ok
+  ok, err = f:seek("set", size - 1)
+  ok = ok and f:write("\0")
+  f:close()
+  if not ok then return { error = "cannot size " .. path .. ": " .. tostring(err) } end
+  local mok, b = pcall(mmio.map, path)
+  if not mok then return { error = message(b) } end
+  local mapping <close> = b
+  b:fill(0) -- fault every page in before the clock runs
+  local out = { bytes = size, count = count, results = {} }
+  local opts = { size = size, count = count }
+  for _, p in ipairs(PATHS) do
+    for _, dir in ipairs({ "host-to-card", "card-to-host" }) do
+      out.results[#out.results + 1] = measure(b, { name = "ceiling" }, p, dir, opts)
+    end
+  end
+  return out
 end
 
 -- MARK: PAT memory types
@@ -377,6 +430,21 @@ local function target_line(report)
   return string.format("%s BAR%d", t.device, t.bar)
 end
 
+-- "measurement ceiling (...): 8-bit 3401.2/2987.0, ..., bulk .../... MB/s host-to-card/card-to-host"
+local function ceiling_line(c)
+  if not c then return "measurement ceiling: not measured (nothing was measured)" end
+  if c.error then return "measurement ceiling: not measured (" .. c.error .. ")" end
+  local by, parts = {}, {}
+  for _, r in ipairs(c.results) do by[r.path .. " " .. r.direction] = r.max end
+  for _, p in ipairs(PATHS) do
+    parts[#parts + 1] = string.format("%s %.1f/%.1f", p, by[p .. " host-to-card"],
+      by[p .. " card-to-host"])
+  end
+  return string.format("measurement ceiling (the same C transfers on RAM, /dev/shm, %d bytes,"
+    .. " best of %d): %s MB/s host-to-card/card-to-host", c.bytes, c.count,
+    table.concat(parts, ", "))
+end
+
 local function print_text(report)
   print(string.format("bar_timing: %s, %s bytes per transfer, %d passes, %s",
     target_line(report), report.size or "?", report.count,
@@ -397,6 +465,8 @@ local function print_text(report)
       end
     end
   end
+  print()
+  print(ceiling_line(report.ceiling))
   if report.corrupt then
     print()
     print("FAILED: a method corrupted data (see integrity); its speed does not count.")
@@ -430,6 +500,16 @@ local function print_json(report)
   local cjson = require "cjson"
   local out = { target = report.target, bytes = report.size, count = report.count,
     write = report.write, corrupt = report.corrupt or false, methods = {} }
+  local c = report.ceiling
+  if c and c.error then
+    out.ceiling = { error = c.error }
+  elseif c then
+    out.ceiling = { where = "/dev/shm", bytes = c.bytes, count = c.count, results = {} }
+    for _, r in ipairs(c.results) do
+      out.ceiling.results[#out.ceiling.results + 1] = { path = r.path, direction = r.direction,
+        min_mbps = r.min, mean_mbps = r.mean, max_mbps = r.max, integrity = r.integrity }
+    end
+  end
   for _, e in ipairs(report.methods) do
     local m = { name = e.name, label = e.label, status = e.status, reason = e.reason,
       mapping = e.mapping, pat = e.pat, results = {} }
@@ -570,6 +650,7 @@ local function main()
   end
   if report.state.device then report.state.device:close() end
   report.state.device = nil
+  if report.size then report.ceiling = measure_ceiling(report.size, math.min(a.count, 10)) end
   local measured = 0
   for _, e in ipairs(report.methods) do
     if e.status == "measured" then measured = measured + 1 end
