@@ -35,7 +35,7 @@ COLD void bar_too_many_args(lua_State *L, const char *fn, int max, const char *u
 COLD void bar_not_integer(lua_State *L, int i, const char *fn, const char *what);
 COLD void bar_bad_range(lua_State *L, lua_Integer off, uint64_t size, const char *fn, uint64_t width,
                         uint64_t align);
-COLD void bar_too_wide(lua_State *L, lua_Integer v, const char *fn, int bits);
+COLD void bar_too_wide(lua_State *L, lua_Integer v, const char *fn, int bits, const char *what);
 /// A bus error in a single access at `off`.
 COLD void bar_bus_error(lua_State *L, const char *fn, uint64_t off);
 /// A bus error in a bulk operation of `len` bytes: where it faulted and how much was done.
@@ -85,7 +85,7 @@ HOT uint64_t check_value_named(lua_State *L, int i, const char *fn, int bits, co
   lua_Integer v = check_int(L, i, fn, what);
   if (bits < 64) {
     lua_Integer hi = ((lua_Integer)1 << bits) - 1, lo = -((lua_Integer)1 << (bits - 1));
-    if (UNLIKELY(v > hi || v < lo)) bar_too_wide(L, v, fn, bits);
+    if (UNLIKELY(v > hi || v < lo)) bar_too_wide(L, v, fn, bits, what);
   }
   return (uint64_t)v;
 }
