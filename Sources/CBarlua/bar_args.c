@@ -68,7 +68,7 @@ void bar_too_wide(lua_State *L, lua_Integer v, const char *fn, int bits, const c
   abort();
 }
 
-#define BUS_ERROR_CAUSE                                                                        \
+#define BUS_ERROR_CAUSE                                                                       \
   "the device or file stopped backing this mapping (device removed, memory decode disabled, " \
   "or file truncated)"
 

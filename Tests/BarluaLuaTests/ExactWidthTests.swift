@@ -59,7 +59,10 @@ final class ExactWidthTests: XCTestCase {
         "b:write(4, 'abcdef', 32)",
         "bar:write: string length 6 is not a multiple of 4: 32-bit accesses move whole 4-byte units"
       ),
-      ("b:write(4, 'abcdefgh', 64)", "bar:write: offset 0x4 is not a multiple of 8: 64-bit accesses must be 8-byte aligned"),
+      (
+        "b:write(4, 'abcdefgh', 64)",
+        "bar:write: offset 0x4 is not a multiple of 8: 64-bit accesses must be 8-byte aligned"
+      ),
       ("b:fill(0, 0, 3, 16)", "bar:fill: length 3 is not a multiple of 2: 16-bit accesses move whole 2-byte units"),
       ("b:fill(0, 4, nil, 64)", "bar:fill: offset 0x4 is not a multiple of 8: 64-bit accesses must be 8-byte aligned"),
       ("b:read(0, 4, 12)", "bar:read: width must be 8, 16, 32 or 64 (bits per access), got 12"),
