@@ -2,26 +2,25 @@
 // the split 64-bit forms (two 32-bit accesses, high or low word first).
 #include "bar_internal.h"
 
-#define DEFINE_READ(bits)                                                  \
-  int bar_read##bits(lua_State *L) {                                       \
-    barlua_bar *b = check_bar(L, "read" #bits);                            \
-    check_nargs(L, "read" #bits, 1, "offset");                             \
-    uint64_t off = check_range(L, b, 2, "read" #bits, bits / 8, bits / 8); \
-    uint##bits##_t v;                                                      \
-    if (barlua_try_rd##bits(b->win->base + off, &v))                       \
-      bar_bus_error(L, "read" #bits, off);                                 \
-    lua_pushinteger(L, (lua_Integer)v);                                    \
-    return 1;                                                              \
+#define DEFINE_READ(bits)                                                                 \
+  int bar_read##bits(lua_State *L) {                                                      \
+    barlua_bar *b = check_bar(L, "read" #bits);                                           \
+    check_nargs(L, "read" #bits, 1, "offset");                                            \
+    uint64_t off = check_range(L, b, 2, "read" #bits, bits / 8, bits / 8);                \
+    uint##bits##_t v;                                                                     \
+    if (barlua_try_rd##bits(b->win->base + off, &v)) bar_bus_error(L, "read" #bits, off); \
+    lua_pushinteger(L, (lua_Integer)v);                                                   \
+    return 1;                                                                             \
   }
 
-#define DEFINE_WRITE(bits)                                                      \
-  int bar_write##bits(lua_State *L) {                                           \
-    barlua_bar *b = check_writable_bar(L, "write" #bits);                       \
-    check_nargs(L, "write" #bits, 2, "offset, value");                          \
-    uint64_t off = check_range(L, b, 2, "write" #bits, bits / 8, bits / 8);     \
-    uint##bits##_t v = (uint##bits##_t)check_value(L, 3, "write" #bits, bits);  \
+#define DEFINE_WRITE(bits)                                                                \
+  int bar_write##bits(lua_State *L) {                                                     \
+    barlua_bar *b = check_writable_bar(L, "write" #bits);                                 \
+    check_nargs(L, "write" #bits, 2, "offset, value");                                    \
+    uint64_t off = check_range(L, b, 2, "write" #bits, bits / 8, bits / 8);               \
+    uint##bits##_t v = (uint##bits##_t)check_value(L, 3, "write" #bits, bits);            \
     if (barlua_try_wr##bits(b->win->base + off, v)) bar_bus_error(L, "write" #bits, off); \
-    return 0;                                                                   \
+    return 0;                                                                             \
   }
 
 DEFINE_READ(8)

@@ -65,14 +65,14 @@ void bar_bad_range(lua_State *L, lua_Integer off, uint64_t size, const char *fn,
   abort();
 }
 
-void bar_too_wide(lua_State *L, lua_Integer v, const char *fn, int bits) {
+void bar_too_wide(lua_State *L, lua_Integer v, const char *fn, int bits, const char *what) {
   lua_Integer hi = ((lua_Integer)1 << bits) - 1, lo = -((lua_Integer)1 << (bits - 1));
-  bar_error(L, "bar:%s: value %lld (0x%llx) does not fit in %d bits (0..0x%llx or %lld..-1)", fn,
+  bar_error(L, "bar:%s: %s %lld (0x%llx) does not fit in %d bits (0..0x%llx or %lld..-1)", fn, what,
             (long long)v, (long long)v, bits, (long long)hi, (long long)lo);
   abort();
 }
 
-#define BUS_ERROR_CAUSE                                                                        \
+#define BUS_ERROR_CAUSE                                                                       \
   "the device or file stopped backing this mapping (device removed, memory decode disabled, " \
   "or file truncated)"
 

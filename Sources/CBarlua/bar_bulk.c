@@ -21,8 +21,8 @@ struct push_args {
 // (memcpy, one pass); a memory error unwinds to the pcall, not through the armed guard.
 static int push_guarded(lua_State *L) {
   struct push_args *a = lua_touserdata(L, 1);
-  a->faulted = BARLUA_GUARDED(a->guard, a->src, a->len,
-                              lua_pushlstring(L, (const char *)a->src, a->len));
+  a->faulted =
+      BARLUA_GUARDED(a->guard, a->src, a->len, lua_pushlstring(L, (const char *)a->src, a->len));
   return a->faulted ? 0 : 1;
 }
 

@@ -33,9 +33,9 @@ const char *bar_type_name(lua_State *L, int i);
 COLD void bar_bad_self(lua_State *L, const char *fn, const barlua_bar *b);
 COLD void bar_too_many_args(lua_State *L, const char *fn, int max, const char *usage);
 COLD void bar_not_integer(lua_State *L, int i, const char *fn, const char *what);
-COLD void bar_bad_range(lua_State *L, lua_Integer off, uint64_t size, const char *fn, uint64_t width,
-                        uint64_t align);
-COLD void bar_too_wide(lua_State *L, lua_Integer v, const char *fn, int bits);
+COLD void bar_bad_range(lua_State *L, lua_Integer off, uint64_t size, const char *fn,
+                        uint64_t width, uint64_t align);
+COLD void bar_too_wide(lua_State *L, lua_Integer v, const char *fn, int bits, const char *what);
 /// A bus error in a single access at `off`.
 COLD void bar_bus_error(lua_State *L, const char *fn, uint64_t off);
 /// A bus error in a bulk operation of `len` bytes: where it faulted and how much was done.
@@ -95,7 +95,7 @@ HOT uint64_t check_value_named(lua_State *L, int i, const char *fn, int bits, co
   lua_Integer v = check_int(L, i, fn, what);
   if (bits < 64) {
     lua_Integer hi = ((lua_Integer)1 << bits) - 1, lo = -((lua_Integer)1 << (bits - 1));
-    if (UNLIKELY(v > hi || v < lo)) bar_too_wide(L, v, fn, bits);
+    if (UNLIKELY(v > hi || v < lo)) bar_too_wide(L, v, fn, bits, what);
   }
   return (uint64_t)v;
 }
@@ -108,7 +108,8 @@ HOT uint64_t check_value(lua_State *L, int i, const char *fn, int bits) {
 /// [off, off+len) must lie inside the bar (off was checked already).
 void bar_check_fits(lua_State *L, barlua_bar *b, const char *fn, uint64_t off, uint64_t len);
 /// Optional [off[, len]] at stack index i: defaults 0 and "to the end".
-void bar_check_span(lua_State *L, barlua_bar *b, int i, const char *fn, uint64_t *off, uint64_t *len);
+void bar_check_span(lua_State *L, barlua_bar *b, int i, const char *fn, uint64_t *off,
+                    uint64_t *len);
 /// A byte value 0..255 at i.
 uint8_t bar_check_byte(lua_State *L, int i, const char *fn);
 /// The optional access width at i: 0 when absent, else 8, 16, 32 or 64.

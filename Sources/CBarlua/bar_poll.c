@@ -15,11 +15,13 @@ static uint64_t check_timeout(lua_State *L, int i, const char *fn) {
   if (!isnum)
     bar_error(L, "bar:%s: timeout must be a number of seconds, got %s", fn,
               lua_type(L, i) == LUA_TSTRING ? "a string" : luaL_typename(L, i));
-  if (isnan(s)) bar_error(L, "bar:%s: timeout is NaN: give a number of seconds (0 .. %.0f)", fn, MAX_TIMEOUT_S);
-  if (s < 0) bar_error(L, "bar:%s: timeout %g is negative: give seconds (0 .. %.0f)", fn, s, MAX_TIMEOUT_S);
+  if (isnan(s))
+    bar_error(L, "bar:%s: timeout is NaN: give a number of seconds (0 .. %.0f)", fn, MAX_TIMEOUT_S);
+  if (s < 0)
+    bar_error(L, "bar:%s: timeout %g is negative: give seconds (0 .. %.0f)", fn, s, MAX_TIMEOUT_S);
   if (s > MAX_TIMEOUT_S)
-    bar_error(L, "bar:%s: timeout %g s is too long (at most %.0f s, one day): is it in seconds?", fn, s,
-              MAX_TIMEOUT_S);
+    bar_error(L, "bar:%s: timeout %g s is too long (at most %.0f s, one day): is it in seconds?",
+              fn, s, MAX_TIMEOUT_S);
   return (uint64_t)(s * 1e9);
 }
 

@@ -107,7 +107,8 @@ static int64_t compare(const volatile uint8_t *p, const uint8_t *s, size_t len) 
   for (; i < h; i++)
     if (p[i] != s[i]) return (int64_t)i;
   for (; len - i >= 16; i += 16) {
-    int eq = _mm_movemask_epi8(_mm_cmpeq_epi8(load16(p + i), _mm_loadu_si128((const v16 *)(s + i))));
+    int eq =
+        _mm_movemask_epi8(_mm_cmpeq_epi8(load16(p + i), _mm_loadu_si128((const v16 *)(s + i))));
     if (eq != 0xffff) return (int64_t)(i + (size_t)__builtin_ctz(~(unsigned)eq));
   }
   for (; i < len; i++)
@@ -115,24 +116,30 @@ static int64_t compare(const volatile uint8_t *p, const uint8_t *s, size_t len) 
   return -1;
 }
 
-int barlua_copy_in(const barlua_window *w, uint64_t off, void *dst, size_t len, barlua_fault *fault) {
+int barlua_copy_in(const barlua_window *w, uint64_t off, void *dst, size_t len,
+                   barlua_fault *fault) {
   barlua_guard g;
   const volatile uint8_t *p = w->base + off;
-  if (BARLUA_GUARDED(&g, p, len, copy_in(p, dst, len))) return barlua_guard_report(w, off, &g, 1, fault);
+  if (BARLUA_GUARDED(&g, p, len, copy_in(p, dst, len)))
+    return barlua_guard_report(w, off, &g, 1, fault);
   return 0;
 }
 
-int barlua_copy_out(const barlua_window *w, uint64_t off, const void *src, size_t len, barlua_fault *fault) {
+int barlua_copy_out(const barlua_window *w, uint64_t off, const void *src, size_t len,
+                    barlua_fault *fault) {
   barlua_guard g;
   volatile uint8_t *p = w->base + off;
-  if (BARLUA_GUARDED(&g, p, len, copy_out(p, src, len))) return barlua_guard_report(w, off, &g, 1, fault);
+  if (BARLUA_GUARDED(&g, p, len, copy_out(p, src, len)))
+    return barlua_guard_report(w, off, &g, 1, fault);
   return 0;
 }
 
-int barlua_fill(const barlua_window *w, uint64_t off, uint8_t byte, size_t len, barlua_fault *fault) {
+int barlua_fill(const barlua_window *w, uint64_t off, uint8_t byte, size_t len,
+                barlua_fault *fault) {
   barlua_guard g;
   volatile uint8_t *p = w->base + off;
-  if (BARLUA_GUARDED(&g, p, len, fill(p, byte, len))) return barlua_guard_report(w, off, &g, 1, fault);
+  if (BARLUA_GUARDED(&g, p, len, fill(p, byte, len)))
+    return barlua_guard_report(w, off, &g, 1, fault);
   return 0;
 }
 
@@ -141,7 +148,8 @@ int barlua_count(const barlua_window *w, uint64_t off, uint8_t byte, size_t len,
   barlua_guard g;
   const volatile uint8_t *p = w->base + off;
   volatile uint64_t total = 0;
-  if (BARLUA_GUARDED(&g, p, len, total = count(p, byte, len))) return barlua_guard_report(w, off, &g, 1, fault);
+  if (BARLUA_GUARDED(&g, p, len, total = count(p, byte, len)))
+    return barlua_guard_report(w, off, &g, 1, fault);
   *n = total;
   return 0;
 }
@@ -151,7 +159,8 @@ int barlua_compare(const barlua_window *w, uint64_t off, const void *s, size_t l
   barlua_guard g;
   const volatile uint8_t *p = w->base + off;
   volatile int64_t where = -1;
-  if (BARLUA_GUARDED(&g, p, len, where = compare(p, s, len))) return barlua_guard_report(w, off, &g, 1, fault);
+  if (BARLUA_GUARDED(&g, p, len, where = compare(p, s, len)))
+    return barlua_guard_report(w, off, &g, 1, fault);
   *at = where;
   return 0;
 }

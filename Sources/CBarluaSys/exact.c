@@ -7,27 +7,26 @@
 
 #include <string.h>
 
-
-#define EXACT_LOOPS(bits)                                                                    \
-  static void read##bits(const volatile uint8_t *p, uint8_t *d, size_t n) {                  \
-    const volatile uint##bits##_t *q = (const volatile uint##bits##_t *)p;                    \
-    for (size_t i = 0; i < n; i++) {                                                         \
-      uint##bits##_t v = q[i];                                                               \
-      memcpy(d + i * (bits / 8), &v, bits / 8);                                              \
-    }                                                                                        \
-  }                                                                                          \
-  static void write##bits(volatile uint8_t *p, const uint8_t *s, size_t n) {                 \
-    volatile uint##bits##_t *q = (volatile uint##bits##_t *)p;                                \
-    for (size_t i = 0; i < n; i++) {                                                         \
-      uint##bits##_t v;                                                                      \
-      memcpy(&v, s + i * (bits / 8), bits / 8);                                              \
-      q[i] = v;                                                                              \
-    }                                                                                        \
-  }                                                                                          \
-  static void fill##bits(volatile uint8_t *p, uint8_t byte, size_t n) {                      \
-    volatile uint##bits##_t *q = (volatile uint##bits##_t *)p;                                \
-    uint##bits##_t v = (uint##bits##_t)(UINT64_C(0x0101010101010101) * byte);                \
-    for (size_t i = 0; i < n; i++) q[i] = v;                                                 \
+#define EXACT_LOOPS(bits)                                                     \
+  static void read##bits(const volatile uint8_t *p, uint8_t *d, size_t n) {   \
+    const volatile uint##bits##_t *q = (const volatile uint##bits##_t *)p;    \
+    for (size_t i = 0; i < n; i++) {                                          \
+      uint##bits##_t v = q[i];                                                \
+      memcpy(d + i * (bits / 8), &v, bits / 8);                               \
+    }                                                                         \
+  }                                                                           \
+  static void write##bits(volatile uint8_t *p, const uint8_t *s, size_t n) {  \
+    volatile uint##bits##_t *q = (volatile uint##bits##_t *)p;                \
+    for (size_t i = 0; i < n; i++) {                                          \
+      uint##bits##_t v;                                                       \
+      memcpy(&v, s + i * (bits / 8), bits / 8);                               \
+      q[i] = v;                                                               \
+    }                                                                         \
+  }                                                                           \
+  static void fill##bits(volatile uint8_t *p, uint8_t byte, size_t n) {       \
+    volatile uint##bits##_t *q = (volatile uint##bits##_t *)p;                \
+    uint##bits##_t v = (uint##bits##_t)(UINT64_C(0x0101010101010101) * byte); \
+    for (size_t i = 0; i < n; i++) q[i] = v;                                  \
   }
 EXACT_LOOPS(8)
 EXACT_LOOPS(16)
@@ -62,8 +61,8 @@ int barlua_read_exact(const barlua_window *w, uint64_t off, void *dst, size_t le
   return 0;
 }
 
-int barlua_write_exact(const barlua_window *w, uint64_t off, const void *src, size_t len, unsigned width,
-                       barlua_fault *fault) {
+int barlua_write_exact(const barlua_window *w, uint64_t off, const void *src, size_t len,
+                       unsigned width, barlua_fault *fault) {
   barlua_guard g;
   volatile uint8_t *p = w->base + off;
   size_t n = len / (width / 8);
@@ -74,8 +73,8 @@ int barlua_write_exact(const barlua_window *w, uint64_t off, const void *src, si
   return 0;
 }
 
-int barlua_fill_exact(const barlua_window *w, uint64_t off, uint8_t byte, size_t len, unsigned width,
-                      barlua_fault *fault) {
+int barlua_fill_exact(const barlua_window *w, uint64_t off, uint8_t byte, size_t len,
+                      unsigned width, barlua_fault *fault) {
   barlua_guard g;
   volatile uint8_t *p = w->base + off;
   size_t n = len / (width / 8);

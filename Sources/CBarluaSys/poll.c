@@ -16,36 +16,36 @@ static uint64_t now_ns(void) {
 
 enum { MIN_CHECK_NS = 1000, MAX_CHECK_NS = 10000, MAX_BATCH = 1 << 16 };
 
-#define POLL_LOOP(bits)                                                                     \
-  static barlua_poll_status poll##bits(const volatile uint##bits##_t *p, uint##bits##_t mask,  \
+#define POLL_LOOP(bits)                                                                       \
+  static barlua_poll_status poll##bits(const volatile uint##bits##_t *p, uint##bits##_t mask, \
                                        uint##bits##_t want, uint64_t timeout_ns,              \
                                        int (*interrupted)(void), barlua_poll_result *r) {     \
-    uint64_t start = now_ns(), last_check = start, reads = 0;                                  \
-    uint32_t batch = 1;                                                                        \
-    uint##bits##_t v = 0;                                                                      \
-    for (;;) {                                                                                 \
-      for (uint32_t i = 0; i < batch; i++) {                                                   \
-        v = *p;                                                                                \
-        if ((v & mask) == want) {                                                              \
-          r->value = v;                                                                        \
-          r->reads = reads + i + 1;                                                            \
-          r->elapsed_ns = now_ns() - start;                                                    \
-          return BARLUA_POLL_MATCH;                                                            \
-        }                                                                                      \
-      }                                                                                        \
-      reads += batch;                                                                          \
-      r->value = v;                                                                            \
-      r->reads = reads;                                                                        \
-      uint64_t t = now_ns();                                                                   \
-      r->elapsed_ns = t - start;                                                               \
-      if (t - start >= timeout_ns) return BARLUA_POLL_TIMEOUT;                                 \
-      if (interrupted != NULL && interrupted()) return BARLUA_POLL_INTERRUPTED;                \
-      if (t - last_check < MIN_CHECK_NS && batch < MAX_BATCH)                                  \
-        batch *= 2;                                                                            \
-      else if (t - last_check > MAX_CHECK_NS && batch > 1)                                     \
-        batch /= 2;                                                                            \
-      last_check = t;                                                                          \
-    }                                                                                          \
+    uint64_t start = now_ns(), last_check = start, reads = 0;                                 \
+    uint32_t batch = 1;                                                                       \
+    uint##bits##_t v = 0;                                                                     \
+    for (;;) {                                                                                \
+      for (uint32_t i = 0; i < batch; i++) {                                                  \
+        v = *p;                                                                               \
+        if ((v & mask) == want) {                                                             \
+          r->value = v;                                                                       \
+          r->reads = reads + i + 1;                                                           \
+          r->elapsed_ns = now_ns() - start;                                                   \
+          return BARLUA_POLL_MATCH;                                                           \
+        }                                                                                     \
+      }                                                                                       \
+      reads += batch;                                                                         \
+      r->value = v;                                                                           \
+      r->reads = reads;                                                                       \
+      uint64_t t = now_ns();                                                                  \
+      r->elapsed_ns = t - start;                                                              \
+      if (t - start >= timeout_ns) return BARLUA_POLL_TIMEOUT;                                \
+      if (interrupted != NULL && interrupted()) return BARLUA_POLL_INTERRUPTED;               \
+      if (t - last_check < MIN_CHECK_NS && batch < MAX_BATCH)                                 \
+        batch *= 2;                                                                           \
+      else if (t - last_check > MAX_CHECK_NS && batch > 1)                                    \
+        batch /= 2;                                                                           \
+      last_check = t;                                                                         \
+    }                                                                                         \
   }
 POLL_LOOP(32)
 POLL_LOOP(64)
