@@ -672,16 +672,16 @@ local function main()
   end
 end
 
--- An error or Ctrl-C unwinds main (the guards write the BAR back on the way out); then one
--- line says why it stopped, with the traceback only for what is not the user's doing.
+-- An error, Ctrl-C or SIGTERM unwinds main (the guards write the BAR back on the way out);
+-- then one line says why it stopped, with the traceback only for what is not the user's doing,
+-- and the exit status is a shell's for the signal (130 Ctrl-C, 143 SIGTERM), else 1.
+local STOPPED = { ["interrupted!"] = 130, ["terminated (SIGTERM)"] = 143 }
 local ok, err = xpcall(main, function(e)
-  -- Ctrl-C and the bar's own errors (bus error, ...) explain themselves: no traceback.
-  if tostring(e):find("interrupted", 1, true) or message(e):match("^bar:") then
-    return message(e)
-  end
+  local m = message(e)
+  if STOPPED[m] or m:match("^bar:") then return m end
   return debug.traceback(tostring(e), 2)
 end)
 if not ok then
   io.stderr:write("bar_timing: ", err, "\n")
-  os.exit(err == "interrupted!" and 130 or 1)
+  os.exit(STOPPED[err] or 1)
 end
