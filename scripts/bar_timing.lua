@@ -70,7 +70,9 @@ local function parse_args()
   p:epilog([[
 Methods: vfio, vfio-wc, sysfs, sysfs-wc, sysfs-wc-flush (device); file, file-flush (--file).
 Reads only unless --write: write passes OVERWRITE the BAR (contents are saved and written
-back at the end of each method; registers with side effects are not protected).
+back at the end of each method, also on an error or Ctrl-C; registers with side effects are
+not protected). Each pass is one C transfer (exact-width for 8/16/32/64-bit); the report ends
+with the measurement ceiling: the same transfers on a RAM-backed /dev/shm mapping.
 The VFIO methods need the device bound to vfio-pci; the sysfs methods need root and the
 resourceN files; sysfs-wc needs a prefetchable BAR (resourceN_wc).
 Examples:
@@ -315,10 +317,18 @@ local function open_method(m, a, state)
   end
 end
 
--- The byte ranges where `now` differs from `want` (strings of the same length), as text:
--- "0x0-0x9f (160 bytes), 0x200-0x203 (4 bytes)". At most `limit` ranges are named.
-local function differing_ranges(want, now, limit)
-  local ranges, total, i, n = {}, 0, 1, #want
+-- Appends to `ranges` the {first, last} byte ranges (bar offsets, from `base`) where `now`
+-- differs from `want` (strings of the same length), merging with a range that ends just before.
+local function add_differences(ranges, base, want, now)
+  local i, n = 1, #want
+  local function add(first, last)
+    local prev = ranges[#ranges]
+    if prev and prev.kind == "differ" and prev.last + 1 == first then
+      prev.last = last
+    else
+      ranges[#ranges + 1] = { kind = "differ", first = first, last = last }
+    end
+  end
   while i <= n do
     local j = math.min(i + 4095, n)
     if want:sub(i, j) == now:sub(i, j) then
@@ -328,13 +338,45 @@ local function differing_ranges(want, now, limit)
     else
       local e = i
       while e < n and want:byte(e + 1) ~= now:byte(e + 1) do e = e + 1 end
-      total = total + (e - i + 1)
-      ranges[#ranges + 1] = string.format("0x%x-0x%x (%d bytes)", i - 1, e - 1, e - i + 1)
+      add(base + i - 1, base + e - 1)
       i = e + 1
     end
   end
-  local more = #ranges > limit and string.format(", and %d more ranges", #ranges - limit) or ""
-  return table.concat(ranges, ", ", 1, math.min(#ranges, limit)) .. more, total
+end
+
+-- What the BAR holds now against `saved`, read back in 64 KiB pieces so that a part that
+-- faults does not hide the parts that can be read: a text naming every byte range that
+-- differs or cannot be read (at most 8 ranges spelled out), or nil when all is as saved.
+local function left_changed(b, saved)
+  local CHUNK, ranges, err = 65536, {}, nil
+  for off = 0, #saved - 1, CHUNK do
+    local n = math.min(CHUNK, #saved - off)
+    local ok, now = pcall(b.read, b, off, n)
+    if ok then
+      add_differences(ranges, off, saved:sub(off + 1, off + n), now)
+    else
+      err = err or message(now)
+      local prev = ranges[#ranges]
+      if prev and prev.kind == "unreadable" and prev.last + 1 == off then
+        prev.last = off + n - 1
+      else
+        ranges[#ranges + 1] = { kind = "unreadable", first = off, last = off + n - 1 }
+      end
+    end
+  end
+  if #ranges == 0 then return nil end
+  local parts, differ, unreadable = {}, 0, 0
+  for k, r in ipairs(ranges) do
+    local len = r.last - r.first + 1
+    if r.kind == "differ" then differ = differ + len else unreadable = unreadable + len end
+    if k <= 8 then
+      parts[#parts + 1] = string.format("0x%x-0x%x (%d bytes%s)", r.first, r.last, len,
+        r.kind == "unreadable" and ", cannot be read back: may still hold the test pattern" or "")
+    end
+  end
+  if #ranges > 8 then parts[#parts + 1] = string.format("and %d more ranges", #ranges - 8) end
+  return string.format("%d bytes differ from the saved contents and %d cannot be read back%s: %s",
+    differ, unreadable, err and " (" .. err .. ")" or "", table.concat(parts, ", "))
 end
 
 -- Writes `saved` back over [0, #saved) and checks it. Returns nil when the BAR holds the
@@ -347,15 +389,7 @@ local function restore(b, saved)
     if cok and at == nil then return nil end
     err = cok and string.format("the read-back differs at offset 0x%x", at) or at
   end
-  local rok, now = pcall(b.read, b, 0, #saved)
-  local left
-  if rok then
-    local ranges, total = differing_ranges(saved, now, 8)
-    left = string.format("%d bytes differ from the saved contents: %s", total, ranges)
-  else
-    left = string.format("it cannot be read back (%s): any byte of 0x0-0x%x may still hold the"
-      .. " test pattern", message(now), #saved - 1)
-  end
+  local left = left_changed(b, saved) or "the bytes now read back equal the saved contents"
   local path = os.tmpname()
   local f = io.open(path, "wb")
   local kept = f and f:write(saved) and f:close()
