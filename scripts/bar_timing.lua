@@ -383,6 +383,7 @@ end
 -- saved contents again, else a message saying exactly which bytes are left changed and where
 -- the saved contents were kept. Never raises: it runs while an error or Ctrl-C unwinds.
 local function restore(b, saved)
+  collectgarbage("restart") -- an error inside a timed transfer left the collector stopped
   local ok, err = pcall(b.write, b, 0, saved)
   if ok then
     local cok, at = pcall(b.compare, b, 0, saved)
