@@ -260,6 +260,21 @@ final class BarTimingTests: XCTestCase {
     XCTAssertTrue(FileManager.default.contents(atPath: file) == bytes, "the file was not restored")
   }
 
+  /// SIGTERM unwinds like Ctrl-C: the guards write the saved contents back, exit status 143.
+  func testSIGTERMWritesTheSavedContentsBack() throws {
+    let (file, bytes) = randomTarget(1 << 20)
+    let (p, out, err) = try start(["--file", file, "--write", "--count", "100", "--methods", "file"])
+    waitForChange(file, from: bytes)
+    kill(p.processIdentifier, SIGTERM)
+    let r = finish(p, out, err)
+    XCTAssertEqual(r.status, 143, r.err)
+    XCTAssertEqual(
+      r.err,
+      "bar_timing: file: stopped (terminated (SIGTERM)): the saved contents of bytes 0x0-0xfffff were"
+        + " written back\nbar_timing: terminated (SIGTERM)\n")
+    XCTAssertTrue(FileManager.default.contents(atPath: file) == bytes, "the file was not restored")
+  }
+
   /// #11 item 8: when half the target vanishes mid-run (a file truncated to half its size: a
   /// bus error, as a removed device gives), restoring is impossible there: the half that is
   /// still backed is restored, the run names the ranges it cannot read back (they may still
