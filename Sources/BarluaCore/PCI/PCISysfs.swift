@@ -29,16 +29,44 @@ public struct PCISysfs: Sendable {
     self.names = names
   }
 
-  /// Every device matching `filter`, sorted by address. Directory entries that are not PCI
-  /// addresses are ignored.
+  /// Every device matching `filter` that could be read, sorted by address. Directory entries
+  /// that are not PCI addresses are ignored; devices whose sysfs files cannot be read or hold
+  /// malformed text are left out (`entries(filter:)` reports them).
   public func devices(filter: PCIFilter = PCIFilter()) throws -> [PCIDeviceInfo] {
+    try entries(filter: filter).compactMap(\.info)
+  }
+
+  /// Every device matching `filter`, sorted by address: its information, or why it could not
+  /// be read. One malformed device never hides the others: it is an `.unreadable` entry, kept
+  /// when the fields that could be read do not rule the filter out. Throws only when `root`
+  /// itself cannot be listed.
+  public func entries(filter: PCIFilter = PCIFilter()) throws -> [PCIDeviceEntry] {
     let addresses: [PCIAddress]
     if let addr = filter.addr {
       addresses = try SysfsFiles.exists(path(addr)) ? [addr] : []
     } else {
       addresses = try SysfsFiles.list(root).compactMap { try? PCIAddress($0) }.sorted()
     }
-    return try addresses.map(read).filter(filter.matches)
+    return addresses.compactMap { addr in
+      do {
+        let info = try read(addr)
+        return filter.matches(info) ? .readable(info) : nil
+      } catch {
+        let bad = unreadable(addr, error)
+        return filter.mightMatch(bad) ? .unreadable(bad) : nil
+      }
+    }
+  }
+
+  /// What can still be read of a device whose full read failed with `error`.
+  private func unreadable(_ addr: PCIAddress, _ error: Error) -> PCIUnreadableDevice {
+    let dir = path(addr)
+    return PCIUnreadableDevice(
+      addr: addr, problem: "\(error)",
+      vendor: try? SysfsFiles.readHex("\(dir)/vendor", as: UInt16.self),
+      device: try? SysfsFiles.readHex("\(dir)/device", as: UInt16.self),
+      class: try? SysfsFiles.readHex("\(dir)/class", as: UInt32.self),
+      driver: (try? SysfsFiles.linkBasename("\(dir)/driver")) ?? nil)
   }
 
   /// The device at `addr`; `PCIError.noDevice` when sysfs does not have it.
