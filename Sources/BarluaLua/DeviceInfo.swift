@@ -73,16 +73,6 @@ enum DeviceInfo {
     case .unreadable(let bad): push(L, bad)
     }
   }
-
-  /// Pushes the device-info table of the device at `address` (an entry with `error` when its
-  /// sysfs files cannot be read).
-  static func push(_ L: LuaState, address: String) throws {
-    let addr = try PCIAddress(address)
-    guard let entry = try PCISysfs().entries(filter: PCIFilter(addr: addr)).first else {
-      throw PCIError.noDevice(addr, root: PCISysfs.defaultRoot)
-    }
-    push(L, entry)
-  }
 }
 
 /// Reading a filter table (api.md §pci) and resolving a selection to one device.
@@ -128,7 +118,7 @@ enum DeviceSelection {
   }
 
   /// The one device a filter matches; the error lists the matches otherwise.
-  static func single(_ args: LuaArgs, filterAt index: Int32) throws -> String {
+  static func single(_ args: LuaArgs, filterAt index: Int32) throws -> PCIAddress {
     let matches = try PCISysfs().entries(filter: try filter(args, at: index))
     guard matches.count == 1 else {
       if matches.isEmpty { throw UsageError("the filter matches no device (pci.devices() lists them)") }
@@ -142,7 +132,7 @@ enum DeviceSelection {
       throw UsageError(
         "the filter matches \(matches.count) devices, it must match one: \(list.joined(separator: "; "))")
     }
-    return matches[0].addr.description
+    return matches[0].addr
   }
 
   static func hex4(_ v: UInt16) -> String {

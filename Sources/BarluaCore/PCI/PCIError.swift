@@ -27,7 +27,7 @@ public enum PCIError: Error, Equatable, CustomStringConvertible {
     case .badFilter(let text, let reason):
       return "bad PCI filter '\(text)': \(reason)"
     case .noDevice(let addr, let root):
-      return "no PCI device \(addr) (not in \(root))"
+      return "no PCI device \(addr) in \(root) (lspci -D lists them)"
     case .noIOMMUGroup(let addr, let path):
       return "PCI device \(addr) has no IOMMU group (\(path) is absent): enable the IOMMU"
         + " (intel_iommu=on / amd_iommu=on) or load vfio with enable_unsafe_noiommu_mode=1"

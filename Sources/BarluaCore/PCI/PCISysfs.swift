@@ -66,7 +66,7 @@ public struct PCISysfs: Sendable {
       vendor: try? SysfsFiles.readHex("\(dir)/vendor", as: UInt16.self),
       device: try? SysfsFiles.readHex("\(dir)/device", as: UInt16.self),
       class: try? SysfsFiles.readHex("\(dir)/class", as: UInt32.self),
-      driver: (try? SysfsFiles.linkBasename("\(dir)/driver")) ?? nil)
+      driver: (try? driver(addr)) ?? nil)
   }
 
   /// The device at `addr`; `PCIError.noDevice` when sysfs does not have it.
@@ -77,6 +77,16 @@ public struct PCISysfs: Sendable {
 
   /// The device's sysfs directory.
   public func path(_ addr: PCIAddress) -> String { "\(root)/\(addr)" }
+
+  /// Whether sysfs has the device.
+  public func exists(_ addr: PCIAddress) throws -> Bool { try SysfsFiles.exists(path(addr)) }
+
+  /// The bus's `drivers_probe` file (`/sys/bus/pci/drivers_probe`), which binds a device to
+  /// the driver its `driver_override` names.
+  public var driversProbePath: String {
+    let suffix = "/devices"
+    return root.hasSuffix(suffix) ? "\(root.dropLast(suffix.count))/drivers_probe" : "\(root)/../drivers_probe"
+  }
 
   func read(_ addr: PCIAddress) throws -> PCIDeviceInfo {
     let dir = path(addr)
@@ -103,22 +113,13 @@ public struct PCISysfs: Sendable {
       class: classCode,
       revision: try SysfsFiles.readHex("\(dir)/revision", as: UInt8.self),
       vendorName: names.vendor, deviceName: names.device,
-      driver: try SysfsFiles.linkBasename("\(dir)/driver"),
-      iommuGroup: try iommuGroup(dir),
+      driver: try driver(addr),
+      iommuGroup: try iommuGroup(addr),
       numaNode: try SysfsFiles.readIntIfPresent("\(dir)/numa_node") ?? -1,
       headerType: config[0x0E] & 0x7F,
       command: PCICommand(register: UInt16(config[4]) | UInt16(config[5]) << 8),
       link: try link(dir),
       bars: try PCIBar.parseResource(SysfsFiles.readText(resourcePath), path: resourcePath))
-  }
-
-  private func iommuGroup(_ dir: String) throws -> Int? {
-    let path = "\(dir)/iommu_group"
-    guard let name = try SysfsFiles.linkBasename(path) else { return nil }
-    guard let group = Int(name) else {
-      throw PCIError.badFormat(path: path, text: name, expected: "a link to a numbered group")
-    }
-    return group
   }
 
   private func link(_ dir: String) throws -> PCILink? {

@@ -94,8 +94,8 @@ extension VFIODevice {
     let (region, length) = try mappableRange(bar: bar, offset: offset, size: size)
     let support = writeCombiningSupport()
     if let reason = support.reason(addr: addr, bar: bar) { throw UsageError(reason) }
-    let resource = bar < resources.count ? resources[bar] : nil
-    if resource?.prefetchable == false {
+    let sysfsBar = info?.bar(bar)
+    if sysfsBar?.prefetchable == false {
       throw UsageError(
         "\(addr) BAR\(bar) is not prefetchable: write-combining could merge or reorder its"
           + " register accesses; map it uncached (device:map(\(bar)))")
@@ -106,11 +106,11 @@ extension VFIODevice {
     let dmabuf = try exportDMABUF(bar: bar, offset: first, length: min(end, region.size) - first)
     defer { dmabuf.close() }
     try setMemattrWC(dmabuf)
-    let base = resource.flatMap { $0.start == 0 ? nil : $0.start + offset }
     let mapping = try Mapping(
       fd: dmabuf.rawValue, offset: offset - first, size: length,
       info: Mapping.Description(
-        method: .vfioWC, index: bar, base: base, prefetchable: resource?.prefetchable,
+        method: .vfioWC, index: bar, base: physicalAddress(bar: bar, offset: offset),
+        prefetchable: sysfsBar?.prefetchable,
         addr: addr, path: "\(fd.path) (DMABUF of BAR\(bar))"))
     track(mapping)
     return mapping
