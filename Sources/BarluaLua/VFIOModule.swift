@@ -158,7 +158,9 @@ enum VFIOModule {
       t.set("wc", s.offered)
       t.set("dma_buf", s.dmaBuf)
       t.set("dma_buf_memattr", s.dmaBufMemattr)
-      if let reason = s.reason(addr: d.addr) { t.set("wc_reason", reason) }
+      if !s.offered {
+        t.set("wc_reason", LuaWording.describe(VFIOWriteCombiningUnavailable.notOffered(s, addr: d.addr, bar: nil)))
+      }
       return 1
     }
   }

@@ -56,13 +56,11 @@ public struct PCIBar: Equatable, Sendable {
         return UInt64(field.dropFirst(2), radix: 16)
       }
       guard fields.count == 3, numbers.count == 3 else {
-        throw PCIError.badFormat(
-          path: path, text: String(line), expected: "three hex numbers: start end flags")
+        throw SystemError(content: path, text: String(line), expected: "three hex numbers: start end flags")
       }
       let (start, end) = (numbers[0], numbers[1])
       if end >= start, end - start == UInt64.max {
-        throw PCIError.badFormat(
-          path: path, text: String(line), expected: "a range of at most 2^64-1 bytes")
+        throw SystemError(content: path, text: String(line), expected: "a range of at most 2^64-1 bytes")
       }
       if let bar = PCIBar(index: index, start: start, end: end, flags: numbers[2]) {
         bars.append(bar)

@@ -82,7 +82,7 @@ extension PCISysfs {
     let link = "\(path(addr))/iommu_group"
     guard let name = try SysfsFiles.linkBasename(link) else { return nil }
     guard let group = Int(name), group >= 0 else {
-      throw PCIError.badFormat(path: link, text: name, expected: "a link to a numbered group")
+      throw SystemError(content: link, text: name, expected: "a link to a numbered group")
     }
     return group
   }

@@ -94,14 +94,14 @@ public struct PCISysfs: Sendable {
     let device = try SysfsFiles.readHex("\(dir)/device", as: UInt16.self)
     let classCode = try SysfsFiles.readHex("\(dir)/class", as: UInt32.self)
     guard classCode <= 0xFF_FFFF else {
-      throw PCIError.badFormat(
-        path: "\(dir)/class", text: "0x\(String(classCode, radix: 16))",
+      throw SystemError(
+        content: "\(dir)/class", text: "0x\(String(classCode, radix: 16))",
         expected: "a 24-bit class code")
     }
     let config = try SysfsFiles.readBytes("\(dir)/config", limit: 64)
     guard config.count >= 16 else {
-      throw PCIError.badFormat(
-        path: "\(dir)/config", text: "\(config.count) bytes",
+      throw SystemError(
+        content: "\(dir)/config", text: "\(config.count) bytes",
         expected: "at least the 16-byte common configuration header")
     }
     let resourcePath = "\(dir)/resource"

@@ -129,7 +129,7 @@ public final class VFIODevice: @unchecked Sendable {
 
   /// The raw VFIO_DEVICE_GET_REGION_INFO answer for region `index` (diagnostics, fixtures).
   public func regionInfoAnswer(_ index: Int) throws -> [UInt8] {
-    try checkOpen("region info")
+    try checkOpen()
     return try VFIODevice.regionInfoAnswer(fd, index: index)
   }
 
@@ -137,8 +137,8 @@ public final class VFIODevice: @unchecked Sendable {
 
   public var isOpen: Bool { fd.isOpen }
 
-  func checkOpen(_ what: String) throws {
-    guard fd.isOpen else { throw UsageError("\(what): device \(addr) is closed") }
+  func checkOpen() throws {
+    guard fd.isOpen else { throw UsageError("device \(addr) is closed") }
   }
 
   /// Every region the device reports, by index.
@@ -156,7 +156,7 @@ public final class VFIODevice: @unchecked Sendable {
 
   /// Every interrupt index (VFIO_DEVICE_GET_IRQ_INFO).
   public func irqs() throws -> [VFIOIRQ] {
-    try checkOpen("irqs")
+    try checkOpen()
     return try (0..<numIrqs).map { i in
       var info = vfio_irq_info()
       info.argsz = UInt32(MemoryLayout<vfio_irq_info>.size)
@@ -206,7 +206,7 @@ public final class VFIODevice: @unchecked Sendable {
   /// The region of BAR `bar` and the length to map at `offset`, checked for an open device,
   /// an mmap-able region and a range inside it (and inside one sparse area, if any).
   func mappableRange(bar: Int, offset: UInt64, size: UInt64?) throws -> (VFIORegion, UInt64) {
-    try checkOpen("map")
+    try checkOpen()
     let region = try region(bar)
     do {
       return (region, try region.checkMappable(offset: offset, size: size))
@@ -222,18 +222,18 @@ public final class VFIODevice: @unchecked Sendable {
 
   // MARK: config space
 
-  private func configAccess(_ name: String, offset: UInt64, width: Int) throws -> VFIORegion {
-    try checkOpen(name)
+  private func configAccess(offset: UInt64, width: Int) throws -> VFIORegion {
+    try checkOpen()
     guard width == 1 || width == 2 || width == 4 else {
-      throw UsageError("\(name): width \(width) is not 1, 2 or 4")
+      throw UsageError("width \(width) is not 1, 2 or 4")
     }
     let config = try region(Int(BARLUA_VFIO_PCI_CONFIG_REGION_INDEX))
     guard offset % UInt64(width) == 0 else {
-      throw UsageError("\(name): offset 0x\(hex(offset)) is not \(width)-byte aligned")
+      throw UsageError("offset 0x\(hex(offset)) is not \(width)-byte aligned")
     }
     guard offset < config.size, UInt64(width) <= config.size - offset else {
       throw UsageError(
-        "\(name): offset 0x\(hex(offset)) + \(width) exceeds config space size 0x\(hex(config.size))"
+        "offset 0x\(hex(offset)) + \(width) exceeds config space size 0x\(hex(config.size))"
       )
     }
     return config
@@ -241,8 +241,7 @@ public final class VFIODevice: @unchecked Sendable {
 
   /// Reads `width` (1, 2 or 4) bytes of config space at `offset`, little-endian.
   public func configRead(offset: UInt64, width: Int) throws -> UInt32 {
-    let name = "config_read\(width * 8)"
-    let config = try configAccess(name, offset: offset, width: width)
+    let config = try configAccess(offset: offset, width: width)
     var value: UInt32 = 0
     let n = pread(fd.rawValue, &value, width, off_t(config.offset + offset))
     if n < 0 {
@@ -250,7 +249,7 @@ public final class VFIODevice: @unchecked Sendable {
     }
     guard n == width else {
       throw UsageError(
-        "\(name): pread of \(fd.path) at config offset 0x\(hex(offset)) returned \(n) of"
+        "pread of \(fd.path) at config offset 0x\(hex(offset)) returned \(n) of"
           + " \(width) bytes")
     }
     return UInt32(littleEndian: value)
@@ -258,10 +257,9 @@ public final class VFIODevice: @unchecked Sendable {
 
   /// Writes `width` (1, 2 or 4) bytes of config space at `offset`, little-endian.
   public func configWrite(offset: UInt64, width: Int, value: UInt32) throws {
-    let name = "config_write\(width * 8)"
-    let config = try configAccess(name, offset: offset, width: width)
+    let config = try configAccess(offset: offset, width: width)
     guard width == 4 || value >> UInt32(width * 8) == 0 else {
-      throw UsageError("\(name): value 0x\(hex(UInt64(value))) does not fit in \(width * 8) bits")
+      throw UsageError("value 0x\(hex(UInt64(value))) does not fit in \(width * 8) bits")
     }
     var le = value.littleEndian
     let n = pwrite(fd.rawValue, &le, width, off_t(config.offset + offset))
@@ -270,7 +268,7 @@ public final class VFIODevice: @unchecked Sendable {
     }
     guard n == width else {
       throw UsageError(
-        "\(name): pwrite of \(fd.path) at config offset 0x\(hex(offset)) wrote \(n) of"
+        "pwrite of \(fd.path) at config offset 0x\(hex(offset)) wrote \(n) of"
           + " \(width) bytes")
     }
   }
@@ -279,7 +277,7 @@ public final class VFIODevice: @unchecked Sendable {
 
   /// VFIO_DEVICE_RESET.
   public func reset() throws {
-    try checkOpen("reset")
+    try checkOpen()
     guard canReset else {
       throw UsageError(
         "device \(addr) does not support reset (VFIO_DEVICE_FLAGS_RESET not set)")

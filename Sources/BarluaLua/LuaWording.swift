@@ -1,0 +1,49 @@
+import BarluaCore
+
+/// Core errors worded for Lua users: the core states facts and causes without Lua; where the
+/// remedy is a Lua call, it is named here.
+enum LuaWording {
+  /// The message for `error`, raised after the function's name.
+  static func describe(_ error: Error) -> String {
+    switch error {
+    case let e as SystemError: describe(e)
+    case let e as MappingError: describe(e)
+    case let e as VFIOWriteCombiningUnavailable: describe(e)
+    default: "\(error)"
+    }
+  }
+
+  static func describe(_ e: SystemError) -> String {
+    switch e.cause {
+    case .lockdown(let mode, let file)?:
+      "\(e.fact): kernel lockdown is in \(mode) mode (\(file)), which closes debugfs (Secure Boot"
+        + " usually turns it on): boot without lockdown (e.g. Secure Boot off) to read the PAT"
+        + " memtype list; the kernel log (pat.events with debugpat) still works"
+    case .noKernelLogDevice?:
+      "\(e.fact): no kernel log device: is devtmpfs mounted on /dev? (containers may lack"
+        + " /dev/kmsg: bind-mount it, or read saved text with pat.parse)"
+    default: "\(e)"
+    }
+  }
+
+  static func describe(_ e: MappingError) -> String {
+    switch e {
+    case .noResourceFiles(let addr, let path):
+      "\(path) does not exist: this kernel exposes no sysfs resource files for \(addr)"
+        + " (map it through VFIO instead: vfio.open)"
+    case .deviceFileWithoutSize(let path):
+      "\(path) is a device file with no size: pass {size=...}"
+    }
+  }
+
+  static func describe(_ e: VFIOWriteCombiningUnavailable) -> String {
+    switch e {
+    case .notOffered(let support, let addr, let bar):
+      "\(support.missingText): use pci.map(\"\(addr)\", \(bar.map(String.init) ?? "bar"), {wc=true})"
+        + " on a prefetchable BAR, after closing the VFIO device"
+    case .notPrefetchable(let addr, let bar):
+      "\(addr) BAR\(bar) is not prefetchable: write-combining could merge or reorder its register"
+        + " accesses; map it uncached (device:map(\(bar)))"
+    }
+  }
+}
