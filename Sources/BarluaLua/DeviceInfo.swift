@@ -91,7 +91,7 @@ enum DeviceSelection {
       guard let v = try opts.integer(key) else { return nil }
       guard (0...max).contains(v) else {
         throw LuaArgumentError(
-          "\(args.fn): filter \(key) \(v < 0 ? "\(v)" : "0x" + String(v, radix: 16)) is out of range (0..0x\(String(max, radix: 16)))"
+          "\(args.fn): filter \(key) \(v < 0 ? "\(v)" : "0x" + hex(v)) is out of range (0..0x\(hex(max)))"
         )
       }
       return v
@@ -125,7 +125,7 @@ enum DeviceSelection {
       let list = matches.map { entry in
         switch entry {
         case .readable(let d):
-          "\(d.addr) \(hex4(d.vendor)):\(hex4(d.device)) \(d.driver ?? "no driver")"
+          "\(d.addr) \(hex(d.vendor, width: 4)):\(hex(d.device, width: 4)) \(d.driver ?? "no driver")"
         case .unreadable(let bad): "\(bad.addr) (unreadable: \(bad.problem))"
         }
       }
@@ -133,10 +133,5 @@ enum DeviceSelection {
         "the filter matches \(matches.count) devices, it must match one: \(list.joined(separator: "; "))")
     }
     return matches[0].addr
-  }
-
-  static func hex4(_ v: UInt16) -> String {
-    let s = String(v, radix: 16)
-    return String(repeating: "0", count: 4 - s.count) + s
   }
 }

@@ -214,7 +214,7 @@ enum VFIOModule {
       let bits = Int64(width * 8)
       guard v >= -(1 << (bits - 1)), v < (1 << bits) else {
         throw LuaArgumentError(
-          "\(fn): value \(v) does not fit in \(bits) bits (0..0x\(String((1 << bits) - 1, radix: 16)))")
+          "\(fn): value \(v) does not fit in \(bits) bits (0..0x\(hex((1 << bits) - 1)))")
       }
       try d.configWrite(offset: off, width: width, value: UInt32(truncatingIfNeeded: v))
       return 0

@@ -116,5 +116,3 @@ public final class Mapping: @unchecked Sendable {
     }
   }
 }
-
-func hex(_ v: UInt64) -> String { String(v, radix: 16) }

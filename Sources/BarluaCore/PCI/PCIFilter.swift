@@ -104,6 +104,6 @@ public struct PCIFilter: Equatable, Sendable {
   /// A 16-bit hex id of 1–4 digits, optionally with `0x`.
   static func id(_ text: Substring) -> UInt16? {
     let digits = text.hasPrefix("0x") || text.hasPrefix("0X") ? text.dropFirst(2) : text
-    return PCIAddress.hex(digits, maxDigits: 4).map { UInt16($0) }
+    return PCIAddress.parseHex(digits, maxDigits: 4).map { UInt16($0) }
   }
 }

@@ -95,7 +95,7 @@ public struct PCISysfs: Sendable {
     let classCode = try SysfsFiles.readHex("\(dir)/class", as: UInt32.self)
     guard classCode <= 0xFF_FFFF else {
       throw SystemError(
-        content: "\(dir)/class", text: "0x\(String(classCode, radix: 16))",
+        content: "\(dir)/class", text: "0x\(hex(classCode))",
         expected: "a 24-bit class code")
     }
     let config = try SysfsFiles.readBytes("\(dir)/config", limit: 64)
