@@ -13,7 +13,7 @@ final class DumpInfoTests: XCTestCase {
   static let seedTree = repo + "/Tests/BarluaCoreTests/Fixtures/pci/xilinx-7024"
   static let seedDevices = seedTree + "/bus/pci/devices"
 
-  /// The listing in /work/shared/seed/bar_memory_mapping_notes.txt, verbatim.
+  /// The listing in the seed note (bar_memory_mapping_notes.txt of the shared notes), verbatim.
   static let seedListing = """
     Access method : linux-sysfs
     domain=0000 bus=15 dev=00 func=00

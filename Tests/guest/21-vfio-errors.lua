@@ -1,5 +1,5 @@
 #!/usr/bin/env barlua
--- What vfio.open and a device say when something is wrong (issue 4), on the real kernel:
+-- What vfio.open and a device say when something is wrong, on the real kernel:
 -- wrong driver, a non-viable group, no such device, no /dev/vfio, no permission, a device
 -- busy in another process, regions that cannot be mapped, bad arguments, use after close.
 local t = require "barlua.test"
