@@ -16,23 +16,18 @@ enum LuaWording {
   static func describe(_ e: SystemError) -> String {
     switch e.cause {
     case .lockdown(let mode, let file)?:
-      "\(e.fact): kernel lockdown is in \(mode) mode (\(file)), which closes debugfs (Secure Boot"
-        + " usually turns it on): boot without lockdown (e.g. Secure Boot off) to read the PAT"
-        + " memtype list; the kernel log (pat.events with debugpat) still works"
+      "\(e.fact): \(SystemCause.lockdownText(mode: mode, file: file)); the kernel log"
+        + " (pat.events with debugpat) still works"
     case .noKernelLogDevice?:
-      "\(e.fact): no kernel log device: is devtmpfs mounted on /dev? (containers may lack"
-        + " /dev/kmsg: bind-mount it, or read saved text with pat.parse)"
+      "\(e.fact): \(SystemCause.noKernelLogDeviceText) or read saved text with pat.parse)"
     default: "\(e)"
     }
   }
 
   static func describe(_ e: MappingError) -> String {
     switch e {
-    case .noResourceFiles(let addr, let path):
-      "\(path) does not exist: this kernel exposes no sysfs resource files for \(addr)"
-        + " (map it through VFIO instead: vfio.open)"
-    case .deviceFileWithoutSize(let path):
-      "\(path) is a device file with no size: pass {size=...}"
+    case .noResourceFiles: "\(e.fact) (map it through VFIO instead: vfio.open)"
+    case .deviceFileWithoutSize: "\(e.fact): pass {size=...}"
     }
   }
 

@@ -7,13 +7,19 @@ public enum MappingError: Error, Equatable, Sendable, CustomStringConvertible {
   /// A character or block device has no size: the caller must give one.
   case deviceFileWithoutSize(path: String)
 
-  public var description: String {
+  /// What is wrong, without the remedy.
+  public var fact: String {
     switch self {
     case .noResourceFiles(let addr, let path):
       "\(path) does not exist: this kernel exposes no sysfs resource files for \(addr)"
-        + " (map it through VFIO instead)"
-    case .deviceFileWithoutSize(let path):
-      "\(path) is a device file with no size: give the size to map"
+    case .deviceFileWithoutSize(let path): "\(path) is a device file with no size"
+    }
+  }
+
+  public var description: String {
+    switch self {
+    case .noResourceFiles: "\(fact) (map it through VFIO instead)"
+    case .deviceFileWithoutSize: "\(fact): give the size to map"
     }
   }
 }

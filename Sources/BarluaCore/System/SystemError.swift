@@ -110,12 +110,21 @@ public enum SystemCause: Equatable, Sendable {
   /// The kernel was built without printk.
   case noPrintk
 
+  /// The lockdown fact and what to do, without the alternative.
+  public static func lockdownText(mode: String, file: String) -> String {
+    "kernel lockdown is in \(mode) mode (\(file)), which closes debugfs (Secure Boot usually"
+      + " turns it on): boot without lockdown (e.g. Secure Boot off) to read the PAT memtype list"
+  }
+
+  /// The missing-/dev/kmsg fact, up to the alternative that ends it.
+  public static let noKernelLogDeviceText =
+    "no kernel log device: is devtmpfs mounted on /dev? (containers may lack /dev/kmsg: bind-mount it,"
+
   public var description: String {
     switch self {
     case .lockdown(let mode, let file):
-      return "kernel lockdown is in \(mode) mode (\(file)), which closes debugfs (Secure Boot"
-        + " usually turns it on): boot without lockdown (e.g. Secure Boot off) to read the PAT"
-        + " memtype list; the kernel log (with debugpat) still shows PAT's decisions"
+      return Self.lockdownText(mode: mode, file: file)
+        + "; the kernel log (with debugpat) still shows PAT's decisions"
     case .debugfsNotMounted(let path):
       return "debugfs is not mounted: mount -t debugfs none \(path)"
     case .noPATMemtypeList:
@@ -130,8 +139,7 @@ public enum SystemCause: Equatable, Sendable {
       return "kernel.dmesg_restrict is 0, so the device node's permissions (or a container or"
         + " security module) deny it: run as root or with CAP_SYSLOG"
     case .noKernelLogDevice:
-      return "no kernel log device: is devtmpfs mounted on /dev? (containers may lack"
-        + " /dev/kmsg: bind-mount it, or parse saved log text instead)"
+      return Self.noKernelLogDeviceText + " or parse saved log text instead)"
     case .noPrintk:
       return "the kernel was built without printk support"
     }
