@@ -241,35 +241,38 @@ public final class VFIODevice: @unchecked Sendable {
 
   /// Reads `width` (1, 2 or 4) bytes of config space at `offset`, little-endian.
   public func configRead(offset: UInt64, width: Int) throws -> UInt32 {
-    let config = try configAccess(offset: offset, width: width)
     var value: UInt32 = 0
-    let n = pread(fd.rawValue, &value, width, off_t(config.offset + offset))
-    if n < 0 {
-      throw SystemError.current("pread config 0x\(hex(offset))", path: fd.path)
-    }
-    guard n == width else {
-      throw UsageError(
-        "pread of \(fd.path) at config offset 0x\(hex(offset)) returned \(n) of"
-          + " \(width) bytes")
-    }
+    try configTransfer(write: false, offset: offset, width: width, &value)
     return UInt32(littleEndian: value)
   }
 
   /// Writes `width` (1, 2 or 4) bytes of config space at `offset`, little-endian.
   public func configWrite(offset: UInt64, width: Int, value: UInt32) throws {
-    let config = try configAccess(offset: offset, width: width)
     guard width == 4 || value >> UInt32(width * 8) == 0 else {
-      throw UsageError("value 0x\(hex(UInt64(value))) does not fit in \(width * 8) bits")
+      throw UsageError("value 0x\(hex(value)) does not fit in \(width * 8) bits")
     }
     var le = value.littleEndian
-    let n = pwrite(fd.rawValue, &le, width, off_t(config.offset + offset))
+    try configTransfer(write: true, offset: offset, width: width, &le)
+  }
+
+  /// One `pread` or `pwrite` of exactly `width` bytes at `offset` of the config region, after
+  /// the checks of `configAccess`; EINTR is retried.
+  private func configTransfer(
+    write: Bool, offset: UInt64, width: Int, _ buffer: UnsafeMutableRawPointer
+  ) throws {
+    let config = try configAccess(offset: offset, width: width)
+    let at = off_t(config.offset + offset)
+    let call = write ? "pwrite" : "pread"
+    var n: Int
+    repeat {
+      n = write ? pwrite(fd.rawValue, buffer, width, at) : pread(fd.rawValue, buffer, width, at)
+    } while n < 0 && errno == EINTR
     if n < 0 {
-      throw SystemError.current("pwrite config 0x\(hex(offset))", path: fd.path)
+      throw SystemError.current("\(call) config 0x\(hex(offset))", path: fd.path)
     }
     guard n == width else {
       throw UsageError(
-        "pwrite of \(fd.path) at config offset 0x\(hex(offset)) wrote \(n) of"
-          + " \(width) bytes")
+        "\(call) of \(fd.path) at config offset 0x\(hex(offset)) moved \(n) of \(width) bytes")
     }
   }
 
