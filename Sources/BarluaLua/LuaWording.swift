@@ -1,5 +1,9 @@
 import BarluaCore
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Core errors worded for Lua users: the core states facts and causes without Lua; where the
 /// remedy is a Lua call, it is named here.
 enum LuaWording {
@@ -18,6 +22,13 @@ enum LuaWording {
     case .lockdown(let mode, let file)?:
       "\(e.fact): \(SystemCause.lockdownText(mode: mode, file: file)); the kernel log"
         + " (pat.events with debugpat) still works"
+    case .mapCountLimit(let count, let limit)?:
+      "\(e.fact): \(SystemCause.mapCountText(count: count, limit: limit)): unmap bars you no longer"
+        + " use (bar:unmap(), or local b <close> = ...), or raise the limit as root with"
+        + " sysctl -w vm.max_map_count=\(limit * 2)"
+    case nil where e.call == "mmap" && e.errno == ENOMEM:
+      "\(e.fact): the kernel could not find memory or address space for the mapping: map less"
+        + " (a {size=}) or unmap bars you no longer use"
     case .noKernelLogDevice?:
       "\(e.fact): \(SystemCause.noKernelLogDeviceText) or read saved text with pat.parse)"
     default: "\(e)"

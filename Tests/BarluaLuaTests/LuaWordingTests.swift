@@ -20,6 +20,10 @@ final class LuaWordingTests: XCTestCase {
         "or read saved text with pat.parse)"
       ),
       (MappingError.noResourceFiles(addr: addr, path: "/r/resource0"), "(map it through VFIO instead: vfio.open)"),
+      (
+        SystemError("mmap", path: "/f", errno: ENOMEM, cause: .mapCountLimit(count: 65520, limit: 65530)),
+        "unmap bars you no longer use (bar:unmap(), or local b <close> = ...)"
+      ),
       (MappingError.deviceFileWithoutSize(path: "/dev/mem"), "/dev/mem is a device file with no size: pass {size=...}"),
       (
         VFIOWriteCombiningUnavailable.notOffered(support, addr: "0000:00:02.0", bar: 2),
@@ -34,7 +38,7 @@ final class LuaWordingTests: XCTestCase {
     }
     let causes: [SystemCause] = [
       .lockdown(mode: "integrity", file: "/l"), .debugfsNotMounted(path: "/d"), .noPATMemtypeList, .rootOnly,
-      .dmesgRestricted, .kernelLogDenied, .noKernelLogDevice, .noPrintk,
+      .dmesgRestricted, .kernelLogDenied, .noKernelLogDevice, .noPrintk, .mapCountLimit(count: 65520, limit: 65530),
     ]
     for cause in causes {
       for name in Self.luaNames { XCTAssertFalse(cause.description.contains(name), cause.description) }

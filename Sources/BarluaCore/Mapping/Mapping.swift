@@ -68,7 +68,9 @@ public final class Mapping: @unchecked Sendable {
     let p = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off_t(alignedOffset))
     guard let p, p != MAP_FAILED else {
       let e = errno
-      throw SystemError("mmap", path: info.path, errno: e, hint: Mapping.hint(for: e, info))
+      throw SystemError(
+        "mmap", path: info.path, errno: e, hint: Mapping.hint(for: e, info),
+        cause: e == ENOMEM ? Mapping.mapCountCause() : nil)
     }
     region = p
     regionLength = length
@@ -110,9 +112,50 @@ public final class Mapping: @unchecked Sendable {
     case (ENODEV, _):
       return "this file cannot be memory-mapped"
     case (EPERM, .file), (EACCES, .file):
-      return "the file needs to be readable and writable by you"
+      return attributeHint(info.path) ?? "the file needs to be readable and writable by you"
+    case (ENOMEM, _):
+      return "the kernel could not find memory or address space for the mapping: map less or"
+        + " unmap mappings you no longer use"
     default:
       return nil
     }
+  }
+
+  /// An immutable or append-only file refuses writing even to root: say so, not "permissions".
+  static func attributeHint(_ path: String) -> String? {
+    let flags = barlua_inode_flags(path)
+    guard flags >= 0 else { return nil }
+    if flags & Int(BARLUA_INODE_IMMUTABLE) != 0 {
+      return "the file is immutable (chattr +i; lsattr shows 'i'): no one, not even root, may"
+        + " write it; remove the flag with chattr -i \(path) if it should be mapped"
+    }
+    if flags & Int(BARLUA_INODE_APPEND) != 0 {
+      return "the file is append-only (chattr +a; lsattr shows 'a'): it cannot be opened for"
+        + " writing in place; remove the flag with chattr -a \(path) if it should be mapped"
+    }
+    return nil
+  }
+
+  /// mmap's ENOMEM when the process has as many mappings as vm.max_map_count allows.
+  static func mapCountCause() -> SystemCause? {
+    guard let limit = readInteger("/proc/sys/vm/max_map_count"),
+      case let lines = barlua_count_lines("/proc/self/maps"), lines >= 0,
+      case let count = Int(lines), count + 16 >= limit
+    else { return nil }
+    return .mapCountLimit(count: count, limit: limit)
+  }
+
+  private static func readInteger(_ path: String) -> Int? {
+    guard let text = try? SystemFile.readText(path, limit: 32) else { return nil }
+    return Int(text.trimmingSpaces())
+  }
+}
+
+extension String {
+  fileprivate func trimmingSpaces() -> String {
+    var s = Substring(self)
+    while let c = s.first, c == " " || c == "\n" || c == "\t" { s = s.dropFirst() }
+    while let c = s.last, c == " " || c == "\n" || c == "\t" { s = s.dropLast() }
+    return String(s)
   }
 }

@@ -109,6 +109,13 @@ public enum SystemCause: Equatable, Sendable {
   case noKernelLogDevice
   /// The kernel was built without printk.
   case noPrintk
+  /// mmap's ENOMEM with the process at `count` mappings of `vm.max_map_count`'s `limit`.
+  case mapCountLimit(count: Int, limit: Int)
+
+  /// The mapping-limit fact, up to the remedy.
+  public static func mapCountText(count: Int, limit: Int) -> String {
+    "this process has \(count) memory mappings, the kernel's limit vm.max_map_count is \(limit)"
+  }
 
   /// The lockdown fact and what to do, without the alternative.
   public static func lockdownText(mode: String, file: String) -> String {
@@ -142,6 +149,10 @@ public enum SystemCause: Equatable, Sendable {
       return Self.noKernelLogDeviceText + " or parse saved log text instead)"
     case .noPrintk:
       return "the kernel was built without printk support"
+    case .mapCountLimit(let count, let limit):
+      return Self.mapCountText(count: count, limit: limit)
+        + ": unmap mappings you no longer use, or raise the limit as root with"
+        + " sysctl -w vm.max_map_count=\(limit * 2)"
     }
   }
 }
