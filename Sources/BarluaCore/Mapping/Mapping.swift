@@ -119,10 +119,11 @@ public final class Mapping: @unchecked Sendable {
     case (ENODEV, _):
       return "this file cannot be memory-mapped"
     case (EPERM, .file), (EACCES, .file):
-      return attributeHint(info.path)
-        ?? (writable
-          ? "the file needs to be readable and writable by you (to only read it: {write=false})"
-          : "the file needs to be readable by you")
+      let readOnlyWay = writable ? " (to only read it: {write=false})" : ""
+      if let attribute = attributeHint(info.path) { return attribute + readOnlyWay }
+      return writable
+        ? "the file needs to be readable and writable by you" + readOnlyWay
+        : "the file needs to be readable by you"
     case (ENOMEM, _):
       return "the kernel could not find memory or address space for the mapping: map less or"
         + " unmap mappings you no longer use"
