@@ -24,7 +24,13 @@ let package = Package(
     // The Lua bindings over BarluaCore.
     .target(name: "BarluaLua", dependencies: ["BarluaCore", "CBarlua", "CLua"]),
     // The command line and the REPL.
-    .executableTarget(name: "barlua", dependencies: ["BarluaLua", "CLineEditor", "CLua"]),
+    // Links libstdc++ statically (link/static-libstdc++: the Swift runtime's C++ library; as a
+    // shared library, its symbol bindings were the largest cost of every start-up).
+    .executableTarget(
+      name: "barlua", dependencies: ["BarluaLua", "CLineEditor", "CLua"],
+      linkerSettings: [
+        .unsafeFlags(["-L", Context.packageDirectory + "/link/static-libstdc++"])
+      ]),
     .testTarget(name: "BarluaCoreTests", dependencies: ["BarluaCore"], resources: [.copy("Fixtures")]),
     .testTarget(name: "BarluaLuaTests", dependencies: ["BarluaLua", "CLua"]),
     // Runs the built barlua binary: the command line, the REPL on a pseudo-terminal.
