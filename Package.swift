@@ -14,9 +14,10 @@ let package = Package(
     // names from the system's pci.ids through libpci (libpci-dev's header; the library is
     // loaded with dlopen at the first name lookup, so a start-up does not pay for it).
     .target(name: "CBarluaSys"),
-    // The REPL's line editor: GNU readline (libreadline-dev) with completion and Ctrl-C glue
-    // (readline is loaded with dlopen when the REPL starts, so a script does not pay for it).
-    .target(name: "CLineEditor"),
+    // The REPL's line editor: GNU readline (libreadline-dev) with completion; Ctrl-C and
+    // SIGTERM through CBarluaSys's barlua_interrupt.h. readline is loaded with dlopen when the
+    // REPL starts (readline_lazy.h), so a script does not pay for it.
+    .target(name: "CLineEditor", dependencies: ["CBarluaSys"]),
     // C that talks to Lua: trampolines that raise, the bar userdata methods, embedded Lua modules.
     .target(
       name: "CBarlua", dependencies: ["CLua", "CBarluaSys"], exclude: ["lua"]),

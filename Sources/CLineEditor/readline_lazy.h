@@ -12,14 +12,14 @@
 
 // clang-format off
 #define CREADLINE_FUNCTIONS(X) \
-  X(readline) X(add_history) X(read_history) X(write_history) X(history_truncate_file) \
-  X(rl_completion_matches) X(rl_replace_line) X(rl_crlf) X(rl_callback_handler_install) \
+  X(add_history) X(read_history) X(write_history) X(history_truncate_file) \
+  X(rl_completion_matches) X(rl_crlf) X(rl_callback_handler_install) \
   X(rl_callback_handler_remove) X(rl_callback_read_char) X(rl_callback_sigcleanup) \
   X(rl_free_line_state) X(rl_echo_signal_char)
 #define CREADLINE_VARIABLES(X) \
-  X(rl_attempted_completion_over) X(rl_completion_append_character) X(rl_done) \
-  X(rl_readline_name) X(rl_basic_word_break_characters) X(rl_attempted_completion_function) \
-  X(rl_signal_event_hook) X(rl_catch_signals) X(rl_instream) X(rl_outstream)
+  X(rl_attempted_completion_over) X(rl_completion_append_character) X(rl_readline_name) \
+  X(rl_basic_word_break_characters) X(rl_attempted_completion_function) X(rl_catch_signals) \
+  X(rl_instream) X(rl_outstream)
 // clang-format on
 
 struct creadline_library {
@@ -34,13 +34,11 @@ struct creadline_library {
 const struct creadline_library *creadline_library(void);
 
 #ifndef CREADLINE_LOADER
-#define readline (creadline_library()->readline)
 #define add_history (creadline_library()->add_history)
 #define read_history (creadline_library()->read_history)
 #define write_history (creadline_library()->write_history)
 #define history_truncate_file (creadline_library()->history_truncate_file)
 #define rl_completion_matches (creadline_library()->rl_completion_matches)
-#define rl_replace_line (creadline_library()->rl_replace_line)
 #define rl_crlf (creadline_library()->rl_crlf)
 #define rl_callback_handler_install (creadline_library()->rl_callback_handler_install)
 #define rl_callback_handler_remove (creadline_library()->rl_callback_handler_remove)
@@ -50,11 +48,9 @@ const struct creadline_library *creadline_library(void);
 #define rl_echo_signal_char (creadline_library()->rl_echo_signal_char)
 #define rl_attempted_completion_over (*creadline_library()->rl_attempted_completion_over)
 #define rl_completion_append_character (*creadline_library()->rl_completion_append_character)
-#define rl_done (*creadline_library()->rl_done)
 #define rl_readline_name (*creadline_library()->rl_readline_name)
 #define rl_basic_word_break_characters (*creadline_library()->rl_basic_word_break_characters)
 #define rl_attempted_completion_function (*creadline_library()->rl_attempted_completion_function)
-#define rl_signal_event_hook (*creadline_library()->rl_signal_event_hook)
 #define rl_catch_signals (*creadline_library()->rl_catch_signals)
 #define rl_instream (*creadline_library()->rl_instream)
 #define rl_outstream (*creadline_library()->rl_outstream)
