@@ -24,4 +24,21 @@ final class StartupTests: XCTestCase {
     ])
     XCTAssertEqual(r.out, "false\n", r.err)
   }
+
+  /// Without a loadable readline the REPL says what is missing and exits 1; a script still
+  /// runs. (LD_LIBRARY_PATH puts a file that is no library first in dlopen's search.)
+  func testREPLWithoutReadlineSaysWhatIsMissing() throws {
+    let dir = Barlua.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    Barlua.write("not a library", to: dir + "/libreadline.so.8")
+    let repl = try Barlua.run(["-i"], stdin: "print(6 * 7)\n", env: ["LD_LIBRARY_PATH": dir])
+    XCTAssertEqual(repl.status, 1, repl.out + repl.err)
+    XCTAssertTrue(
+      repl.err.contains("the REPL needs GNU readline 8 (libreadline.so.8, Debian package libreadline8)"),
+      repl.err)
+    XCTAssertFalse(repl.out.contains("42"), repl.out)
+    let script = try Barlua.run(["-e", "print(6 * 7)"], env: ["LD_LIBRARY_PATH": dir])
+    XCTAssertEqual(script.status, 0, script.err)
+    XCTAssertEqual(script.out, "42\n", script.err)
+  }
 }
