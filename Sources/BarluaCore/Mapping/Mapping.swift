@@ -117,10 +117,12 @@ public final class Mapping: @unchecked Sendable {
     case (ENODEV, _):
       return "this file cannot be memory-mapped"
     case (EPERM, .file), (EACCES, .file):
-      return attributeHint(info.path)
-        ?? (writable
-          ? "the file needs to be readable and writable by you (to only read it: {write=false})"
-          : "the file needs to be readable by you")
+      // A read-write mapping refused: reading alone may still be allowed, whatever the cause.
+      let readOnly = writable ? " (to only read it: {write=false})" : ""
+      if let attribute = attributeHint(info.path) { return attribute + readOnly }
+      return writable
+        ? "the file needs to be readable and writable by you" + readOnly
+        : "the file needs to be readable by you"
     case (ENOMEM, _):
       return mapCountHint()
         ?? "the kernel could not find memory or address space for the mapping: map less"
