@@ -8,11 +8,6 @@ noiommu_dir() {
   printf '%s/noiommu/%s_%s\n' "$(testbed_cache_root)" "$KERNEL_RELEASE" "$KERNEL_DEB_VERSION"
 }
 
-# kernel_series_of_release RELEASE: 6.1.0-56-amd64 -> 6.1, 6.12.117+deb12-amd64 -> 6.12
-kernel_series_of_release() {
-  sed -E 's/^([0-9]+\.[0-9]+).*/\1/' <<<"$1"
-}
-
 # build_noiommu DIR: fetch source and headers, build vfio.ko into DIR.
 build_noiommu() {
   local dir=$1 series work pkg deb
