@@ -13,6 +13,7 @@ TESTBED_HOST_TOOLS=(
   x86_64-linux-gnu-gcc-12:gcc-12
   x86_64-linux-gnu-ld:binutils-x86-64-linux-gnu
   readelf:binutils
+  /usr/include/libelf.h:libelf-dev
   flock:util-linux
   apt-get:apt
   dpkg-deb:dpkg
@@ -30,7 +31,9 @@ missing_host_packages() {
   for pair in "${TESTBED_HOST_TOOLS[@]}"; do
     cmd=${pair%%:*}
     pkg=${pair#*:}
-    if ! command -v "$cmd" >/dev/null 2>&1; then
+    if [[ $cmd == /usr/include/* ]]; then
+      [[ -f $cmd ]] || missing+=("$pkg") # a header (objtool for a newer kernel needs libelf)
+    elif ! command -v "$cmd" >/dev/null 2>&1; then
       missing+=("$pkg")
     elif [[ $cmd == busybox ]] && ! busybox_is_static; then
       missing+=("$pkg")
