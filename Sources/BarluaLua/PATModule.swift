@@ -69,6 +69,7 @@ enum PATModule {
       if seen == index { found = event }
       seen += 1
     }
+    ev.pointee.count = seen
     guard let event = found else { return 0 }
     let strings: [String?] = [
       event.kind.rawValue, event.track, event.req, event.ret, event.expected, event.got,

@@ -122,6 +122,7 @@ int barlua_pat_parse(lua_State *L) {
         if (got <= 0) break;
         push_event(L, &ev);
         lua_rawseti(L, 3, ++count);
+        if (index + 1 >= ev.count) break;  // no need to parse the line again
       }
     }
     start = end + 1;

@@ -147,6 +147,25 @@ final class PatTraceTests: XCTestCase {
     }
   }
 
+  // A device on another driver: the hint has every step vfio.open's own error gives, the
+  // unbind first; a device with no driver needs no unbind.
+  func testVFIOUnavailableHintIncludesTheUnbindStep() throws {
+    let r = try lua(
+      """
+      local b = { index = 0 }
+      print(pattrace.unavailable({ addr = "0000:00:03.0", driver = "virtio-pci" }, b, "vfio"))
+      print(pattrace.unavailable({ addr = "0000:00:04.0" }, b, "vfio"))
+      """)
+    XCTAssertEqual(r.status, 0, r.err)
+    XCTAssertEqual(
+      r.out,
+      "0000:00:03.0 is not bound to vfio-pci (driver: virtio-pci); bind it: echo vfio-pci >"
+        + " /sys/bus/pci/devices/0000:00:03.0/driver_override; echo 0000:00:03.0 >"
+        + " /sys/bus/pci/devices/0000:00:03.0/driver/unbind; echo 0000:00:03.0 > /sys/bus/pci/drivers_probe\n"
+        + "0000:00:04.0 is not bound to vfio-pci (driver: none); bind it: echo vfio-pci >"
+        + " /sys/bus/pci/devices/0000:00:04.0/driver_override; echo 0000:00:04.0 > /sys/bus/pci/drivers_probe\n")
+  }
+
   // Events decide, not the kernel: a sequence no known pattern has is named as such, with the
   // closest pattern and the steps that differ.
   func testVerdictOfAnUnknownSequenceNamesTheClosestPattern() throws {

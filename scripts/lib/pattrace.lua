@@ -99,10 +99,14 @@ end
 -- Why `method` cannot map BAR `b` of `info`, or nil when it may be tried.
 function M.unavailable(info, b, method)
   if method == "vfio" and info.driver ~= "vfio-pci" then
+    -- The same steps vfio.open's error gives: unbind the current driver first, when there is one.
+    local dev = "/sys/bus/pci/devices/" .. info.addr
+    local unbind = info.driver and string.format("echo %s > %s/driver/unbind; ", info.addr, dev)
+      or ""
     return string.format(
-      "%s is not bound to vfio-pci (driver: %s); bind it: echo vfio-pci > "
-        .. "/sys/bus/pci/devices/%s/driver_override; echo %s > /sys/bus/pci/drivers_probe",
-      info.addr, info.driver or "none", info.addr, info.addr)
+      "%s is not bound to vfio-pci (driver: %s); bind it: echo vfio-pci > %s/driver_override; "
+        .. "%secho %s > /sys/bus/pci/drivers_probe",
+      info.addr, info.driver or "none", dev, unbind, info.addr)
   end
   if method == "sysfs-wc" and not b.prefetchable then
     return string.format(

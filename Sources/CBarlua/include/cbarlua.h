@@ -63,6 +63,7 @@ typedef struct barlua_pat_event {
   char *buf;   // provided by the caller
   size_t cap;  // its size
   size_t need; // set by the parser when it returns -1: the size it needs
+  int count;   // set by the parser: how many events the whole line holds
 } barlua_pat_event;
 
 /// The Swift per-line parser: writes the `index`-th PAT event of `line` (0-based) into `ev`.
