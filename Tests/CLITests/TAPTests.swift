@@ -191,6 +191,45 @@ final class TAPTests: XCTestCase {
     XCTAssertEqual(r.status, 1)
   }
 
+  /// os.exit with a success status after a failed test: the plan is printed and the status
+  /// is 1 (it was 0, with no plan line); a failure status of the script's own is kept.
+  func testOsExitCannotHideAFailure() throws {
+    for exit in ["os.exit(0)", "os.exit(true, true)", "os.exit()"] {
+      let s = script("t.ok(false, 'one')\n\(exit)\n")
+      let r = try Barlua.run([s.path])
+      XCTAssertEqual(r.out, "TAP version 13\nnot ok 1 - one\n1..1\n", exit)
+      XCTAssertEqual(r.status, 1, exit)
+      XCTAssertTrue(r.err.contains("Looks like you failed 1 test of 1."), r.err)
+    }
+    let planned = script("t.plan(3)\nt.ok(true, 'one')\nos.exit(0)\n")
+    let p = try Barlua.run([planned.path])
+    XCTAssertEqual(p.status, 1)
+    XCTAssertTrue(p.err.contains("Looks like you planned 3 tests but ran 1."), p.err)
+    let own = script("t.ok(true, 'one')\nos.exit(3)\n")
+    XCTAssertEqual(try Barlua.run([own.path]).status, 3)
+    let passing = script("t.ok(true, 'one')\nos.exit(0)\n")
+    let ok = try Barlua.run([passing.path])
+    XCTAssertEqual(ok.status, 0)
+    XCTAssertEqual(ok.out, "TAP version 13\nok 1 - one\n1..1\n")
+  }
+
+  /// Tests run with -e (no script file) get the same checks when barlua ends.
+  func testCommandLineChunksAreCheckedAtExit() throws {
+    let failing = try Barlua.run(["-e", "t = require 'barlua.test' t.ok(false, 'e')"])
+    XCTAssertEqual(failing.status, 1)
+    XCTAssertEqual(failing.out, "TAP version 13\nnot ok 1 - e\n1..1\n")
+    let short = try Barlua.run(["-e", "t = require 'barlua.test' t.plan(2) t.ok(true, 'e')"])
+    XCTAssertEqual(short.status, 1)
+    XCTAssertTrue(short.err.contains("Looks like you planned 2 tests but ran 1."), short.err)
+    let passing = try Barlua.run(["-e", "t = require 'barlua.test' t.ok(true, 'e')"])
+    XCTAssertEqual(passing.status, 0)
+    XCTAssertEqual(passing.out, "TAP version 13\nok 1 - e\n1..1\n")
+    // Only loaded (no plan, no test): nothing to check, nothing added.
+    let loaded = try Barlua.run(["-e", "t = require 'barlua.test'"])
+    XCTAssertEqual(loaded.status, 0)
+    XCTAssertEqual(loaded.out, "TAP version 13\n")
+  }
+
   func testNamesCannotBreakTheTAPLine() throws {
     let s = script("t.ok(true, 'a # SKIP b')\nt.ok(true, 'two\\nlines')\n")
     let r = try Barlua.run([s.path])
@@ -248,7 +287,47 @@ final class TAPTests: XCTestCase {
           && p.out.contains("skipped: no \(name) device: set \(env) or pass --device"),
         p.out)
     }
-    XCTAssertTrue(p.out.contains("Files=3, Tests=0"), p.out)
+    let ipxact = p.out.split(separator: "\n").first { $0.hasPrefix("scripts/tests/edu_ipxact.lua ") } ?? ""
+    XCTAssertTrue(ipxact.contains("skipped: no edu device: set BARLUA_EDU or pass --device"), p.out)
+    XCTAssertTrue(p.out.contains("Files=4, Tests=0"), p.out)
+  }
+
+  /// For a CI system: prove's JUnit formatter (libtap-formatter-junit-perl) over the device
+  /// tests gives well-formed XML with one testsuite per script; on this host each is a skip.
+  func testDeviceTestsAsJUnitXML() throws {
+    let p = try Prove.run(
+      ["-e", "barlua", "--formatter", "TAP::Formatter::JUnit", "scripts/tests/"], in: Barlua.repository)
+    XCTAssertEqual(p.status, 0, p.out)
+    let check = Process()
+    check.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    check.arguments = [
+      "-c",
+      """
+      import sys, xml.etree.ElementTree as ET
+      for s in ET.fromstring(sys.stdin.read()).findall("testsuite"):
+          out = s.find("system-out").text
+          print(s.get("name"), s.get("tests"), s.get("failures"), s.get("errors"), out.splitlines()[1])
+      """,
+    ]
+    let input = Pipe()
+    let out = Pipe()
+    check.standardInput = input
+    check.standardOutput = out
+    try check.run()
+    input.fileHandleForWriting.write(Data(p.out.utf8))
+    try input.fileHandleForWriting.close()
+    let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    check.waitUntilExit()
+    XCTAssertEqual(check.terminationStatus, 0, "not well-formed XML: " + p.out)
+    XCTAssertEqual(
+      o,
+      """
+      scripts_tests_edu_lua 0 0 0 1..0 # SKIP no edu device: set BARLUA_EDU or pass --device
+      scripts_tests_edu_ipxact_lua 0 0 0 1..0 # SKIP no edu device: set BARLUA_EDU or pass --device
+      scripts_tests_ivshmem_lua 0 0 0 1..0 # SKIP no ivshmem device: set BARLUA_IVSHMEM or pass --device
+      scripts_tests_pci_testdev_lua 0 0 0 1..0 # SKIP no pci_testdev device: set BARLUA_TESTDEV or pass --device
+
+      """)
   }
 
   /// A named device is used, never skipped: on this host it does not open, so the test fails.
