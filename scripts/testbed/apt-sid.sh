@@ -17,6 +17,7 @@ sid_dir() {
 # the machine names a mirror).
 sid_archive_uri() {
   local uri
+  # shellcheck disable=SC2016 # $(REPO_URI) is apt's own template syntax, not the shell's
   uri=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 2>/dev/null |
     awk '$2 !~ /-(security|updates|backports)$/ && $1 !~ /security/ {print $1; exit}')
   printf '%s\n' "${uri:-http://deb.debian.org/debian/}"

@@ -29,19 +29,21 @@ build_host_tools() {
     "building them from $(basename "$src") with gcc-12"
   mkdir -p "$offsets"
   cp "$mod/devicetable-offsets.c" "$offsets/" && echo 'obj-m += devicetable-offsets.o' >"$offsets/Kbuild"
-  make -s -C "$headers" M="$offsets" "$@" devicetable-offsets.s >"$work/host-tools.log" 2>&1 &&
-    sed -ne 's:^[[:space:]]*\.ascii[[:space:]]*"\(.*\)".*:\1:; /^->/{s:->#\(.*\):/* \1 */:; s:^->\([^ ]*\) [\$#]*\([^ ]*\) \(.*\):#define \1 \2 /* \3 */:; s:->::; p;}' \
-      "$offsets/devicetable-offsets.s" >"$mod/devicetable-offsets.h" &&
-    gcc-12 -O2 -o "$mod/mk_elfconfig" "$mod/mk_elfconfig.c" &&
-    gcc-12 -c -o "$mod/empty.o" "$mod/empty.c" &&
-    "$mod/mk_elfconfig" <"$mod/empty.o" >"$mod/elfconfig.h" &&
-    (cd "$mod" && gcc-12 -O2 -I. -I../include -o modpost modpost.c file2alias.c sumversion.c \
-      symsearch.c) >>"$work/host-tools.log" 2>&1 &&
-    make -C "$src/tools/objtool" HOSTCC=gcc-12 CC=gcc-12 >>"$work/host-tools.log" 2>&1 || {
+  if ! {
+    make -s -C "$headers" M="$offsets" "$@" devicetable-offsets.s >"$work/host-tools.log" 2>&1 &&
+      sed -ne 's:^[[:space:]]*\.ascii[[:space:]]*"\(.*\)".*:\1:; /^->/{s:->#\(.*\):/* \1 */:; s:^->\([^ ]*\) [\$#]*\([^ ]*\) \(.*\):#define \1 \2 /* \3 */:; s:->::; p;}' \
+        "$offsets/devicetable-offsets.s" >"$mod/devicetable-offsets.h" &&
+      gcc-12 -O2 -o "$mod/mk_elfconfig" "$mod/mk_elfconfig.c" &&
+      gcc-12 -c -o "$mod/empty.o" "$mod/empty.c" &&
+      "$mod/mk_elfconfig" <"$mod/empty.o" >"$mod/elfconfig.h" &&
+      (cd "$mod" && gcc-12 -O2 -I. -I../include -o modpost modpost.c file2alias.c sumversion.c \
+        symsearch.c) >>"$work/host-tools.log" 2>&1 &&
+      make -C "$src/tools/objtool" HOSTCC=gcc-12 CC=gcc-12 >>"$work/host-tools.log" 2>&1
+  }; then
     tail -n 30 "$work/host-tools.log" >&2
     err "building modpost/objtool from $(basename "$src") failed (log above)"
     return 1
-  }
+  fi
   # The packaged names are wrappers that exec the real programs: replace them.
   cp "$mod/modpost" "$kbuild/scripts/mod/modpost" &&
     cp "$src/tools/objtool/objtool" "$kbuild/tools/objtool/objtool"
@@ -84,6 +86,7 @@ build_noiommu() {
   # The compiler the kernel was built with, or this machine's gcc-12 (unstable's kernel is built
   # with a newer gcc); flags that gcc 12 does not know are switched off by their CONFIG_CC_HAS_.
   local cc_vars=() want_cc
+  # shellcheck disable=SC2016 # $(CROSS_COMPILE) is make's syntax in the file read, not the shell's
   want_cc=$(sed -n 's/^CC = .*\$(CROSS_COMPILE)\(gcc-[0-9]*\) *$/\1/p' "$headers/.kernelvariables" 2>/dev/null)
   if [[ -n $want_cc ]] && ! command -v "x86_64-linux-gnu-$want_cc" >/dev/null; then
     log "the kernel was built with $want_cc, which Debian 12 lacks: building with gcc-12"
