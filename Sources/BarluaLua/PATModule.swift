@@ -91,7 +91,9 @@ enum PATModule {
             continue
           }
           let utf8 = Array(string.utf8)
-          utf8.withUnsafeBytes { UnsafeMutableRawPointer(buf + offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+          utf8.withUnsafeBytes {
+            UnsafeMutableRawPointer(buf + offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count)
+          }
           off[i] = offset
           len[i] = utf8.count
           offset += utf8.count

@@ -22,7 +22,8 @@ final class PATPastedLineTests: XCTestCase {
       Want(kind: .mapPfnMismatch, first: 0x4_8148_8000, last: 0x4_8148_8fff, process: "app", time: 56.452386),
       Want(kind: .conflict, first: 0x387f_e000_0000, last: 0x387f_efff_ffff, process: "gdsio", time: 1118.634945),
       Want(kind: .reserveFailed, first: 0x387f_e000_0000, last: 0x387f_efff_ffff, time: 1118.634950),
-      Want(kind: .mapPfnMismatch, first: 0x1_e7a8_0000, last: 0x1_e7a8_7fff, process: "NDK MediaCodec_", time: 45.846872),
+      Want(
+        kind: .mapPfnMismatch, first: 0x1_e7a8_0000, last: 0x1_e7a8_7fff, process: "NDK MediaCodec_", time: 45.846872),
       // 2.6.28-2.6.32, syslog
       Want(kind: .reserve, first: 0xd000_0000, last: 0xd03f_ffff, wallclock: "Jan  5 10:11:12"),
       Want(kind: .overlap, first: 0xd000_0000, last: 0xd03f_ffff, wallclock: "Jan  5 10:11:12"),

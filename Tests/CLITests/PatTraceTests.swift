@@ -131,7 +131,9 @@ final class PatTraceTests: XCTestCase {
   // 7.2, captured in the test bed (qemu-7.2-dmesg.txt): VFIO reserves the BAR when the device
   // is opened and frees it at close; mmap and the accesses log nothing.
   func testVerdictOfThe72VFIOCapture() throws {
-    for (label, bar, first, last) in [("edu-vfio", 0, "0xfea00000", "0xfeafffff"), ("ivshmem-vfio", 2, "0xfd800000", "0xfdbfffff")] {
+    for (label, bar, first, last) in [
+      ("edu-vfio", 0, "0xfea00000", "0xfeafffff"), ("ivshmem-vfio", 2, "0xfd800000", "0xfdbfffff"),
+    ] {
       let v = try verdict(#"stepped("vfio", \#(bar), \#(first), \#(last), "qemu-7.2-dmesg.txt", "\#(label)")"#)
       XCTAssertEqual(
         v,
