@@ -96,8 +96,8 @@ int barlua_pat_parse(lua_State *L) {
   memset(&ev, 0, sizeof ev);
   ev.cap = 4096;
   ev.buf = lua_newuserdatauv(L, ev.cap, 0);  // stack 2: the scratch buffer
-  lua_newtable(L);                            // stack 3: the events
-  reserve_box *reserve = reserve_new(L);      // stack 4: memory the line parser may use
+  lua_newtable(L);                           // stack 3: the events
+  reserve_box *reserve = reserve_new(L);     // stack 4: memory the line parser may use
   lua_Integer count = 0;
   size_t start = 0;
   while (start < size) {

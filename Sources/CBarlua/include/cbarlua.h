@@ -59,8 +59,16 @@ int barlua_isbar(lua_State *L, int i);
 /// One PAT event of a saved log line, written by the Swift parser for `barlua_pat_parse`.
 /// String fields are `len` bytes at `buf + off` (len (size_t)-1: the field is absent).
 enum {
-  BARLUA_PAT_KIND, BARLUA_PAT_TRACK, BARLUA_PAT_REQ, BARLUA_PAT_RET, BARLUA_PAT_EXPECTED,
-  BARLUA_PAT_GOT, BARLUA_PAT_PROCESS, BARLUA_PAT_TEXT, BARLUA_PAT_WALLCLOCK, BARLUA_PAT_NSTR
+  BARLUA_PAT_KIND,
+  BARLUA_PAT_TRACK,
+  BARLUA_PAT_REQ,
+  BARLUA_PAT_RET,
+  BARLUA_PAT_EXPECTED,
+  BARLUA_PAT_GOT,
+  BARLUA_PAT_PROCESS,
+  BARLUA_PAT_TEXT,
+  BARLUA_PAT_WALLCLOCK,
+  BARLUA_PAT_NSTR
 };
 typedef struct barlua_pat_event {
   unsigned char has_first, has_last, has_pid, has_time, has_seq;
@@ -68,10 +76,10 @@ typedef struct barlua_pat_event {
   int64_t pid;
   double time;
   size_t off[BARLUA_PAT_NSTR], len[BARLUA_PAT_NSTR];
-  char *buf;   // provided by the caller
-  size_t cap;  // its size
-  size_t need; // set by the parser when it returns -1: the size it needs
-  int count;   // set by the parser: how many events the whole line holds
+  char *buf;    // provided by the caller
+  size_t cap;   // its size
+  size_t need;  // set by the parser when it returns -1: the size it needs
+  int count;    // set by the parser: how many events the whole line holds
 } barlua_pat_event;
 
 /// The Swift per-line parser: writes the `index`-th PAT event of `line` (0-based) into `ev`.
