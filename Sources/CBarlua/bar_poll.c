@@ -1,5 +1,6 @@
 // bar:poll32 / bar:poll64(off, mask, want[, timeout_s]): read a register in C until
-// `value & mask == want`. Returns value, elapsed_ns; or nil, "timeout", last_value. Ctrl-C
+// `value & mask == want`. Returns value, elapsed_ns; or nil, "timeout", last_value; and after
+// those, the number of reads done (for benchmarks and the curious). Ctrl-C
 // stops the loop (barlua_interrupted) and the interpreter's pending interrupt then raises.
 #include <math.h>
 
@@ -47,7 +48,8 @@ static int poll(lua_State *L, const char *fn, unsigned width) {
     case BARLUA_POLL_MATCH:
       lua_pushinteger(L, (lua_Integer)r.value);
       lua_pushinteger(L, (lua_Integer)r.elapsed_ns);
-      return 2;
+      lua_pushinteger(L, (lua_Integer)r.reads);
+      return 3;
     case BARLUA_POLL_FAULT:
       bar_bus_error(L, fn, off);
     case BARLUA_POLL_INTERRUPTED:
@@ -56,13 +58,15 @@ static int poll(lua_State *L, const char *fn, unsigned width) {
       lua_pushnil(L);
       lua_pushliteral(L, "interrupted");
       lua_pushinteger(L, (lua_Integer)r.value);
-      return 3;
+      lua_pushinteger(L, (lua_Integer)r.reads);
+      return 4;
     case BARLUA_POLL_TIMEOUT:
     default:
       lua_pushnil(L);
       lua_pushliteral(L, "timeout");
       lua_pushinteger(L, (lua_Integer)r.value);
-      return 3;
+      lua_pushinteger(L, (lua_Integer)r.reads);
+      return 4;
   }
 }
 
