@@ -60,7 +60,8 @@ const char *barlua_embedded_module(const char *name, size_t *len);
 const char *barlua_embedded_name(size_t i);
 
 /// Opens the standard libraries, the bar type and `time`, and puts the built-in modules
-/// (barlua.time, barlua.test, ...) in package.preload. Call it through lua_pcall (it runs Lua code).
+/// (barlua.time, barlua.test, ...) in package.preload. Call it through lua_pcall (it runs Lua
+/// code).
 int barlua_openlibs(lua_State *L);
 
 /// Pops the value on top of the stack and makes `require(name)` return it (package.preload).
