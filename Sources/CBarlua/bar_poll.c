@@ -1,7 +1,8 @@
 // bar:poll32 / bar:poll64(off, mask, want[, timeout_s]): read a register in C until
 // `value & mask == want`. Returns value, elapsed_ns; or nil, "timeout", last_value; and after
-// those, the number of reads done (for benchmarks and the curious). Ctrl-C
-// stops the loop (barlua_interrupted) and the interpreter's pending interrupt then raises.
+// those, the number of reads done (for benchmarks and the curious). Ctrl-C or SIGTERM stops
+// the loop (barlua_interrupt_pending, checked with the clock) and raises
+// "bar:poll32: interrupted!" (barlua_interrupt_raise).
 #include <math.h>
 
 #include "bar_internal.h"
@@ -26,7 +27,8 @@ static uint64_t check_timeout(lua_State *L, int i, const char *fn) {
   return (uint64_t)(s * 1e9);
 }
 
-static int poll(lua_State *L, const char *fn, unsigned width) {
+// `fn` names the method in argument errors ("poll32"), `method` in the interrupt error.
+static int poll_register(lua_State *L, const char *fn, const char *method, unsigned width) {
   barlua_bar *b = check_bar(L, fn);
   check_nargs(L, fn, 4, "offset, mask, want, timeout_s");
   uint64_t off = check_range(L, b, 2, fn, width / 8, width / 8);
@@ -44,7 +46,7 @@ static int poll(lua_State *L, const char *fn, unsigned width) {
               "match: clear them from want or add them to mask",
               fn, (unsigned long long)want, (unsigned long long)mask);
   barlua_poll_result r;
-  switch (barlua_poll(b->win, off, width, mask, want, timeout_ns, barlua_interrupted, &r)) {
+  switch (barlua_poll(b->win, off, width, mask, want, timeout_ns, barlua_interrupt_pending, &r)) {
     case BARLUA_POLL_MATCH:
       lua_pushinteger(L, (lua_Integer)r.value);
       lua_pushinteger(L, (lua_Integer)r.elapsed_ns);
@@ -53,13 +55,7 @@ static int poll(lua_State *L, const char *fn, unsigned width) {
     case BARLUA_POLL_FAULT:
       bar_bus_error(L, fn, off);
     case BARLUA_POLL_INTERRUPTED:
-      // The interpreter's Ctrl-C hook raises "interrupted!" as this function returns; without
-      // one (an embedding that does not arm it) the caller sees why the poll stopped.
-      lua_pushnil(L);
-      lua_pushliteral(L, "interrupted");
-      lua_pushinteger(L, (lua_Integer)r.value);
-      lua_pushinteger(L, (lua_Integer)r.reads);
-      return 4;
+      return barlua_interrupt_raise(L, method);
     case BARLUA_POLL_TIMEOUT:
     default:
       lua_pushnil(L);
@@ -70,5 +66,5 @@ static int poll(lua_State *L, const char *fn, unsigned width) {
   }
 }
 
-int bar_poll32(lua_State *L) { return poll(L, "poll32", 32); }
-int bar_poll64(lua_State *L) { return poll(L, "poll64", 64); }
+int bar_poll32(lua_State *L) { return poll_register(L, "poll32", "bar:poll32", 32); }
+int bar_poll64(lua_State *L) { return poll_register(L, "poll64", "bar:poll64", 64); }
