@@ -28,7 +28,7 @@ enum BarObject {
   /// Pushes a bar for `mapping` with the fields of api.md §bar. With `extra`, the value on
   /// top of the stack becomes the bar's field of that name (bar.device keeps its device alive).
   static func push(_ L: LuaState, _ mapping: Mapping, extra: String? = nil) {
-    let t = LuaTableBuilder.push(L, nrec: 8)
+    let t = LuaTableBuilder.push(L, nrec: 9)
     if let extra {
       lua_rotate(L, -2, 1)  // the table below the extra value
       t.setTop(extra)
@@ -41,8 +41,9 @@ enum BarObject {
     t.set("prefetchable", info.prefetchable)
     t.set("addr", info.addr)
     t.set("path", info.path)
+    t.set("writable", mapping.writable)
     barlua_bar_push(
       L, mapping.window, Unmanaged.passRetained(mapping).toOpaque(), unmapOwner, releaseOwner,
-      isOrdinaryMemory(info) ? BARLUA_BAR_RAM : 0)
+      (isOrdinaryMemory(info) ? BARLUA_BAR_RAM : 0) | (mapping.writable ? 0 : BARLUA_BAR_READ_ONLY))
   }
 }

@@ -15,7 +15,7 @@
 
 #define DEFINE_WRITE(bits)                                                                \
   int bar_write##bits(lua_State *L) {                                                     \
-    barlua_bar *b = check_bar(L, "write" #bits);                                          \
+    barlua_bar *b = check_writable_bar(L, "write" #bits);                                 \
     check_nargs(L, "write" #bits, 2, "offset, value");                                    \
     uint64_t off = check_range(L, b, 2, "write" #bits, bits / 8, bits / 8);               \
     uint##bits##_t v = (uint##bits##_t)check_value(L, 3, "write" #bits, bits);            \
@@ -47,7 +47,7 @@ static int read64_split(lua_State *L, const char *fn, int high_first) {
 }
 
 static int write64_split(lua_State *L, const char *fn, int high_first) {
-  barlua_bar *b = check_bar(L, fn);
+  barlua_bar *b = check_writable_bar(L, fn);
   check_nargs(L, fn, 2, "offset, value");
   uint64_t off = check_range(L, b, 2, fn, 8, 8);
   uint64_t v = check_value(L, 3, fn, 64);

@@ -32,7 +32,11 @@ void bar_bad_self(lua_State *L, const char *fn, const barlua_bar *b) {
   if (b == NULL)
     bar_error(L, "bar:%s: expected a bar as self (call it as bar:%s(...)), got %s", fn, fn,
               bar_type_name(L, 1));
-  bar_error(L, "bar:%s: bar is unmapped", fn);
+  if (b->win == NULL || b->win->base == NULL) bar_error(L, "bar:%s: bar is unmapped", fn);
+  bar_error(L,
+            "bar:%s: bar is mapped read-only (mapped with {write=false}): map it again without "
+            "write=false to write",
+            fn);
   abort();
 }
 

@@ -92,7 +92,7 @@ static const char *check_data(lua_State *L, barlua_bar *b, const char *fn, int n
 
 // bar:write(off, s[, width])
 int bar_write(lua_State *L) {
-  barlua_bar *b = check_bar(L, "write");
+  barlua_bar *b = check_writable_bar(L, "write");
   uint64_t off;
   size_t len;
   const char *s = check_data(L, b, "write", 3, "offset, string, width", &off, &len);
@@ -107,7 +107,7 @@ int bar_write(lua_State *L) {
 
 // bar:fill(byte[, off[, len[, width]]])
 int bar_fill(lua_State *L) {
-  barlua_bar *b = check_bar(L, "fill");
+  barlua_bar *b = check_writable_bar(L, "fill");
   check_nargs(L, "fill", 4, "byte, offset, length, width");
   uint8_t byte = bar_check_byte(L, 2, "fill");
   uint64_t off, len;

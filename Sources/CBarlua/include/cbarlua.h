@@ -26,6 +26,9 @@ void barlua_bar_open(lua_State *L);
 /// `flags` of barlua_bar_push: the window is ordinary memory (a regular file, a DMA buffer),
 /// where `memcpy` is safe and fastest; without it the window is treated as device memory.
 #define BARLUA_BAR_RAM 1u
+/// `flags` of barlua_bar_push: the window is mapped without PROT_WRITE (where a store would
+/// kill the process): every method that stores raises `bar:write32: bar is mapped read-only`.
+#define BARLUA_BAR_READ_ONLY 2u
 
 /// Pushes a new bar over `win`. `owner` is an opaque retained pointer released through
 /// `release(owner)` when the bar is unmapped or collected (may be NULL). `unmap(owner)` is
