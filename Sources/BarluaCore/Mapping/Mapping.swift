@@ -117,10 +117,12 @@ public final class Mapping: @unchecked Sendable {
     case (ENODEV, _):
       return "this file cannot be memory-mapped"
     case (EPERM, .file), (EACCES, .file):
-      return attributeHint(info.path)
-        ?? (writable
-          ? "the file needs to be readable and writable by you (to only read it: {write=false})"
-          : "the file needs to be readable by you")
+      if let hint = attributeHint(info.path) {
+        return writable ? hint + " (to only read it: {write=false})" : hint
+      }
+      return writable
+        ? "the file needs to be readable and writable by you (to only read it: {write=false})"
+        : "the file needs to be readable by you"
     case (ENOMEM, _):
       return mapCountHint()
         ?? "the kernel could not find memory or address space for the mapping: map less"
