@@ -28,7 +28,7 @@ final class SysfsMappingTests: XCTestCase {
       XCTAssertEqual(
         "\($0)",
         "\(sysfs.root)/0000:15:00.0/resource0 does not exist: this kernel exposes no sysfs"
-          + " resource files for 0000:15:00.0 (map it through VFIO instead: vfio.open)")
+          + " resource files for 0000:15:00.0 (map it through VFIO instead)")
     }
   }
 
@@ -101,16 +101,16 @@ final class SysfsMappingTests: XCTestCase {
     XCTAssertEqual(
       none.reason(addr: "0000:00:02.0", bar: 2),
       "write-combining through VFIO is not offered by this kernel (no"
-        + " VFIO_DEVICE_FEATURE_DMA_BUF_MEMATTR, nor VFIO_DEVICE_FEATURE_DMA_BUF): use"
-        + " pci.map(\"0000:00:02.0\", 2, {wc=true}) on a prefetchable BAR, after closing the"
-        + " VFIO device")
+        + " VFIO_DEVICE_FEATURE_DMA_BUF_MEMATTR, nor VFIO_DEVICE_FEATURE_DMA_BUF): map BAR2 of"
+        + " 0000:00:02.0 through its sysfs resource2_wc file (prefetchable BARs only), after closing"
+        + " the VFIO device")
     let dmaBufOnly = VFIOWriteCombiningSupport(dmaBufErrno: 0, dmaBufMemattrErrno: ENOTTY)
     XCTAssertTrue(dmaBufOnly.dmaBuf)
     XCTAssertEqual(
       dmaBufOnly.reason(addr: "0000:00:02.0"),
       "write-combining through VFIO is not offered by this kernel (no"
-        + " VFIO_DEVICE_FEATURE_DMA_BUF_MEMATTR): use pci.map(\"0000:00:02.0\", bar, {wc=true})"
-        + " on a prefetchable BAR, after closing the VFIO device")
+        + " VFIO_DEVICE_FEATURE_DMA_BUF_MEMATTR): map a BAR of 0000:00:02.0 through its sysfs"
+        + " resourceN_wc file (prefetchable BARs only), after closing the VFIO device")
     let both = VFIOWriteCombiningSupport(dmaBufErrno: 0, dmaBufMemattrErrno: 0)
     XCTAssertTrue(both.offered)
     XCTAssertNil(both.reason(addr: "0000:00:02.0"))

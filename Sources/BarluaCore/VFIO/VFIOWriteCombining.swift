@@ -40,7 +40,12 @@ public struct VFIOWriteCombiningSupport: Sendable, Equatable {
 
   /// Why write-combining is not offered (nil when it is), with the alternative.
   public func reason(addr: String, bar: Int? = nil) -> String? {
-    if offered { return nil }
+    offered ? nil : "\(VFIOWriteCombiningUnavailable.notOffered(self, addr: addr, bar: bar))"
+  }
+
+  /// What the kernel lacks, without advice: `write-combining through VFIO is not offered by
+  /// this kernel (no ...)`.
+  public var missingText: String {
     var missing: [String] = []
     if !dmaBufMemattr { missing.append("no VFIO_DEVICE_FEATURE_DMA_BUF_MEMATTR") }
     if !dmaBuf {
@@ -49,10 +54,29 @@ public struct VFIOWriteCombiningSupport: Sendable, Equatable {
           ? "nor VFIO_DEVICE_FEATURE_DMA_BUF"
           : "VFIO_DEVICE_FEATURE_DMA_BUF: \(errnoName(dmaBufErrno))")
     }
-    let barText = bar.map(String.init) ?? "bar"
-    return "write-combining through VFIO is not offered by this kernel (\(missing.joined(separator: ", "))): use"
-      + " pci.map(\"\(addr)\", \(barText), {wc=true}) on a prefetchable BAR, after closing the"
-      + " VFIO device"
+    return "write-combining through VFIO is not offered by this kernel (\(missing.joined(separator: ", ")))"
+  }
+}
+
+/// Why a write-combining VFIO mapping cannot be made, as facts (the Lua bindings name the Lua
+/// calls that help).
+public enum VFIOWriteCombiningUnavailable: Error, Equatable, Sendable, CustomStringConvertible {
+  /// The kernel lacks a feature (`support` says which) for BAR `bar` of `addr`.
+  case notOffered(VFIOWriteCombiningSupport, addr: String, bar: Int?)
+  /// The BAR is not prefetchable: write-combining could merge or reorder register accesses.
+  case notPrefetchable(addr: String, bar: Int)
+
+  public var description: String {
+    switch self {
+    case .notOffered(let support, let addr, let bar):
+      "\(support.missingText): map "
+        + (bar.map { "BAR\($0) of \(addr) through its sysfs resource\($0)_wc file" }
+          ?? "a BAR of \(addr) through its sysfs resourceN_wc file")
+        + " (prefetchable BARs only), after closing the VFIO device"
+    case .notPrefetchable(let addr, let bar):
+      "\(addr) BAR\(bar) is not prefetchable: write-combining could merge or reorder its"
+        + " register accesses; map it uncached"
+    }
   }
 }
 
@@ -93,12 +117,12 @@ extension VFIODevice {
   {
     let (region, length) = try mappableRange(bar: bar, offset: offset, size: size)
     let support = writeCombiningSupport()
-    if let reason = support.reason(addr: addr, bar: bar) { throw UsageError(reason) }
-    let resource = bar < resources.count ? resources[bar] : nil
-    if resource?.prefetchable == false {
-      throw UsageError(
-        "\(addr) BAR\(bar) is not prefetchable: write-combining could merge or reorder its"
-          + " register accesses; map it uncached (device:map(\(bar)))")
+    if !support.offered {
+      throw VFIOWriteCombiningUnavailable.notOffered(support, addr: addr, bar: bar)
+    }
+    let sysfsBar = info?.bar(bar)
+    if sysfsBar?.prefetchable == false {
+      throw VFIOWriteCombiningUnavailable.notPrefetchable(addr: addr, bar: bar)
     }
     let page = UInt64(sysconf(Int32(_SC_PAGESIZE)))
     let first = offset & ~(page - 1)
@@ -106,11 +130,11 @@ extension VFIODevice {
     let dmabuf = try exportDMABUF(bar: bar, offset: first, length: min(end, region.size) - first)
     defer { dmabuf.close() }
     try setMemattrWC(dmabuf)
-    let base = resource.flatMap { $0.start == 0 ? nil : $0.start + offset }
     let mapping = try Mapping(
       fd: dmabuf.rawValue, offset: offset - first, size: length,
       info: Mapping.Description(
-        method: .vfioWC, index: bar, base: base, prefetchable: resource?.prefetchable,
+        method: .vfioWC, index: bar, base: physicalAddress(bar: bar, offset: offset),
+        prefetchable: sysfsBar?.prefetchable,
         addr: addr, path: "\(fd.path) (DMABUF of BAR\(bar))"))
     track(mapping)
     return mapping
