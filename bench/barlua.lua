@@ -45,6 +45,20 @@ bulk("bar_count", function() assert(big:count(0) == size) end)
 bulk("bar_compare", function() assert(big:compare(0, zeros) == nil) end)
 bulk("bar_read", function() big:read(0, size) end)
 bulk("bar_write", function() big:write(0, zeros) end)
+for _, w in ipairs{8, 16, 32, 64} do
+  bulk("bar_vread" .. w, function() big:read(0, size, w) end)
+  bulk("bar_vwrite" .. w, function() big:write(0, zeros, w) end)
+  bulk("bar_vfill" .. w, function() big:fill(0, 0, size, w) end)
+end
+
+-- bar:poll32 on a word that never matches: reads per second (millions), best of 5.
+local best_rate = 0
+for _ = 1, 5 do
+  local t = time.ns()
+  local _, _, _, reads = big:poll32(0, 1, 1, 0.3)
+  best_rate = math.max(best_rate, reads / ((time.ns() - t) / 1e9))
+end
+io.write("bar_poll32 ", string.format("%.1f", best_rate / 1e6), "\n")
 
 -- bar:dump (hexdump -C layout) over the first 4 MiB, in MB/s of BAR bytes dumped; bench/run
 -- compares it with `hexdump -C` on the same bytes.

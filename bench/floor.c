@@ -22,6 +22,35 @@ static double now(void) {
   return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
+// Bare C volatile loops of one width over a whole buffer: what an exact-width transfer and a
+// poll are measured against.
+#define BARE_LOOPS(bits)                                                        \
+  static void vread##bits(const volatile uint8_t *p, uint8_t *d, size_t len) {  \
+    const volatile uint##bits##_t *q = (const volatile uint##bits##_t *)p;      \
+    uint##bits##_t *o = (uint##bits##_t *)d;                                    \
+    for (size_t k = 0; k < len / (bits / 8); k++) o[k] = q[k];                  \
+  }                                                                             \
+  static void vwrite##bits(volatile uint8_t *p, const uint8_t *s, size_t len) { \
+    volatile uint##bits##_t *q = (volatile uint##bits##_t *)p;                  \
+    const uint##bits##_t *i = (const uint##bits##_t *)s;                        \
+    for (size_t k = 0; k < len / (bits / 8); k++) q[k] = i[k];                  \
+  }                                                                             \
+  static void vfill##bits(volatile uint8_t *p, size_t len) {                    \
+    volatile uint##bits##_t *q = (volatile uint##bits##_t *)p;                  \
+    for (size_t k = 0; k < len / (bits / 8); k++) q[k] = (uint##bits##_t)0;     \
+  }
+BARE_LOOPS(8)
+BARE_LOOPS(16)
+BARE_LOOPS(32)
+BARE_LOOPS(64)
+
+static uint64_t poll32_loop(const volatile uint32_t *p, uint32_t mask, uint32_t want, uint64_t n) {
+  uint64_t i = 0;
+  for (; i < n; i++)
+    if ((*p & mask) == want) break;
+  return i;
+}
+
 static volatile uint8_t *map_file(const char *path, size_t size) {
   int fd = open(path, O_RDWR);
   if (fd < 0) {
@@ -188,6 +217,24 @@ int main(int argc, char **argv) {
   BULK("c_memcmp", sink += (uint64_t)memcmp((const void *)big, heap, big_size));
   BULK("c_memcpy_in", memcpy(heap, (const void *)big, big_size));
   BULK("c_memcpy_out", memcpy((void *)big, heap, big_size));
+#define EXACT(bits)                                          \
+  BULK("c_vread" #bits, vread##bits(big, heap, big_size));   \
+  BULK("c_vwrite" #bits, vwrite##bits(big, heap, big_size)); \
+  BULK("c_vfill" #bits, vfill##bits(big, big_size));
+  EXACT(8)
+  EXACT(16)
+  EXACT(32)
+  EXACT(64)
+  // Polling a word that never matches: reads per second (millions), best of 5.
+  uint64_t polls = 200000000;
+  best = 1e9;
+  for (int r = 0; r < 5; r++) {
+    t = now();
+    sink += poll32_loop((const volatile uint32_t *)big, 1, 1, polls);
+    double d = now() - t;
+    if (d < best) best = d;
+  }
+  printf("c_poll32 %.1f\n", polls / best / 1e6);
   fprintf(stderr, "(sink %llu)\n", (unsigned long long)sink);
   return 0;
 }

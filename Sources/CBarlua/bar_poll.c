@@ -1,6 +1,8 @@
 // bar:poll32 / bar:poll64(off, mask, want[, timeout_s]): read a register in C until
-// `value & mask == want`. Returns value, elapsed_ns; or nil, "timeout", last_value. Ctrl-C
-// (or SIGTERM) stops the loop (barlua_interrupt_pending) and raises "bar:pollN: interrupted!".
+// `value & mask == want`. Returns value, elapsed_ns; or nil, "timeout", last_value; and after
+// those, the number of reads done (for benchmarks and the curious). Ctrl-C or SIGTERM stops
+// the loop (barlua_interrupt_pending, checked with the clock) and raises
+// "bar:poll32: interrupted!" (barlua_interrupt_raise).
 #include <math.h>
 
 #include "bar_internal.h"
@@ -25,7 +27,8 @@ static uint64_t check_timeout(lua_State *L, int i, const char *fn) {
   return (uint64_t)(s * 1e9);
 }
 
-static int poll_register(lua_State *L, const char *fn, unsigned width) {
+// `fn` names the method in argument errors ("poll32"), `method` in the interrupt error.
+static int poll_register(lua_State *L, const char *fn, const char *method, unsigned width) {
   barlua_bar *b = check_bar(L, fn);
   check_nargs(L, fn, 4, "offset, mask, want, timeout_s");
   uint64_t off = check_range(L, b, 2, fn, width / 8, width / 8);
@@ -47,19 +50,21 @@ static int poll_register(lua_State *L, const char *fn, unsigned width) {
     case BARLUA_POLL_MATCH:
       lua_pushinteger(L, (lua_Integer)r.value);
       lua_pushinteger(L, (lua_Integer)r.elapsed_ns);
-      return 2;
+      lua_pushinteger(L, (lua_Integer)r.reads);
+      return 3;
     case BARLUA_POLL_FAULT:
       bar_bus_error(L, fn, off);
     case BARLUA_POLL_INTERRUPTED:
-      return barlua_interrupt_raise(L, width == 32 ? "bar:poll32" : "bar:poll64");
+      return barlua_interrupt_raise(L, method);
     case BARLUA_POLL_TIMEOUT:
     default:
       lua_pushnil(L);
       lua_pushliteral(L, "timeout");
       lua_pushinteger(L, (lua_Integer)r.value);
-      return 3;
+      lua_pushinteger(L, (lua_Integer)r.reads);
+      return 4;
   }
 }
 
-int bar_poll32(lua_State *L) { return poll_register(L, "poll32", 32); }
-int bar_poll64(lua_State *L) { return poll_register(L, "poll64", 64); }
+int bar_poll32(lua_State *L) { return poll_register(L, "poll32", "bar:poll32", 32); }
+int bar_poll64(lua_State *L) { return poll_register(L, "poll64", "bar:poll64", 64); }

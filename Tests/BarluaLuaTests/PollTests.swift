@@ -36,7 +36,13 @@ final class PollTests: XCTestCase {
         local dt = (time.ns() - t0) / 1e9
         return tostring(v) .. ' ' .. why .. ' ' .. last .. ' ' .. tostring(dt >= 0.05 and dt < 1)
         """), "nil timeout 4660 true")
-    XCTAssertEqual(try lua.eval("local v, why, last = b:poll64(0, 1, 1, 0) return why .. ' ' .. last"), "timeout 4660")
+    XCTAssertEqual(
+      try lua.eval("local v, why, last, reads = b:poll64(0, 1, 1, 0) return why .. ' ' .. last .. ' ' .. reads"),
+      "timeout 4660 1")
+    XCTAssertEqual(try lua.eval("local v, ns, reads = b:poll32(0, 0xffff, 0x1234) return reads"), "1")
+    XCTAssertEqual(
+      try lua.eval("local _, _, _, reads = b:poll32(0, 1, 1, 0.05) return reads > 1000 and math.type(reads)"),
+      "integer")
   }
 
   func testBadArguments() {

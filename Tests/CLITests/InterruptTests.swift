@@ -70,8 +70,14 @@ final class InterruptTests: XCTestCase {
     var name: String
   }
 
+  static let mapScratch =
+    "local path = os.tmpname() io.open(path, 'wb'):write(('\\0'):rep(4096)):close() "
+    + "local b = mmio.map(path) os.remove(path)"
+
   let blocking: [Blocking] = [
-    Blocking(call: "time.sleep(30)", name: "time.sleep")
+    Blocking(call: "time.sleep(30)", name: "time.sleep"),
+    Blocking(setup: mapScratch, call: "b:poll32(0, 1, 1, 30)", name: "bar:poll32"),
+    Blocking(setup: mapScratch, call: "b:poll64(0, 1, 1, 30)", name: "bar:poll64"),
   ]
 
   /// A script that marks when it is about to block, with a to-be-closed variable whose
