@@ -15,8 +15,9 @@ let package = Package(
     // loaded with dlopen at the first name lookup, so a start-up does not pay for it).
     .target(name: "CBarluaSys"),
     // The REPL's line editor: GNU readline (libreadline-dev) with completion; Ctrl-C and
-    // SIGTERM through CBarluaSys's barlua_interrupt.h.
-    .target(name: "CLineEditor", dependencies: ["CBarluaSys"], linkerSettings: [.linkedLibrary("readline")]),
+    // SIGTERM through CBarluaSys's barlua_interrupt.h. readline is loaded with dlopen when the
+    // REPL starts (readline_lazy.h), so a script does not pay for it.
+    .target(name: "CLineEditor", dependencies: ["CBarluaSys"]),
     // C that talks to Lua: trampolines that raise, the bar userdata methods, embedded Lua modules.
     .target(
       name: "CBarlua", dependencies: ["CLua", "CBarluaSys"], exclude: ["lua"]),
@@ -25,7 +26,13 @@ let package = Package(
     // The Lua bindings over BarluaCore.
     .target(name: "BarluaLua", dependencies: ["BarluaCore", "CBarlua", "CLua"]),
     // The command line and the REPL.
-    .executableTarget(name: "barlua", dependencies: ["BarluaLua", "CLineEditor", "CLua"]),
+    // Links libstdc++ statically (link/static-libstdc++: the Swift runtime's C++ library; as a
+    // shared library, its symbol bindings were the largest cost of every start-up).
+    .executableTarget(
+      name: "barlua", dependencies: ["BarluaLua", "CLineEditor", "CLua"],
+      linkerSettings: [
+        .unsafeFlags(["-L", Context.packageDirectory + "/link/static-libstdc++"])
+      ]),
     .testTarget(name: "BarluaCoreTests", dependencies: ["BarluaCore"], resources: [.copy("Fixtures")]),
     .testTarget(name: "BarluaLuaTests", dependencies: ["BarluaLua", "CLua"]),
     // Runs the built barlua binary: the command line, the REPL on a pseudo-terminal.

@@ -7,8 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <readline/history.h>
-#include <readline/readline.h>
+#include "readline_lazy.h"  // readline, loaded at first use
 
 static creadline_completer creadline_completer_fn;
 static char **creadline_candidates;

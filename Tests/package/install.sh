@@ -99,6 +99,7 @@ check "barlua-regs reads edu.xml" "edu: 11 registers" barlua-regs /usr/share/bar
 check 'require "devices.edu"' "edu 4660" barlua -e 'local m = require "devices.edu" print(m.name .. " " .. m.vendor)'
 check "module search names no build tree" "/usr/share/barlua/lib/x.lua" \
   barlua -e 'print(select(2, pcall(require, "x")))'
+check "the REPL loads readline (libreadline8 is a dependency)" "42" sh -c 'echo "print(6 * 7)" | barlua -i'
 check "lua-cjson and argparse load" "table" barlua -e 'require "cjson" print(type(require "argparse"))'
 warnings=$(in_root /bin/sh -c 'MANWIDTH=80 man --warnings -l /usr/share/man/man1/barlua.1.gz 2>&1 >/dev/null')
 [[ -z $warnings ]] || fail "man -l warns: $warnings"
@@ -108,6 +109,9 @@ check "completion" "--device" bash -c '. /usr/share/bash-completion/bash_complet
   . /usr/share/bash-completion/completions/barlua-persistence
   COMP_WORDS=(barlua-persistence --dev) COMP_CWORD=1 COMP_LINE="barlua-persistence --dev" COMP_POINT=24
   _barlua_command; echo "${COMPREPLY[@]}"'
+readelf -d "$root/usr/bin/barlua" | grep -F 'libstdc++' &&
+  fail "barlua needs libstdc++.so at start-up (Package.swift links it statically: README, Start-up)"
+say "ok: libstdc++ is linked statically"
 strings "$root/usr/bin/barlua" | grep -F "$repo" && fail "the binary names the build tree $repo"
 if in_root dpkg -L barlua | xargs -I{} sh -c 'test -f "{}" && grep -lF "$0" "{}"' "$repo" 2>/dev/null | grep .; then
   fail "installed files name the build tree"
