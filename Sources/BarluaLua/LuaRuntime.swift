@@ -43,6 +43,9 @@ public final class LuaRuntime {
     for (name, functions) in Self.modules {
       register(name, functions)
     }
+    clua_getglobal(L, "pat")
+    PATModule.addParse(L)  // a C function over a Swift line parser (CBarlua/pat_parse.c)
+    clua_pop(L, 1)
     registerType(VFIOModule.typeName, methods: VFIOModule.methods, metamethods: VFIOModule.metamethods)
     barlua_add_searcher(
       L, Self.searchTemplates(ignoreEnvironment: ignoreEnvironment, scriptPath: scriptPath).joined(separator: ";"))

@@ -5,9 +5,16 @@ import CLua
 /// `pat` — x86 PAT observation (api.md §pat).
 enum PATModule {
   static let functions: [(String, LuaSwiftFunction)] = [
-    ("enabled", enabled), ("mark", mark), ("events", events), ("parse", parse),
-    ("memtype_list", memtypeList),
+    ("enabled", enabled), ("mark", mark), ("events", events), ("memtype_list", memtypeList),
   ]
+
+  /// Adds `pat.parse` to the `pat` table on top of the stack: a C closure (the loop and the
+  /// tables are C, see CBarlua/pat_parse.c) over the Swift line parser `parseLine`.
+  static func addParse(_ L: LuaState) {
+    lua_pushlightuserdata(L, unsafeBitCast(parseLine, to: UnsafeMutableRawPointer.self))
+    lua_pushcclosure(L, barlua_pat_parse, 1)
+    lua_setfield(L, -2, "parse")
+  }
 
   /// pat.enabled() -> true when the kernel command line has `debugpat`.
   static let enabled: LuaSwiftFunction = { L in
@@ -33,7 +40,15 @@ enum PATModule {
       let args = LuaArgs(L: L, fn: "pat.events")
       try args.expectAtMost(1, "{since=, range=}")
       let opts = try args.options(1, allowed: ["since", "range"])
-      let since = try opts?.integer("since").map { UInt64(bitPattern: $0) }
+      let since = try opts?.integer("since").map { mark in
+        // A mark is a sequence number pat.mark() returned: never negative.
+        guard mark >= 0 else {
+          throw LuaArgumentError(
+            "pat.events: option since is \(mark): a mark is a kernel-log sequence number from"
+              + " pat.mark() (0 or more); omit since to get every event")
+        }
+        return UInt64(mark)
+      }
       let range = try opts.flatMap { try rangeOption(args, $0) }
       var found = try KernelLog.events(since: since)
       if let range { found = found.filter { $0.overlaps(first: range.first, last: range.last) } }
@@ -42,14 +57,60 @@ enum PATModule {
     }
   }
 
-  /// pat.parse(text) -> events parsed from saved dmesg / dmesg -T / journal text.
-  static let parse: LuaSwiftFunction = { L in
-    luaCall(L, "pat.parse") { L in
-      let args = LuaArgs(L: L, fn: "pat.parse")
-      try args.expectAtMost(1, "text")
-      pushEvents(L, PATParser.parse(text: try args.text(1, "text")))
-      return 1
+  /// The Swift half of pat.parse: the `index`-th PAT event of one saved line into `ev`, its
+  /// strings copied into `ev.buf` (1: written, 0: no such event, -1: `ev.buf` too small, the
+  /// size needed in `ev.need`). Never raises; allocates in proportion to the line only.
+  static let parseLine: barlua_pat_line_fn = { line, length, index, ev in
+    guard let line, let ev, index >= 0 else { return 0 }
+    let bytes = UnsafeRawBufferPointer(start: line, count: length)
+    var found: PATEvent?
+    var seen: Int32 = 0
+    PATParser.forEachEvent(inLine: Array(bytes)[...]) { event in
+      if seen == index { found = event }
+      seen += 1
     }
+    ev.pointee.count = seen
+    guard let event = found else { return 0 }
+    let strings: [String?] = [
+      event.kind.rawValue, event.track, event.req, event.ret, event.expected, event.got,
+      event.process, event.text, event.wallclock,
+    ]
+    let need = strings.reduce(0) { $0 + ($1?.utf8.count ?? 0) }
+    guard need <= ev.pointee.cap, let buf = ev.pointee.buf else {
+      ev.pointee.need = max(need, 1)
+      return -1
+    }
+    var offset = 0
+    withUnsafeMutablePointer(to: &ev.pointee.off) { offsets in
+      withUnsafeMutablePointer(to: &ev.pointee.len) { lengths in
+        let off = UnsafeMutableRawPointer(offsets).assumingMemoryBound(to: Int.self)
+        let len = UnsafeMutableRawPointer(lengths).assumingMemoryBound(to: Int.self)
+        for (i, string) in strings.enumerated() {
+          guard let string else {
+            len[i] = -1
+            continue
+          }
+          let utf8 = Array(string.utf8)
+          utf8.withUnsafeBytes {
+            UnsafeMutableRawPointer(buf + offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count)
+          }
+          off[i] = offset
+          len[i] = utf8.count
+          offset += utf8.count
+        }
+      }
+    }
+    ev.pointee.has_first = event.first == nil ? 0 : 1
+    ev.pointee.first = event.first ?? 0
+    ev.pointee.has_last = event.last == nil ? 0 : 1
+    ev.pointee.last = event.last ?? 0
+    ev.pointee.has_pid = event.pid == nil ? 0 : 1
+    ev.pointee.pid = Int64(event.pid ?? 0)
+    ev.pointee.has_time = event.time == nil ? 0 : 1
+    ev.pointee.time = event.time ?? 0
+    ev.pointee.has_seq = event.seq == nil ? 0 : 1
+    ev.pointee.seq = event.seq ?? 0
+    return 1
   }
 
   /// pat.memtype_list() -> {{first=, last=, type=}, ...} from debugfs.
@@ -103,6 +164,12 @@ enum PATModule {
       defer { clua_pop(L, 1) }
       var isnum: Int32 = 0
       let v = clua_tointegerx(L, -1, &isnum)
+      if isnum == 0 && lua_type(L, -1) == LUA_TNUMBER {
+        let name = k == 1 ? "first" : "last"
+        throw LuaArgumentError(
+          "pat.events: option range: range[\(k)] (\(name)) is \(clua_tonumberx(L, -1, nil)), not an integer:"
+            + " give whole byte addresses, e.g. {0xfea00000, 0xfeafffff}")
+      }
       guard isnum != 0 else {
         throw LuaArgumentError(
           "pat.events: option range must be {first, last} with integer addresses (range[\(k)] is \(args.typeName(-1)))")
@@ -120,7 +187,7 @@ enum PATModule {
   static func pushEvents(_ L: LuaState, _ events: [PATEvent]) {
     lua_createtable(L, Int32(events.count), 0)
     for (i, e) in events.enumerated() {
-      let t = LuaTableBuilder.push(L, nrec: 12)
+      let t = LuaTableBuilder.push(L, nrec: 13)
       t.set("kind", e.kind.rawValue)
       t.set("first", bits: e.first)
       t.set("last", bits: e.last)
@@ -134,6 +201,7 @@ enum PATModule {
       t.set("time", e.time)
       t.set("seq", bits: e.seq)
       t.set("text", e.text)
+      t.set("wallclock", e.wallclock)
       lua_rawseti(L, -2, Int64(i + 1))
     }
   }

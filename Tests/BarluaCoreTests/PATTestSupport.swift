@@ -42,6 +42,7 @@ func assertEvent(
   check("pid", event.pid, want.pid)
   check("time", event.time, want.time)
   check("seq", event.seq, want.seq)
+  check("wallclock", event.wallclock, want.wallclock)
   check("text", event.text, want.text)
 }
 

@@ -79,6 +79,23 @@ final class PATModuleTests: XCTestCase {
       lua.error("pat.events{range = mmio.map('\(f.path)')}"),
       "test:1: pat.events: option range: this bar has no physical address (a file mapping); give {first, last}")
     XCTAssertEqual(lua.error("pat.parse()"), "test:1: pat.parse: text must be a string, got no value")
+    XCTAssertEqual(lua.error("pat.parse({})"), "test:1: pat.parse: text must be a string, got table")
+    XCTAssertEqual(lua.error("pat.parse('', 1)"), "test:1: pat.parse: takes at most 1 argument (text), got 2")
+    // Issue 11 item 14: a bad mark is an error, not an empty list.
+    for bad in ["-1", "math.mininteger"] {
+      XCTAssertEqual(
+        lua.error("pat.events{since = \(bad)}"),
+        "test:1: pat.events: option since is \(bad == "-1" ? "-1" : String(Int64.min)): a mark is a kernel-log sequence"
+          + " number from pat.mark() (0 or more); omit since to get every event")
+    }
+    XCTAssertEqual(
+      lua.error("pat.events{range = {1.5, 2}}"),
+      "test:1: pat.events: option range: range[1] (first) is 1.5, not an integer: give whole byte addresses,"
+        + " e.g. {0xfea00000, 0xfeafffff}")
+    XCTAssertEqual(
+      lua.error("pat.events{range = {0, 2^70}}"),
+      "test:1: pat.events: option range: range[2] (last) is 1.1805916207174113e+21, not an integer: give whole"
+        + " byte addresses, e.g. {0xfea00000, 0xfeafffff}")
     XCTAssertEqual(lua.error("pat.mark(1)"), "test:1: pat.mark: takes at most 0 arguments (no arguments), got 1")
     XCTAssertEqual(try lua.eval("return require('barlua.pat') == pat"), "true")
   }

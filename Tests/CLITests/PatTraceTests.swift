@@ -59,6 +59,24 @@ final class PatTraceTests: XCTestCase {
       assert(k == #evs + 1, "more events than counts: " .. #evs)
       return r
     end
+    -- A capture with a `=== step LABEL STEP:` line before each step (capture/testbed-pattrace.lua):
+    -- each step gets the events of its own section that overlap [first, last].
+    function stepped(method, bar, first, last, file, label)
+      local text = read(file)
+      local r = { method = method, bar = bar, first = first, last = last, steps = {} }
+      for i, name in ipairs(pattrace.STEPS) do
+        local s = assert(text:find("=== step " .. label .. " " .. name .. ":", 1, true), name)
+        local e = text:find("=== step", s + 1, true) or #text + 1
+        local evs = {}
+        for _, ev in ipairs(pat.parse(text:sub(s, e - 1))) do
+          if ev.first and not math.ult(last, ev.first) and not math.ult(ev.last, first) then
+            evs[#evs + 1] = ev
+          end
+        end
+        r.steps[i] = { name = name, events = evs }
+      end
+      return r
+    end
 
     """
   }
@@ -107,10 +125,59 @@ final class PatTraceTests: XCTestCase {
       v,
       "VFIO mapped BAR0 uncached-minus; mmap reserved the whole BAR uncached-minus; the first"
         + " access caused no PAT event; munmap caused no PAT event; close freed it. 1 reserve,"
-        + " 1 free: nothing left reserved. This differs from the 4.18/6.1 pattern (reserve at"
-        + " mmap, Overlap + reserve at first access, free at munmap, free at close): first"
-        + " access gave no event instead of Overlap + reserve; munmap gave no event instead of"
-        + " free.")
+        + " 1 free: nothing left reserved. This is the 6.12 pattern.")
+  }
+
+  // 7.2, captured in the test bed (qemu-7.2-dmesg.txt): VFIO reserves the BAR when the device
+  // is opened and frees it at close; mmap and the accesses log nothing.
+  func testVerdictOfThe72VFIOCapture() throws {
+    for (label, bar, first, last) in [
+      ("edu-vfio", 0, "0xfea00000", "0xfeafffff"), ("ivshmem-vfio", 2, "0xfd800000", "0xfdbfffff"),
+    ] {
+      let v = try verdict(#"stepped("vfio", \#(bar), \#(first), \#(last), "qemu-7.2-dmesg.txt", "\#(label)")"#)
+      XCTAssertEqual(
+        v,
+        "VFIO mapped BAR\(bar) uncached-minus; open reserved the whole BAR uncached-minus; mmap caused no PAT"
+          + " event; the first access caused no PAT event; munmap caused no PAT event; close freed it."
+          + " 1 reserve, 1 free: nothing left reserved. This is the 7.2 pattern.")
+    }
+    for (label, bar, type) in [("ivshmem-sysfs", 2, "uncached-minus"), ("ivshmem-sysfs-wc", 2, "write-combining")] {
+      let method = label.hasSuffix("-wc") ? "sysfs-wc" : "sysfs"
+      let v = try verdict(#"stepped("\#(method)", \#(bar), 0xfd800000, 0xfdbfffff, "qemu-7.2-dmesg.txt", "\#(label)")"#)
+      XCTAssertTrue(v.hasPrefix("sysfs resource2\(label.hasSuffix("-wc") ? "_wc" : "") mapped BAR2 \(type);"), v)
+      XCTAssertTrue(v.hasSuffix("This is the sysfs pattern of 6.1, 6.12 and 7.2."), v)
+    }
+  }
+
+  // A device on another driver: the hint has every step vfio.open's own error gives, the
+  // unbind first; a device with no driver needs no unbind.
+  func testVFIOUnavailableHintIncludesTheUnbindStep() throws {
+    let r = try lua(
+      """
+      local b = { index = 0 }
+      print(pattrace.unavailable({ addr = "0000:00:03.0", driver = "virtio-pci" }, b, "vfio"))
+      print(pattrace.unavailable({ addr = "0000:00:04.0" }, b, "vfio"))
+      """)
+    XCTAssertEqual(r.status, 0, r.err)
+    XCTAssertEqual(
+      r.out,
+      "0000:00:03.0 is not bound to vfio-pci (driver: virtio-pci); bind it: echo vfio-pci >"
+        + " /sys/bus/pci/devices/0000:00:03.0/driver_override; echo 0000:00:03.0 >"
+        + " /sys/bus/pci/devices/0000:00:03.0/driver/unbind; echo 0000:00:03.0 > /sys/bus/pci/drivers_probe\n"
+        + "0000:00:04.0 is not bound to vfio-pci (driver: none); bind it: echo vfio-pci >"
+        + " /sys/bus/pci/devices/0000:00:04.0/driver_override; echo 0000:00:04.0 > /sys/bus/pci/drivers_probe\n")
+  }
+
+  // Events decide, not the kernel: a sequence no known pattern has is named as such, with the
+  // closest pattern and the steps that differ.
+  func testVerdictOfAnUnknownSequenceNamesTheClosestPattern() throws {
+    let v = try verdict(
+      #"trace("vfio", 0, 0xfea00000, 0xfeafffff, "qemu-6.12-dmesg.txt", {step = "A"}, {1, 0, 0, 0, 1, 0})"#)
+    XCTAssertTrue(
+      v.hasSuffix(
+        "This is none of the known patterns (the 4.18/6.1 pattern, the 6.12 pattern, the 7.2 pattern);"
+          + " the closest, the 7.2 pattern (reserve at open, free at close), differs: munmap gave free"
+          + " instead of no event; close gave no event instead of free."), v)
   }
 
   // Step B of the 6.1 capture: ivshmem resource2_wc mapped, read, unmapped.
@@ -122,7 +189,7 @@ final class PatTraceTests: XCTestCase {
       v,
       "sysfs resource2_wc mapped BAR2 write-combining; mmap reserved the whole BAR"
         + " write-combining; the first access caused no PAT event; munmap freed it. 1 reserve,"
-        + " 1 free: nothing left reserved. This is the sysfs pattern of 6.1 and 6.12.")
+        + " 1 free: nothing left reserved. This is the sysfs pattern of 6.1, 6.12 and 7.2.")
   }
 
   func testVerdictWithoutDebugpatSaysWhyNothingWasLogged() throws {

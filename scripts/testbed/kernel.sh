@@ -7,17 +7,41 @@
 # Modules the guest's init loads (their dependencies are added in order).
 TESTBED_MODULES=(vfio_pci vfio_iommu_type1 virtio_pci 9pnet_virtio 9p virtio_rng)
 
-# kernel_resolve SERIES: set KERNEL_PKG, KERNEL_RELEASE (uname -r) and KERNEL_DEB_VERSION.
+# The series the bed knows: 6.1 and 6.12 come from the machine's own suite (bookworm); Debian's
+# newest kernel comes from unstable (sid) through a private apt configuration (apt-sid.sh).
+# `newest` (or `sid`) is whatever series unstable ships today; a number such as 7.2 names it
+# too, as long as unstable still ships that series.
+TESTBED_KERNELS="6.1, 6.12, newest (alias sid; today's Debian unstable kernel, e.g. 7.2)"
+
+# kernel_series_known NAME: true for a series name the bed may be able to boot: 6.1, 6.12,
+# newest/sid, or a series newer than 6.12 (checked against unstable when resolved).
+kernel_series_known() {
+  [[ $1 == @(6.1|6.12|newest|sid) ]] && return 0
+  [[ $1 =~ ^[1-9][0-9]*\.[0-9]+$ ]] && [[ $(printf '6.12\n%s\n' "$1" | sort -V | tail -n 1) == "$1" ]]
+}
+
+# kernel_resolve SERIES: set KERNEL_SERIES (6.1, 6.12, 7.2, ...), KERNEL_PKG, KERNEL_RELEASE
+# (uname -r), KERNEL_DEB_VERSION, and APT_OPTS for the suite the kernel comes from.
 kernel_resolve() {
   local series=$1 meta pattern
+  APT_OPTS=()
   case $series in
   6.1) meta=linux-image-amd64 ;;
   6.12) meta=linux-image-6.12-amd64 ;;
-  *) usage_fail "unknown kernel series '$series' (known: 6.1, 6.12)" ;;
+  *)
+    kernel_series_known "$series" ||
+      usage_fail "unknown kernel series '$series' (known: $TESTBED_KERNELS)"
+    ensure_sid_lists
+    meta=linux-image-amd64
+    ;;
   esac
-  pattern="^linux-image-$(kernel_release_pattern "$series")\$"
+  if [[ ${#APT_OPTS[@]} -eq 0 ]]; then
+    pattern="^linux-image-$(kernel_release_pattern "$series")\$"
+  else
+    pattern='^linux-image-[0-9]+\.[0-9]+\.[0-9]+.*-amd64$'
+  fi
   KERNEL_PKG=$(deb_depends "$meta" | grep -E "$pattern" | head -n 1)
-  if [[ -z $KERNEL_PKG ]] && ! apt_lists_ready; then
+  if [[ -z $KERNEL_PKG && ${#APT_OPTS[@]} -eq 0 ]] && ! apt_lists_ready; then
     ensure_apt_lists
     KERNEL_PKG=$(deb_depends "$meta" | grep -E "$pattern" | head -n 1)
   fi
@@ -25,8 +49,19 @@ kernel_resolve() {
     bed_fail "apt cannot resolve the kernel package of series $series" \
       "($meta has no matching Depends; run apt-get update?)"
   KERNEL_RELEASE=${KERNEL_PKG#linux-image-}
+  KERNEL_SERIES=$(kernel_series_of_release "$KERNEL_RELEASE")
+  if [[ ${#APT_OPTS[@]} -gt 0 && $series != @(newest|sid) && $series != "$KERNEL_SERIES" ]]; then
+    bed_fail "Debian unstable ships kernel series $KERNEL_SERIES now ($KERNEL_RELEASE), not $series:" \
+      "use --kernel newest (or --kernel $KERNEL_SERIES)"
+  fi
   KERNEL_DEB_VERSION=$(deb_version "$KERNEL_PKG")
   [[ -n $KERNEL_DEB_VERSION ]] || bed_fail "apt has no candidate version of $KERNEL_PKG"
+}
+
+# kernel_series_of_release RELEASE: 6.1.0-56-amd64 -> 6.1, 6.12.117+deb12-amd64 -> 6.12,
+# 7.2.13+deb14-amd64 -> 7.2
+kernel_series_of_release() {
+  sed -E 's/^([0-9]+\.[0-9]+).*/\1/' <<<"$1"
 }
 
 # kernel_release_pattern SERIES: an extended regex matching the release names (uname -r).
@@ -34,6 +69,7 @@ kernel_release_pattern() {
   case $1 in
   6.1) echo '6\.1\.[0-9]+-[0-9]+-amd64' ;;
   6.12) echo '6\.12\.[0-9]+\+deb12-amd64' ;;
+  *) echo "${1//./\\.}\\.[0-9]+[-+.a-z0-9]*-amd64" ;;
   esac
 }
 
@@ -45,20 +81,33 @@ kernel_dir() {
     "$key"
 }
 
-# build_kernel DIR: fetch and unpack the kernel package into DIR.
+# build_kernel DIR: fetch and unpack the kernel package(s) into DIR. Bookworm's image package
+# holds /boot/vmlinuz-R and /lib/modules/R; unstable splits it into linux-binary-R (vmlinuz),
+# linux-modules-R (compressed modules) and linux-base-R (config, modules.builtin), all under
+# /usr/lib/modules/R.
 build_kernel() {
-  local dir=$1 deb unpack
-  deb=$(fetch_deb "$KERNEL_PKG" "$KERNEL_DEB_VERSION") || return 1
+  local dir=$1 deb unpack pkg pkgs=("$KERNEL_PKG")
   unpack=$dir/.unpack
   mkdir -p "$unpack"
-  dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$unpack" ./boot ./lib/modules ||
-    { err "cannot unpack $deb"; return 1; }
-  local vmlinuz=$unpack/boot/vmlinuz-$KERNEL_RELEASE
-  [[ -f $vmlinuz ]] || { err "$deb has no boot/vmlinuz-$KERNEL_RELEASE"; return 1; }
-  cp "$unpack/boot/config-$KERNEL_RELEASE" "$dir/config"
+  mapfile -t -O 1 pkgs < <(deb_depends "$KERNEL_PKG" |
+    grep -E "^linux-(binary|modules|base)-${KERNEL_RELEASE//+/\\+}\$")
+  for pkg in "${pkgs[@]}"; do
+    deb=$(fetch_deb "$pkg" "$KERNEL_DEB_VERSION") || return 1
+    dpkg -x "$deb" "$unpack" || { err "cannot unpack $deb"; return 1; }
+  done
+  local vmlinuz config mods
+  for mods in "$unpack/lib/modules/$KERNEL_RELEASE" "$unpack/usr/lib/modules/$KERNEL_RELEASE"; do
+    [[ -d $mods/kernel ]] && break
+  done
+  vmlinuz=$unpack/boot/vmlinuz-$KERNEL_RELEASE config=$unpack/boot/config-$KERNEL_RELEASE
+  [[ -f $vmlinuz ]] || vmlinuz=$mods/vmlinuz
+  [[ -f $config ]] || config=$mods/config
+  [[ -f $vmlinuz ]] || { err "${pkgs[*]} hold no vmlinuz for $KERNEL_RELEASE"; return 1; }
+  [[ -d $mods/kernel ]] || { err "${pkgs[*]} hold no modules for $KERNEL_RELEASE"; return 1; }
+  cp "$config" "$dir/config" || { err "${pkgs[*]} hold no config for $KERNEL_RELEASE"; return 1; }
   /usr/bin/python3 "$TESTBED_DIR/extract-vmlinux.py" "$vmlinuz" "$dir/vmlinux" || return 1
   mkdir -p "$dir/modules"
-  /usr/bin/python3 "$TESTBED_DIR/module-closure.py" "$unpack/lib/modules/$KERNEL_RELEASE" \
+  /usr/bin/python3 "$TESTBED_DIR/module-closure.py" "$mods" \
     "$dir/modules" "${TESTBED_MODULES[@]}" || return 1
   rm -rf "$unpack"
 }
@@ -74,11 +123,11 @@ ensure_kernel() {
   key=${KERNEL_DIR##*_}
   for name in $(find "$(dirname "$KERNEL_DIR")" -mindepth 1 -maxdepth 1 -name "*_$key" -printf '%f\n' |
     sort -V -r); do
-    [[ ${name%%_*} =~ ^$(kernel_release_pattern "$1")$ ]] || continue
+    [[ ${name%%_*} =~ ^$(kernel_release_pattern "$KERNEL_SERIES")$ ]] || continue
     cache_valid "$(dirname "$KERNEL_DIR")/$name" && { fallback=$name; break; }
   done
   [[ -n $fallback ]] ||
-    bed_fail "could not get kernel $KERNEL_RELEASE ($KERNEL_DEB_VERSION) and no kernel of series $1 is cached"
+    bed_fail "could not get kernel $KERNEL_RELEASE ($KERNEL_DEB_VERSION) and no kernel of series $KERNEL_SERIES is cached"
   err "could not get kernel $KERNEL_RELEASE ($KERNEL_DEB_VERSION); using the cached ${fallback%_*}"
   KERNEL_RELEASE=${fallback%%_*}
   KERNEL_DEB_VERSION=${fallback#*_}

@@ -13,6 +13,7 @@ TESTBED_HOST_TOOLS=(
   x86_64-linux-gnu-gcc-12:gcc-12
   x86_64-linux-gnu-ld:binutils-x86-64-linux-gnu
   readelf:binutils
+  /usr/include/libelf.h:libelf-dev
   flock:util-linux
   apt-get:apt
   dpkg-deb:dpkg
@@ -30,7 +31,9 @@ missing_host_packages() {
   for pair in "${TESTBED_HOST_TOOLS[@]}"; do
     cmd=${pair%%:*}
     pkg=${pair#*:}
-    if ! command -v "$cmd" >/dev/null 2>&1; then
+    if [[ $cmd == /usr/include/* ]]; then
+      [[ -f $cmd ]] || missing+=("$pkg") # a header (objtool for a newer kernel needs libelf)
+    elif ! command -v "$cmd" >/dev/null 2>&1; then
       missing+=("$pkg")
     elif [[ $cmd == busybox ]] && ! busybox_is_static; then
       missing+=("$pkg")
@@ -73,14 +76,21 @@ ensure_host_packages() {
   [[ -z ${missing% } ]] || bed_fail "still missing after apt-get install: $missing"
 }
 
+# Options for every apt-cache / apt-get call that resolves or fetches guest kernel packages:
+# empty for the machine's own suites (bookworm), the private configuration of apt-sid.sh for
+# Debian unstable (set by kernel_resolve).
+APT_OPTS=()
+
 # deb_version PACKAGE: the candidate version apt would fetch.
 deb_version() {
-  apt-cache show --no-all-versions "$1" 2>/dev/null | sed -n 's/^Version: //p' | head -n 1
+  apt-cache "${APT_OPTS[@]}" show --no-all-versions "$1" 2>/dev/null | sed -n 's/^Version: //p' |
+    head -n 1
 }
 
 # deb_depends PACKAGE: its direct Depends, one per line (alternatives flattened).
 deb_depends() {
-  apt-cache depends "$1" 2>/dev/null | sed -n 's/^ *|\?Depends: //p' | sed 's/^<\(.*\)>$/\1/'
+  apt-cache "${APT_OPTS[@]}" depends "$1" 2>/dev/null | sed -n 's/^ *|\?Depends: //p' |
+    sed 's/^<\(.*\)>$/\1/'
 }
 
 # fetch_deb PACKAGE VERSION: print the path of a verified .deb in the cache, downloading it
@@ -90,9 +100,9 @@ fetch_deb() {
   root=$(testbed_cache_root)
   debs=$root/debs
   mkdir -p "$debs"
-  want=$(apt-cache show "$pkg=$ver" 2>/dev/null | sed -n 's/^SHA256: //p' | head -n 1)
+  want=$(apt-cache "${APT_OPTS[@]}" show "$pkg=$ver" 2>/dev/null | sed -n 's/^SHA256: //p' | head -n 1)
   [[ -n $want ]] || bed_fail "apt knows no $pkg version $ver (try: apt-get update)"
-  file=$debs/${pkg}_${ver//:/%3a}_$(apt-cache show "$pkg=$ver" | sed -n 's/^Architecture: //p' | head -n 1).deb
+  file=$debs/${pkg}_${ver//:/%3a}_$(apt-cache "${APT_OPTS[@]}" show "$pkg=$ver" | sed -n 's/^Architecture: //p' | head -n 1).deb
   if [[ -f $file ]] && [[ $(sha256sum <"$file" | cut -d' ' -f1) == "$want" ]]; then
     printf '%s\n' "$file"
     return 0
@@ -102,7 +112,7 @@ fetch_deb() {
   tmp=$(mktemp -d "$debs/.fetch.XXXXXX") || bed_fail "cannot create a folder in $debs"
   chmod 755 "$tmp" # apt's sandbox user must be able to write here
   log "fetching $pkg $ver from the Debian archive"
-  if ! (cd "$tmp" && apt-get download -q "$pkg=$ver" >"$tmp/apt.log" 2>&1); then
+  if ! (cd "$tmp" && apt-get "${APT_OPTS[@]}" download -q "$pkg=$ver" >"$tmp/apt.log" 2>&1); then
     sed 's/^/  apt: /' "$tmp/apt.log" | grep -v 'unsandboxed' >&2
     rm -rf "$tmp"
     bed_fail "could not fetch $pkg $ver from the Debian archive (apt-get download failed; no network?)"

@@ -34,6 +34,10 @@ public struct PATEvent: Equatable, Sendable {
   public var time: Double?
   /// The kernel-log sequence number, known only for records read from `/dev/kmsg`.
   public var seq: UInt64?
+  /// The wall-clock time the saved line carries, as printed (`dmesg -T`, `--time-format=iso`,
+  /// journal and syslog dates: "Thu Nov 26 08:38:52 2026", "Nov 26 08:38:52.123456"); nil when
+  /// the line has none. A line may carry both this and `time`.
+  public var wallclock: String?
   /// The message as the kernel logged it, without the timestamp or journal decoration.
   public var text: String
 
@@ -41,7 +45,7 @@ public struct PATEvent: Equatable, Sendable {
     kind: Kind, first: UInt64? = nil, last: UInt64? = nil, track: String? = nil,
     req: String? = nil, ret: String? = nil, expected: String? = nil, got: String? = nil,
     process: String? = nil, pid: Int? = nil, time: Double? = nil, seq: UInt64? = nil,
-    text: String
+    wallclock: String? = nil, text: String
   ) {
     self.kind = kind
     self.first = first
@@ -55,6 +59,7 @@ public struct PATEvent: Equatable, Sendable {
     self.pid = pid
     self.time = time
     self.seq = seq
+    self.wallclock = wallclock
     self.text = text
   }
 

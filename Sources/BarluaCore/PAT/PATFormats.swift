@@ -13,10 +13,14 @@ enum PATFormats {
     let template: PATTemplate
     /// The second address is one past the range (the event's `last` is one less).
     let endExclusive: Bool
+    /// `track`/`req` are raw page_cache_mode numbers (`reserve_ram_pages_type`), not names.
+    var rawTypeNumbers: Bool { kind == .reserveFailed && template.startsWithRAMPages }
   }
 
   /// The prefix 4.2+ kernels print before every PAT message.
   static let prefix = Array("x86/PAT: ".utf8)
+  /// The prefix without its space (runs of spaces after it are taken as one).
+  static let prefixWord = Array("x86/PAT:".utf8)
 
   static let all: [Format] = table.flatMap { kind, format in expand(kind, format) }
 
@@ -51,6 +55,18 @@ enum PATFormats {
     (.config, "Configuration [0-7]: {rest}"),
     (.config, "PAT configuration [0-7]: {rest}"),
     (.config, "x86 PAT enabled: cpu {rest}"),
+    // pat_disable() reasons and the secondary-CPU check, printed bare up to 4.1.
+    (.other, "PAT support disabled."),
+    (.other, "PAT not supported by CPU."),
+    (.other, "PAT enabled, but not supported by secondary CPU"),
+  ]
+
+  /// The memory type names the kernel prints (`cattr_name()`), and `-` for "none returned".
+  /// A message without the `x86/PAT: ` prefix (≤ 4.1) is a PAT event only when its types are
+  /// among these: free text that happens to fit a format's words is not.
+  static let typeNames: Set<String> = [
+    "uncached", "uncached-minus", "write-back", "write-combining", "write-through",
+    "write-protected", "broken", "-",
   ]
 
   private static func expand(_ kind: PATEvent.Kind, _ format: String) -> [Format] {

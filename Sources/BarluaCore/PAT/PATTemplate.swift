@@ -33,6 +33,12 @@ struct PATTemplate: Sendable {
 
   let pieces: [Piece]
 
+  /// True for the `reserve_ram_pages_type failed ...` formats.
+  var startsWithRAMPages: Bool {
+    if case .literal(let head) = pieces.first { return head.starts(with: Array("reserve_ram_pages_type".utf8)) }
+    return false
+  }
+
   init(_ format: String) {
     var pieces: [Piece] = []
     var literal: [UInt8] = []

@@ -56,6 +56,46 @@ void *barlua_object_take(lua_State *L, int i, const char *tname);
 /// 1 when the value at `i` is a bar (mapped or not).
 int barlua_isbar(lua_State *L, int i);
 
+/// One PAT event of a saved log line, written by the Swift parser for `barlua_pat_parse`.
+/// String fields are `len` bytes at `buf + off` (len (size_t)-1: the field is absent).
+enum {
+  BARLUA_PAT_KIND,
+  BARLUA_PAT_TRACK,
+  BARLUA_PAT_REQ,
+  BARLUA_PAT_RET,
+  BARLUA_PAT_EXPECTED,
+  BARLUA_PAT_GOT,
+  BARLUA_PAT_PROCESS,
+  BARLUA_PAT_TEXT,
+  BARLUA_PAT_WALLCLOCK,
+  BARLUA_PAT_NSTR
+};
+typedef struct barlua_pat_event {
+  unsigned char has_first, has_last, has_pid, has_time, has_seq;
+  uint64_t first, last, seq;
+  int64_t pid;
+  double time;
+  size_t off[BARLUA_PAT_NSTR], len[BARLUA_PAT_NSTR];
+  char *buf;    // provided by the caller
+  size_t cap;   // its size
+  size_t need;  // set by the parser when it returns -1: the size it needs
+  int count;    // set by the parser: how many events the whole line holds
+} barlua_pat_event;
+
+/// The Swift per-line parser: writes the `index`-th PAT event of `line` (0-based) into `ev`.
+/// Returns 1 when written, 0 when the line has no such event, -1 when `ev->cap` is too small
+/// (`ev->need` says how much is). Never raises; allocates only in proportion to the line.
+typedef int (*barlua_pat_line_fn)(const char *line, size_t len, int index, barlua_pat_event *ev);
+
+/// Lines longer than this are not passed to the line parser (no kernel message is that long:
+/// a /dev/kmsg record is at most 8 KiB), so its allocations stay bounded.
+#define BARLUA_PAT_MAX_LINE 65536
+
+/// pat.parse(text) as a C closure over `line_fn` (upvalue 1, a light userdata): the loop over
+/// lines and the result table are C, so running out of memory raises Lua's own "not enough
+/// memory" with no Swift frame on the stack.
+int barlua_pat_parse(lua_State *L);
+
 /// Embedded Lua sources of the modules barlua ships (barlua.test, barlua.regs, repl helpers).
 /// Returns NULL when `name` is not one of them.
 const char *barlua_embedded_module(const char *name, size_t *len);
