@@ -149,23 +149,29 @@ final class PatTraceTests: XCTestCase {
     }
   }
 
-  // A device on another driver: the hint has every step vfio.open's own error gives, the
-  // unbind first; a device with no driver needs no unbind.
+  // A device on another driver: the hint is vfio.open's own refusal (the rule is not retyped),
+  // with every step, the unbind first; a device with no driver needs no unbind. Devices of the
+  // captured vm-virtio tree (00:00.0 has no driver, 00:03.0 is on virtio-pci).
   func testVFIOUnavailableHintIncludesTheUnbindStep() throws {
-    let r = try lua(
-      """
-      local b = { index = 0 }
-      print(pattrace.unavailable({ addr = "0000:00:03.0", driver = "virtio-pci" }, b, "vfio"))
-      print(pattrace.unavailable({ addr = "0000:00:04.0" }, b, "vfio"))
-      """)
+    let root = Self.repo.path + "/Tests/BarluaCoreTests/Fixtures/pci/vm-virtio/bus/pci"
+    let r = try Barlua.run(
+      [
+        "-e",
+        Self.prelude + """
+          local b = { index = 0 }
+          print(pattrace.unavailable(pci.device("0000:00:03.0"), b, "vfio"))
+          print(pattrace.unavailable(pci.device("0000:00:00.0"), b, "vfio"))
+          """,
+      ], env: ["BARLUA_SYSFS_PCI": root + "/devices"])
     XCTAssertEqual(r.status, 0, r.err)
+    let dev = root + "/devices"
     XCTAssertEqual(
       r.out,
-      "0000:00:03.0 is not bound to vfio-pci (driver: virtio-pci); bind it: echo vfio-pci >"
-        + " /sys/bus/pci/devices/0000:00:03.0/driver_override; echo 0000:00:03.0 >"
-        + " /sys/bus/pci/devices/0000:00:03.0/driver/unbind; echo 0000:00:03.0 > /sys/bus/pci/drivers_probe\n"
-        + "0000:00:04.0 is not bound to vfio-pci (driver: none); bind it: echo vfio-pci >"
-        + " /sys/bus/pci/devices/0000:00:04.0/driver_override; echo 0000:00:04.0 > /sys/bus/pci/drivers_probe\n")
+      "0000:00:03.0 is bound to virtio-pci, not vfio-pci: bind it with: echo vfio-pci >"
+        + " \(dev)/0000:00:03.0/driver_override; echo 0000:00:03.0 > \(dev)/0000:00:03.0/driver/unbind;"
+        + " echo 0000:00:03.0 > \(root)/drivers_probe\n"
+        + "0000:00:00.0 is bound to no driver, not vfio-pci: bind it with: echo vfio-pci >"
+        + " \(dev)/0000:00:00.0/driver_override; echo 0000:00:00.0 > \(root)/drivers_probe\n")
   }
 
   // Events decide, not the kernel: a sequence no known pattern has is named as such, with the
