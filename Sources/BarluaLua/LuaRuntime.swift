@@ -43,6 +43,7 @@ public final class LuaRuntime {
       register(name, functions)
     }
     registerType(VFIOModule.typeName, methods: VFIOModule.methods, metamethods: VFIOModule.metamethods)
+    registerType(IRQModule.typeName, methods: IRQModule.methods, metamethods: IRQModule.metamethods)
     setModulePath(ignoreEnvironment: ignoreEnvironment, scriptPath: scriptPath)
   }
 

@@ -13,6 +13,7 @@ enum VFIOModule {
     ("config_read8", configRead8), ("config_read16", configRead16), ("config_read32", configRead32),
     ("config_write8", configWrite8), ("config_write16", configWrite16),
     ("config_write32", configWrite32), ("reset", reset), ("close", close),
+    ("dma", dma), ("iova_ranges", iovaRanges), ("irq", IRQModule.irq),
   ]
 
   static let metamethods: [(String, LuaSwiftFunction)] = [

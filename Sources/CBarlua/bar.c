@@ -67,11 +67,18 @@ HOT barlua_bar *to_bar(lua_State *L, int i) {
   return (b != NULL && b->magic == BAR_MAGIC) ? b : NULL;
 }
 
+// A DMA buffer is a bar whose fields include `iova` (VFIOModule+DMA.swift).
+static int is_dma(lua_State *L) {
+  int dma = luaL_getmetafield(L, 1, "iova") != LUA_TNIL;
+  if (dma) lua_pop(L, 1);
+  return dma;
+}
+
 COLD void bad_self(lua_State *L, const char *fn, barlua_bar *b) {
   if (b == NULL)
     bar_error(L, "bar:%s: expected a bar as self (call it as bar:%s(...)), got %s", fn, fn,
               type_name(L, 1));
-  bar_error(L, "bar:%s: bar is unmapped", fn);
+  bar_error(L, "bar:%s: %s", fn, is_dma(L) ? "dma buffer is freed" : "bar is unmapped");
   abort();
 }
 
@@ -395,6 +402,16 @@ static int bar_finalize(lua_State *L) {
   return 0;
 }
 
+// buf:free() for DMA buffers: like __close, quiet when already freed.
+int barlua_bar_free(lua_State *L) {
+  barlua_bar *b = to_bar(L, 1);
+  if (b == NULL)
+    return bar_error(L, "buf:free: expected a dma buffer as self (call it as buf:free()), got %s",
+                     type_name(L, 1));
+  bar_do_unmap(b);
+  return 0;
+}
+
 static void push_size(luaL_Buffer *buf, uint64_t size) {
   char s[48];
   if (size >= ((uint64_t)1 << 30) && size % ((uint64_t)1 << 30) == 0)
@@ -408,10 +425,32 @@ static void push_size(luaL_Buffer *buf, uint64_t size) {
   luaL_addstring(buf, s);
 }
 
+// "dma 0000:00:01.0 iova 0x100000 4 KiB" (+ " (freed)").
+static int dma_tostring(lua_State *L, barlua_bar *b) {
+  luaL_Buffer buf;
+  luaL_buffinit(L, &buf);
+  lua_getmetatable(L, 1);
+  int p = lua_gettop(L);
+  lua_getfield(L, p, "addr");
+  lua_getfield(L, p, "iova");
+  lua_getfield(L, p, "size");
+  char s[96];
+  snprintf(s, sizeof s, "dma %s iova 0x%llx ", lua_tostring(L, -3) ? lua_tostring(L, -3) : "?",
+           (unsigned long long)lua_tointeger(L, -2));
+  uint64_t size = (uint64_t)lua_tointeger(L, -1);
+  lua_pop(L, 4);
+  luaL_addstring(&buf, s);
+  push_size(&buf, size);
+  if (b->win == NULL || b->win->base == NULL) luaL_addstring(&buf, " (freed)");
+  luaL_pushresult(&buf);
+  return 1;
+}
+
 // "bar 0000:00:02.0 BAR2 vfio 4 MiB", "bar /dev/shm/x file 64 KiB", "bar ... (unmapped)".
 static int bar_tostring(lua_State *L) {
   barlua_bar *b = to_bar(L, 1);
   if (b == NULL) return bar_error(L, "bar:__tostring: expected a bar");
+  if (is_dma(L)) return dma_tostring(L, b);
   luaL_Buffer buf;
   luaL_buffinit(L, &buf);
   luaL_addstring(&buf, "bar");

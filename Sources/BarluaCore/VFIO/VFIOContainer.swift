@@ -14,6 +14,9 @@ final class VFIOContainer: @unchecked Sendable {
   private(set) var iommu: VFIOIOMMU?
   /// Open groups attached to this container.
   var groupCount = 0
+  /// The IOVAs of DMA buffers mapped in this container (type1), made on first use
+  /// (VFIOContainer+DMA.swift).
+  var iovaAllocator: IOVAAllocator?
 
   init(fd: FileDescriptor) { self.fd = fd }
 
