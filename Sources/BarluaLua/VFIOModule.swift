@@ -145,18 +145,18 @@ enum VFIOModule {
     }
   }
 
-  /// device:features() -> {wc=, dma_buf=, dma_buf_memattr=, wc_reason=} (probed each call).
+  /// device:features() -> {dma_buf=, wc=false, wc_reason=} (probed each call; only feature
+  /// numbers of released kernels are sent: VFIOWriteCombining.swift).
   static let features: LuaSwiftFunction = { L in
     luaCall(L, "device:features") { L in
       let d = try device(L, "device:features")
       try LuaArgs(L: L, fn: "device:features").expectAtMost(1, "no arguments")
       guard d.isOpen else { throw UsageError("device \(d.addr) is closed") }
-      let s = d.writeCombiningSupport()
-      let t = LuaTableBuilder.push(L, nrec: 4)
-      t.set("wc", s.offered)
-      t.set("dma_buf", s.dmaBuf)
-      t.set("dma_buf_memattr", s.dmaBufMemattr)
-      if let reason = s.reason(addr: d.addr) { t.set("wc_reason", reason) }
+      let f = d.features()
+      let t = LuaTableBuilder.push(L, nrec: 3)
+      t.set("dma_buf", f.dmaBufOffered)
+      t.set("wc", f.writeCombining)
+      t.set("wc_reason", VFIOFeatures.writeCombiningReason(addr: d.addr))
       return 1
     }
   }

@@ -36,7 +36,9 @@ public struct IOMMUInfo: Equatable, Sendable {
       do {
         caps = try VFIOCapabilityChain.parse(buffer, first: info.cap_offset, fixedSize: fixed)
       } catch let e as UsageError {
-        throw malformed(e.message)
+        // "VFIO_DEVICE_GET_REGION_INFO: malformed capability chain: <what>" -> <what>
+        let parts = e.message.split(separator: ":", maxSplits: 2)
+        throw malformed("capability chain: " + (parts.last.map { $0.drop { $0 == " " } } ?? ""))
       }
       guard
         let cap = caps.first(where: {

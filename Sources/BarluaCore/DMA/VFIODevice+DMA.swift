@@ -39,7 +39,19 @@ extension VFIODevice {
         memory: memory, size: size, iova: mapped, addr: addr, container: container)
     }
     track(buffer)
+    try enableBusMaster()
     return buffer
+  }
+
+  /// Sets Bus Master Enable in PCI_COMMAND when it is clear: without it the device can
+  /// neither read or write host memory nor send MSI (a memory write). vfio-pci clears it
+  /// again when the device file is released (`vfio_pci_core_disable`), so closing the device
+  /// leaves it as it was.
+  public func enableBusMaster() throws {
+    let command = try configRead(offset: 4, width: 2)
+    if command & 0x4 == 0 {
+      try configWrite(offset: 4, width: 2, value: command | 0x4)
+    }
   }
 
   /// The valid IOVA ranges of this device's container (type1); nil in no-IOMMU mode, and

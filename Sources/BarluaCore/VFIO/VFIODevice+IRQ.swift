@@ -7,7 +7,7 @@ extension VFIODevice {
     -> VFIOInterrupt
   {
     try checkOpen("irq")
-    let fn = "irq(\"\(kind.rawValue)\")"
+    let fn = "irq"
     guard vector >= 0, count >= 1, count <= 64 else {
       throw UsageError(
         "\(fn): vector \(vector) and count \(count) are out of range (vector >= 0, count 1..64)")
@@ -28,9 +28,12 @@ extension VFIODevice {
     interrupts.removeAll { $0.interrupt?.isEnabled != true }
     if let other = interrupts.compactMap(\.interrupt).first(where: { $0.kind == kind }) {
       throw UsageError(
-        "\(fn): \(addr) \(kind.name) is already enabled by another irq (vectors \(other.start)"
-          + "..\(other.start + other.count - 1)): disable it first")
+        "\(fn): \(addr) \(kind.name) is already enabled by another irq ("
+          + (other.count == 1
+            ? "vector \(other.start)" : "vectors \(other.start)..\(other.start + other.count - 1)")
+          + "): disable it first")
     }
+    if kind != .intx { try enableBusMaster() }
     let irq = try VFIOInterrupt(
       kind: kind, start: vector, count: count, addr: addr, deviceFD: fd)
     interrupts.append(WeakInterrupt(interrupt: irq))
