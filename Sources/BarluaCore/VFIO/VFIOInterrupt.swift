@@ -55,21 +55,23 @@ public final class VFIOInterrupt: @unchecked Sendable {
       if fd < 0 { throw SystemError.current("eventfd for \(addr) \(kind.name) vector \(start + i)") }
       fds.append(FileDescriptor(rawValue: fd, path: "eventfd of \(addr) \(kind.name) \(start + i)"))
     }
-    eventfds = fds
+    // Enabled (non-empty) only once the kernel took the eventfds: a refused enable must not
+    // send a disable for an index some other state owns.
+    eventfds = []
     try setIRQs(
       flags: BARLUA_VFIO_IRQ_SET_DATA_EVENTFD | BARLUA_VFIO_IRQ_SET_ACTION_TRIGGER,
       start: start, fds: fds.map(\.rawValue), what: "enable"
     ) { e in
       switch e {
       case EINVAL:
-        "the kernel refused \(kind.name) vectors \(start)..<\(start + count): another interrupt"
-          + " kind may be enabled on this device (INTx, MSI and MSI-X exclude each other:"
-          + " disable the other irq first)"
+        "the kernel refused \(kind.name) vectors \(start)..<\(start + count): INTx, MSI and"
+          + " MSI-X exclude each other: disable the other irq of this device first"
       case ENOSPC, ENOMEM:
         "the host has no free interrupt vectors for \(count) more \(kind.name)"
       default: VFIOIoctl.commonHint(e)
       }
     }
+    eventfds = fds
   }
 
   public var isEnabled: Bool { !eventfds.isEmpty }
