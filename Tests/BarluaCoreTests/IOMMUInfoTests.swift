@@ -26,12 +26,26 @@ final class IOMMUInfoTests: XCTestCase {
     a.u64(0x4020_1000)  // 4K | 2M | 1G
     a.u32(UInt32(rangeCap))
     a.u32(0)
-    a.u16(1); a.u16(1); a.u32(rangeNext ?? UInt32(migration))
-    a.u32(nr ?? UInt32(ranges.count)); a.u32(0)
-    for (s, e) in ranges { a.u64(s); a.u64(e) }
-    a.u16(2); a.u16(1); a.u32(UInt32(avail))  // MIGRATION {flags, pgsize_bitmap, max_dirty}
-    a.u32(0); a.u32(0); a.u64(0x1000); a.u64(0)
-    a.u16(3); a.u16(1); a.u32(0); a.u32(65535)  // DMA_AVAIL {avail}
+    a.u16(1)
+    a.u16(1)
+    a.u32(rangeNext ?? UInt32(migration))
+    a.u32(nr ?? UInt32(ranges.count))
+    a.u32(0)
+    for (s, e) in ranges {
+      a.u64(s)
+      a.u64(e)
+    }
+    a.u16(2)
+    a.u16(1)
+    a.u32(UInt32(avail))  // MIGRATION {flags, pgsize_bitmap, max_dirty}
+    a.u32(0)
+    a.u32(0)
+    a.u64(0x1000)
+    a.u64(0)
+    a.u16(3)
+    a.u16(1)
+    a.u32(0)
+    a.u32(65535)  // DMA_AVAIL {avail}
     return a.bytes
   }
 
@@ -48,7 +62,11 @@ final class IOMMUInfoTests: XCTestCase {
 
   func testNoCapabilitiesMeansNoRanges() throws {
     var a = Answer()
-    a.u32(24); a.u32(1); a.u64(0x1000); a.u32(0); a.u32(0)
+    a.u32(24)
+    a.u32(1)
+    a.u64(0x1000)
+    a.u32(0)
+    a.u32(0)
     let info = try IOMMUInfo.parse(a.bytes)
     XCTAssertNil(info.ranges)
     XCTAssertEqual(info.pageSizes, 0x1000)
