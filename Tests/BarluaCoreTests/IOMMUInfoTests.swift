@@ -95,4 +95,26 @@ final class IOMMUInfoTests: XCTestCase {
       _ = try? IOMMUInfo.parse(Array(full.prefix(n)))
     }
   }
+
+  /// Random corruption of a real answer (bytes flipped anywhere, 20,000 rounds with a fixed
+  /// seed): every answer parses or throws, never traps, and parsed ranges are well formed.
+  func testRandomCorruptionIsSafe() {
+    let full = kernelAnswer(ranges: [(0, 0xfedf_ffff), (0xfef0_0000, 0x7f_ffff_ffff)])
+    var state: UInt64 = 0x9e37_79b9_7f4a_7c15
+    func next() -> UInt64 {
+      state ^= state << 13
+      state ^= state >> 7
+      state ^= state << 17
+      return state
+    }
+    for _ in 0..<20_000 {
+      var bytes = full
+      for _ in 0..<(1 + Int(next() % 4)) {
+        bytes[Int(next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: next())
+      }
+      if let info = try? IOMMUInfo.parse(bytes), let ranges = info.ranges {
+        XCTAssertTrue(ranges.allSatisfy { $0.first <= $0.last })
+      }
+    }
+  }
 }
