@@ -32,14 +32,11 @@ extension VFIOContainer {
   /// The allocator over this container's valid IOVA ranges, made on first use. A kernel that
   /// reports no ranges (before 5.4) gets the whole 64-bit space; VFIO_IOMMU_MAP_DMA then
   /// refuses what its IOMMU cannot map.
-  func allocator() throws -> IOVAAllocator {
-    if let a = iovaAllocator { return a }
+  private func makeAllocator() throws -> IOVAAllocator {
     let info = try iommuInfo()
-    let a = IOVAAllocator(
+    return IOVAAllocator(
       valid: info.ranges ?? [IOVARange(first: 0, last: UInt64.max)],
       pageSize: max(info.minimumPageSize, UInt64(sysconf(Int32(_SC_PAGESIZE)))))
-    iovaAllocator = a
-    return a
   }
 
   /// Picks (or checks the caller's) IOVA and maps `length` bytes at `vaddr` there for device
@@ -47,13 +44,16 @@ extension VFIOContainer {
   func mapDMA(vaddr: UnsafeMutableRawPointer, length: UInt64, iova wanted: UInt64?) throws
     -> UInt64
   {
-    var a = try allocator()
-    let iova: UInt64
-    if let wanted {
-      try a.reserve(iova: wanted, size: length)
-      iova = wanted
-    } else {
-      iova = try a.allocate(size: length)
+    let fresh = iovaAllocator.withLock { $0 == nil } ? try makeAllocator() : nil
+    let iova = try iovaAllocator.withLock { state -> UInt64 in
+      if state == nil { state = fresh }
+      guard var a = state else { throw UsageError("dma: no IOVA allocator") }
+      defer { state = a }
+      if let wanted {
+        try a.reserve(iova: wanted, size: length)
+        return wanted
+      }
+      return try a.allocate(size: length)
     }
     var map = vfio_iommu_type1_dma_map()
     map.argsz = UInt32(MemoryLayout<vfio_iommu_type1_dma_map>.size)
@@ -61,22 +61,26 @@ extension VFIOContainer {
     map.vaddr = UInt64(UInt(bitPattern: vaddr))
     map.iova = iova
     map.size = length
-    try VFIOIoctl.call(fd, "VFIO_IOMMU_MAP_DMA", barlua_vfio_iommu_map_dma(), &map) { e in
-      switch e {
-      case ENOMEM: MemlockLimit.hint(adding: length)
-      case EEXIST: "the IOVA range is already mapped in this container"
-      case EINVAL, EFAULT: "the IOMMU cannot map IOVA 0x\(hex(iova)) (+\(length) bytes)"
-      default: VFIOIoctl.commonHint(e)
+    do {
+      try VFIOIoctl.call(fd, "VFIO_IOMMU_MAP_DMA", barlua_vfio_iommu_map_dma(), &map) { e in
+        switch e {
+        case ENOMEM: MemlockLimit.hint(adding: length)
+        case EEXIST: "the IOVA range is already mapped in this container"
+        case EINVAL, EFAULT: "the IOMMU cannot map IOVA 0x\(hex(iova)) (+\(length) bytes)"
+        default: VFIOIoctl.commonHint(e)
+        }
       }
+    } catch {
+      iovaAllocator.withLock { $0?.release(iova: iova) }
+      throw error
     }
-    iovaAllocator = a
     return iova
   }
 
   /// VFIO_IOMMU_UNMAP_DMA; quiet, for clean-up paths (the container may be closed already:
   /// the kernel then has dropped every mapping with it).
   func unmapDMA(iova: UInt64, length: UInt64) {
-    iovaAllocator?.release(iova: iova)
+    iovaAllocator.withLock { $0?.release(iova: iova) }
     guard fd.isOpen else { return }
     var unmap = vfio_iommu_type1_dma_unmap()
     unmap.argsz = UInt32(MemoryLayout<vfio_iommu_type1_dma_unmap>.size)
