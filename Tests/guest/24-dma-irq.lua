@@ -322,6 +322,19 @@ t.test("RLIMIT_MEMLOCK exhaustion names the limit and how to raise it", function
   like(out, "limits.conf", "and where")
 end)
 
+if not type1 then
+  t.test("no-IOMMU: without CAP_SYS_ADMIN pagemap hides frames, and the error says so", function()
+    local barlua = io.popen("command -v barlua"):read("l")
+    local code = string.format("local d = vfio.open(%q) d:dma(4096)", EDU)
+    local p = io.popen(string.format(
+      "setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin %s -e %q 2>&1", barlua, code))
+    local out = p:read("a")
+    p:close()
+    like(out, "hides physical addresses", "the error says pagemap hides them: " .. out)
+    like(out, "CAP_SYS_ADMIN", "and names the capability")
+  end)
+end
+
 t.test("the README's DMA example runs as written", function()
   local f = assert(io.open("README.md"))
   local readme = f:read("a")
