@@ -98,9 +98,6 @@ public class Mapping: @unchecked Sendable {
 
   public var isMapped: Bool { region != nil }
 
-  /// Start of the mapped memory (nil once unmapped).
-  var baseAddress: UnsafeMutableRawPointer? { region }
-
   /// Unmaps; later accesses through the window are refused. Safe to call more than once.
   public func unmap() {
     window.pointee.base = nil
