@@ -8,6 +8,14 @@ static const char repl_lua[] = {
 #embed "lua/barlua/repl.lua"
 };
 
+static const char ipxact_lua[] = {
+#embed "lua/barlua/ipxact.lua"
+};
+
+static const char ipxact_expr_lua[] = {
+#embed "lua/barlua/ipxact_expr.lua"
+};
+
 static const char regs_lua[] = {
 #embed "lua/barlua/regs.lua"
 };
@@ -22,6 +30,8 @@ static const struct {
   size_t len;
 } modules[] = {
     {"barlua.repl", repl_lua, sizeof repl_lua},
+    {"barlua.ipxact", ipxact_lua, sizeof ipxact_lua},
+    {"barlua.ipxact_expr", ipxact_expr_lua, sizeof ipxact_expr_lua},
     {"barlua.regs", regs_lua, sizeof regs_lua},
     {"barlua.test", test_lua, sizeof test_lua},
 };

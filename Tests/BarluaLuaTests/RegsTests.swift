@@ -169,7 +169,7 @@ final class RegsTests: XCTestCase {
       e + "dev register 'x': offset 0x100 + 4 exceeds the map size 0x100")
     XCTAssertEqual(
       defineError("{name = 'x', offset = 0, width = 24, access = 'rw'}"),
-      e + "dev register 'x': width must be 8, 16, 32 or 64, got 24")
+      e + "dev register 'x': width must be the integer 8, 16, 32 or 64, got 24")
     XCTAssertEqual(
       defineError("{name = 'x', offset = 0, width = 32}"),
       e + "dev register 'x': access must be 'ro', 'rw' or 'wo', got nil")
@@ -179,10 +179,10 @@ final class RegsTests: XCTestCase {
     XCTAssertEqual(
       defineError("{name = 'x', ofset = 0, width = 32, access = 'rw'}"),
       e + "dev register 'x': unknown key 'ofset'; did you mean 'offset'? known: access, doc, fields, name, offset, "
-        + "reset, side_effects, width")
+        + "origin, reset, side_effects, width")
     XCTAssertEqual(
-      defineError("{name = 'bad name', offset = 0, width = 32, access = 'rw'}"),
-      e + "dev register 1: name must be a Lua identifier string, got \"bad name\"")
+      defineError("{name = 'bad\\nname', offset = 0, width = 32, access = 'rw'}"),
+      e + "dev register 1: name must be a non-empty string of printable characters, got \"bad\\\nname\"")
     XCTAssertEqual(
       defineError(
         "{name = 'a', offset = 0, width = 32, access = 'rw'}, {name = 'a', offset = 4, width = 32, access = 'rw'}"),
@@ -202,7 +202,7 @@ final class RegsTests: XCTestCase {
     XCTAssertEqual(
       lua.error("regs.define{name = 'dev', regs = {}}"),
       e
-        + "map 'dev': unknown key 'regs'; did you mean 'registers'? known: bar, device, doc, name, registers, size, vendor"
+        + "map 'dev': unknown key 'regs'; did you mean 'registers'? known: bar, device, doc, name, registers, size, skipped, vendor"
     )
     XCTAssertEqual(lua.error("regs.define(5)"), e + "the map must be a table {name =, registers = {...}}")
   }
@@ -212,7 +212,8 @@ final class RegsTests: XCTestCase {
     func field(_ f: String, width: Int = 32, access: String = "rw") -> String {
       defineError("{name = 'r', offset = 0, width = \(width), access = '\(access)', fields = {\(f)}}")
     }
-    XCTAssertEqual(field("f = {bit = 32}"), e + "'f': bits 32..32 do not fit in the 32-bit register")
+    XCTAssertEqual(field("f = {bit = 32}"), e + "'f': bit 32 is outside the 32-bit register (bits 0..31)")
+    XCTAssertEqual(field("f = {bit = 30, width = 3}"), e + "'f': bits 30..32 do not fit in the 32-bit register")
     XCTAssertEqual(field("f = {lsb = 4, msb = 8}", width: 8), e + "'f': bits 4..8 do not fit in the 8-bit register")
     XCTAssertEqual(field("f = {lsb = 7, msb = 3}"), e + "'f': msb 3 is below lsb 7")
     XCTAssertEqual(field("f = {bit = 1, lsb = 1, msb = 2}"), e + "'f': give bit[/width] or lsb/msb, not both")
@@ -225,10 +226,63 @@ final class RegsTests: XCTestCase {
       field("f = {bit = 0, access = 'rw'}", access: "ro"), e + "'f': access 'rw' is not possible in a 'ro' register")
     XCTAssertEqual(
       field("f = {bit = 0, acces = 'ro'}"),
-      e + "'f': unknown key 'acces'; did you mean 'access'? known: access, bit, doc, lsb, msb, width")
+      e + "'f': unknown key 'acces'; did you mean 'access'? known: access, bit, doc, lsb, msb, origin, width")
     XCTAssertEqual(
       field("a = {lsb = 0, msb = 3}, b = {lsb = 3, msb = 5}"),
       "test:1: regs.define: dev register 'r': fields 'a' and 'b' overlap")
+  }
+
+  /// Issue 11 item 11: definitions that cannot work were accepted (each failed before the fix).
+  func testDefinitionsThatCannotWorkAreRefused() {
+    // lsb + width overflowed in the bounds check, so the field was accepted.
+    XCTAssertEqual(
+      defineError("{name = 'r', offset = 0, width = 32, access = 'rw', fields = {f = {bit = math.maxinteger}}}"),
+      "test:1: regs.define: register 'r' field 'f': bit 9223372036854775807 is outside the 32-bit register "
+        + "(bits 0..31)")
+    XCTAssertEqual(
+      defineError(
+        "{name = 'r', offset = 0, width = 64, access = 'rw', fields = {f = {bit = 1, width = math.maxinteger}}}"),
+      "test:1: regs.define: register 'r' field 'f': width 9223372036854775807 is wider than the 64-bit register")
+    // offset + 8 overflowed to a negative extent, so bind accepted it on any bar.
+    XCTAssertEqual(
+      defineError("{name = 'r', offset = math.maxinteger - 7, width = 64, access = 'rw'}"),
+      "test:1: regs.define: dev register 'r': offset 0x7ffffffffffffff8 + 8 bytes is beyond any bar (the largest "
+        + "offset is 0x7ffffffffffffff7)")
+    XCTAssertEqual(
+      lua.error(
+        "regs.bind(bar, regs.define{name = 'far', registers = {{name = 'r', offset = math.maxinteger - 7, "
+          + "width = 32, access = 'rw'}}})"),
+      "test:1: regs.bind: far register 'r' at 0x7ffffffffffffff8 + 4 exceeds the bar size 0x40 (bar \(file.path) file "
+        + "64 bytes)")
+    // 32.0 indexes the width table like 32, then accesses called "read32.0".
+    XCTAssertEqual(
+      defineError("{name = 'r', offset = 0, width = 32.0, access = 'rw'}"),
+      "test:1: regs.define: dev register 'r': width must be the integer 8, 16, 32 or 64, got 32.0 (a float)")
+    // The map's size (the BAR it was written for) was never compared with the bar's.
+    XCTAssertEqual(
+      lua.error(
+        "regs.bind(bar, regs.define{name = 'big', size = 0x1000, registers = {{name = 'r', offset = 0, "
+          + "width = 32, access = 'rw'}}})"),
+      "test:1: regs.bind: map big expects a bar of 0x1000 bytes, bar \(file.path) file 64 bytes has 0x40: is this "
+        + "the right device and BAR?")
+  }
+
+  /// Errors through a binding point at the user's line, not inside regs.lua.
+  func testErrorsAreLocatedAtTheUsersLine() {
+    XCTAssertEqual(
+      lua.error("local g = d.ctrl.get()"), "test:1: regs: get must be called with a colon: r.REGISTER:get()")
+    XCTAssertEqual(
+      lua.error("\nd.ctrl.set{enable = 1}"),
+      "test:2: regs: set must be called with a colon: r.REGISTER:set({field = value, ...})")
+    XCTAssertNoThrow(try lua.eval("bar:unmap()"))
+    XCTAssertEqual(lua.error("local x = d.scratch"), "test:1: dev.scratch (0x4): bar:read32: bar is unmapped")
+    XCTAssertEqual(lua.error("\n\nd.scratch = 1"), "test:3: dev.scratch (0x4): bar:write32: bar is unmapped")
+    XCTAssertEqual(lua.error("local x = d.ctrl.mode"), "test:1: dev.ctrl (0x8): bar:read32: bar is unmapped")
+    XCTAssertEqual(lua.error("d.ctrl.mode = 1"), "test:1: dev.ctrl (0x8): bar:read32: bar is unmapped")
+    XCTAssertEqual(lua.error("local g = d.ctrl:get()"), "test:1: dev.ctrl (0x8): bar:read32: bar is unmapped")
+    XCTAssertEqual(lua.error("d.ctrl:set{mode = 1}"), "test:1: dev.ctrl (0x8): bar:read32: bar is unmapped")
+    XCTAssertEqual(lua.error("local s = tostring(d.ctrl)"), "test:1: dev.ctrl (0x8): bar:read32: bar is unmapped")
+    XCTAssertEqual(lua.error("local s = regs.dump(d)"), "test:1: dev.id (0x0): bar:read32: bar is unmapped")
   }
 
   func testBindChecksTheBarSize() {

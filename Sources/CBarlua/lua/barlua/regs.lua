@@ -28,10 +28,11 @@ local M = {}
 local WIDTHS = {[8] = true, [16] = true, [32] = true, [64] = true}
 local ACCESS = {ro = true, rw = true, wo = true}
 local MAP_KEYS = {name = true, size = true, bar = true, vendor = true, device = true,
-  doc = true, registers = true}
+  doc = true, registers = true, skipped = true}
 local REG_KEYS = {name = true, offset = true, width = true, access = true, fields = true,
-  reset = true, side_effects = true, doc = true}
-local FIELD_KEYS = {bit = true, width = true, lsb = true, msb = true, access = true, doc = true}
+  reset = true, side_effects = true, doc = true, origin = true}
+local FIELD_KEYS = {bit = true, width = true, lsb = true, msb = true, access = true, doc = true,
+  origin = true}
 -- Names a register view answers itself, so no field may take them.
 local VIEW_NAMES = {value = true, get = true, set = true}
 
@@ -96,9 +97,11 @@ local function check_keys(t, allowed, what)
   end
 end
 
+-- Names are non-empty strings of printable characters; one that is not a Lua identifier
+-- (loaded maps have "timer1.control", "lane[3]", "Reg Name") is reached as r["timer1.control"].
 local function check_name(n, what)
-  if type(n) ~= "string" or not n:match("^[%a_][%w_]*$") then
-    error(string.format("%s: name must be a Lua identifier string, got %s", what,
+  if type(n) ~= "string" or n == "" or n:find("[%c]") or #n > 1024 then
+    error(string.format("%s: name must be a non-empty string of printable characters, got %s", what,
       type(n) == "string" and string.format("%q", n) or type(n)), 0)
   end
 end
@@ -134,7 +137,14 @@ local function define_field(reg, fname, f)
   if math.type(width) ~= "integer" or width < 1 then
     bad("%s: width must be a positive integer", what)
   end
-  if lsb + width > reg.width then
+  -- Compared without adding: lsb + width overflows for lsb near math.maxinteger.
+  if lsb >= reg.width or width > reg.width - lsb then
+    if lsb >= reg.width then
+      bad("%s: bit %d is outside the %d-bit register (bits 0..%d)", what, lsb, reg.width, reg.width - 1)
+    end
+    if width > reg.width then
+      bad("%s: width %d is wider than the %d-bit register", what, width, reg.width)
+    end
     error(string.format("%s: bits %d..%d do not fit in the %d-bit register", what, lsb,
       lsb + width - 1, reg.width), 0)
   end
@@ -159,12 +169,19 @@ local function define_register(map, r, i)
   if math.type(r.offset) ~= "integer" or r.offset < 0 then
     error(what .. ": offset must be a non-negative integer, got " .. tostring(r.offset), 0)
   end
-  if not WIDTHS[r.width] then
-    bad("%s: width must be 8, 16, 32 or 64, got %s", what, tostring(r.width))
+  -- An integer: a float 32.0 indexes WIDTHS like 32 but would make "read32.0".
+  if math.type(r.width) ~= "integer" or not WIDTHS[r.width] then
+    bad("%s: width must be the integer 8, 16, 32 or 64, got %s", what,
+      math.type(r.width) == "float" and string.format("%s (a float)", r.width) or tostring(r.width))
   end
   local bytes = r.width // 8
   if r.offset % bytes ~= 0 then
     bad("%s: offset %s is not %d-byte aligned (width %d)", what, hex(r.offset), bytes, r.width)
+  end
+  -- offset + bytes must not overflow (every later check and the extent add them).
+  if r.offset > math.maxinteger - bytes then
+    bad("%s: offset %s + %d bytes is beyond any bar (the largest offset is %s)", what, hex(r.offset),
+      bytes, hex(math.maxinteger - bytes))
   end
   if map.size and r.offset + bytes > map.size then
     bad("%s: offset %s + %d exceeds the map size %s", what, hex(r.offset), bytes, hex(map.size))
@@ -268,13 +285,21 @@ local function lookup(b, name, level)
   return s, reg
 end
 
+-- A bar error (bus error, unmapped bar) is raised again at the user's line, naming the register:
+-- C functions add no position, so without this the traceback would start inside regs.lua.
+local function bar_failed(s, reg, err, level)
+  error(string.format("%s.%s (%s): %s", s.map.name, reg.name, hex(reg.offset), tostring(err)), level + 1)
+end
+
 local function read_reg(s, reg, level)
   if reg.access == "wo" then
     fail(level + 1, "%s.%s (%s) is write-only: it cannot be read", s.map.name, reg.name,
       hex(reg.offset))
   end
   local bar = s.bar
-  return bar["read" .. reg.width](bar, reg.offset)
+  local ok, v = pcall(bar[s.readers[reg.width]], bar, reg.offset)
+  if not ok then bar_failed(s, reg, v, level + 1) end
+  return v
 end
 
 local function write_reg(s, reg, value, level)
@@ -291,7 +316,8 @@ local function write_reg(s, reg, value, level)
       hex(value), reg.width, hex(mask_of(reg.width))), level + 1)
   end
   local bar = s.bar
-  bar["write" .. reg.width](bar, reg.offset, value)
+  local ok, err = pcall(bar[s.writers[reg.width]], bar, reg.offset, value)
+  if not ok then bar_failed(s, reg, err, level + 1) end
   s.shadow[reg.name] = value & mask_of(reg.width)
 end
 
@@ -352,9 +378,19 @@ end
 
 local view_methods = {}
 
+-- `r.status.get()` (a dot, not a colon) passes no view: say so at the user's line.
+local function view_arg(v, method)
+  local view = views[v]
+  if not view then
+    error(string.format("regs: %s must be called with a colon: r.REGISTER:%s(%s)", method, method,
+      method == "set" and "{field = value, ...}" or ""), 3)
+  end
+  return view
+end
+
 -- All fields (and `value`) from one read.
 function view_methods.get(v)
-  v = views[v]
+  v = view_arg(v, "get")
   local value = read_reg(v.s, v.reg, 2)
   local t = {value = value}
   for name, f in pairs(v.reg.fields) do t[name] = extract(value, f) end
@@ -362,7 +398,7 @@ function view_methods.get(v)
 end
 
 function view_methods.set(v, values)
-  v = views[v]
+  v = view_arg(v, "set")
   if type(values) ~= "table" then
     fail(2, "%s.%s:set: argument must be a table of field = value", v.s.map.name, v.reg.name)
   end
@@ -404,7 +440,8 @@ end
 
 function View.__tostring(view)
   local v = views[view]
-  local value = read_reg(v.s, v.reg, 2)
+  -- Called through tostring/print (a C frame): blame the frame above that.
+  local value = read_reg(v.s, v.reg, 3)
   local digits = v.reg.width // 4
   return string.format("%s.%s = 0x%0" .. digits .. "x {%s}", v.s.map.name, v.reg.name, value,
     format_fields(v.reg, value))
@@ -453,9 +490,41 @@ function M.bind(bar, map)
     error(string.format("regs.bind: %s register '%s' at %s + %d exceeds the bar size %s (%s)", map.name,
       last.name, hex(last.offset), last.bytes, hex(size), tostring(bar)), 2)
   end
+  -- The map's size is the bar size it was written for: a smaller bar is the wrong bar.
+  if map.size and map.size > size then
+    error(string.format("regs.bind: map %s expects a bar of %s bytes, %s has %s: is this the right "
+      .. "device and BAR?", map.name, hex(map.size), tostring(bar), hex(size)), 2)
+  end
   local b = setmetatable({}, Bound)
-  state[b] = {bar = bar, map = map, shadow = {}, views = {}}
+  state[b] = {bar = bar, map = map, shadow = {}, views = {},
+    readers = {[8] = "read8", [16] = "read16", [32] = "read32", [64] = "read64"},
+    writers = {[8] = "write8", [16] = "write16", [32] = "write32", [64] = "write64"}}
   return b
+end
+
+-- regs.load(path[, {map =, block =}]) -> the definition table of an IP-XACT component's memory
+-- map (see barlua.ipxact), ready for regs.define.
+function M.load(path, opts)
+  if type(path) ~= "string" then
+    error("regs.load: argument 1 must be the path of an IP-XACT file, got " .. type(path), 2)
+  end
+  if path:find("\0", 1, true) then error("regs.load: the path contains a NUL byte", 2) end
+  if opts ~= nil then
+    if type(opts) ~= "table" then
+      error("regs.load: argument 2 must be a table {map =, block =}, got " .. type(opts), 2)
+    end
+    for k, v in pairs(opts) do
+      if k ~= "map" and k ~= "block" then
+        error(string.format("regs.load: unknown option '%s' (known: map, block)", tostring(k)), 2)
+      end
+      if type(v) ~= "string" then
+        error(string.format("regs.load: option %s must be a name (string), got %s", k, type(v)), 2)
+      end
+    end
+  end
+  local ok, res = pcall(require("barlua.ipxact").load, path, opts)
+  if not ok then error("regs.load: " .. tostring(res), 2) end
+  return res
 end
 
 -- The map a binding uses.
