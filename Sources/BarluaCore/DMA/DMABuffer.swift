@@ -63,6 +63,14 @@ final class AnonymousMemory {
       throw SystemError.current(
         "mmap of \(length / 1024) KiB anonymous memory\(hugePages ? " (MAP_HUGETLB)" : "")")
     }
+    // Not inherited by a child (io.popen, os.execute fork): otherwise the parent's next write
+    // to a shared copy-on-write page would move it to a new page, away from the one the device
+    // uses (the pinned or physical one).
+    if madvise(p, length, MADV_DONTFORK) != 0 {
+      let e = errno
+      munmap(p, length)
+      throw SystemError("madvise MADV_DONTFORK", errno: e)
+    }
     base = p
     self.length = length
     self.hugePages = hugePages
