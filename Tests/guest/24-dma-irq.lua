@@ -166,18 +166,6 @@ else
   end)
 end
 
-t.test("a buffer keeps its pages across a fork (os.execute)", function()
-  local a, b = dev:dma(4096), dev:dma(4096)
-  a:fill(0x11)
-  b:fill(0)
-  os.execute("true") -- fork + exec: the child must not share the buffers copy-on-write
-  a:write(0, pattern(2048, 21)) -- the parent's first write after the fork
-  round_trip(a, b, 2048)
-  t.is(b:compare(0, pattern(2048, 21)), nil, "the device read what the parent wrote after the fork")
-  a:free()
-  b:free()
-end)
-
 t.test("16 buffers live at once", function()
   local bufs, seen = {}, {}
   for i = 1, 16 do

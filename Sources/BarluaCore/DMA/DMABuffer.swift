@@ -63,9 +63,9 @@ final class AnonymousMemory {
       throw SystemError.current(
         "mmap of \(length / 1024) KiB anonymous memory\(hugePages ? " (MAP_HUGETLB)" : "")")
     }
-    // Not inherited by a child (io.popen, os.execute fork): otherwise the parent's next write
-    // to a shared copy-on-write page would move it to a new page, away from the one the device
-    // uses (the pinned or physical one).
+    // Not inherited by a forked child: otherwise the parent's next write to the then shared
+    // copy-on-write page would move it to a new page, away from the one the device uses (the
+    // physical one in no-IOMMU mode, which mlock does not protect from copy-on-write).
     if madvise(p, length, MADV_DONTFORK) != 0 {
       let e = errno
       munmap(p, length)
