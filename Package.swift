@@ -10,9 +10,9 @@ let package = Package(
   targets: [
     // Debian's liblua5.4 (pkg-config lua5.4), plus static-inline shims for Lua's macros.
     .systemLibrary(name: "CLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
-    // libpci from pciutils: device and vendor names from the system's pci.ids.
-    .systemLibrary(name: "CPCI", pkgConfig: "libpci", providers: [.apt(["libpci-dev"])]),
-    // C with no Lua: volatile accessors, the bus-error guard, VFIO ioctl numbers.
+    // C with no Lua: volatile accessors, the bus-error guard, VFIO ioctl numbers, and device
+    // names from the system's pci.ids through libpci (libpci-dev's header; the library is
+    // loaded with dlopen at the first name lookup, so a start-up does not pay for it).
     .target(name: "CBarluaSys"),
     // The REPL's line editor: GNU readline (libreadline-dev) with completion and Ctrl-C glue.
     .target(name: "CLineEditor", linkerSettings: [.linkedLibrary("readline")]),
@@ -20,7 +20,7 @@ let package = Package(
     .target(
       name: "CBarlua", dependencies: ["CLua", "CBarluaSys"], exclude: ["lua"]),
     // Swift, no Lua: PCI discovery, VFIO, mappings, PAT parsing. Usable from any Swift program.
-    .target(name: "BarluaCore", dependencies: ["CBarluaSys", "CPCI"]),
+    .target(name: "BarluaCore", dependencies: ["CBarluaSys"]),
     // The Lua bindings over BarluaCore.
     .target(name: "BarluaLua", dependencies: ["BarluaCore", "CBarlua", "CLua"]),
     // The command line and the REPL.

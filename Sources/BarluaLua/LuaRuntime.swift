@@ -8,9 +8,10 @@ import CLua
 
 /// Owns one Lua state with barlua's modules loaded.
 ///
-/// Modules are globals and also `require "barlua.NAME"`. `package.path` searches, in order:
-/// BARLUA_PATH, the script's directory, its `lib/` and `../lib/` folders, the repository's
-/// `scripts/lib`, then Lua's own path.
+/// Modules are globals and also `require "barlua.NAME"` (package.preload). `require` searches,
+/// after package.preload and before Lua's own `package.path` (left as Lua sets it):
+/// BARLUA_PATH, the script's folder, its `lib/` and `../lib/`, then barlua's own modules
+/// (`ModuleFolder`), through one package.searchers entry.
 public final class LuaRuntime {
   public let L: LuaState
 
@@ -44,12 +45,13 @@ public final class LuaRuntime {
     }
     registerType(VFIOModule.typeName, methods: VFIOModule.methods, metamethods: VFIOModule.metamethods)
     registerType(IRQModule.typeName, methods: IRQModule.methods, metamethods: IRQModule.metamethods)
-    setModulePath(ignoreEnvironment: ignoreEnvironment, scriptPath: scriptPath)
+    barlua_add_searcher(
+      L, Self.searchTemplates(ignoreEnvironment: ignoreEnvironment, scriptPath: scriptPath).joined(separator: ";"))
   }
 
   deinit { lua_close(L) }
 
-  /// Sets global `name` and `package.loaded["barlua." .. name]` to a table of `functions`.
+  /// Sets global `name` and `package.preload["barlua." .. name]` to a table of `functions`.
   func register(_ name: String, _ functions: [(String, LuaSwiftFunction)]) {
     let t = LuaTableBuilder.push(L, nrec: Int32(functions.count))
     for (fname, f) in functions {
@@ -58,11 +60,7 @@ public final class LuaRuntime {
     }
     lua_pushvalue(L, -1)
     lua_setglobal(L, name)
-    clua_getglobal(L, "package")
-    lua_getfield(L, -1, "loaded")
-    lua_pushvalue(L, -3)
-    lua_setfield(L, -2, "barlua.\(name)")
-    clua_pop(L, 3)
+    barlua_preload_value(L, "barlua.\(name)")
   }
 
   /// Registers a userdata type: its shared metatable serves `methods`, then the object's
@@ -80,7 +78,8 @@ public final class LuaRuntime {
     barlua_type_register(L, name)
   }
 
-  private func setModulePath(ignoreEnvironment: Bool, scriptPath: String?) {
+  /// The `?` templates of barlua's package.searchers entry, in search order.
+  static func searchTemplates(ignoreEnvironment: Bool, scriptPath: String?) -> [String] {
     var entries: [String] = []
     if !ignoreEnvironment, let env = getenv("BARLUA_PATH") {
       entries += Self.pathTemplates(String(cString: env))
@@ -89,14 +88,8 @@ public final class LuaRuntime {
       let dir = Self.directory(of: scriptPath)
       entries += ["\(dir)/?.lua", "\(dir)/?/init.lua", "\(dir)/lib/?.lua", "\(dir)/../lib/?.lua"]
     }
-    entries.append("\(Self.repositoryLib)/?.lua")
-    clua_getglobal(L, "package")
-    lua_getfield(L, -1, "path")
-    let old = clua_tostring(L, -1).map { String(cString: $0) } ?? ""
-    clua_pop(L, 1)
-    lua_pushstring(L, (entries + [old]).joined(separator: ";"))
-    lua_setfield(L, -2, "path")
-    clua_pop(L, 1)
+    if let own = ModuleFolder.path { entries += ["\(own)/?.lua", "\(own)/?/init.lua"] }
+    return entries
   }
 
   /// BARLUA_PATH: entries separated by ';' or ':'; a directory stands for `dir/?.lua` and
@@ -112,12 +105,4 @@ public final class LuaRuntime {
     guard let slash = path.lastIndex(of: "/") else { return "." }
     return slash == path.startIndex ? "/" : String(path[..<slash])
   }
-
-  /// The repository's scripts/lib, located from this source file at build time, so a built
-  /// barlua finds the shared modules (devices.edu, ...) from any script location.
-  static let repositoryLib: String = {
-    var p = "\(#filePath)"
-    for _ in 0..<3 { p = directory(of: p) }  // Sources/BarluaLua/LuaRuntime.swift -> repo
-    return "\(p)/scripts/lib"
-  }()
 }

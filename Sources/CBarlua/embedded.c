@@ -36,6 +36,10 @@ static const struct {
     {"barlua.test", test_lua, sizeof test_lua},
 };
 
+const char *barlua_embedded_name(size_t i) {
+  return i < sizeof modules / sizeof modules[0] ? modules[i].name : NULL;
+}
+
 const char *barlua_embedded_module(const char *name, size_t *len) {
   for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++) {
     if (strcmp(modules[i].name, name) == 0) {

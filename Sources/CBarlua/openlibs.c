@@ -1,43 +1,90 @@
-// Opening a state's libraries, run under lua_pcall so a failure cannot abort the process.
+// Opening a state's libraries, run under lua_pcall so a failure cannot abort the process, and
+// barlua's additions to `require`, made the Lua way: built-in modules in package.preload
+// (under `barlua.*` only), barlua's extra folders as one package.searchers entry.
 #include <lauxlib.h>
 #include <lualib.h>
 #include <string.h>
 
 #include "cbarlua.h"
 
-// package.searchers entry for the modules compiled into barlua (barlua.test, ...).
-static int embedded_searcher(lua_State *L) {
-  const char *name = luaL_checkstring(L, 1);
+// package.preload loader of a module compiled into barlua (barlua.test, ...): upvalue 1 is
+// its name. Runs the chunk as `require` would, with the name and a pseudo file name.
+static int embedded_loader(lua_State *L) {
+  const char *name = lua_tostring(L, lua_upvalueindex(1));
   size_t len;
   const char *src = barlua_embedded_module(name, &len);
-  if (src == NULL) {
-    lua_pushfstring(L, "no module '%s' built into barlua", name);
-    return 1;
-  }
-  lua_pushfstring(L, "=[barlua]/%s.lua", name);
-  if (luaL_loadbufferx(L, src, len, lua_tostring(L, -1), "t") != LUA_OK) return lua_error(L);
+  const char *chunkname = lua_pushfstring(L, "=[barlua]/%s.lua", name);
+  if (src == NULL || luaL_loadbufferx(L, src, len, chunkname, "t") != LUA_OK)
+    return luaL_error(L, "error loading module '%s' built into barlua: %s", name,
+                      src == NULL ? "missing" : lua_tostring(L, -1));
   lua_pushstring(L, name);
+  lua_pushstring(L, chunkname + 1);
+  lua_call(L, 2, 1);
+  return 1;
+}
+
+// package.preload loader that returns its upvalue (a module table barlua built).
+static int value_loader(lua_State *L) {
+  lua_pushvalue(L, lua_upvalueindex(1));
+  return 1;
+}
+
+void barlua_preload_value(lua_State *L, const char *name) {
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lua_insert(L, -2);
+  lua_pushcclosure(L, value_loader, 1);
+  lua_setfield(L, -2, name);
+  lua_pop(L, 1);
+}
+
+// The package.searchers entry for barlua's own folders: upvalue 1 is a `;`-separated list of
+// `?` templates, searched with package.searchpath, loaded as Lua's own Lua searcher does.
+static int folder_searcher(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "searchpath");
+  if (!lua_isfunction(L, -1)) return luaL_error(L, "package.searchpath is not a function");
+  lua_pushstring(L, name);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_call(L, 2, 2);
+  if (lua_isnil(L, -2)) return 1;  // the "no file ..." list
+  lua_pop(L, 1);
+  const char *filename = lua_tostring(L, -1);
+  if (luaL_loadfilex(L, filename, NULL) != LUA_OK)
+    return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", name, filename,
+                      lua_tostring(L, -1));
+  lua_pushstring(L, filename);
   return 2;
+}
+
+void barlua_add_searcher(lua_State *L, const char *templates) {
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "searchers");
+  int n = (int)lua_rawlen(L, -1);
+  for (int i = n; i >= 2; i--) {  // right after the preload searcher
+    lua_rawgeti(L, -1, i);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_pushstring(L, templates);
+  lua_pushcclosure(L, folder_searcher, 1);
+  lua_rawseti(L, -2, 2);
+  lua_pop(L, 2);
 }
 
 int barlua_openlibs(lua_State *L) {
   luaL_openlibs(L);
   barlua_bar_open(L);
-  luaL_requiref(L, "time", barlua_open_time, 1);
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-  lua_pushvalue(L, -2);
-  lua_setfield(L, -2, "barlua.time");
-  lua_pop(L, 2);
-  // Insert the embedded searcher right after the preload searcher.
-  lua_getglobal(L, "package");
-  lua_getfield(L, -1, "searchers");
-  int n = (int)lua_rawlen(L, -1);
-  for (int i = n; i >= 2; i--) {
-    lua_rawgeti(L, -1, i);
-    lua_rawseti(L, -2, i + 1);
+  barlua_open_time(L);
+  lua_pushvalue(L, -1);
+  lua_setglobal(L, "time");
+  barlua_preload_value(L, "barlua.time");
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  const char *name;
+  for (size_t i = 0; (name = barlua_embedded_name(i)) != NULL; i++) {
+    lua_pushstring(L, name);
+    lua_pushcclosure(L, embedded_loader, 1);
+    lua_setfield(L, -2, name);
   }
-  lua_pushcfunction(L, embedded_searcher);
-  lua_rawseti(L, -2, 2);
-  lua_pop(L, 2);
+  lua_pop(L, 1);
   return 0;
 }

@@ -7,10 +7,11 @@ import CLua
 #endif
 
 /// Runs chunks the way lua.c does: under a traceback message handler, with Ctrl-C armed,
-/// reporting errors as `barlua: message` on stderr.
+/// reporting errors as `PROGNAME: message` on stderr (PROGNAME is argv[0], as in lua.c).
 final class Interpreter {
   let L: LuaState
-  static let progname = "barlua"
+  /// The program name as invoked (argv[0]), the prefix of error messages.
+  nonisolated(unsafe) static var progname = "barlua"
   /// The message of the last error reported (for barlua.test's finish).
   private(set) var lastError: String?
 
@@ -80,8 +81,9 @@ final class Interpreter {
   }
 
   /// The global `arg`: arg[0] = script, arg[1...] its arguments, negative = barlua and options.
+  /// With no script, arg[0] is the interpreter and arg[1...] the options, as in lua.c.
   func createArgTable(_ argv: [String], script: Int?) {
-    let s = script ?? argv.count
+    let s = script ?? 0
     lua_createtable(L, Int32(max(0, argv.count - s - 1)), Int32(s + 1))
     for (i, a) in argv.enumerated() {
       lua_pushstring(L, a)
@@ -94,16 +96,17 @@ final class Interpreter {
     clua_pop(L, 1)
   }
 
-  /// Runs the script at argv[index] with its arguments as `...`.
+  /// Runs the script at argv[index]; its `...` is arg[1..#arg] of the global `arg` as it is
+  /// now (after LUA_INIT, -e and -l), as in lua.c.
   func handleScript(_ argv: [String], index: Int) -> Int32 {
     var fname: String? = argv[index]
     if fname == "-" && argv[index - 1] != "--" { fname = nil }
     var status = luaL_loadfilex(L, fname, nil)
     if status == clua_ok() {
-      let args = argv[(index + 1)...]
-      _ = lua_checkstack(L, Int32(args.count) + 3)
-      for a in args { lua_pushstring(L, a) }
-      status = docall(Int32(args.count), clua_multret())
+      let before = lua_gettop(L)
+      clua_pushcfunction(L, barlua_script_args)
+      status = clua_pcall(L, 0, clua_multret(), 0)
+      if status == clua_ok() { status = docall(lua_gettop(L) - before, clua_multret()) }
     }
     return report(status)
   }

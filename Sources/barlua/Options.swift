@@ -88,7 +88,7 @@ struct Options {
       -l mod    require library 'mod' into global 'mod'
       -l g=mod  require library 'mod' into global 'g'
       -v        show version information
-      -E        ignore environment variables (LUA_INIT, LUA_PATH, BARLUA_PATH, ...)
+      -E        ignore environment variables (LUA_*, BARLUA_PATH, BARLUA_SYSFS_PCI)
       -W        turn warnings on
       --        stop handling options
       -         stop handling options and execute stdin
@@ -97,5 +97,6 @@ struct Options {
     Modules: mmio, pci, vfio, pat, time (globals; also require "barlua.NAME").
     Environment: BARLUA_PATH (module folders), BARLUA_HISTORY (REPL history file,
     default ~/.barlua_history, empty disables), LUA_INIT_5_4 / LUA_INIT.
+    See man barlua.
     """
 }

@@ -76,12 +76,15 @@ final class REPL {
     interp.report(interp.docall(count, 0))
   }
 
+  /// tostring(_PROMPT) or tostring(_PROMPT2), as lua.c; the default when nil (or when its
+  /// __tostring fails: the error is reported).
   private func prompt(_ first: Bool) -> String {
-    clua_pushglobaltable(L)
-    lua_pushstring(L, first ? "_PROMPT" : "_PROMPT2")
-    lua_rawget(L, -2)
-    let p = clua_tostring(L, -1).map { String(cString: $0) }
-    clua_pop(L, 2)
+    let top = lua_gettop(L)
+    defer { lua_settop(L, top) }
+    clua_pushcfunction(L, barlua_prompt)
+    lua_pushboolean(L, first ? 1 : 0)
+    let status = interp.report(clua_pcall(L, 1, 1, 0))
+    let p = status == clua_ok() ? clua_tostring(L, -1).map { String(cString: $0) } : nil
     return p ?? (first ? "> " : ">> ")
   }
 

@@ -13,6 +13,7 @@ import CLua
 func run() -> Int32 {
   barlua_tune_heap()
   let argv = CommandLine.arguments
+  if let name = argv.first, !name.isEmpty { Interpreter.progname = name }
   let options: Options
   do {
     options = try Options.parse(argv)
@@ -28,6 +29,8 @@ func run() -> Int32 {
     return 0
   }
   if options.version { printVersion() }
+  // -E: barlua's own variables are ignored like LUA_PATH (BARLUA_PATH in LuaRuntime).
+  if options.ignoreEnvironment { unsetenv(PCISysfs.rootVariable) }
   let scriptPath = options.scriptIndex.map { argv[$0] }.flatMap { $0 == "-" ? nil : $0 }
   guard let runtime = LuaRuntime(ignoreEnvironment: options.ignoreEnvironment, scriptPath: scriptPath)
   else {

@@ -18,11 +18,15 @@ enum Barlua {
   }
 
   /// Runs barlua with `args`, `stdin` as input (a pipe, so not a terminal), and `env` added
-  /// to a clean environment.
-  static func run(_ args: [String], stdin: String = "", env: [String: String] = [:]) throws -> Result {
+  /// to a clean environment. argv[0] is `name` (the message prefix), as when run from PATH.
+  static func run(
+    _ args: [String], stdin: String = "", env: [String: String] = [:], name: String = "barlua",
+    executable: String = path, in directory: String? = nil
+  ) throws -> Result {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: path)
-    p.arguments = args
+    p.executableURL = URL(fileURLWithPath: "/bin/bash")
+    p.arguments = ["-c", "exec -a \"$0\" \"$@\"", name, executable] + args
+    if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
     var e = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(), "BARLUA_HISTORY": ""]
     e.merge(env) { $1 }
     p.environment = e

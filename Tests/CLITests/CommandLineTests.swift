@@ -21,7 +21,7 @@ final class CommandLineTests: XCTestCase {
     XCTAssertEqual(r.status, 1)
     XCTAssertTrue(r.err.hasPrefix("barlua: (error object is a table value)\n"), r.err)
     r = try Barlua.run(["-e", "error()"])
-    XCTAssertTrue(r.err.hasPrefix("barlua: nil (error() was called with no message)\n"), r.err)
+    XCTAssertTrue(r.err.hasPrefix("barlua: (error object is a nil value)\n"), r.err)
     r = try Barlua.run(["-e", "error(setmetatable({}, {__tostring = function() return 'custom' end}))"])
     XCTAssertEqual(r.err, "barlua: custom\n")
     XCTAssertEqual(r.status, 1)

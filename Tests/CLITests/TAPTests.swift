@@ -253,6 +253,44 @@ final class TAPTests: XCTestCase {
     XCTAssertTrue(p.out.contains("Files=4, Tests=0"), p.out)
   }
 
+  /// For a CI system: prove's JUnit formatter (libtap-formatter-junit-perl) over the device
+  /// tests gives well-formed XML with one testsuite per script; on this host each is a skip.
+  func testDeviceTestsAsJUnitXML() throws {
+    let p = try Prove.run(
+      ["-e", "barlua", "--formatter", "TAP::Formatter::JUnit", "scripts/tests/"], in: Barlua.repository)
+    XCTAssertEqual(p.status, 0, p.out)
+    let check = Process()
+    check.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    check.arguments = [
+      "-c",
+      """
+      import sys, xml.etree.ElementTree as ET
+      for s in ET.fromstring(sys.stdin.read()).findall("testsuite"):
+          out = s.find("system-out").text
+          print(s.get("name"), s.get("tests"), s.get("failures"), s.get("errors"), out.splitlines()[1])
+      """,
+    ]
+    let input = Pipe()
+    let out = Pipe()
+    check.standardInput = input
+    check.standardOutput = out
+    try check.run()
+    input.fileHandleForWriting.write(Data(p.out.utf8))
+    try input.fileHandleForWriting.close()
+    let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    check.waitUntilExit()
+    XCTAssertEqual(check.terminationStatus, 0, "not well-formed XML: " + p.out)
+    XCTAssertEqual(
+      o,
+      """
+      scripts_tests_edu_lua 0 0 0 1..0 # SKIP no edu device: set BARLUA_EDU or pass --device
+      scripts_tests_edu_ipxact_lua 0 0 0 1..0 # SKIP no edu device: set BARLUA_EDU or pass --device
+      scripts_tests_ivshmem_lua 0 0 0 1..0 # SKIP no ivshmem device: set BARLUA_IVSHMEM or pass --device
+      scripts_tests_pci_testdev_lua 0 0 0 1..0 # SKIP no pci_testdev device: set BARLUA_TESTDEV or pass --device
+
+      """)
+  }
+
   /// A named device is used, never skipped: on this host it does not open, so the test fails.
   func testNamedDeviceThatDoesNotOpenFailsInsteadOfSkipping() throws {
     let r = try Barlua.run(

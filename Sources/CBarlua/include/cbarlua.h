@@ -55,9 +55,19 @@ int barlua_isbar(lua_State *L, int i);
 /// Returns NULL when `name` is not one of them.
 const char *barlua_embedded_module(const char *name, size_t *len);
 
-/// Opens the standard libraries, the bar type, `time` and the embedded-module searcher.
-/// Call it through lua_pcall (it runs Lua code).
+/// The name of embedded module `i` (0, 1, ...), or NULL past the last one.
+const char *barlua_embedded_name(size_t i);
+
+/// Opens the standard libraries, the bar type and `time`, and puts the built-in modules
+/// (barlua.time, barlua.test, ...) in package.preload. Call it through lua_pcall (it runs Lua code).
 int barlua_openlibs(lua_State *L);
+
+/// Pops the value on top of the stack and makes `require(name)` return it (package.preload).
+void barlua_preload_value(lua_State *L, const char *name);
+
+/// Adds a package.searchers entry, right after the preload searcher, that searches the
+/// `;`-separated `?` templates (as package.searchpath does) for Lua modules.
+void barlua_add_searcher(lua_State *L, const char *templates);
 
 /// Keeps large blocks on the heap so big bar:read buffers are not page-faulted in each time.
 void barlua_tune_heap(void);
@@ -67,6 +77,14 @@ int barlua_open_time(lua_State *L);
 
 /// lua_pcall message handler: error value (any type) -> message with traceback.
 int barlua_msghandler(lua_State *L);
+
+/// lua.c's pushargs as a lua_CFunction: returns arg[1..#arg] of the global `arg`, or raises
+/// "'arg' is not a table". Call through lua_pcall.
+int barlua_script_args(lua_State *L);
+
+/// lua.c's get_prompt as a lua_CFunction: argument true for _PROMPT, false for _PROMPT2;
+/// returns tostring of the global, or nothing when it is nil. Call through lua_pcall.
+int barlua_prompt(lua_State *L);
 
 /// Ctrl-C handling around a running chunk (as lua.c): arm before lua_pcall, disarm after.
 void barlua_sigint_arm(lua_State *L);

@@ -1,1 +1,0 @@
-#include <pci/pci.h>

@@ -1,0 +1,96 @@
+import Foundation
+import XCTest
+
+/// The bash completion (completion/barlua.bash), driven as bash drives it: bash-completion
+/// loaded, COMP_LINE split into COMP_WORDS at COMP_WORDBREAKS (':' too), COMP_CWORD the last.
+final class CompletionTests: XCTestCase {
+  static var repo: String {
+    var url = URL(fileURLWithPath: "\(#filePath)")
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.path
+  }
+
+  /// A sysfs tree: two devices bound to vfio-pci, one to virtio-pci, one with no driver.
+  static let sysfs: String = {
+    let d = Barlua.tempDir()
+    let fm = FileManager.default
+    for (addr, driver) in [
+      ("0000:00:01.0", "vfio-pci"), ("0000:00:02.0", "virtio-pci"), ("0000:03:00.0", "vfio-pci"),
+      ("0000:04:00.0", ""),
+    ] {
+      try? fm.createDirectory(atPath: "\(d)/devices/\(addr)", withIntermediateDirectories: true)
+      if !driver.isEmpty {
+        try? fm.createDirectory(atPath: "\(d)/drivers/\(driver)", withIntermediateDirectories: true)
+        try? fm.createSymbolicLink(
+          atPath: "\(d)/devices/\(addr)/driver", withDestinationPath: "../../drivers/\(driver)")
+      }
+    }
+    return "\(d)/devices"
+  }()
+
+  /// The completions bash offers for `line` (the cursor at its end).
+  func complete(_ line: String) throws -> [String] {
+    let script = """
+      . /usr/share/bash-completion/bash_completion
+      . "$REPO/completion/barlua.bash"
+      COMP_LINE=$LINE COMP_POINT=${#LINE}
+      read -ra COMP_WORDS <<<"${LINE//:/ : }"
+      [[ $LINE == *' ' ]] && COMP_WORDS+=('')
+      COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+      fn=$(complete -p "${COMP_WORDS[0]}" | sed 's/.*-F \\([^ ]*\\).*/\\1/')
+      "$fn" "${COMP_WORDS[0]}" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+      printf '%s\\n' "${COMPREPLY[@]}"
+      """
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/bash")
+    p.arguments = ["-c", script]
+    p.environment = [
+      "PATH": "/usr/bin:/bin", "REPO": Self.repo, "LINE": line, "BARLUA_SYSFS_PCI": Self.sysfs,
+    ]
+    let out = Pipe()
+    p.standardOutput = out
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    XCTAssertEqual(p.terminationStatus, 0)
+    return String(decoding: o, as: UTF8.self).split(separator: "\n").map(String.init).sorted()
+  }
+
+  func testBarluaOptions() throws {
+    XCTAssertEqual(try complete("barlua --v"), ["--version"])
+    XCTAssertEqual(try complete("barlua -"), ["-", "--", "--help", "--version", "-E", "-W", "-e", "-i", "-l", "-v"])
+    XCTAssertEqual(try complete("barlua -e "), [])
+  }
+
+  func testDeviceCompletesAddressesBoundToVfioPci() throws {
+    XCTAssertEqual(try complete("barlua-persistence --device "), ["0000:00:01.0", "0000:03:00.0"])
+    // After a colon bash replaces only the part after the last colon.
+    XCTAssertEqual(try complete("barlua-pat-trace --device 0000:0"), ["00:01.0", "03:00.0"])
+    XCTAssertEqual(try complete("barlua \(Self.repo)/scripts/bar_timing.lua --device 0000:03:"), ["00.0"])
+  }
+
+  func testBarAndMethods() throws {
+    XCTAssertEqual(try complete("barlua-bar-timing --bar "), ["0", "1", "2", "3", "4", "5"])
+    XCTAssertEqual(try complete("barlua-persistence --method sysfs"), ["sysfs", "sysfs-wc"])
+    XCTAssertEqual(try complete("barlua-bar-timing --methods vfio,sysfs-wc"), ["vfio,sysfs-wc", "vfio,sysfs-wc-flush"])
+  }
+
+  /// Each script's options, in a checkout and as a command, are exactly those of its --help.
+  func testScriptOptionsMatchTheirHelp() throws {
+    for (script, command) in [
+      ("persistence", "barlua-persistence"), ("dump_info", "barlua-dump-info"), ("pat_trace", "barlua-pat-trace"),
+      ("bar_timing", "barlua-bar-timing"), ("regs", "barlua-regs"),
+    ] {
+      let help = try Barlua.run(["\(Self.repo)/scripts/\(script).lua", "--help"]).out
+      let regex = try NSRegularExpression(pattern: "(?<![\\w-])(--?[a-z][a-z-]*)")
+      let inHelp = Set(
+        regex.matches(in: help, range: NSRange(help.startIndex..., in: help)).map {
+          String(help[Range($0.range(at: 1), in: help)!])
+        }
+      ).filter { opt in help.contains("   \(opt)") || help.contains(", \(opt)") }
+      let offered = Set(try complete("\(command) -"))
+      XCTAssertEqual(offered, inHelp, script)
+      XCTAssertEqual(Set(try complete("barlua scripts/\(script).lua -")), offered, script)
+    }
+  }
+}
