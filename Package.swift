@@ -14,8 +14,9 @@ let package = Package(
     // names from the system's pci.ids through libpci (libpci-dev's header; the library is
     // loaded with dlopen at the first name lookup, so a start-up does not pay for it).
     .target(name: "CBarluaSys"),
-    // The REPL's line editor: GNU readline (libreadline-dev) with completion and Ctrl-C glue.
-    .target(name: "CLineEditor", linkerSettings: [.linkedLibrary("readline")]),
+    // The REPL's line editor: GNU readline (libreadline-dev) with completion; Ctrl-C and
+    // SIGTERM through CBarluaSys's barlua_interrupt.h.
+    .target(name: "CLineEditor", dependencies: ["CBarluaSys"], linkerSettings: [.linkedLibrary("readline")]),
     // C that talks to Lua: trampolines that raise, the bar userdata methods, embedded Lua modules.
     .target(
       name: "CBarlua", dependencies: ["CLua", "CBarluaSys"], exclude: ["lua"]),

@@ -90,7 +90,7 @@ enum DeviceSelection {
     defer { clua_pop(L, 1) }
     switch lua_type(L, -1) {
     case LUA_TNIL: break
-    case LUA_TSTRING: f.driver = .name(String(cString: clua_tostring(L, -1)))
+    case LUA_TSTRING: f.driver = .name(try args.string(lua_gettop(L), "filter driver"))
     case LUA_TBOOLEAN where lua_toboolean(L, -1) == 0: f.driver = .unbound
     default:
       throw LuaArgumentError(

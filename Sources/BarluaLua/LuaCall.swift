@@ -55,11 +55,32 @@ struct LuaArgs {
     }
   }
 
+  /// A string that names something: a path, a PCI address, a driver. The kernel and libc
+  /// read such names up to the first NUL byte, so a string with one inside would silently
+  /// name something else ("/dev/shm/x\0junk" is "/dev/shm/x"): it is refused.
   func string(_ i: Int32, _ what: String) throws -> String {
-    guard lua_type(L, i) == LUA_TSTRING, let p = clua_tostring(L, i) else {
+    let bytes = try stringBytes(i, what)
+    if let nul = bytes.firstIndex(of: 0) {
+      let before = String(decoding: bytes[..<nul], as: UTF8.self)
+      throw LuaArgumentError(
+        "\(fn): \(what) contains a NUL byte (\\0) at byte \(nul + 1) of \(bytes.count);"
+          + " the system would read only \"\(before)\": remove the NUL byte")
+    }
+    return String(decoding: bytes, as: UTF8.self)
+  }
+
+  /// A string of any bytes, NUL included (text to parse, not a name).
+  func text(_ i: Int32, _ what: String) throws -> String {
+    String(decoding: try stringBytes(i, what), as: UTF8.self)
+  }
+
+  private func stringBytes(_ i: Int32, _ what: String) throws -> UnsafeBufferPointer<UInt8> {
+    var len = 0
+    guard lua_type(L, i) == LUA_TSTRING, let p = lua_tolstring(L, i, &len) else {
       throw LuaArgumentError("\(fn): \(what) must be a string, got \(typeName(i))")
     }
-    return String(cString: p)
+    // Valid while the string is on the stack (an argument: for the whole call).
+    return UnsafeBufferPointer(start: UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), count: len)
   }
 
   func integer(_ i: Int32, _ what: String) throws -> Int64 {

@@ -47,7 +47,7 @@ enum PATModule {
     luaCall(L, "pat.parse") { L in
       let args = LuaArgs(L: L, fn: "pat.parse")
       try args.expectAtMost(1, "text")
-      pushEvents(L, PATParser.parse(text: try args.string(1, "text")))
+      pushEvents(L, PATParser.parse(text: try args.text(1, "text")))
       return 1
     }
   }

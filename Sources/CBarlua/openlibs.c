@@ -73,6 +73,7 @@ void barlua_add_searcher(lua_State *L, const char *templates) {
 
 int barlua_openlibs(lua_State *L) {
   luaL_openlibs(L);
+  barlua_interrupt_open(L);
   barlua_bar_open(L);
   barlua_open_time(L);
   lua_pushvalue(L, -1);

@@ -1,7 +1,8 @@
-// The `time` module: monotonic nanoseconds and a sleep that finishes its whole interval.
+// The `time` module: monotonic nanoseconds and a sleep that Ctrl-C and SIGTERM interrupt
+// (barlua_sleep); other signals do not shorten it.
 #include <errno.h>
 #include <lauxlib.h>
-#include <math.h>
+#include <string.h>
 #include <time.h>
 
 #include "cbarlua.h"
@@ -22,8 +23,10 @@ static int time_sleep(lua_State *L) {
                       lua_isnone(L, 1) ? "no value" : luaL_typename(L, 1));
   if (!(s >= 0) || s > 1e9)  // also rejects NaN
     return luaL_error(L, "time.sleep: seconds %f is out of range (0 .. 1e9)", (double)s);
-  struct timespec req = {(time_t)s, (long)((s - floor(s)) * 1e9)}, rem;
-  while (nanosleep(&req, &rem) != 0 && errno == EINTR) req = rem;
+  if (barlua_sleep((int64_t)(s * 1e9)) != 0) {
+    if (errno == EINTR) return barlua_interrupt_raise(L, "time.sleep");
+    return luaL_error(L, "time.sleep: ppoll failed: %s", strerror(errno));
+  }
   return 0;
 }
 

@@ -6,14 +6,17 @@ import CLua
   import Glibc
 #endif
 
-/// Runs chunks the way lua.c does: under a traceback message handler, with Ctrl-C armed,
-/// reporting errors as `PROGNAME: message` on stderr (PROGNAME is argv[0], as in lua.c).
+/// Runs chunks the way lua.c does: under a traceback message handler, with Ctrl-C (and
+/// SIGTERM) armed, reporting errors as `PROGNAME: message` on stderr (PROGNAME is argv[0],
+/// as in lua.c).
 final class Interpreter {
   let L: LuaState
   /// The program name as invoked (argv[0]), the prefix of error messages.
   nonisolated(unsafe) static var progname = "barlua"
   /// The message of the last error reported (for barlua.test's finish).
   private(set) var lastError: String?
+  /// Runs before barlua exits after SIGTERM stopped a chunk (the REPL saves its history).
+  var beforeTerminatedExit: (() -> Void)?
 
   init(L: LuaState) { self.L = L }
 
@@ -26,7 +29,18 @@ final class Interpreter {
       Self.message(msg)
       clua_pop(L, 1)
     }
+    if barlua_interrupt_terminated() != 0 {
+      beforeTerminatedExit?()
+      Self.exitTerminated()
+    }
     return status
+  }
+
+  /// After SIGTERM stopped a chunk (its cleanup has run): exit as a process killed by
+  /// SIGTERM is reported by a shell, 128 + 15.
+  static func exitTerminated() -> Never {
+    flushOutput()
+    exit(143)
   }
 
   static func message(_ msg: String) {
@@ -38,9 +52,9 @@ final class Interpreter {
     let base = lua_gettop(L) - nargs
     clua_pushcfunction(L, barlua_msghandler)
     clua_insert(L, base)
-    barlua_sigint_arm(L)
+    barlua_interrupt_arm(L)
     let status = clua_pcall(L, nargs, nresults, base)
-    barlua_sigint_disarm()
+    barlua_interrupt_disarm()
     clua_remove(L, base)
     return status
   }

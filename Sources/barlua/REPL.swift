@@ -36,19 +36,46 @@ final class REPL {
     loadModule()
     setUpReadline()
     if let historyFile { creadline_load_history(historyFile) }
-    while let status = readChunk() {
-      var s = status
-      if s == clua_ok() {
-        let before = lua_gettop(L) - 1
-        s = interp.docall(0, clua_multret())
-        if s == clua_ok() { show(count: lua_gettop(L) - before) }
+    interp.beforeTerminatedExit = { [unowned self] in self.saveHistory() }
+    // Between prompts and chunks (printing, loading a line) Ctrl-C is caught too, so that no
+    // Ctrl-C typed in the REPL ends it; SIGTERM there ends the session below.
+    barlua_interrupt_catch(nil, 0)
+    defer { barlua_interrupt_release() }
+    loop: while true {
+      if barlua_interrupt_terminated() != 0 {
+        saveHistory()
+        Interpreter.exitTerminated()
       }
-      interp.report(s)
-      lua_settop(L, 0)
+      switch readChunk() {
+      case .end: break loop
+      case .abandoned: continue
+      case .terminated:
+        saveHistory()
+        Interpreter.exitTerminated()
+      case .chunk(let status):
+        var s = status
+        if s == clua_ok() {
+          let before = lua_gettop(L) - 1
+          s = interp.docall(0, clua_multret())
+          if s == clua_ok() { show(count: lua_gettop(L) - before) }
+        }
+        interp.report(s)
+        lua_settop(L, 0)
+      }
     }
     print()
-    if let historyFile {
-      creadline_save_history(historyFile, 1000)
+    saveHistory()
+  }
+
+  /// Saves the history; a failure is reported once, on standard error, with the file and the
+  /// system's reason (the session's lines are lost, the user should know).
+  private func saveHistory() {
+    guard let historyFile else { return }
+    let e = creadline_save_history(historyFile, 1000)
+    if e != 0 {
+      Interpreter.message(
+        "cannot save the REPL history to \(historyFile): \(String(cString: strerror(e)))"
+          + " (BARLUA_HISTORY names another file; empty disables it)")
     }
   }
 
@@ -88,17 +115,40 @@ final class REPL {
     return p ?? (first ? "> " : ">> ")
   }
 
-  /// Reads one complete chunk and leaves its function (or a syntax error message) on the
-  /// stack. Returns nil at end of input.
-  private func readChunk() -> Int32? {
+  /// What one prompt gave: a chunk loaded (its function, or a syntax error message, on the
+  /// stack), a statement abandoned by Ctrl-C, SIGTERM, or the end of input.
+  enum Input {
+    case chunk(Int32)
+    case abandoned
+    case terminated
+    case end
+  }
+
+  /// What one line read gave.
+  private enum Line {
+    case text(String)
+    case interrupted
+    case terminated
+    case end
+  }
+
+  /// Reads one complete chunk. Ctrl-C at either prompt drops everything typed for the
+  /// statement: the next prompt is a fresh `> `.
+  private func readChunk() -> Input {
     lua_settop(L, 0)
-    guard let typed = readLine(prompt(true)) else { return nil }
+    let typed: String
+    switch readLine(prompt(true)) {
+    case .text(let t): typed = t
+    case .interrupted: return .abandoned
+    case .terminated: return .terminated
+    case .end: return .end
+    }
     // "=expr" is "return expr"; any other line is first tried as "return <line>;".
     let line = typed.hasPrefix("=") ? "return " + typed.dropFirst() : typed
     let asExpression = typed.hasPrefix("=") ? line : "return \(line);"
     if luaL_loadbufferx(L, asExpression, asExpression.utf8.count, "=stdin", nil) == clua_ok() {
       addHistory(typed)
-      return clua_ok()
+      return .chunk(clua_ok())
     }
     clua_pop(L, 1)
     var buffer = line
@@ -108,15 +158,20 @@ final class REPL {
         String(cString: msg).hasSuffix("<eof>")
       {
         clua_pop(L, 1)
-        guard let more = readLine(prompt(false)) else {
+        switch readLine(prompt(false)) {
+        case .text(let more): buffer += "\n" + more
+        case .interrupted:
           addHistory(buffer)
-          return nil
+          return .abandoned
+        case .terminated: return .terminated
+        case .end:
+          addHistory(buffer)
+          return .end
         }
-        buffer += "\n" + more
         continue
       }
       addHistory(buffer)
-      return status
+      return .chunk(status)
     }
   }
 
@@ -124,10 +179,17 @@ final class REPL {
     if !s.isEmpty { creadline_add_history(s) }
   }
 
-  private func readLine(_ prompt: String) -> String? {
-    guard let p = creadline_read(prompt) else { return nil }
+  private func readLine(_ prompt: String) -> Line {
+    var signal: Int32 = 0
+    guard let p = creadline_read(prompt, &signal) else {
+      switch signal {
+      case SIGINT: return .interrupted
+      case SIGTERM: return .terminated
+      default: return .end
+      }
+    }
     defer { free(p) }
-    return String(cString: p)
+    return .text(String(cString: p))
   }
 
   private func setUpReadline() {

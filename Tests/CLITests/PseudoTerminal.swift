@@ -40,6 +40,13 @@ final class PseudoTerminal {
     _ = text.withCString { write(master, $0, strlen($0)) }
   }
 
+  /// Sends `sig` to the terminal's foreground process group (barlua, not the setsid that
+  /// started it), as `kill` from another terminal would.
+  func signalForeground(_ sig: Int32) {
+    let group = tcgetpgrp(master)
+    if group > 0 { kill(-group, sig) }
+  }
+
   /// Ends the session with Ctrl-D once barlua is back at an empty prompt (a Ctrl-D typed
   /// while a chunk runs would be taken by the terminal, not by the REPL); returns the status.
   func quit() -> Int32? {

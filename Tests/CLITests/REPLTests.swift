@@ -55,6 +55,139 @@ final class REPLTests: XCTestCase {
     XCTAssertEqual(t.quit(), 0)
   }
 
+  /// Ctrl-C at `> ` then a new line: the line runs whole (it ran as `int("x")`, its first
+  /// characters lost); Ctrl-C at `>> ` drops the unfinished statement and gives `> `.
+  func testCtrlCAtEitherPromptLeavesAFreshEmptyPrompt() throws {
+    let t = try PseudoTerminal(env: ["BARLUA_HISTORY": ""])
+    XCTAssertTrue(t.expect("> "))
+    t.send("\u{3}")
+    usleep(300_000)
+    var seen = t.screen.count
+    t.send("print(\"x\" .. 1)\n")
+    XCTAssertTrue(t.expect("x1\r\n", after: seen), t.screen)
+    XCTAssertFalse(t.screen.contains("attempt to call"), t.screen)
+    t.send("for i = 1,\n")
+    XCTAssertTrue(t.expect(">> "), t.screen)
+    seen = t.screen.count
+    t.send("\u{3}")
+    XCTAssertTrue(t.expect("\n> ", after: seen), t.screen)
+    usleep(200_000)
+    seen = t.screen.count
+    t.send("print(\"y\" .. 2)\n")
+    XCTAssertTrue(t.expect("y2\r\n", after: seen), t.screen)
+    XCTAssertFalse(t.screen.dropFirst(seen).contains(">> "), t.screen)
+    XCTAssertEqual(t.quit(), 0)
+  }
+
+  /// Ctrl-C pressed again and again, at the prompt and while a chunk ends, never ends the REPL.
+  func testRepeatedCtrlCNeverEndsTheSession() throws {
+    let t = try PseudoTerminal(env: ["BARLUA_HISTORY": ""])
+    XCTAssertTrue(t.expect("> "))
+    for i in 0..<40 {
+      if i % 10 == 0 { t.send("=\(i)\n") }
+      t.send("\u{3}")
+      usleep(UInt32(1_000 * (i % 7)))
+    }
+    usleep(300_000)
+    t.send("print('still' .. ' here')\n")
+    XCTAssertTrue(t.expect("still here"), t.screen)
+    XCTAssertEqual(t.quit(), 0)
+  }
+
+  /// A loop inside a coroutine: the first Ctrl-C interrupts it and the session goes on (the
+  /// first was ignored and the second killed the session).
+  func testCtrlCInterruptsALoopInsideACoroutine() throws {
+    let t = try PseudoTerminal(env: ["BARLUA_HISTORY": ""])
+    XCTAssertTrue(t.expect("> "))
+    // The chunk says when it runs ('lo'..'oping', so the echo of the line does not match).
+    t.send("coroutine.wrap(function() print('lo' .. 'oping') while true do end end)()\n")
+    XCTAssertTrue(t.expect("looping\r\n"), t.screen)
+    usleep(100_000)
+    t.send("\u{3}")
+    XCTAssertTrue(t.expect("interrupted!"), t.screen)
+    t.send("print('session' .. ' alive')\n")
+    XCTAssertTrue(t.expect("session alive"), t.screen)
+    XCTAssertEqual(t.quit(), 0)
+  }
+
+  /// Blocking calls stop at the first Ctrl-C at the REPL too.
+  func testCtrlCInterruptsABlockingCall() throws {
+    let t = try PseudoTerminal(env: ["BARLUA_HISTORY": ""])
+    XCTAssertTrue(t.expect("> "))
+    t.send("print('sle' .. 'eping') time.sleep(30)\n")
+    XCTAssertTrue(t.expect("sleeping\r\n"), t.screen)
+    usleep(100_000)
+    let start = Date()
+    t.send("\u{3}")
+    XCTAssertTrue(t.expect("time.sleep: interrupted!", timeout: 5), t.screen)
+    XCTAssertLessThan(Date().timeIntervalSince(start), 3)
+    XCTAssertEqual(t.quit(), 0)
+  }
+
+  /// SIGTERM while a chunk runs: the chunk stops, its cleanup runs, the history is saved
+  /// and barlua exits 143; at the prompt it exits 143 too.
+  func testSIGTERMEndsTheSessionWithStatus143() throws {
+    let dir = Barlua.tempDir()
+    let t = try PseudoTerminal(env: ["BARLUA_HISTORY": "\(dir)/h"])
+    XCTAssertTrue(t.expect("> "))
+    t.send(
+      "do local c <close> = setmetatable({}, {__close = function() print('clo' .. 'sed') end})"
+        + " print('lo' .. 'oping') while true do end end\n")
+    XCTAssertTrue(t.expect("looping\r\n"), t.screen)
+    t.signalForeground(SIGTERM)
+    XCTAssertTrue(t.expect("closed"), t.screen)
+    XCTAssertEqual(t.wait(), 143)
+    XCTAssertTrue(try String(contentsOfFile: "\(dir)/h", encoding: .utf8).contains("print('lo' .. 'oping')"))
+    let u = try PseudoTerminal(env: ["BARLUA_HISTORY": "\(dir)/h"])
+    XCTAssertTrue(u.expect("> "))
+    u.send("=1 + 1\n")
+    XCTAssertTrue(u.expect("=1 + 1\r\n2\r\n"), u.screen)
+    usleep(100_000)  // back at the prompt
+    u.signalForeground(SIGTERM)
+    XCTAssertEqual(u.wait(), 143)
+    let history = try String(contentsOfFile: "\(dir)/h", encoding: .utf8)
+    XCTAssertTrue(history.hasSuffix("=1 + 1\n"), history)
+  }
+
+  /// A history file that cannot be written is reported, naming the file and the reason.
+  func testHistorySaveFailureIsReported() throws {
+    let t = try PseudoTerminal(env: ["BARLUA_HISTORY": "/nonexistent-barlua-dir/history"])
+    XCTAssertTrue(t.expect("> "))
+    t.send("=1\n")
+    XCTAssertEqual(t.quit(), 0)
+    // What barlua wrote just before it ended may still be in the terminal: read it.
+    XCTAssertTrue(
+      t.expect(
+        "barlua: cannot save the REPL history to /nonexistent-barlua-dir/history: No such file or directory",
+        timeout: 3),
+      t.screen)
+  }
+
+  /// Values whose metatables lie are printed anyway: a __metatable field, a __len that
+  /// returns a string or raises, a key or value whose __tostring raises. The printer itself
+  /// never reports an error.
+  func testHostileValuesArePrintedAnyway() throws {
+    let t = try PseudoTerminal(env: ["BARLUA_HISTORY": ""])
+    XCTAssertTrue(t.expect("> "))
+    let lines: [(input: String, shown: String)] = [
+      ("=setmetatable({1, 2}, {__metatable = 42})", "{ 1, 2 }"),
+      ("=setmetatable({3, 4}, {__len = function() return 'x' end})", "{ 3, 4 }"),
+      ("=setmetatable({5, 6}, {__len = function() error('len') end})", "{ 5, 6 }"),
+      ("bad = setmetatable({}, {__tostring = function() error('boom') end})", ""),
+      ("={[bad] = 7}", "{ [table: 0x"),
+      ("=bad", "table: 0x"),
+      ("=setmetatable({}, {__tostring = function() return {} end})", "table: 0x"),
+    ]
+    for l in lines {
+      let seen = t.screen.count
+      t.send(l.input + "\n")
+      XCTAssertTrue(t.expect("\n> ", after: seen + l.input.count), t.screen)
+      if !l.shown.isEmpty { XCTAssertTrue(t.screen.dropFirst(seen).contains(l.shown), "\(l.input): \(t.screen)") }
+    }
+    XCTAssertFalse(t.screen.contains("barlua:"), t.screen)
+    XCTAssertEqual(t.quit(), 0)
+  }
+
   func testHistoryIsSavedAndCanBeDisabled() throws {
     let dir = Barlua.tempDir()
     let file = "\(dir)/hist"

@@ -191,6 +191,45 @@ final class TAPTests: XCTestCase {
     XCTAssertEqual(r.status, 1)
   }
 
+  /// os.exit with a success status after a failed test: the plan is printed and the status
+  /// is 1 (it was 0, with no plan line); a failure status of the script's own is kept.
+  func testOsExitCannotHideAFailure() throws {
+    for exit in ["os.exit(0)", "os.exit(true, true)", "os.exit()"] {
+      let s = script("t.ok(false, 'one')\n\(exit)\n")
+      let r = try Barlua.run([s.path])
+      XCTAssertEqual(r.out, "TAP version 13\nnot ok 1 - one\n1..1\n", exit)
+      XCTAssertEqual(r.status, 1, exit)
+      XCTAssertTrue(r.err.contains("Looks like you failed 1 test of 1."), r.err)
+    }
+    let planned = script("t.plan(3)\nt.ok(true, 'one')\nos.exit(0)\n")
+    let p = try Barlua.run([planned.path])
+    XCTAssertEqual(p.status, 1)
+    XCTAssertTrue(p.err.contains("Looks like you planned 3 tests but ran 1."), p.err)
+    let own = script("t.ok(true, 'one')\nos.exit(3)\n")
+    XCTAssertEqual(try Barlua.run([own.path]).status, 3)
+    let passing = script("t.ok(true, 'one')\nos.exit(0)\n")
+    let ok = try Barlua.run([passing.path])
+    XCTAssertEqual(ok.status, 0)
+    XCTAssertEqual(ok.out, "TAP version 13\nok 1 - one\n1..1\n")
+  }
+
+  /// Tests run with -e (no script file) get the same checks when barlua ends.
+  func testCommandLineChunksAreCheckedAtExit() throws {
+    let failing = try Barlua.run(["-e", "t = require 'barlua.test' t.ok(false, 'e')"])
+    XCTAssertEqual(failing.status, 1)
+    XCTAssertEqual(failing.out, "TAP version 13\nnot ok 1 - e\n1..1\n")
+    let short = try Barlua.run(["-e", "t = require 'barlua.test' t.plan(2) t.ok(true, 'e')"])
+    XCTAssertEqual(short.status, 1)
+    XCTAssertTrue(short.err.contains("Looks like you planned 2 tests but ran 1."), short.err)
+    let passing = try Barlua.run(["-e", "t = require 'barlua.test' t.ok(true, 'e')"])
+    XCTAssertEqual(passing.status, 0)
+    XCTAssertEqual(passing.out, "TAP version 13\nok 1 - e\n1..1\n")
+    // Only loaded (no plan, no test): nothing to check, nothing added.
+    let loaded = try Barlua.run(["-e", "t = require 'barlua.test'"])
+    XCTAssertEqual(loaded.status, 0)
+    XCTAssertEqual(loaded.out, "TAP version 13\n")
+  }
+
   func testNamesCannotBreakTheTAPLine() throws {
     let s = script("t.ok(true, 'a # SKIP b')\nt.ok(true, 'two\\nlines')\n")
     let r = try Barlua.run([s.path])

@@ -125,11 +125,60 @@ public class Mapping: @unchecked Sendable {
     case (ENODEV, _):
       return "this file cannot be memory-mapped"
     case (EPERM, .file), (EACCES, .file):
-      return "the file needs to be readable and writable by you"
+      return attributeHint(info.path) ?? "the file needs to be readable and writable by you"
+    case (ENOMEM, _):
+      return mapCountHint()
+        ?? "the kernel could not find memory or address space for the mapping: map less"
+        + " (a {size=}) or unmap bars you no longer use"
     default:
       return nil
     }
   }
+
+  /// An immutable or append-only file refuses writing even to root: say so, not "permissions".
+  static func attributeHint(_ path: String) -> String? {
+    let flags = barlua_inode_flags(path)
+    guard flags >= 0 else { return nil }
+    if flags & Int(BARLUA_INODE_IMMUTABLE) != 0 {
+      return "the file is immutable (chattr +i; lsattr shows 'i'): no one, not even root, may"
+        + " write it; remove the flag with chattr -i \(path) if it should be mapped"
+    }
+    if flags & Int(BARLUA_INODE_APPEND) != 0 {
+      return "the file is append-only (chattr +a; lsattr shows 'a'): it cannot be opened for"
+        + " writing in place; remove the flag with chattr -a \(path) if it should be mapped"
+    }
+    return nil
+  }
+
+  /// mmap's ENOMEM when the process has as many mappings as vm.max_map_count allows.
+  static func mapCountHint() -> String? {
+    guard let limit = readInteger("/proc/sys/vm/max_map_count"),
+      case let lines = barlua_count_lines("/proc/self/maps"), lines >= 0,
+      case let count = Int(lines), count + 16 >= limit
+    else { return nil }
+    return "this process has \(count) memory mappings, the kernel's limit vm.max_map_count is"
+      + " \(limit): unmap bars you no longer use (bar:unmap(), or local b <close> = ...), or"
+      + " raise the limit as root with sysctl -w vm.max_map_count=\(limit * 2)"
+  }
+
+  private static func readInteger(_ path: String) -> Int? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var buf = [UInt8](repeating: 0, count: 32)
+    let n = read(fd, &buf, buf.count)
+    guard n > 0 else { return nil }
+    return Int(String(decoding: buf[0..<n], as: UTF8.self).trimmingSpaces())
+  }
 }
 
 func hex(_ v: UInt64) -> String { String(v, radix: 16) }
+
+extension String {
+  fileprivate func trimmingSpaces() -> String {
+    var s = Substring(self)
+    while let c = s.first, c == " " || c == "\n" || c == "\t" { s = s.dropFirst() }
+    while let c = s.last, c == " " || c == "\n" || c == "\t" { s = s.dropLast() }
+    return String(s)
+  }
+}

@@ -9,6 +9,7 @@
 #include <lua.h>
 #include <stdint.h>
 
+#include <barlua_interrupt.h>
 #include <barlua_sys.h>
 
 #define BARLUA_RAISE (-2)
@@ -86,8 +87,25 @@ int barlua_script_args(lua_State *L);
 /// returns tostring of the global, or nothing when it is nil. Call through lua_pcall.
 int barlua_prompt(lua_State *L);
 
-/// Ctrl-C handling around a running chunk (as lua.c): arm before lua_pcall, disarm after.
-void barlua_sigint_arm(lua_State *L);
-void barlua_sigint_disarm(void);
+/// Ctrl-C and SIGTERM around a running chunk (interrupt.c): arm before lua_pcall, disarm
+/// after. While armed, either signal makes the running code raise "interrupted!" or
+/// "terminated (SIGTERM)" at its next instruction, in every coroutine of the running chain.
+void barlua_interrupt_arm(lua_State *L);
+void barlua_interrupt_disarm(void);
+
+/// For a blocking C function whose wait (barlua_wait, barlua_sleep) returned EINTR, or whose
+/// polling loop saw barlua_interrupt_pending(): raises "fn: interrupted!" (or "fn: terminated
+/// (SIGTERM)") and takes the pending signal. Never returns.
+int barlua_interrupt_raise(lua_State *L, const char *fn);
+
+/// The same without raising, for Swift (which must not raise): takes the pending signal,
+/// keeps this thread's hook from raising it a second time, and returns the words for the
+/// error ("interrupted!" or "terminated (SIGTERM)") that the caller then throws, e.g. as
+/// "irq:wait: interrupted!".
+const char *barlua_interrupt_consume(lua_State *L);
+
+/// Replaces coroutine.resume and coroutine.wrap by versions that let Ctrl-C reach a running
+/// coroutine. Called by barlua_openlibs.
+void barlua_interrupt_open(lua_State *L);
 
 #endif

@@ -9,6 +9,20 @@ local function hex(n)
   return string.format("0x%x", n)
 end
 
+-- Values are the user's: their metatables may lie. The printer never calls __len, __index or
+-- getmetatable (__metatable), and a __tostring that raises or returns a non-string falls
+-- back to the raw "type: address" form. Printing never raises.
+local function safe_tostring(v)
+  local ok, s = pcall(tostring, v)
+  if ok and type(s) == "string" then return s end
+  return string.format("%s: %p", type(v), v)
+end
+
+local function raw_metatable(v)
+  local mt = debug.getmetatable(v)
+  return type(mt) == "table" and mt or nil
+end
+
 -- Integers of 256 and more (and negative ones) also in hex, because users read registers.
 local function scalar(v)
   local t = math.type(v)
@@ -18,9 +32,9 @@ local function scalar(v)
     end
     return tostring(v)
   elseif type(v) == "string" then
-    return string.format("%q", v):gsub("\\\n", "\\n")
+    return (string.format("%q", v):gsub("\\\n", "\\n"))
   end
-  return tostring(v)
+  return safe_tostring(v)
 end
 
 local function sorted_keys(t)
@@ -34,32 +48,33 @@ local function sorted_keys(t)
       return ta < tb
     end
     if ta == "number" or ta == "string" then return a < b end
-    return tostring(a) < tostring(b)
+    return safe_tostring(a) < safe_tostring(b)
   end)
   return keys
 end
 
 -- A table with its keys, nested tables indented, cycles shown as <cycle>, depth limited.
 local function show(v, indent, seen, depth)
-  if type(v) ~= "table" or getmetatable(v) and getmetatable(v).__tostring then
+  local mt = raw_metatable(v)
+  if type(v) ~= "table" or mt and rawget(mt, "__tostring") then
     return scalar(v)
   end
-  if seen[v] then return "<cycle: " .. tostring(v) .. ">" end
+  if seen[v] then return "<cycle: " .. safe_tostring(v) .. ">" end
   if depth > 6 then return "{...}" end
   local keys = sorted_keys(v)
   if #keys == 0 then return "{}" end
   seen[v] = true
-  local n = #v
+  local n = rawlen(v)
   local parts = {}
   local pad = indent .. "  "
   for _, k in ipairs(keys) do
     local shown
     if math.type(k) == "integer" and k >= 1 and k <= n then
-      shown = show(v[k], pad, seen, depth + 1)
+      shown = show(rawget(v, k), pad, seen, depth + 1)
     elseif is_identifier(k) then
-      shown = k .. " = " .. show(v[k], pad, seen, depth + 1)
+      shown = k .. " = " .. show(rawget(v, k), pad, seen, depth + 1)
     else
-      shown = "[" .. scalar(k) .. "] = " .. show(v[k], pad, seen, depth + 1)
+      shown = "[" .. show(k, pad, seen, depth + 1) .. "] = " .. show(rawget(v, k), pad, seen, depth + 1)
     end
     parts[#parts + 1] = shown
   end
@@ -70,7 +85,9 @@ local function show(v, indent, seen, depth)
 end
 
 function M.format(v)
-  return show(v, "", {}, 0)
+  local ok, s = pcall(show, v, "", {}, 0)
+  if ok then return s end
+  return safe_tostring(v)  -- not reached unless memory runs out; printing still never raises
 end
 
 -- Prints each value on its own line (as lua.c's REPL prints them, but readable).

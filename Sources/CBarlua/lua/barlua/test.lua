@@ -9,6 +9,9 @@
 --   t.done()                       -- checks the plan; exit status 0 only if all passed
 --
 -- A script that ends, or dies, without done() gets the same checks: barlua calls finish().
+-- So does every other way out, as Perl's Test::More does at exit: os.exit (a failed test
+-- turns a success status into 1), and the end of the interpreter (`barlua -e`, the REPL:
+-- a sentinel's __gc runs when the Lua state closes). A failed test never exits 0.
 --
 -- Test lines go to standard output; diagnostics (failure details, diag(), the closing
 -- "Looks like" summary) go to standard error, as Test::More does, so that `prove` shows them
@@ -16,6 +19,7 @@
 local M = {}
 
 local out, err = io.stdout, io.stderr
+local exit = os.exit
 local planned, count, failed, finished = nil, 0, 0, false
 
 local function emit(s)
@@ -169,7 +173,7 @@ function M.skip(reason)
   if count == 0 and not planned then
     emit("1..0 # SKIP " .. reason)
     finished = true
-    os.exit(0, true)
+    exit(0, true)
   end
   count = count + 1
   emit("ok " .. count .. " # SKIP " .. reason)
@@ -212,7 +216,31 @@ end
 function M.done()
   local status = M.finish()
   out:flush()
-  os.exit(status, true)
+  exit(status, true)
 end
+
+-- os.exit while tests are open: check them first; a success status cannot hide a failure.
+os.exit = function(code, close)
+  if not finished then
+    local status = M.finish()
+    local success = code == nil or code == true or code == 0
+    if status ~= 0 and success then code = status end
+  end
+  out:flush()
+  return exit(code, close)
+end
+
+-- The Lua state closing with tests still open (barlua -e, -i, or a host program): check
+-- them and, when they failed, end the process with status 1 (nothing else would report it).
+-- A state that only loaded the module (no plan, no test) is left alone.
+M._sentinel = setmetatable({}, {
+  __gc = function()
+    if finished or (count == 0 and planned == nil) then return end
+    local status = M.finish()
+    out:flush()
+    err:flush()
+    if status ~= 0 then exit(status, false) end
+  end,
+})
 
 return M

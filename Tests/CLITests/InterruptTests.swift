@@ -1,0 +1,197 @@
+import Foundation
+import XCTest
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// barlua running a script in the background: waits for a line on stdout, sends signals,
+/// collects the outcome (as a shell's `kill -INT` / `kill -TERM` would).
+final class RunningBarlua {
+  let process = Process()
+  private let out = Pipe()
+  private let err = Pipe()
+  private var outText = ""
+
+  init(_ args: [String]) throws {
+    process.executableURL = URL(fileURLWithPath: Barlua.path)
+    process.arguments = args
+    process.environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(), "BARLUA_HISTORY": ""]
+    process.standardInput = FileHandle.nullDevice
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+  }
+
+  /// Reads stdout until `text` appears (the script reached its blocking call).
+  func waitFor(_ text: String, timeout: Double = 10) -> Bool {
+    let fd = out.fileHandleForReading.fileDescriptor
+    let deadline = Date().addingTimeInterval(timeout)
+    var buf = [UInt8](repeating: 0, count: 4096)
+    while !outText.contains(text) && Date() < deadline {
+      var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+      guard poll(&p, 1, 50) > 0 else { continue }
+      let n = read(fd, &buf, buf.count)
+      if n <= 0 { break }
+      outText += String(decoding: buf[0..<n], as: UTF8.self)
+    }
+    return outText.contains(text)
+  }
+
+  func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
+
+  /// Waits for the end (at most `timeout` seconds, then kills); returns status, stdout, stderr
+  /// and how long after the call it ended.
+  func finish(timeout: Double = 5) -> (status: Int32?, out: String, err: String, seconds: Double) {
+    let start = Date()
+    while process.isRunning && Date().timeIntervalSince(start) < timeout { usleep(10_000) }
+    let seconds = Date().timeIntervalSince(start)
+    var status: Int32? = nil
+    if process.isRunning {
+      kill(process.processIdentifier, SIGKILL)
+      process.waitUntilExit()
+    } else {
+      status = process.terminationReason == .exit ? process.terminationStatus : 128 + process.terminationStatus
+    }
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    return (status, outText + String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self), seconds)
+  }
+}
+
+/// Every blocking call ends at once on Ctrl-C (SIGINT) with an error naming it, and on
+/// SIGTERM with cleanup run and exit status 143. Add each new blocking call to `blocking`.
+final class InterruptTests: XCTestCase {
+  /// A blocking call: the Lua set-up, the call that blocks for much longer than the test
+  /// waits, and the function name its interrupt error starts with.
+  struct Blocking {
+    var setup = ""
+    var call: String
+    var name: String
+  }
+
+  let blocking: [Blocking] = [
+    Blocking(call: "time.sleep(30)", name: "time.sleep")
+  ]
+
+  /// A script that marks when it is about to block, with a to-be-closed variable whose
+  /// cleanup must run on the way out.
+  private func script(_ b: Blocking) -> String {
+    let dir = Barlua.tempDir()
+    let path = "\(dir)/block.lua"
+    Barlua.write(
+      """
+      \(b.setup)
+      local cleanup <close> = setmetatable({}, { __close = function() print("cleanup ran") end })
+      print("blocking") io.stdout:flush()
+      \(b.call)
+      print("not interrupted")
+      """, to: path)
+    return path
+  }
+
+  func testCtrlCEndsEveryBlockingCallAtOnce() throws {
+    for b in blocking {
+      let p = try RunningBarlua([script(b)])
+      XCTAssertTrue(p.waitFor("blocking"), b.call)
+      usleep(200_000)  // well inside the call
+      p.signal(SIGINT)
+      let r = p.finish()
+      XCTAssertLessThan(r.seconds, 2, "\(b.call) ignored Ctrl-C")
+      XCTAssertEqual(r.status, 1, b.call)
+      XCTAssertTrue(r.err.contains("\(b.name): interrupted!"), "\(b.call): \(r.err)")
+      XCTAssertTrue(r.out.contains("cleanup ran"), b.call)
+      XCTAssertFalse(r.out.contains("not interrupted"), b.call)
+    }
+  }
+
+  func testSIGTERMEndsEveryBlockingCallWithCleanupAndStatus143() throws {
+    for b in blocking {
+      let p = try RunningBarlua([script(b)])
+      XCTAssertTrue(p.waitFor("blocking"), b.call)
+      usleep(200_000)
+      p.signal(SIGTERM)
+      let r = p.finish()
+      XCTAssertLessThan(r.seconds, 2, "\(b.call) ignored SIGTERM")
+      XCTAssertEqual(r.status, 143, b.call)
+      XCTAssertTrue(r.err.contains("\(b.name): terminated (SIGTERM)"), "\(b.call): \(r.err)")
+      XCTAssertTrue(r.out.contains("cleanup ran"), b.call)
+    }
+  }
+
+  /// SIGTERM in running Lua code (no blocking call): the code stops at its next instruction,
+  /// a pcall around it sees the error and its cleanup runs; barlua still exits 143, even
+  /// though the script caught the error and ended normally.
+  func testSIGTERMStopsALoopLetsPcallCleanUpAndExits143() throws {
+    let dir = Barlua.tempDir()
+    Barlua.write(
+      """
+      local ok, e = pcall(function()
+        print("looping") io.stdout:flush()
+        while true do end
+      end)
+      print("restored after: " .. tostring(e))
+      """, to: "\(dir)/loop.lua")
+    let p = try RunningBarlua(["\(dir)/loop.lua"])
+    XCTAssertTrue(p.waitFor("looping"))
+    p.signal(SIGTERM)
+    let r = p.finish()
+    XCTAssertEqual(r.status, 143)
+    XCTAssertTrue(r.out.contains("restored after: "), r.out)
+    XCTAssertTrue(r.out.contains("terminated (SIGTERM)"), r.out)
+  }
+
+  /// The loop runs inside a coroutine (resumed by coroutine.wrap and by coroutine.resume):
+  /// the first Ctrl-C stops it; before, the hook reached only the main thread.
+  func testCtrlCStopsALoopInsideACoroutine() throws {
+    for resume in ["coroutine.wrap(f)()", "print(coroutine.resume(coroutine.create(f)))"] {
+      let dir = Barlua.tempDir()
+      Barlua.write(
+        """
+        local function f() print("looping") io.stdout:flush() while true do end end
+        \(resume)
+        print("main thread went on")
+        """, to: "\(dir)/co.lua")
+      let p = try RunningBarlua(["\(dir)/co.lua"])
+      XCTAssertTrue(p.waitFor("looping"))
+      usleep(100_000)
+      p.signal(SIGINT)
+      let r = p.finish()
+      XCTAssertEqual(r.status, 1, resume)
+      XCTAssertTrue(r.err.contains("interrupted!"), "\(resume): \(r.err)")
+      XCTAssertFalse(r.out.contains("main thread went on"), resume)
+    }
+  }
+
+  /// Coroutines still behave as Lua's: values in and out, errors with positions, yields
+  /// (a guard for the replaced functions: the same output as Lua's own).
+  func testReplacedCoroutineFunctionsKeepLuaSemantics() throws {
+    let r = try Barlua.run([
+      "-e",
+      """
+      local co = coroutine.create(function(a, b) local c = coroutine.yield(a + b) error("e" .. c) end)
+      print(coroutine.resume(co, 1, 2))
+      print(coroutine.resume(co, 3))
+      print(coroutine.resume(co))
+      local g = coroutine.wrap(function(x) coroutine.yield(x * 2) return "end" end)
+      print(g(21), g())
+      print(pcall(g))
+      print(pcall(coroutine.wrap(function() error("inside") end)))
+      print(pcall(coroutine.resume, 42))
+      """,
+    ])
+    XCTAssertEqual(r.status, 0, r.err)
+    XCTAssertEqual(
+      r.out,
+      """
+      true\t3
+      false\t(command line):1: e3
+      false\tcannot resume dead coroutine
+      42\tend
+      false\tcannot resume dead coroutine
+      false\t(command line):8: inside
+      false\tbad argument #1 to 'coroutine.resume' (thread expected, got number)
+
+      """)
+  }
+}
