@@ -75,7 +75,7 @@ enum IRQModule {
         }
         timeout = t
       }
-      switch try q.wait(timeout: timeout, interrupted: { LuaInterrupt.requested(L) }) {
+      switch try q.wait(timeout: timeout) {
       case .fired(let n):
         lua_pushinteger(L, Int64(clamping: n))
         return 1
@@ -84,7 +84,9 @@ enum IRQModule {
         lua_pushstring(L, "timeout")
         return 2
       case .interrupted:
-        throw LuaArgumentError("irq:wait: interrupted")
+        // Ctrl-C or SIGTERM: taken here (so the interpreter's hook does not raise it again)
+        // and raised as "irq:wait: interrupted!" by the trampoline.
+        throw LuaArgumentError("irq:wait: " + String(cString: barlua_interrupt_consume(L)))
       }
     }
   }
@@ -135,11 +137,4 @@ enum IRQModule {
       return 1
     }
   }
-}
-
-/// Whether Ctrl-C asked the running chunk to stop: the SIGINT handler (CBarlua/interpreter.c)
-/// sets a hook that raises "interrupted!" at the next Lua instruction. Blocking calls made in
-/// Swift ask this after poll(2) returns EINTR. The one place that knows how Ctrl-C is seen.
-enum LuaInterrupt {
-  static func requested(_ L: LuaState) -> Bool { lua_gethook(L) != nil }
 }

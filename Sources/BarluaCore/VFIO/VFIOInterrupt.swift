@@ -133,37 +133,29 @@ public final class VFIOInterrupt: @unchecked Sendable {
   }
 
   /// Waits up to `timeout` seconds (nil: no limit) for an interrupt; returns how many arrived
-  /// since the last wait. INTx is unmasked first. When poll(2) is interrupted by a signal,
-  /// `interrupted()` decides whether to stop (Ctrl-C) or go on waiting.
-  public func wait(timeout: Double?, interrupted: () -> Bool) throws -> WaitResult {
+  /// since the last wait. INTx is unmasked first. Ctrl-C or SIGTERM (caught by whoever runs
+  /// the code: barlua_interrupt.h) ends the wait with `.interrupted`, race-free.
+  public func wait(timeout: Double?) throws -> WaitResult {
     try checkEnabled("wait")
     if kind == .intx { try unmask() }
-    var start = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &start)
-    let fds = eventfds.map(\.rawValue)
+    let limit = timeout.map { Int64(min($0, 1e9) * 1e9) }
+    let start = barlua_monotonic_ns()
     while true {
       let got = carried + drain()
       if got > 0 {
         carried = 0
         return .fired(got)
       }
-      var ms: Int32 = -1
-      if let timeout {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        let elapsed = Double(now.tv_sec - start.tv_sec) + Double(now.tv_nsec - start.tv_nsec) / 1e9
-        let left = timeout - elapsed
+      var left: Int64 = -1
+      if let limit {
+        left = limit - (barlua_monotonic_ns() - start)
         if left <= 0 { return .timeout }
-        ms = Int32(min((left * 1000).rounded(.up), 3_600_000))
       }
-      let r = fds.withUnsafeBufferPointer { barlua_poll_in($0.baseAddress, Int32($0.count), ms) }
-      if r < 0 {
+      var fds = eventfds.map { pollfd(fd: $0.rawValue, events: Int16(POLLIN), revents: 0) }
+      if barlua_wait(&fds, nfds_t(fds.count), left) < 0 {
         let e = errno
-        if e == EINTR {
-          if interrupted() { return .interrupted }
-          continue
-        }
-        throw SystemError("poll", path: "eventfd of \(addr) \(kind.name)", errno: e)
+        if e == EINTR { return .interrupted }
+        throw SystemError("ppoll", path: "eventfd of \(addr) \(kind.name)", errno: e)
       }
     }
   }

@@ -1,15 +1,16 @@
 // VFIO DMA and interrupts for Swift: the ioctl request numbers of the type1 IOMMU (DMA
 // mapping, IOVA ranges) and of VFIO_DEVICE_SET_IRQS, their flags as plain values, the offsets
-// of flexible array members, and a poll(2) on eventfds that reports EINTR to the caller.
+// of flexible array members, an eventfd and the monotonic clock. (Waiting on the eventfds:
+// barlua_wait in barlua_interrupt.h.)
 // Every number comes from <linux/vfio.h> as released (nothing here is defined by hand).
 #ifndef BARLUA_VFIO_DMA_H
 #define BARLUA_VFIO_DMA_H
 #include <errno.h>
 #include <linux/vfio.h>
-#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 static inline unsigned long barlua_vfio_iommu_get_info(void) { return VFIO_IOMMU_GET_INFO; }
@@ -44,21 +45,11 @@ static inline size_t barlua_vfio_irq_set_data_offset(void) {
 /// A non-blocking, close-on-exec eventfd (counter mode) for VFIO to signal; -1 with errno.
 static inline int barlua_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
 
-/// One poll(2) round over `n` eventfds for up to `timeout_ms` (-1: no limit). Returns the
-/// number of readable fds, 0 on timeout, -1 with errno set (EINTR when a signal arrived: the
-/// caller decides whether that was Ctrl-C).
-static inline int barlua_poll_in(const int *fds, int n, int timeout_ms) {
-  struct pollfd p[64];
-  if (n < 0 || n > 64) {
-    errno = EINVAL;
-    return -1;
-  }
-  for (int i = 0; i < n; i++) {
-    p[i].fd = fds[i];
-    p[i].events = POLLIN;
-    p[i].revents = 0;
-  }
-  return poll(p, (nfds_t)n, timeout_ms);
+/// CLOCK_MONOTONIC in nanoseconds.
+static inline int64_t barlua_monotonic_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 #endif
