@@ -8,9 +8,10 @@ local argparse = require "argparse"
 local cjson = require "cjson"
 local record = require "persistence_record"
 
--- Byte-read timing is a Lua loop of bar:read8 (one access each); past this many bytes it is
--- timed over the first BYTE_TIMING_LIMIT only, while the 0x00/0xFF counts always cover the
--- whole BAR at memory speed (bar:count).
+-- Byte-read timing is one exact-width 8-bit transfer in C (bar:read(0, n, 8): one volatile
+-- byte read each, as the seed's C loop); past this many bytes it is timed over the first
+-- BYTE_TIMING_LIMIT only, while the 0x00/0xFF counts always cover the whole BAR at memory
+-- speed (bar:count).
 local BYTE_TIMING_LIMIT = 1024 * 1024
 
 local PROG = "persistence.lua"
@@ -57,17 +58,20 @@ local function build_parser()
     .. "at the start of each BAR of the named devices and reports what it finds.")
   p:epilog("The 0x00/0xFF counts cover the whole BAR; the byte-read timing covers the whole BAR "
     .. "up to 1 MiB, else its first 1 MiB.\nExit status: 0 done (findings are in the report), "
-    .. "1 a device or BAR failed, 2 bad arguments or no device named (the devices bound to "
-    .. "vfio-pci are then listed; nothing is written).")
+    .. "1 a device or BAR failed (an error, or all bytes 0xFF: not responding), 2 bad "
+    .. "arguments or no device named (the devices bound to vfio-pci are then listed; nothing "
+    .. "is written).")
   p:option("--device", "PCI address of a device to test (repeatable).")
     :args(1):count("*"):argname("ADDR")
   p:option("--id", "Test every device with this identity, hex VVVV:DDDD[:SSSS:ssss] (repeatable).")
     :args(1):count("*"):argname("ID"):convert(parse_id)
   p:option("--bar", "Only this BAR number (repeatable).")
     :args(1):count("*"):argname("N"):convert(parse_bar)
-  p:option("--method", "How BARs are mapped."):choices({ "vfio", "sysfs", "sysfs-wc" })
-    :default("vfio")
+  -- No argparse default: --method given with --file must be seen to be refused.
+  p:option("--method", "How BARs are mapped (default: vfio).")
+    :choices({ "vfio", "sysfs", "sysfs-wc" }):overwrite(false)
   p:option("--file", "Run on a file (mmio.map) as BAR 0 instead of a device."):argname("PATH")
+    :overwrite(false)
   p:flag("--reset", "VFIO_DEVICE_RESET each device before the test.")
   p:flag("--read-only", "Report without writing anything.")
   p:flag("--json", "Print the facts as JSON instead of the report.")
@@ -83,13 +87,14 @@ local function parse_options()
       usage_error(parser, "--file runs on a file instead of devices: drop --device/--id")
     end
     if opts.reset then usage_error(parser, "--reset needs a device, not --file") end
-    if opts.method ~= "vfio" then usage_error(parser, "--method applies to devices, not --file") end
+    if opts.method then usage_error(parser, "--method applies to devices, not --file") end
     for _, n in ipairs(opts.bar) do
       if n ~= 0 then
         usage_error(parser, "--file is BAR 0: --bar " .. n .. " does not exist there")
       end
     end
   end
+  opts.method = opts.method or "vfio"
   return opts, parser
 end
 
@@ -141,12 +146,13 @@ local function select_devices(opts)
   return addrs, problems
 end
 
--- One pass of single-byte reads over the first `n` bytes, as the C program timed it.
+-- One pass of single-byte reads over the first `n` bytes, as the C program timed it: one C
+-- transfer of n 8-bit reads, with only the clock reads around it.
 local function time_byte_reads(bar, n)
-  local read8 = bar.read8
-  local start = time.ns()
-  for off = 0, n - 1 do read8(bar, off) end
-  return time.ns() - start
+  local now, read = time.ns, bar.read
+  local start = now()
+  read(bar, 0, n, 8)
+  return now() - start
 end
 
 local function read_record(bar)
@@ -344,7 +350,10 @@ local function test_device(addr, opts, now_text, say)
         facts.bars[#facts.bars + 1] = skip({ index = slot.index, size = slot.size }, reason, say)
       else
         local map = opts.method == "vfio" and function() return dev:map(slot.index) end
-          or function() return pci.map(addr, slot.index, { wc = opts.method == "sysfs-wc" }) end
+          or function()
+            return pci.map(addr, slot.index,
+              { wc = opts.method == "sysfs-wc", write = not opts.read_only })
+          end
         facts.bars[#facts.bars + 1] = run_bar(map, slot.index, slot.size, opts, now_text, say)
       end
     end
@@ -365,7 +374,7 @@ local function test_file(path, opts, now_text, say)
   say(record.now_line(now_text))
   say(string.format("Testing file %s\n", path))
   local ok, size = pcall(function()
-    local probe <close> = mmio.map(path)
+    local probe <close> = mmio.map(path, { write = false })
     return probe.size
   end)
   if not ok then
@@ -374,13 +383,19 @@ local function test_file(path, opts, now_text, say)
     say("  error: " .. facts.bars[1].error .. "\n")
     return facts
   end
-  facts.bars[1] = run_bar(function() return mmio.map(path) end, 0, size, opts, now_text, say)
+  -- --read-only maps the file read-only, so a file the user may only read can be surveyed.
+  local function map() return mmio.map(path, { write = not opts.read_only }) end
+  facts.bars[1] = run_bar(map, 0, size, opts, now_text, say)
   return facts
 end
 
+-- A device or BAR failed: an error, or a BAR that reads all 0xFF (the device is not
+-- responding: the experiment could not run on it).
 local function failed(facts)
   if facts.error then return true end
-  for _, b in ipairs(facts.bars) do if b.error then return true end end
+  for _, b in ipairs(facts.bars) do
+    if b.error or b.state == "not_responding" then return true end
+  end
   return false
 end
 

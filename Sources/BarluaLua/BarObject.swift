@@ -1,6 +1,7 @@
 import BarluaCore
 import CBarlua
 import CLua
+import Glibc
 
 /// Turns a `Mapping` into a Lua `bar`. The bar holds a retain on the mapping; `bar:unmap()`,
 /// `__close` and `__gc` unmap it and drop that retain (CBarlua/bar.c).
@@ -15,10 +16,19 @@ enum BarObject {
     Unmanaged<Mapping>.fromOpaque(p).release()
   }
 
+  /// A file mapping of a regular file is page-cache memory (write-back cached): bar:read may
+  /// copy it with memcpy. Everything else (sysfs resource files, /dev/mem, VFIO) is device
+  /// memory.
+  static func isOrdinaryMemory(_ info: Mapping.Description) -> Bool {
+    guard info.method == .file else { return false }
+    var st = stat()
+    return stat(info.path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+  }
+
   /// Pushes a bar for `mapping` with the fields of api.md §bar. With `extra`, the value on
   /// top of the stack becomes the bar's field of that name (bar.device keeps its device alive).
   static func push(_ L: LuaState, _ mapping: Mapping, extra: String? = nil) {
-    let t = LuaTableBuilder.push(L, nrec: 8)
+    let t = LuaTableBuilder.push(L, nrec: 9)
     if let extra {
       lua_rotate(L, -2, 1)  // the table below the extra value
       t.setTop(extra)
@@ -31,7 +41,9 @@ enum BarObject {
     t.set("prefetchable", info.prefetchable)
     t.set("addr", info.addr)
     t.set("path", info.path)
+    t.set("writable", mapping.writable)
     barlua_bar_push(
-      L, mapping.window, Unmanaged.passRetained(mapping).toOpaque(), unmapOwner, releaseOwner)
+      L, mapping.window, Unmanaged.passRetained(mapping).toOpaque(), unmapOwner, releaseOwner,
+      (isOrdinaryMemory(info) ? BARLUA_BAR_RAM : 0) | (mapping.writable ? 0 : BARLUA_BAR_READ_ONLY))
   }
 }

@@ -7,16 +7,20 @@ enum PCIModule {
     ("devices", devices), ("device", device), ("map", map),
   ]
 
-  /// pci.map(addr, bar[, {wc = true}]) -> bar over resourceN (uncached) or resourceN_wc.
+  /// pci.map(addr, bar[, {wc = true, write = false}]) -> bar over resourceN (uncached) or
+  /// resourceN_wc; `write = false` maps it read-only.
   static let map: LuaSwiftFunction = { L in
     luaCall(L, "pci.map") { L in
       let args = LuaArgs(L: L, fn: "pci.map")
-      try args.expectAtMost(3, "address, bar, {wc=}")
+      try args.expectAtMost(3, "address, bar, {wc=, write=}")
       let addr = try PCIAddress(try args.string(1, "address"))
       let bar = try args.integer(2, "bar")
       guard (0...5).contains(bar) else { throw LuaArgumentError("pci.map: bar \(bar) is out of range (0..5)") }
-      let wc = try args.options(3, allowed: ["wc"])?.boolean("wc") ?? false
-      BarObject.push(L, try Mapping.mapSysfs(addr, bar: Int(bar), writeCombining: wc))
+      let opts = try args.options(3, allowed: ["wc", "write"])
+      let wc = try opts?.boolean("wc") ?? false
+      let writable = try opts?.boolean("write") ?? true
+      BarObject.push(
+        L, try Mapping.mapSysfs(addr, bar: Int(bar), writeCombining: wc, writable: writable))
       return 1
     }
   }

@@ -42,7 +42,7 @@ extension VFIOModule {
     t.setTop("free")
     barlua_bar_push(
       L, buffer.window, Unmanaged<Mapping>.passRetained(buffer).toOpaque(), BarObject.unmapOwner,
-      BarObject.releaseOwner)
+      BarObject.releaseOwner, BARLUA_BAR_RAM)  // host RAM: memcpy is safe and fastest
   }
 
   /// device:iova_ranges() -> {{first=, last=}, ...} (type1), or nil in no-IOMMU mode.

@@ -120,7 +120,7 @@ static int auxwrap(lua_State *L) {
   if (r < 0) {
     int stat = lua_status(co);
     if (stat != LUA_OK && stat != LUA_YIELD) {  // an error in the coroutine
-      stat = lua_resetthread(co);                // close its to-be-closed variables
+      stat = lua_resetthread(co);               // close its to-be-closed variables
       lua_xmove(co, L, 1);
     }
     if (stat != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) {

@@ -92,9 +92,8 @@ static void copy_name(char *dst, size_t len, const char *src) {
   snprintf(dst, len, "%s", src != NULL ? src : "");
 }
 
-int barlua_pci_names_lookup(barlua_pci_names *n, uint16_t vendor, uint16_t device,
-                            char *vbuf, size_t vlen, char *dbuf, size_t dlen, char *err,
-                            size_t errlen) {
+int barlua_pci_names_lookup(barlua_pci_names *n, uint16_t vendor, uint16_t device, char *vbuf,
+                            size_t vlen, char *dbuf, size_t dlen, char *err, size_t errlen) {
   copy_name(vbuf, vlen, NULL);
   copy_name(dbuf, dlen, NULL);
   copy_name(err, errlen, NULL);
@@ -130,10 +129,11 @@ int barlua_pci_names_lookup(barlua_pci_names *n, uint16_t vendor, uint16_t devic
     // NO_HWDB: names come from pci.ids only, as the API promises, not from udev's hwdb.
     int flags = PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB;
     char buf[256];
-    copy_name(vbuf, vlen, libpci.lookup_name(n->pacc, buf, sizeof buf, flags | PCI_LOOKUP_VENDOR,
-                                             (int)vendor));
-    copy_name(dbuf, dlen, libpci.lookup_name(n->pacc, buf, sizeof buf, flags | PCI_LOOKUP_DEVICE,
-                                             (int)vendor, (int)device));
+    copy_name(vbuf, vlen,
+              libpci.lookup_name(n->pacc, buf, sizeof buf, flags | PCI_LOOKUP_VENDOR, (int)vendor));
+    copy_name(dbuf, dlen,
+              libpci.lookup_name(n->pacc, buf, sizeof buf, flags | PCI_LOOKUP_DEVICE, (int)vendor,
+                                 (int)device));
   }
   if (rc != 0) copy_name(err, errlen, n->error);
   current = NULL;

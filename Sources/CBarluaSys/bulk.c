@@ -1,80 +1,166 @@
 // Bulk transfers over a window at memory speed, each under the bus-error guard.
-// Callers (CBarlua, BarluaCore) check bounds first; these only do the work.
+//
+// Device memory is hostile: it changes between reads and can vanish. So every loop here
+// touches each byte of [off, off+len) at most once, in ascending address order, and nothing
+// outside it (memcpy/memcmp may read a byte twice or rescan, and choose access sizes that
+// degrade to single bytes on uncached memory). The middle of a range goes as aligned 16-byte
+// volatile accesses, the ends as single bytes. Ascending order makes the fault report exact:
+// everything below the faulting access was transferred, nothing at or above it.
 #include "barlua_sys.h"
 
 #include <string.h>
 
-int barlua_copy_in(const barlua_window *w, uint64_t off, void *dst, size_t len) {
-  int faulted;
-  BARLUA_GUARDED(faulted, memcpy(dst, (const void *)(w->base + off), len));
-  return faulted ? -1 : 0;
-}
-
-int barlua_copy_out(const barlua_window *w, uint64_t off, const void *src, size_t len) {
-  int faulted;
-  BARLUA_GUARDED(faulted, memcpy((void *)(w->base + off), src, len));
-  return faulted ? -1 : 0;
-}
-
-int barlua_fill(const barlua_window *w, uint64_t off, uint8_t byte, size_t len) {
-  int faulted;
-  BARLUA_GUARDED(faulted, memset((void *)(w->base + off), byte, len));
-  return faulted ? -1 : 0;
-}
-
-#if defined(__SSE2__)
 #include <emmintrin.h>
+
+typedef __m128i v16;
+
+static inline v16 load16(const volatile uint8_t *p) { return *(const volatile v16 *)p; }
+static inline void store16(volatile uint8_t *p, v16 v) { *(volatile v16 *)p = v; }
+
+// Bytes until p is 16-byte aligned, at most len.
+static inline size_t head_len(const volatile uint8_t *p, size_t len) {
+  size_t h = (size_t)(-(uintptr_t)p & 15);
+  return h < len ? h : len;
+}
+
+static void copy_in(const volatile uint8_t *p, uint8_t *d, size_t len) {
+  size_t h = head_len(p, len);
+  for (size_t i = 0; i < h; i++) d[i] = p[i];
+  p += h, d += h, len -= h;
+  for (; len >= 64; p += 64, d += 64, len -= 64) {
+    v16 a = load16(p), b = load16(p + 16), c = load16(p + 32), e = load16(p + 48);
+    _mm_storeu_si128((v16 *)d, a);
+    _mm_storeu_si128((v16 *)(d + 16), b);
+    _mm_storeu_si128((v16 *)(d + 32), c);
+    _mm_storeu_si128((v16 *)(d + 48), e);
+  }
+  for (; len >= 16; p += 16, d += 16, len -= 16) _mm_storeu_si128((v16 *)d, load16(p));
+  for (size_t i = 0; i < len; i++) d[i] = p[i];
+}
+
+static void copy_out(volatile uint8_t *p, const uint8_t *s, size_t len) {
+  size_t h = head_len(p, len);
+  for (size_t i = 0; i < h; i++) p[i] = s[i];
+  p += h, s += h, len -= h;
+  for (; len >= 64; p += 64, s += 64, len -= 64) {
+    store16(p, _mm_loadu_si128((const v16 *)s));
+    store16(p + 16, _mm_loadu_si128((const v16 *)(s + 16)));
+    store16(p + 32, _mm_loadu_si128((const v16 *)(s + 32)));
+    store16(p + 48, _mm_loadu_si128((const v16 *)(s + 48)));
+  }
+  for (; len >= 16; p += 16, s += 16, len -= 16) store16(p, _mm_loadu_si128((const v16 *)s));
+  for (size_t i = 0; i < len; i++) p[i] = s[i];
+}
+
+static void fill(volatile uint8_t *p, uint8_t byte, size_t len) {
+  size_t h = head_len(p, len);
+  for (size_t i = 0; i < h; i++) p[i] = byte;
+  p += h, len -= h;
+  const v16 v = _mm_set1_epi8((char)byte);
+  for (; len >= 64; p += 64, len -= 64) {
+    store16(p, v);
+    store16(p + 16, v);
+    store16(p + 32, v);
+    store16(p + 48, v);
+  }
+  for (; len >= 16; p += 16, len -= 16) store16(p, v);
+  for (size_t i = 0; i < len; i++) p[i] = byte;
+}
 
 // 16 bytes per step: compare, subtract the all-ones mask from 8-bit lane counters (at most
 // 255 steps before they are summed with psadbw into the 64-bit total), four chains in flight.
-static int64_t count_bytes(const uint8_t *p, uint8_t byte, size_t len) {
-  const __m128i needle = _mm_set1_epi8((char)byte);
-  const __m128i zero = _mm_setzero_si128();
-  int64_t total = 0;
+static uint64_t count(const volatile uint8_t *p, uint8_t byte, size_t len) {
+  uint64_t total = 0;
+  size_t h = head_len(p, len);
+  for (size_t i = 0; i < h; i++) total += (p[i] == byte);
+  p += h, len -= h;
+  const v16 needle = _mm_set1_epi8((char)byte);
+  const v16 zero = _mm_setzero_si128();
   while (len >= 64) {
     size_t steps = len / 64;
     if (steps > 255) steps = 255;
-    __m128i a = zero, b = zero, c = zero, d = zero;
+    v16 a = zero, b = zero, c = zero, d = zero;
     for (size_t i = 0; i < steps; i++, p += 64) {
-      a = _mm_sub_epi8(a, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)p), needle));
-      b = _mm_sub_epi8(b, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 16)), needle));
-      c = _mm_sub_epi8(c, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 32)), needle));
-      d = _mm_sub_epi8(d, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 48)), needle));
+      a = _mm_sub_epi8(a, _mm_cmpeq_epi8(load16(p), needle));
+      b = _mm_sub_epi8(b, _mm_cmpeq_epi8(load16(p + 16), needle));
+      c = _mm_sub_epi8(c, _mm_cmpeq_epi8(load16(p + 32), needle));
+      d = _mm_sub_epi8(d, _mm_cmpeq_epi8(load16(p + 48), needle));
     }
-    __m128i sums = _mm_add_epi64(_mm_add_epi64(_mm_sad_epu8(a, zero), _mm_sad_epu8(b, zero)),
-                                 _mm_add_epi64(_mm_sad_epu8(c, zero), _mm_sad_epu8(d, zero)));
-    total += _mm_cvtsi128_si64(sums) + _mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums));
+    v16 sums = _mm_add_epi64(_mm_add_epi64(_mm_sad_epu8(a, zero), _mm_sad_epu8(b, zero)),
+                             _mm_add_epi64(_mm_sad_epu8(c, zero), _mm_sad_epu8(d, zero)));
+    total += (uint64_t)_mm_cvtsi128_si64(sums) +
+             (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums));
     len -= steps * 64;
+  }
+  for (; len >= 16; p += 16, len -= 16) {
+    int m = _mm_movemask_epi8(_mm_cmpeq_epi8(load16(p), needle));
+    total += (uint64_t)__builtin_popcount((unsigned)m);
   }
   for (size_t i = 0; i < len; i++) total += (p[i] == byte);
   return total;
 }
-#else
-static int64_t count_bytes(const uint8_t *p, uint8_t byte, size_t len) {
-  int64_t total = 0;
-  for (size_t i = 0; i < len; i++) total += (p[i] == byte);
-  return total;
-}
-#endif
 
-int64_t barlua_count(const barlua_window *w, uint64_t off, uint8_t byte, size_t len) {
-  int faulted;
-  int64_t n = 0;
-  BARLUA_GUARDED(faulted, n = count_bytes((const uint8_t *)(w->base + off), byte, len));
-  return faulted ? -1 : n;
+// The index of the first byte that differs, or -1. Each device byte is loaded once; the
+// difference is located inside the loaded value, never by reading the device again.
+static int64_t compare(const volatile uint8_t *p, const uint8_t *s, size_t len) {
+  size_t i = 0, h = head_len(p, len);
+  for (; i < h; i++)
+    if (p[i] != s[i]) return (int64_t)i;
+  for (; len - i >= 16; i += 16) {
+    int eq =
+        _mm_movemask_epi8(_mm_cmpeq_epi8(load16(p + i), _mm_loadu_si128((const v16 *)(s + i))));
+    if (eq != 0xffff) return (int64_t)(i + (size_t)__builtin_ctz(~(unsigned)eq));
+  }
+  for (; i < len; i++)
+    if (p[i] != s[i]) return (int64_t)i;
+  return -1;
 }
 
-int64_t barlua_compare(const barlua_window *w, uint64_t off, const void *s, size_t len) {
-  int faulted;
-  int64_t at = -1;
-  const uint8_t *p = (const uint8_t *)(w->base + off);
-  const uint8_t *q = s;
-  BARLUA_GUARDED(faulted, {
-    if (memcmp(p, q, len) != 0) {
-      size_t i = 0;
-      while (p[i] == q[i]) i++;
-      at = (int64_t)i;
-    }
-  });
-  return faulted ? -2 : at;
+int barlua_copy_in(const barlua_window *w, uint64_t off, void *dst, size_t len,
+                   barlua_fault *fault) {
+  barlua_guard g;
+  const volatile uint8_t *p = w->base + off;
+  if (BARLUA_GUARDED(&g, p, len, copy_in(p, dst, len)))
+    return barlua_guard_report(w, off, &g, 1, fault);
+  return 0;
+}
+
+int barlua_copy_out(const barlua_window *w, uint64_t off, const void *src, size_t len,
+                    barlua_fault *fault) {
+  barlua_guard g;
+  volatile uint8_t *p = w->base + off;
+  if (BARLUA_GUARDED(&g, p, len, copy_out(p, src, len)))
+    return barlua_guard_report(w, off, &g, 1, fault);
+  return 0;
+}
+
+int barlua_fill(const barlua_window *w, uint64_t off, uint8_t byte, size_t len,
+                barlua_fault *fault) {
+  barlua_guard g;
+  volatile uint8_t *p = w->base + off;
+  if (BARLUA_GUARDED(&g, p, len, fill(p, byte, len)))
+    return barlua_guard_report(w, off, &g, 1, fault);
+  return 0;
+}
+
+int barlua_count(const barlua_window *w, uint64_t off, uint8_t byte, size_t len, uint64_t *n,
+                 barlua_fault *fault) {
+  barlua_guard g;
+  const volatile uint8_t *p = w->base + off;
+  volatile uint64_t total = 0;
+  if (BARLUA_GUARDED(&g, p, len, total = count(p, byte, len)))
+    return barlua_guard_report(w, off, &g, 1, fault);
+  *n = total;
+  return 0;
+}
+
+int barlua_compare(const barlua_window *w, uint64_t off, const void *s, size_t len, int64_t *at,
+                   barlua_fault *fault) {
+  barlua_guard g;
+  const volatile uint8_t *p = w->base + off;
+  volatile int64_t where = -1;
+  if (BARLUA_GUARDED(&g, p, len, where = compare(p, s, len)))
+    return barlua_guard_report(w, off, &g, 1, fault);
+  *at = where;
+  return 0;
 }

@@ -1,5 +1,6 @@
 // The bus-error guard: a SIGBUS raised by a barlua_try_* access or inside BARLUA_GUARDED
-// becomes a return value instead of killing the process.
+// becomes a return value instead of killing the process; any other SIGBUS keeps its default
+// action.
 #define _GNU_SOURCE 1  // REG_RIP
 #include "barlua_sys.h"
 
@@ -7,8 +8,25 @@
 #include <signal.h>
 #include <string.h>
 
-_Thread_local sigjmp_buf *barlua_guard_jmp;
+_Thread_local barlua_guard *volatile barlua_guard_active;
 _Thread_local void *barlua_guard_fault_addr;
+
+// A fault raised by an access (the kernel's codes), not a SIGBUS sent by kill(2), tgkill(2) or
+// sigqueue(3) (si_code <= 0) or by the kernel for other reasons (SI_KERNEL).
+static int is_access_fault(const siginfo_t *info) {
+  if (info == NULL) return 0;
+  switch (info->si_code) {
+    case BUS_ADRALN:
+    case BUS_ADRERR:
+    case BUS_OBJERR:
+#ifdef BUS_MCEERR_AR
+    case BUS_MCEERR_AR:
+#endif
+      return 1;
+    default:
+      return 0;
+  }
+}
 
 #if defined(BARLUA_HAS_EXTABLE)
 #include <ucontext.h>
@@ -32,26 +50,43 @@ static uintptr_t find_fixup(uintptr_t pc) {
 #endif
 
 static void barlua_sigbus(int sig, siginfo_t *info, void *ctx) {
+  if (is_access_fault(info)) {
 #if defined(BARLUA_HAS_EXTABLE)
-  ucontext_t *uc = ctx;
-  uintptr_t fixup = find_fixup((uintptr_t)uc->uc_mcontext.gregs[REG_RIP]);
-  if (fixup != 0) {
-    barlua_guard_fault_addr = info ? info->si_addr : NULL;
-    uc->uc_mcontext.gregs[REG_RIP] = (greg_t)fixup;
-    return;
-  }
+    // A single access (barlua_try_*): the faulting instruction is in the table.
+    ucontext_t *uc = ctx;
+    uintptr_t fixup = find_fixup((uintptr_t)uc->uc_mcontext.gregs[REG_RIP]);
+    if (fixup != 0) {
+      barlua_guard_fault_addr = info->si_addr;
+      uc->uc_mcontext.gregs[REG_RIP] = (greg_t)fixup;
+      return;
+    }
 #else
-  (void)ctx;
+    (void)ctx;
 #endif
-  sigjmp_buf *jb = barlua_guard_jmp;
-  if (jb != NULL) {
-    barlua_guard_fault_addr = info ? info->si_addr : NULL;
-    barlua_guard_jmp = NULL;
-    siglongjmp(*jb, 1);
+    // A guarded bulk operation, faulting inside the range it declared.
+    barlua_guard *g = barlua_guard_active;
+    uintptr_t addr = (uintptr_t)info->si_addr;
+    if (g != NULL && addr >= g->lo && addr < g->hi) {
+      g->fault = addr;
+      barlua_guard_active = NULL;
+      siglongjmp(g->jb, 1);
+    }
   }
-  // Not ours: restore the default action; returning re-executes the access and kills us
-  // with the usual core dump, as if no handler had been installed.
+  // Not ours: the default action. A real fault re-executes the access when we return and
+  // kills the process with the usual core dump; a sent signal is raised again (SA_NODEFER
+  // lets it through at once), as if no handler had been installed.
   signal(sig, SIG_DFL);
+  if (!is_access_fault(info)) raise(sig);
+}
+
+int barlua_guard_report(const barlua_window *w, uint64_t off, const barlua_guard *g, unsigned unit,
+                        barlua_fault *fault) {
+  uintptr_t start = (uintptr_t)(w->base + off);
+  uint64_t done = (uint64_t)(g->fault - start);
+  done -= done % unit;
+  fault->offset = off + done;
+  fault->done = done;
+  return -1;
 }
 
 int barlua_guard_install(void) {

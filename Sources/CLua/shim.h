@@ -21,8 +21,12 @@ static inline void clua_pushcfunction(lua_State *L, lua_CFunction f) { lua_pushc
 static inline void clua_insert(lua_State *L, int i) { lua_insert(L, i); }
 static inline void clua_remove(lua_State *L, int i) { lua_remove(L, i); }
 static inline void clua_replace(lua_State *L, int i) { lua_replace(L, i); }
-static inline lua_Integer clua_tointegerx(lua_State *L, int i, int *isnum) { return lua_tointegerx(L, i, isnum); }
-static inline lua_Number clua_tonumberx(lua_State *L, int i, int *isnum) { return lua_tonumberx(L, i, isnum); }
+static inline lua_Integer clua_tointegerx(lua_State *L, int i, int *isnum) {
+  return lua_tointegerx(L, i, isnum);
+}
+static inline lua_Number clua_tonumberx(lua_State *L, int i, int *isnum) {
+  return lua_tonumberx(L, i, isnum);
+}
 static inline int clua_getglobal(lua_State *L, const char *name) { return lua_getglobal(L, name); }
 static inline void clua_pushglobaltable(lua_State *L) { lua_pushglobaltable(L); }
 static inline const char *clua_version_string(void) { return LUA_RELEASE; }

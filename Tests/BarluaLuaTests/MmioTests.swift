@@ -39,9 +39,10 @@ final class MmioTests: XCTestCase {
     XCTAssertEqual(lua.error("mmio.map(5)"), "test:1: mmio.map: path must be a string, got number")
     XCTAssertEqual(lua.error("mmio.map('/x', 5)"), "test:1: mmio.map: options must be a table, got number")
     XCTAssertEqual(
-      lua.error("mmio.map('/x', {sise = 4})"), "test:1: mmio.map: unknown option 'sise' (expected offset, size)")
+      lua.error("mmio.map('/x', {sise = 4})"), "test:1: mmio.map: unknown option 'sise' (expected offset, size, write)")
     XCTAssertEqual(
-      lua.error("mmio.map('/x', {}, 3)"), "test:1: mmio.map: takes at most 2 arguments (path, {offset=, size=}), got 3")
+      lua.error("mmio.map('/x', {}, 3)"),
+      "test:1: mmio.map: takes at most 2 arguments (path, {offset=, size=, write=}), got 3")
   }
 
   func testCharacterDeviceNeedsASize() {
@@ -57,6 +58,71 @@ final class MmioTests: XCTestCase {
     XCTAssertEqual(
       lua.error("mmio.map('/proc/self/status', {size = 4096})"),
       "test:1: mmio.map: /proc/self/status: offset 0x0 + size 0x1000 exceeds the file size 0x0")
+  }
+
+  /// A file this process cannot open for writing: mode 0444, and immutable (chattr +i) when
+  /// running as root, whom file modes do not stop.
+  func readOnlyFile(_ contents: Data) throws -> String {
+    let path = NSTemporaryDirectory() + "barlua-ro-\(UUID().uuidString)"
+    XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: contents))
+    XCTAssertEqual(chmod(path, 0o444), 0)
+    if geteuid() == 0 {
+      let p = Process()
+      p.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
+      p.arguments = ["+i", path]
+      try p.run()
+      p.waitUntilExit()
+      if p.terminationStatus != 0 { throw XCTSkip("chattr +i is not supported on \(path)") }
+    }
+    addTeardownBlock {
+      let p = Process()
+      p.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
+      p.arguments = ["-i", path]
+      try? p.run()
+      p.waitUntilExit()
+      try? FileManager.default.removeItem(atPath: path)
+    }
+    XCTAssertNil(FileHandle(forWritingAtPath: path), "\(path) is still writable")
+    return path
+  }
+
+  func testReadOnlyMappingOfAFileNobodyMayWrite() throws {
+    let bytes = Data((0..<4096).map { UInt8($0 & 0xff) })
+    let path = try readOnlyFile(bytes)
+    // Read-write (the default) is refused by the kernel, as before; the hint names the way out.
+    XCTAssertTrue(lua.error("mmio.map('\(path)')").contains("(to only read it: {write=false})"))
+    XCTAssertEqual(
+      try lua.eval(
+        """
+        local b <close> = mmio.map('\(path)', {write = false})
+        return ('%s %d 0x%x %d %d %s'):format(b.writable, b.size, b:read32(4), b:count(0),
+          #b:read(0, 4096), b:compare(0, '\\0\\1'))
+        """), "false 4096 0x7060504 16 4096 nil")
+    // Every method that stores refuses, naming itself; even called through a writable bar.
+    let w = TempFile(size: 64)
+    for call in [
+      "write8(0, 1)", "write16(0, 1)", "write32(0, 1)", "write64(0, 1)", "write64hl(0, 1)",
+      "write64lh(0, 1)", "write(0, 'x')", "fill(0)", "write(0, 'abcd', 32)", "fill(0, 0, 8, 64)",
+    ] {
+      let fn = String(call.prefix { $0 != "(" })
+      let want =
+        "bar:\(fn): bar is mapped read-only (mapped with {write=false}): map it again without"
+        + " write=false to write"
+      XCTAssertEqual(lua.error("local b = mmio.map('\(path)', {write = false}) b:\(call)"), "test:1: " + want)
+      let args = call.drop { $0 != "(" }.dropFirst()
+      XCTAssertEqual(
+        try lua.eval(
+          """
+          local b = mmio.map('\(path)', {write = false})
+          local w = mmio.map('\(w.path)')
+          local ok, e = pcall(w.\(fn), b, \(args)
+          return tostring(ok) .. ' ' .. e
+          """), "false " + want)
+    }
+    XCTAssertEqual(FileManager.default.contents(atPath: path), bytes)
+    XCTAssertEqual(try lua.eval("return mmio.map('\(w.path)').writable"), "true")
+    XCTAssertEqual(
+      lua.error("mmio.map('\(w.path)', {write = 0})"), "test:1: mmio.map: option write must be a boolean, got number")
   }
 
   func testRequireNamesTheSameModule() throws {

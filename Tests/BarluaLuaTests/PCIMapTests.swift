@@ -43,6 +43,6 @@ final class PCIMapTests: XCTestCase {
     XCTAssertEqual(
       lua.error("pci.map('\(addr)', 0, {wc = 1})"), "test:1: pci.map: option wc must be a boolean, got number")
     XCTAssertEqual(
-      lua.error("pci.map('\(addr)', 0, {foo = true})"), "test:1: pci.map: unknown option 'foo' (expected wc)")
+      lua.error("pci.map('\(addr)', 0, {foo = true})"), "test:1: pci.map: unknown option 'foo' (expected wc, write)")
   }
 }

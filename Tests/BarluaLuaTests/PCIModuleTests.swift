@@ -126,8 +126,8 @@ final class PCIModuleTests: XCTestCase {
       ("pci.map('00:00.0', -1)", "pci.map: bar -1 is out of range (0..5)"),
       ("pci.map('00:00.0', 0, 1)", "pci.map: options must be a table, got number"),
       ("pci.map('00:00.0', 0, {wc = 1})", "pci.map: option wc must be a boolean, got number"),
-      ("pci.map('00:00.0', 0, {size = 1})", "pci.map: unknown option 'size' (expected wc)"),
-      ("pci.map('00:00.0', 0, {}, 1)", "pci.map: takes at most 3 arguments (address, bar, {wc=}), got 4"),
+      ("pci.map('00:00.0', 0, {size = 1})", "pci.map: unknown option 'size' (expected wc, write)"),
+      ("pci.map('00:00.0', 0, {}, 1)", "pci.map: takes at most 3 arguments (address, bar, {wc=, write=}), got 4"),
     ]
     for (code, message) in cases {
       XCTAssertEqual(lua.error(code), "test:1: " + message, code)

@@ -173,7 +173,8 @@ final class PersistenceScriptTests: XCTestCase {
   func testAllFFIsReportedAndLeftUntouched() throws {
     let f = makeFile("bar", [UInt8](repeating: 0xFF, count: 8192))
     let r = try persistence(["--file", f])
-    XCTAssertEqual(r.status, 0, r.err)
+    // Not responding is a failed BAR: exit status 1, whatever else the report says.
+    XCTAssertEqual(r.status, 1, r.err)
     XCTAssertTrue(
       r.out.contains("\n  Uninitialised memory region of 8192 contains 0 zero bytes and 8192 0xff bytes\n"), r.out)
     XCTAssertTrue(r.out.contains("  device not responding (all bytes 0xFF): removed or reloaded?"), r.out)
@@ -195,6 +196,37 @@ final class PersistenceScriptTests: XCTestCase {
     r = try persistence(["--file", f, "--read-only"])
     XCTAssertTrue(r.out.contains("\n  last_accessed_text=Tue Feb 10 07:08:09 2026\n  accessed_count=5\n"), r.out)
     XCTAssertEqual(contents(f), before)
+  }
+
+  /// --read-only maps the file read-only: a file nobody may write (mode 0444, and immutable
+  /// when run as root, whom modes do not stop) is surveyed; without --read-only it is an error.
+  func testReadOnlyWorksOnAFileNobodyMayWrite() throws {
+    let f = makeFile("ro", [UInt8](repeating: 0, count: 4096))
+    XCTAssertEqual(chmod(f, 0o444), 0)
+    if geteuid() == 0 {
+      let p = Process()
+      p.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
+      p.arguments = ["+i", f]
+      try p.run()
+      p.waitUntilExit()
+      if p.terminationStatus != 0 { throw XCTSkip("chattr +i is not supported on \(f)") }
+    }
+    defer {
+      let p = Process()
+      p.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
+      p.arguments = ["-i", f]
+      try? p.run()
+      p.waitUntilExit()
+    }
+    XCTAssertNil(FileHandle(forWritingAtPath: f), "\(f) is still writable")
+    let r = try persistence(["--file", f, "--read-only"])
+    XCTAssertEqual(r.status, 0, r.out + r.err)
+    XCTAssertTrue(r.out.contains("  Uninitialised memory region of 4096 bytes all zeros\n"), r.out)
+    XCTAssertTrue(r.out.hasSuffix("  read-only: nothing written\n"), r.out)
+    let w = try persistence(["--file", f])
+    XCTAssertEqual(w.status, 1, w.out)
+    XCTAssertTrue(w.out.contains("  error: mmio.map: open \(f): "), w.out)
+    XCTAssertEqual(contents(f), Data(repeating: 0, count: 4096))
   }
 
   func testTooSmallIsSkippedWithAReason() throws {
@@ -255,6 +287,14 @@ final class PersistenceScriptTests: XCTestCase {
       (["--file", f, "--reset"], "--reset needs a device, not --file"),
       (["--file", f, "--bar", "2"], "--file is BAR 0: --bar 2 does not exist there"),
       (["--file", f, "--method", "sysfs"], "--method applies to devices, not --file"),
+      (["--file", f, "--method", "vfio"], "--method applies to devices, not --file"),
+      (["--method", "vfio", "--file", f], "--method applies to devices, not --file"),
+      (["--file", f, "--file", f], "option '--file' must be used at most 1 time"),
+      (["--file", "/elsewhere", "--file", f], "option '--file' must be used at most 1 time"),
+      (
+        ["--device", "0000:00:03.0", "--method", "vfio", "--method", "sysfs"],
+        "option '--method' must be used at most 1 time"
+      ),
       (["--method", "dma", "--file", f], "argument for option '--method' must be one of"),
       (["--frobnicate"], "unknown option '--frobnicate'"),
     ]

@@ -149,4 +149,33 @@ local check = pci.map(ivshmem, 2)
 t.is(check:read32(0), 0x70c0ffee, "bar_timing restored the BAR contents")
 check:unmap()
 
+-- 7. Read-only mappings ({write=false}, issue 11 item 15): pci.map reads and refuses every
+-- store; bar_timing without --write and persistence --read-only map read-only and leave the
+-- BAR as it was.
+local ro = pci.map(ivshmem, 2, { write = false })
+t.is(ro.writable, false, "pci.map {write=false}: bar.writable is false")
+t.is(ro:read32(0), 0x70c0ffee, "a read-only sysfs mapping reads")
+t.ok(has(errmsg(ro.write32, ro, 0, 1), "bar:write32: bar is mapped read-only"),
+  "a read-only sysfs mapping refuses write32")
+t.ok(has(errmsg(ro.fill, ro, 0), "bar:fill: bar is mapped read-only"), "and fill")
+ro:unmap()
+local rp = io.popen(string.format("barlua scripts/bar_timing.lua --device %s --bar 2 --count 1"
+  .. " --size 8K --methods sysfs,sysfs-wc --json", ivshmem))
+local rtext = rp:read("a")
+local rok = rp:close()
+t.ok(rok, "bar_timing without --write on read-only sysfs mappings exits 0")
+local rdec, rreport = pcall(cjson.decode, rtext)
+local rstat = {}
+for _, m in ipairs(rdec and rreport.methods or {}) do rstat[#rstat + 1] = m.name .. "=" .. m.status end
+t.is(table.concat(rstat, ","), "sysfs=measured,sysfs-wc=measured", "both read-only methods measured")
+local pp = io.popen(string.format("barlua scripts/persistence.lua --device %s --bar 2 --method sysfs"
+  .. " --read-only", ivshmem))
+local ptext = pp:read("a")
+local pok = pp:close()
+t.ok(pok, "persistence --method sysfs --read-only exits 0")
+t.ok(has(ptext, "  read-only: nothing written\n"), "persistence --read-only wrote nothing")
+check = pci.map(ivshmem, 2)
+t.is(check:read32(0), 0x70c0ffee, "the BAR is unchanged after the read-only runs")
+check:unmap()
+
 t.done()

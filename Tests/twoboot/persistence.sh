@@ -254,7 +254,8 @@ EOF
   contains "$mode: C-written count goes on" "$o/interchange.out" "  accessed_count=42"
   contains "$mode: all-0xFF BAR is reported" "$o/allff.out" \
     "  device not responding (all bytes 0xFF): removed or reloaded? Nothing written."
-  is "$mode: all-0xFF run exits 0" "$(rc_of "$o/allff")" 0
+  # Not responding is a failed BAR (issue 11 item 16): exit status 1, nothing written.
+  is "$mode: all-0xFF run exits 1" "$(rc_of "$o/allff")" 1
   is "$mode: all-0xFF BAR is left untouched" "$(cat "$o/allff.sha")" "$(cat "$o/fill_ff.sha")"
   is "$mode: host: all bytes still 0xFF" "$(python3 -c '
 import sys; d = open(sys.argv[1], "rb").read(); print(d.count(255) == len(d))' "$shm")" True

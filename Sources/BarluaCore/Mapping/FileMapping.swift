@@ -5,10 +5,11 @@
 extension Mapping {
   /// Maps a file: a regular file, a `/dev/shm` file, a sysfs `resourceN[_wc]` file, or a
   /// `/dev/mem` window. `size` defaults to the file's size minus `offset` (character devices
-  /// such as `/dev/mem` have no size, so there it is required).
+  /// such as `/dev/mem` have no size, so there it is required). With `writable` false the
+  /// file is opened and mapped read-only, so a file the user may only read can be mapped.
   public static func mapFile(
     path: String, offset: UInt64 = 0, size: UInt64? = nil, method: Method = .file,
-    description: Description? = nil
+    description: Description? = nil, writable: Bool = true
   ) throws -> Mapping {
     var st = stat()
     if stat(path, &st) != 0 {
@@ -49,10 +50,11 @@ extension Mapping {
       throw UsageError("\(path): size 0: nothing to map")
     }
     let info = description ?? Description(method: method, path: path)
-    let fd = try FileDescriptor.open(path, flags: O_RDWR | O_SYNC) { e in
-      Mapping.hint(for: e, info)
+    let fd = try FileDescriptor.open(path, flags: (writable ? O_RDWR : O_RDONLY) | O_SYNC) { e in
+      Mapping.hint(for: e, info, writable: writable)
     }
     defer { fd.close() }
-    return try Mapping(fd: fd.rawValue, offset: offset, size: length, info: info)
+    return try Mapping(
+      fd: fd.rawValue, offset: offset, size: length, info: info, writable: writable)
   }
 }

@@ -51,12 +51,17 @@ public class Mapping: @unchecked Sendable {
   public let window: UnsafeMutablePointer<barlua_window>
   public let size: UInt64
   public let info: Description
+  /// False for a read-only mapping (`PROT_READ`): the Lua bar refuses every write to it.
+  public let writable: Bool
   private var region: UnsafeMutableRawPointer?
   private let regionLength: Int
 
-  /// Maps `size` bytes of `fd` at `offset` read/write, shared. `offset` need not be
-  /// page-aligned: the page-aligned range around it is mapped and the window starts inside it.
-  public init(fd: Int32, offset: UInt64, size: UInt64, info: Description) throws {
+  /// Maps `size` bytes of `fd` at `offset` shared, read/write (or read-only when `writable` is
+  /// false: `fd` then need only be open for reading). `offset` need not be page-aligned: the
+  /// page-aligned range around it is mapped and the window starts inside it.
+  public init(
+    fd: Int32, offset: UInt64, size: UInt64, info: Description, writable: Bool = true
+  ) throws {
     guard size > 0 else {
       throw UsageError("\(info.path): nothing to map (size 0)")
     }
@@ -67,7 +72,8 @@ public class Mapping: @unchecked Sendable {
     let alignedOffset = offset & ~(page - 1)
     let delta = offset - alignedOffset
     let length = Int(delta + size)
-    let p = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off_t(alignedOffset))
+    let prot = writable ? PROT_READ | PROT_WRITE : PROT_READ
+    let p = mmap(nil, length, prot, MAP_SHARED, fd, off_t(alignedOffset))
     guard let p, p != MAP_FAILED else {
       let e = errno
       throw SystemError("mmap", path: info.path, errno: e, hint: Mapping.hint(for: e, info))
@@ -76,6 +82,7 @@ public class Mapping: @unchecked Sendable {
     regionLength = length
     self.size = size
     self.info = info
+    self.writable = writable
     window = .allocate(capacity: 1)
     window.initialize(
       to: barlua_window(
@@ -88,6 +95,7 @@ public class Mapping: @unchecked Sendable {
   init(adopting region: UnsafeMutableRawPointer, length: Int, size: UInt64, info: Description) {
     self.region = region
     regionLength = length
+    writable = true
     self.size = size
     self.info = info
     window = .allocate(capacity: 1)
@@ -114,7 +122,7 @@ public class Mapping: @unchecked Sendable {
     window.deallocate()
   }
 
-  static func hint(for e: Int32, _ info: Description) -> String? {
+  static func hint(for e: Int32, _ info: Description, writable: Bool = true) -> String? {
     switch (e, info.method) {
     case (EINVAL, .sysfs), (EINVAL, .sysfsWC):
       return "another driver owns this range (e.g. the device is open through VFIO;"
@@ -125,7 +133,10 @@ public class Mapping: @unchecked Sendable {
     case (ENODEV, _):
       return "this file cannot be memory-mapped"
     case (EPERM, .file), (EACCES, .file):
-      return attributeHint(info.path) ?? "the file needs to be readable and writable by you"
+      return attributeHint(info.path)
+        ?? (writable
+          ? "the file needs to be readable and writable by you (to only read it: {write=false})"
+          : "the file needs to be readable by you")
     case (ENOMEM, _):
       return mapCountHint()
         ?? "the kernel could not find memory or address space for the mapping: map less"

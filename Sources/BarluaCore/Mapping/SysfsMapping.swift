@@ -5,9 +5,10 @@
 extension Mapping {
   /// Maps BAR `bar` of the device at `addr` through `/sys/bus/pci/devices/ADDR/resourceN`
   /// (uncached) or `resourceN_wc` (write-combining; the kernel creates it only for
-  /// prefetchable memory BARs).
+  /// prefetchable memory BARs). `writable` false maps it read-only.
   public static func mapSysfs(
-    _ addr: PCIAddress, bar: Int, writeCombining: Bool = false, sysfs: PCISysfs = PCISysfs()
+    _ addr: PCIAddress, bar: Int, writeCombining: Bool = false, writable: Bool = true,
+    sysfs: PCISysfs = PCISysfs()
   ) throws -> Mapping {
     guard (0...5).contains(bar) else { throw UsageError("bar \(bar) is out of range (0..5)") }
     let info = try sysfs.device(addr)
@@ -36,6 +37,8 @@ extension Mapping {
     let description = Description(
       method: writeCombining ? .sysfsWC : .sysfs, index: bar, base: b.base,
       prefetchable: b.prefetchable, addr: addr.description, path: path)
-    return try mapFile(path: path, size: b.size, method: description.method, description: description)
+    return try mapFile(
+      path: path, size: b.size, method: description.method, description: description,
+      writable: writable)
   }
 }

@@ -23,13 +23,20 @@ void barlua_pushswift(lua_State *L, barlua_swift_fn fn, int nup);
 /// Registers the `bar` type (its shared method table) in the registry. Call once per state.
 void barlua_bar_open(lua_State *L);
 
+/// `flags` of barlua_bar_push: the window is ordinary memory (a regular file, a DMA buffer),
+/// where `memcpy` is safe and fastest; without it the window is treated as device memory.
+#define BARLUA_BAR_RAM 1u
+/// `flags` of barlua_bar_push: the window is mapped without PROT_WRITE (where a store would
+/// kill the process): every method that stores raises `bar:write32: bar is mapped read-only`.
+#define BARLUA_BAR_READ_ONLY 2u
+
 /// Pushes a new bar over `win`. `owner` is an opaque retained pointer released through
 /// `release(owner)` when the bar is unmapped or collected (may be NULL). `unmap(owner)` is
 /// called by bar:unmap / __close / __gc before `release`. Fields for the bar (size, index,
 /// base, method, prefetchable, addr) are taken from the table on top of the stack, which is
-/// replaced by the bar.
+/// replaced by the bar. `flags`: BARLUA_BAR_* (0 for device memory).
 void barlua_bar_push(lua_State *L, barlua_window *win, void *owner, void (*unmap)(void *),
-                     void (*release)(void *));
+                     void (*release)(void *), unsigned flags);
 
 /// Registers a userdata type named `tname`. Stack: a table of methods, then a table of
 /// metamethods (__gc, __close, __tostring, ...); both are popped. Call once per state.
@@ -60,7 +67,8 @@ const char *barlua_embedded_module(const char *name, size_t *len);
 const char *barlua_embedded_name(size_t i);
 
 /// Opens the standard libraries, the bar type and `time`, and puts the built-in modules
-/// (barlua.time, barlua.test, ...) in package.preload. Call it through lua_pcall (it runs Lua code).
+/// (barlua.time, barlua.test, ...) in package.preload. Call it through lua_pcall (it runs Lua
+/// code).
 int barlua_openlibs(lua_State *L);
 
 /// Pops the value on top of the stack and makes `require(name)` return it (package.preload).

@@ -19,8 +19,7 @@ void barlua_pci_names_free(barlua_pci_names *names);
 /// know the id (or cannot be read: a missing pci.ids is not an error). Returns 0, or -1 when
 /// libpci reported an error (e.g. a corrupt pci.ids); the message is then in `err`.
 /// Thread-safe: lookups on one database are serialised by its mutex.
-int barlua_pci_names_lookup(barlua_pci_names *names, uint16_t vendor, uint16_t device,
-                            char *vbuf, size_t vlen, char *dbuf, size_t dlen, char *err,
-                            size_t errlen);
+int barlua_pci_names_lookup(barlua_pci_names *names, uint16_t vendor, uint16_t device, char *vbuf,
+                            size_t vlen, char *dbuf, size_t dlen, char *err, size_t errlen);
 
 #endif
