@@ -166,6 +166,27 @@ else
   end)
 end
 
+t.test("exact-width transfers and poll32 on a buffer: wait for the device's write in C", function()
+  local a, b = dev:dma(4096), dev:dma(4096)
+  a:write(0, string.pack("<I4I4", 0xcafef00d, 0x12345678) .. pattern(56, 4), 32)
+  to_edu(a, 0, 64)
+  b:fill(0)
+  regs:write64(0x80, EDU_BUF)
+  regs:write64(0x88, b.iova)
+  regs:write64(0x90, 64)
+  regs:write64(0x98, 1 | 2) -- edu -> RAM, not waited for: poll the buffer instead
+  local v, ns = b:poll32(0, 0xffffffff, 0xcafef00d, 5)
+  t.is(v, 0xcafef00d, "poll32 saw the device's write")
+  t.ok(math.type(ns) == "integer" and ns > 0, "and says how long it took")
+  t.is(b:read(0, 8, 32), string.pack("<I4I4", 0xcafef00d, 0x12345678), "read with width 32")
+  t.is(b:read64(0), 0x12345678cafef00d, "read64")
+  local none, why = b:poll32(4, 0xffffffff, 0, 0.1)
+  t.is(none, nil, "poll32 times out on a word that stays")
+  t.is(why, "timeout", "with \"timeout\"")
+  a:free()
+  b:free()
+end)
+
 t.test("16 buffers live at once", function()
   local bufs, seen = {}, {}
   for i = 1, 16 do
