@@ -152,11 +152,13 @@ public class Mapping: @unchecked Sendable {
     guard flags >= 0 else { return nil }
     if flags & Int(BARLUA_INODE_IMMUTABLE) != 0 {
       return "the file is immutable (chattr +i; lsattr shows 'i'): no one, not even root, may"
-        + " write it; remove the flag with chattr -i \(path) if it should be mapped"
+        + " write it; remove the flag with chattr -i \(path) if it should be mapped writable"
+        + " (to only read it: {write=false})"
     }
     if flags & Int(BARLUA_INODE_APPEND) != 0 {
       return "the file is append-only (chattr +a; lsattr shows 'a'): it cannot be opened for"
         + " writing in place; remove the flag with chattr -a \(path) if it should be mapped"
+        + " writable (to only read it: {write=false})"
     }
     return nil
   }
