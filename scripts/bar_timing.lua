@@ -18,10 +18,6 @@ local chart = require "svg_bar_chart"
 
 local PATHS = { "8-bit", "16-bit", "32-bit", "64-bit", "bulk" }
 
-local NOT_OFFERED = "write-combining through VFIO is not offered by this kernel"
-  .. " (no VFIO_DEVICE_FEATURE_DMA_BUF_MEMATTR): use pci.map(addr, bar, {wc=true}) on a"
-  .. " prefetchable BAR"
-
 -- Every method bar_timing knows, in the order they run (VFIO first: the VFIO device must be
 -- closed before sysfs can map the same BAR, or mmap fails with EINVAL).
 local METHODS = {
@@ -304,7 +300,8 @@ local function open_method(m, a, state)
     end
     if m.wc then
       local f = state.device:features()
-      if not f.wc then return nil, f.wc_reason or NOT_OFFERED end
+      -- device:features() says why when it is not offered (the core's reason, not retyped).
+      if not f.wc then return nil, f.wc_reason end
     end
     local ok, b = pcall(state.device.map, state.device, a.bar, m.wc and { wc = true } or nil)
     if not ok then return nil, tostring(b) end

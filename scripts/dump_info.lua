@@ -73,6 +73,12 @@ local function bit(flag) return flag and 1 or 0 end
 -- The seed's lines for one device, then what later versions of it added.
 local function print_device(d)
   print(string.format("domain=%04x bus=%02x dev=%02x func=%02x", d.domain, d.bus, d.slot, d.func))
+  if d.error then
+    -- Its sysfs files could not be read (or hold text the kernel does not write): say so and
+    -- go on with the other devices.
+    print("  ERROR: cannot read this device: " .. d.error)
+    return false
+  end
   -- pci.ids may lack a name: print lspci's placeholder, as the seed does ("Device 7024").
   print(string.format("  vendor_id=%04x (%s) device_id=%04x (%s) subvendor_id=%04x subdevice_id=%04x",
     d.vendor, d.vendor_name or string.format("Vendor %04x", d.vendor),
@@ -100,6 +106,7 @@ local function print_device(d)
         index, b.base, b.size, bit(b.io), bit(b.prefetchable), bit(b.is64)))
     end
   end
+  return true
 end
 
 local function flags_of(r)
@@ -169,7 +176,18 @@ if #options.filter > 0 and #devices == 0 then
   fail("no PCI device matches " .. table.concat(options.filter, " or ") .. " (run without a filter to list all)")
 end
 print("Access method : linux-sysfs")
+local unreadable = 0
 for _, d in ipairs(devices) do
-  print_device(d)
-  if options.vfio and d.driver == "vfio-pci" then print_vfio(d) end
+  if print_device(d) then
+    if options.vfio and d.driver == "vfio-pci" then print_vfio(d) end
+  else
+    unreadable = unreadable + 1
+  end
+end
+-- The listing is complete for every readable device; a device that could not be read is a
+-- failure of this run (exit status 1), reported where it stands in the listing.
+if unreadable > 0 then
+  io.stderr:write(string.format("dump_info: %d device%s could not be read (see ERROR above)\n",
+    unreadable, unreadable == 1 and "" or "s"))
+  os.exit(1)
 end

@@ -51,9 +51,27 @@ enum DeviceInfo {
     t.setTop("bars")
   }
 
-  /// Pushes the device-info table of the device at `address`.
-  static func push(_ L: LuaState, address: String) throws {
-    push(L, try PCISysfs().device(PCIAddress(address)))
+  /// A device that could not be read: its address fields, the identity fields that could be
+  /// read, and `error` (what is wrong with its sysfs files).
+  static func push(_ L: LuaState, _ bad: PCIUnreadableDevice) {
+    let t = LuaTableBuilder.push(L, nrec: 10)
+    t.set("addr", bad.addr.description)
+    t.set("domain", Int(bad.addr.domain))
+    t.set("bus", Int(bad.addr.bus))
+    t.set("slot", Int(bad.addr.slot))
+    t.set("func", Int(bad.addr.function))
+    t.set("vendor", bad.vendor.map { Int($0) })
+    t.set("device", bad.device.map { Int($0) })
+    t.set("class", bad.class.map { Int($0) })
+    t.set("driver", bad.driver)
+    t.set("error", bad.problem)
+  }
+
+  static func push(_ L: LuaState, _ entry: PCIDeviceEntry) {
+    switch entry {
+    case .readable(let info): push(L, info)
+    case .unreadable(let bad): push(L, bad)
+    }
   }
 }
 
@@ -73,7 +91,7 @@ enum DeviceSelection {
       guard let v = try opts.integer(key) else { return nil }
       guard (0...max).contains(v) else {
         throw LuaArgumentError(
-          "\(args.fn): filter \(key) \(v < 0 ? "\(v)" : "0x" + String(v, radix: 16)) is out of range (0..0x\(String(max, radix: 16)))"
+          "\(args.fn): filter \(key) \(v < 0 ? "\(v)" : "0x" + hex(v)) is out of range (0..0x\(hex(max)))"
         )
       }
       return v
@@ -100,21 +118,20 @@ enum DeviceSelection {
   }
 
   /// The one device a filter matches; the error lists the matches otherwise.
-  static func single(_ args: LuaArgs, filterAt index: Int32) throws -> String {
-    let matches = try PCISysfs().devices(filter: try filter(args, at: index))
+  static func single(_ args: LuaArgs, filterAt index: Int32) throws -> PCIAddress {
+    let matches = try PCISysfs().entries(filter: try filter(args, at: index))
     guard matches.count == 1 else {
       if matches.isEmpty { throw UsageError("the filter matches no device (pci.devices() lists them)") }
-      let list = matches.map { d in
-        "\(d.addr) \(hex4(d.vendor)):\(hex4(d.device)) \(d.driver ?? "no driver")"
+      let list = matches.map { entry in
+        switch entry {
+        case .readable(let d):
+          "\(d.addr) \(hex(d.vendor, width: 4)):\(hex(d.device, width: 4)) \(d.driver ?? "no driver")"
+        case .unreadable(let bad): "\(bad.addr) (unreadable: \(bad.problem))"
+        }
       }
       throw UsageError(
         "the filter matches \(matches.count) devices, it must match one: \(list.joined(separator: "; "))")
     }
-    return matches[0].addr.description
-  }
-
-  static func hex4(_ v: UInt16) -> String {
-    let s = String(v, radix: 16)
-    return String(repeating: "0", count: 4 - s.count) + s
+    return matches[0].addr
   }
 }

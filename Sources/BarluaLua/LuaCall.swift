@@ -17,20 +17,17 @@ func luaCall(_ L: LuaState?, _ name: String, _ body: (LuaState) throws -> Int32)
   do {
     return try body(L)
   } catch {
+    // A bad argument already names the function; every other error is named here, once.
+    let text = error is LuaArgumentError ? "\(error)" : "\(name): \(LuaWording.describe(error))"
     luaL_where(L, 1)
-    // Core errors may start with the bare operation ("map: device ... is closed"): name it
-    // once, as the Lua function ("device:map: device ... is closed").
-    var text = "\(error)"
-    let short = name.split(whereSeparator: { $0 == ":" || $0 == "." }).last.map(String.init) ?? name
-    if text.hasPrefix(short + ": ") { text = String(text.dropFirst(short.count + 2)) }
-    let message = text.hasPrefix(name + ":") ? text : "\(name): \(text)"
-    lua_pushstring(L, message)
-    lua_concat(L, 2)
+    let location = clua_tostring(L, -1).map { String(cString: $0) } ?? ""
+    clua_pop(L, 1)
+    lua_pushstring(L, location + text)
     return BARLUA_RAISE
   }
 }
 
-/// A bad argument, worded for Lua users.
+/// A bad argument, worded for Lua users; its text starts with the function's name.
 struct LuaArgumentError: Error, CustomStringConvertible {
   let description: String
   init(_ d: String) { description = d }

@@ -111,7 +111,7 @@ enum PATModule {
     }
     guard bounds[0] <= bounds[1] else {
       throw LuaArgumentError(
-        "pat.events: option range: first 0x\(String(bounds[0], radix: 16)) is after last 0x\(String(bounds[1], radix: 16))"
+        "pat.events: option range: first 0x\(hex(bounds[0])) is after last 0x\(hex(bounds[1]))"
       )
     }
     return (bounds[0], bounds[1])

@@ -30,7 +30,7 @@ enum PCIModule {
     luaCall(L, "pci.devices") { L in
       let args = LuaArgs(L: L, fn: "pci.devices")
       try args.expectAtMost(1, "filter")
-      let found = try PCISysfs().devices(filter: try DeviceSelection.filter(args, at: 1))
+      let found = try PCISysfs().entries(filter: try DeviceSelection.filter(args, at: 1))
       lua_createtable(L, Int32(found.count), 0)
       for (i, d) in found.enumerated() {
         DeviceInfo.push(L, d)

@@ -27,11 +27,11 @@ enum VFIOModule {
     luaCall(L, "vfio.open") { L in
       let args = LuaArgs(L: L, fn: "vfio.open")
       try args.expectAtMost(1, "address or filter")
-      let addr: String
+      let addr: PCIAddress
       if lua_type(L, 1) == LUA_TTABLE {
         addr = try DeviceSelection.single(args, filterAt: 1)
       } else {
-        addr = try args.string(1, "address")
+        addr = try PCIAddress(try args.string(1, "address"))
       }
       let device = try VFIODevice.open(addr)
       pushDevice(L, device)
@@ -43,17 +43,17 @@ enum VFIOModule {
   static let devices: LuaSwiftFunction = { L in
     luaCall(L, "vfio.devices") { L in
       try LuaArgs(L: L, fn: "vfio.devices").expectAtMost(0, "no arguments")
-      let listings = VFIO.devices()
+      let listings = try VFIO.devices()
       lua_createtable(L, Int32(listings.count), 0)
       for (i, l) in listings.enumerated() {
-        try DeviceInfo.push(L, address: l.addr)
+        DeviceInfo.push(L, l.entry)
         let t = LuaTableBuilder(L: L)
         t.set("group_path", l.groupPath)
         t.set("viable", l.viable)
         if !l.blockers.isEmpty {
           lua_createtable(L, Int32(l.blockers.count), 0)
           for (j, b) in l.blockers.enumerated() {
-            lua_pushstring(L, b)
+            lua_pushstring(L, "\(b.name)=\(b.driver ?? "")")
             lua_rawseti(L, -2, Int64(j + 1))
           }
           t.setTop("blockers")
@@ -73,7 +73,10 @@ enum VFIOModule {
     t.set("num_regions", device.numRegions)
     t.set("num_irqs", device.numIrqs)
     t.set("can_reset", device.canReset)
-    if (try? DeviceInfo.push(L, address: device.addr)) != nil { t.setTop("info") }
+    if let info = device.info {
+      DeviceInfo.push(L, info)
+      t.setTop("info")
+    }
     barlua_object_push(L, typeName, Unmanaged.passRetained(device).toOpaque())
   }
 
@@ -156,7 +159,7 @@ enum VFIOModule {
       let t = LuaTableBuilder.push(L, nrec: 3)
       t.set("dma_buf", f.dmaBufOffered)
       t.set("wc", f.writeCombining)
-      t.set("wc_reason", VFIOFeatures.writeCombiningReason(addr: d.addr))
+      t.set("wc_reason", LuaWording.describe(VFIOWriteCombiningUnavailable.notOffered(addr: d.addr, bar: nil)))
       return 1
     }
   }
@@ -210,7 +213,7 @@ enum VFIOModule {
       let bits = Int64(width * 8)
       guard v >= -(1 << (bits - 1)), v < (1 << bits) else {
         throw LuaArgumentError(
-          "\(fn): value \(v) does not fit in \(bits) bits (0..0x\(String((1 << bits) - 1, radix: 16)))")
+          "\(fn): value \(v) does not fit in \(bits) bits (0..0x\(hex((1 << bits) - 1)))")
       }
       try d.configWrite(offset: off, width: width, value: UInt32(truncatingIfNeeded: v))
       return 0

@@ -72,7 +72,7 @@ final class PATKernelLogTests: XCTestCase {
 
   func testReadLoopErrors() {
     XCTAssertThrowsError(try KernelLog.collect(since: nil, path: "/dev/kmsg") { .failed(EIO) }) {
-      XCTAssertEqual($0 as? PATError, PATError(call: "read", path: "/dev/kmsg", errno: EIO))
+      XCTAssertEqual($0 as? SystemError, SystemError("read", path: "/dev/kmsg", errno: EIO))
     }
     var once = true
     XCTAssertThrowsError(
@@ -82,7 +82,8 @@ final class PATKernelLogTests: XCTestCase {
       }
     ) {
       XCTAssertEqual(
-        ($0 as? PATError)?.description, "read /tmp/x: not a kernel log record: \"hello\"")
+        ($0 as? SystemError)?.description,
+        "unexpected contents in /tmp/x: 'hello' (expected a kernel log record)")
     }
   }
 
@@ -99,37 +100,36 @@ final class PATKernelLogTests: XCTestCase {
 
   func testPermissionErrorsExplainDmesgRestrict() throws {
     for code in [EPERM, EACCES] {
-      let error = PATError(
-        call: "open", path: "/dev/kmsg", errno: code,
-        hint: KernelLog.openHint(errno: code, dmesgRestrict: "1"))
+      let error = SystemError(
+        "open", path: "/dev/kmsg", errno: code,
+        cause: KernelLog.openCause(errno: code, dmesgRestrict: "1"))
       XCTAssertEqual(
         error.description,
         "open /dev/kmsg: \(String(cString: strerror(code))) (errno \(code)): kernel.dmesg_restrict=1"
           + " hides the kernel log from non-root users: run `sudo sysctl kernel.dmesg_restrict=0`,"
           + " or run as root / with CAP_SYSLOG")
-      XCTAssertEqual(
-        KernelLog.openHint(errno: code, dmesgRestrict: nil),
-        KernelLog.openHint(errno: code, dmesgRestrict: "1"))
+      XCTAssertEqual(KernelLog.openCause(errno: code, dmesgRestrict: nil), .dmesgRestricted)
+      XCTAssertEqual(KernelLog.openCause(errno: code, dmesgRestrict: "0"), .kernelLogDenied)
       XCTAssertTrue(
-        try XCTUnwrap(KernelLog.openHint(errno: code, dmesgRestrict: "0"))
-          .hasPrefix("kernel.dmesg_restrict is 0, so the device node's permissions"))
+        SystemCause.kernelLogDenied.description.hasPrefix(
+          "kernel.dmesg_restrict is 0, so the device node's permissions"))
     }
     XCTAssertTrue(
-      PATError(call: "open", path: "/dev/kmsg", errno: EACCES).description.hasPrefix(
+      SystemError("open", path: "/dev/kmsg", errno: EACCES).description.hasPrefix(
         "open /dev/kmsg: Permission denied (errno 13)"))
     // The hint reads kernel.dmesg_restrict from the injected path.
     let folder = try temporaryFolder()
     let restrict = folder + "/dmesg_restrict"
     try "0\n".write(toFile: restrict, atomically: true, encoding: .utf8)
     XCTAssertEqual(
-      KernelLog(path: "/dev/kmsg", dmesgRestrictPath: restrict).openHint(errno: EPERM),
-      KernelLog.openHint(errno: EPERM, dmesgRestrict: "0"))
+      KernelLog(path: "/dev/kmsg", dmesgRestrictPath: restrict).openCause(errno: EPERM),
+      .kernelLogDenied)
   }
 
   func testMissingDevice() throws {
     let path = try temporaryFolder() + "/kmsg"
     XCTAssertThrowsError(try KernelLog(path: path).mark()) { error in
-      let error = error as? PATError
+      let error = error as? SystemError
       XCTAssertEqual(error?.call, "open")
       XCTAssertEqual(error?.path, path)
       XCTAssertEqual(error?.errno, ENOENT)
@@ -150,7 +150,7 @@ final class PATKernelLogTests: XCTestCase {
     for path in [file, fifo, folder] {
       XCTAssertThrowsError(try KernelLog(path: path).events(since: nil)) {
         XCTAssertEqual(
-          ($0 as? PATError)?.description,
+          ($0 as? SystemError)?.description,
           "open \(path): not a character device: the kernel log is read from /dev/kmsg")
       }
     }

@@ -38,8 +38,9 @@ final class PATMemtypeListTests: XCTestCase {
   func testUnknownLineIsAnError() {
     XCTAssertThrowsError(try MemtypeList.parse("PAT memtype list:\nsomething new\n")) {
       XCTAssertEqual(
-        ($0 as? PATError)?.description,
-        "parse /sys/kernel/debug/x86/pat_memtype_list: unknown line \"something new\"")
+        ($0 as? SystemError)?.description,
+        "unexpected contents in /sys/kernel/debug/x86/pat_memtype_list: 'something new' (expected a"
+          + " PAT memtype list line)")
     }
   }
 
@@ -60,7 +61,7 @@ final class PATMemtypeListTests: XCTestCase {
       lockdownPath: folder + "/no-lockdown")
     XCTAssertThrowsError(try list.entries()) {
       XCTAssertEqual(
-        ($0 as? PATError)?.description,
+        ($0 as? SystemError)?.description,
         "open \(debugfs)/x86/pat_memtype_list: No such file or directory (errno 2): debugfs is"
           + " not mounted: mount -t debugfs none \(debugfs)")
     }
@@ -76,7 +77,7 @@ final class PATMemtypeListTests: XCTestCase {
       lockdownPath: folder + "/no-lockdown")
     XCTAssertThrowsError(try list.entries()) {
       XCTAssertTrue(
-        ($0 as? PATError)?.hint?.hasPrefix(
+        ($0 as? SystemError)?.cause?.description.hasPrefix(
           "debugfs is mounted but has no x86/pat_memtype_list: not an x86 kernel with PAT")
           ?? false,
         "\($0)")
@@ -96,10 +97,10 @@ final class PATMemtypeListTests: XCTestCase {
         lockdownPath: lockdown)
       XCTAssertEqual(list.lockdownMode(), mode)
       for code in [EPERM, ENOENT] {
+        XCTAssertEqual(list.explain(errno: code), .lockdown(mode: mode, file: lockdown))
         XCTAssertTrue(
-          list.explain(errno: code).hasPrefix(
-            "kernel lockdown is in \(mode) mode (\(lockdown)), which closes debugfs"),
-          list.explain(errno: code))
+          SystemCause.lockdown(mode: mode, file: lockdown).description.hasPrefix(
+            "kernel lockdown is in \(mode) mode (\(lockdown)), which closes debugfs"))
       }
     }
     try "[none] integrity confidentiality\n".write(
@@ -108,8 +109,8 @@ final class PATMemtypeListTests: XCTestCase {
       path: folder + "/missing", debugfsPath: folder, mountsPath: folder + "/mounts",
       lockdownPath: lockdown)
     XCTAssertEqual(open.lockdownMode(), "none")
-    XCTAssertEqual(
-      open.explain(errno: EACCES), "debugfs files are readable by root only: run as root")
+    XCTAssertEqual(open.explain(errno: EACCES), .rootOnly)
+    XCTAssertEqual(SystemCause.rootOnly.description, "debugfs files are readable by root only: run as root")
   }
 
   /// This machine: either the list reads, or the error matches what /proc/mounts says.
@@ -125,11 +126,10 @@ final class PATMemtypeListTests: XCTestCase {
       let lines = try String(contentsOfFile: MemtypeList.defaultPath, encoding: .utf8)
         .split(separator: "\n")
       XCTAssertEqual(entries.count, lines.count - 1)
-    } catch let error as PATError {
+    } catch let error as SystemError {
       XCTAssertEqual(error.path, MemtypeList.defaultPath)
       if !mounted {
-        XCTAssertEqual(
-          error.hint, "debugfs is not mounted: mount -t debugfs none /sys/kernel/debug")
+        XCTAssertEqual(error.cause, .debugfsNotMounted(path: "/sys/kernel/debug"))
       }
     }
   }

@@ -25,7 +25,7 @@ final class PATStatusTests: XCTestCase {
   func testUnreadableCmdline() {
     XCTAssertThrowsError(try PATStatus.enabled(cmdlinePath: "/nonexistent/cmdline")) {
       XCTAssertEqual(
-        ($0 as? PATError)?.description,
+        ($0 as? SystemError)?.description,
         "open /nonexistent/cmdline: No such file or directory (errno 2): cannot tell whether"
           + " debugpat is on the kernel command line")
     }

@@ -1,4 +1,5 @@
 import BarluaCore
+import Foundation
 import XCTest
 
 final class PCIBarTests: XCTestCase {
@@ -64,5 +65,32 @@ final class PCIBarTests: XCTestCase {
     XCTAssertEqual(PCILink.gigatransfers("5 GT/s"), 5.0)  // kernels before 5.x
     XCTAssertNil(PCILink.gigatransfers("Unknown"))
     XCTAssertNil(PCILink.gigatransfers("Unknown speed"))
+  }
+
+  private func fixture(_ name: String) throws -> String {
+    let url = try XCTUnwrap(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
+    return try String(contentsOf: url.appendingPathComponent("vfio/\(name)"), encoding: .utf8)
+  }
+
+  /// /sys/bus/pci/devices/0000:00:03.0/resource of the build host's virtio-net device: BAR0
+  /// 64-bit memory, not prefetchable; the other BARs and the ROM unimplemented.
+  func testResourceFileFromARealDevice() throws {
+    let bars = try PCIBar.parseResource(try fixture("virtio-net-0000_00_03.0-resource"), path: "resource")
+    XCTAssertEqual(
+      bars,
+      [PCIBar(index: 0, base: 0x40_0010_0000, size: 0x80000, io: false, prefetchable: false, is64: true)])
+  }
+
+  /// The test-bed guest's ivshmem-plain (kernel 6.1): 13 lines (BARs, ROM, then bridge
+  /// windows); BAR0 registers, BAR2 64-bit prefetchable memory.
+  func testPrefetchableBarFromTheGuestsIvshmem() throws {
+    let bars = try PCIBar.parseResource(try fixture("guest-6.1-ivshmem-resource"), path: "resource")
+    XCTAssertEqual(bars.map(\.index), [0, 2])
+    XCTAssertEqual(bars[0].size, 0x100)
+    XCTAssertFalse(bars[0].prefetchable)
+    XCTAssertEqual(bars[1].base, 0xfe00_0000)
+    XCTAssertEqual(bars[1].size, 0x40_0000)
+    XCTAssertTrue(bars[1].prefetchable)
+    XCTAssertTrue(bars[1].is64)
   }
 }

@@ -9,7 +9,7 @@ final class PCIGroupTests: XCTestCase {
     XCTAssertEqual(
       try sysfs.groupMembers(fpga), [PCIGroupMember(name: "0000:15:00.0", driver: "vfio-pci")])
     let vfio = try sysfs.vfioDevices()
-    XCTAssertEqual(vfio.map(\.info.addr), [fpga])
+    XCTAssertEqual(vfio.map(\.addr), [fpga])
     XCTAssertEqual(vfio.first?.group, 41)
     XCTAssertEqual(vfio.first?.groupPath, "/dev/vfio/41")
     XCTAssertEqual(vfio.first?.noIOMMU, false)
@@ -24,7 +24,7 @@ final class PCIGroupTests: XCTestCase {
     defer { try? FileManager.default.removeItem(atPath: copy) }
     try "vfio-noiommu\n".write(
       toFile: copy + "/kernel/iommu_groups/41/name", atomically: true, encoding: .utf8)
-    let vfio = try PCISysfs(root: copy + "/bus/pci/devices").vfioDevices(devRoot: "/dev/vfio")
+    let vfio = try PCISysfs(root: copy + "/bus/pci/devices").vfioDevices(devVFIO: "/dev/vfio")
     XCTAssertEqual(vfio.first?.noIOMMU, true)
     XCTAssertEqual(vfio.first?.groupPath, "/dev/vfio/noiommu-41")
   }
@@ -39,7 +39,7 @@ final class PCIGroupTests: XCTestCase {
           + " enable_unsafe_noiommu_mode=1")
     }
     XCTAssertThrowsError(try sysfs.groupMembers(PCIAddress("00:1f.0"))) { error in
-      XCTAssertEqual("\(error)", "no PCI device 0000:00:1f.0 (not in \(sysfs.root))")
+      XCTAssertEqual("\(error)", "no PCI device 0000:00:1f.0 in \(sysfs.root) (lspci -D lists them)")
     }
     XCTAssertEqual(try sysfs.vfioDevices(), [])
   }
@@ -65,11 +65,11 @@ final class PCIGroupTests: XCTestCase {
     // blocker is named for the error message.
     let info = try PCIFixtures.sysfs("xilinx-7024").device(PCIAddress("0000:15:00.0"))
     let shared = PCIVFIODevice(
-      info: info, group: 41, noIOMMU: false, groupPath: "/dev/vfio/41", members: [fpga, nic, idle])
+      entry: .readable(info), group: 41, noIOMMU: false, groupPath: "/dev/vfio/41", members: [fpga, nic, idle])
     XCTAssertFalse(shared.viable)
     XCTAssertEqual(shared.blockers.map(\.description), ["0000:01:02.0 (virtio-pci)"])
     let alone = PCIVFIODevice(
-      info: info, group: 41, noIOMMU: false, groupPath: "/dev/vfio/41", members: [fpga, idle])
+      entry: .readable(info), group: 41, noIOMMU: false, groupPath: "/dev/vfio/41", members: [fpga, idle])
     XCTAssertTrue(alone.viable)
   }
 }

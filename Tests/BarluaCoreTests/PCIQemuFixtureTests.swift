@@ -52,7 +52,7 @@ final class PCIQemuFixtureTests: XCTestCase {
     let sysfs = try PCIFixtures.sysfs(tree)
     let vfio = try sysfs.vfioDevices()
     XCTAssertEqual(
-      vfio.map(\.info.addr.description),
+      vfio.map(\.addr.description),
       ["0000:00:01.0", "0000:00:02.0", "0000:00:03.0", "0000:01:01.0"])
     XCTAssertEqual(vfio.map(\.group), [1, 2, 3, 4])
     XCTAssertEqual(
@@ -60,7 +60,7 @@ final class PCIQemuFixtureTests: XCTestCase {
     XCTAssertEqual(vfio.map(\.noIOMMU), [false, false, false, false])
     XCTAssertEqual(vfio.map(\.viable), [true, true, true, false])
     XCTAssertEqual(
-      vfio.last?.members.map(\.description),
+      vfio.last?.members?.map(\.description),
       ["0000:00:04.0 (no driver)", "0000:01:01.0 (vfio-pci)", "0000:01:02.0 (virtio-pci)"])
     XCTAssertEqual(vfio.last?.blockers.map(\.description), ["0000:01:02.0 (virtio-pci)"])
     XCTAssertEqual(
@@ -85,7 +85,7 @@ final class PCIQemuNoIOMMUFixtureTests: XCTestCase {
     let sysfs = try PCIFixtures.sysfs("qemu-q35-noiommu")
     let vfio = try sysfs.vfioDevices()
     XCTAssertEqual(
-      vfio.map(\.info.addr.description),
+      vfio.map(\.addr.description),
       ["0000:00:01.0", "0000:00:02.0", "0000:00:03.0", "0000:01:01.0"])
     XCTAssertEqual(
       vfio.map(\.groupPath),

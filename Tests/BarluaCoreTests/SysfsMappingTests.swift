@@ -28,7 +28,7 @@ final class SysfsMappingTests: XCTestCase {
       XCTAssertEqual(
         "\($0)",
         "\(sysfs.root)/0000:15:00.0/resource0 does not exist: this kernel exposes no sysfs"
-          + " resource files for 0000:15:00.0 (map it through VFIO instead: vfio.open)")
+          + " resource files for 0000:15:00.0 (map it through VFIO instead)")
     }
   }
 

@@ -51,13 +51,14 @@ final class VFIOFeaturesTests: XCTestCase {
     XCTAssertEqual(VFIOFeatures.send(fd: -1, &short), EINVAL, "argsz must match the buffer")
   }
 
-  /// The refusal names why and the sysfs alternative, with no "from 2026 kernels" promise.
+  /// The refusal names why and the sysfs alternative (no Lua call: LuaWording adds pci.map),
+  /// with no "from 2026 kernels" promise.
   func testWriteCombiningReason() {
     XCTAssertEqual(
-      VFIOFeatures.writeCombiningReason(addr: "0000:00:02.0", bar: 2),
+      "\(VFIOWriteCombiningUnavailable.notOffered(addr: "0000:00:02.0", bar: 2))",
       "write-combining through VFIO is not offered: no released kernel defines a VFIO feature"
         + " that maps a BAR write-combining (VFIO maps BARs uncached-minus; the dma-buf export,"
-        + " VFIO_DEVICE_FEATURE_DMA_BUF, has no mmap): use pci.map(\"0000:00:02.0\", 2,"
-        + " {wc=true}) on a prefetchable BAR, after closing the VFIO device")
+        + " VFIO_DEVICE_FEATURE_DMA_BUF, has no mmap): map BAR2 of 0000:00:02.0 through its"
+        + " sysfs resource2_wc file (prefetchable BARs only), after closing the VFIO device")
   }
 }

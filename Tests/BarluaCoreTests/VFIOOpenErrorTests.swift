@@ -6,11 +6,11 @@ import XCTest
 /// What `VFIODevice.open` says when it cannot open a device, on this machine's real sysfs and
 /// on sysfs-shaped trees.
 final class VFIOOpenErrorTests: XCTestCase {
-  private func openError(_ addr: String, sysfs: VFIOSysfs = VFIOSysfs(), dev: String = "/dev/vfio")
+  private func openError(_ addr: String, sysfs: PCISysfs = PCISysfs(), dev: String = "/dev/vfio")
     -> String
   {
     do {
-      let d = try VFIODevice.open(addr, sysfs: sysfs, devVFIO: dev)
+      let d = try VFIODevice.open(PCIAddress(addr), sysfs: sysfs, devVFIO: dev)
       d.close()
       return "opened"
     } catch {
@@ -20,8 +20,7 @@ final class VFIOOpenErrorTests: XCTestCase {
 
   func testNotAnAddress() {
     XCTAssertEqual(
-      openError("15:00"),
-      "\"15:00\" is not a PCI address (expected DDDD:BB:DD.F or BB:DD.F, e.g. 0000:15:00.0)")
+      openError("15:00"), "bad PCI address '15:00': expected DDDD:BB:SS.F or BB:SS.F (hex)")
   }
 
   func testNonexistentDeviceNamesSysfs() {
@@ -67,8 +66,8 @@ final class VFIOOpenErrorTests: XCTestCase {
     try t.addDevice("0000:01:00.0", driver: "vfio-pci", group: nil)
     XCTAssertEqual(
       openError("01:00.0", sysfs: t.sysfs, dev: t.dev),
-      "0000:01:00.0 has no IOMMU group (no \(t.sys)/bus/pci/devices/0000:01:00.0/iommu_group):"
-        + " enable the IOMMU (intel_iommu=on or amd_iommu=on) or load vfio with"
+      "PCI device 0000:01:00.0 has no IOMMU group (\(t.sys)/bus/pci/devices/0000:01:00.0/iommu_group"
+        + " is absent): enable the IOMMU (intel_iommu=on / amd_iommu=on) or load vfio with"
         + " enable_unsafe_noiommu_mode=1")
   }
 
@@ -143,17 +142,22 @@ final class VFIOOpenErrorTests: XCTestCase {
     try t.addDevice("0000:01:00.0", driver: "vfio-pci", group: 0)
     try t.nameGroup(0, "vfio-noiommu")
     try t.makeDev(["vfio"])
-    XCTAssertEqual(
-      VFIOGroup.path(number: 0, devVFIO: t.dev, sysfs: t.sysfs).path, "\(t.dev)/noiommu-0")
+    let s = t.sysfs
+    XCTAssertEqual(s.groupFile(try PCIAddress("01:00.0"), group: 0, devVFIO: t.dev).path, "\(t.dev)/noiommu-0")
     XCTAssertEqual(
       openError("01:00.0", sysfs: t.sysfs, dev: t.dev),
       "open \(t.dev)/noiommu-0: No such file or directory (errno 2): no such group file: is a"
         + " device of IOMMU group 0 bound to vfio-pci? (ls \(t.dev))")
     try t.addDevice("0000:02:00.0", driver: "vfio-pci", group: 1)
     try t.makeDev(["noiommu-1"])
-    XCTAssertEqual(
-      VFIOGroup.path(number: 1, devVFIO: t.dev, sysfs: t.sysfs).path, "\(t.dev)/noiommu-1")
-    XCTAssertEqual(VFIOGroup.path(number: 2, devVFIO: t.dev, sysfs: t.sysfs).path, "\(t.dev)/2")
+    XCTAssertEqual(s.groupFile(try PCIAddress("02:00.0"), group: 1, devVFIO: t.dev).path, "\(t.dev)/noiommu-1")
+    XCTAssertEqual(s.groupFile(try PCIAddress("02:00.0"), group: 2, devVFIO: t.dev).path, "\(t.dev)/2")
+  }
+
+  /// The message the kernel's "not viable" answer gets: the members of group `n` (read from
+  /// `addr`'s `iommu_group`), worded.
+  private func notViable(_ t: VFIOTestSysfs, _ addr: String, group n: Int) throws -> String {
+    "\(VFIOError.groupNotViable(group: n, members: try t.sysfs.groupMembers(PCIAddress(addr))))"
   }
 
   func testNotViableNamesEveryOtherMemberAndItsDriver() throws {
@@ -161,21 +165,44 @@ final class VFIOOpenErrorTests: XCTestCase {
     try t.addDevice("0000:01:00.0", driver: "vfio-pci", group: 7)
     try t.addDevice("0000:01:02.0", driver: "virtio-pci", group: 7)
     XCTAssertEqual(
-      VFIOGroup.notViableMessage(number: 7, sysfs: t.sysfs),
+      try notViable(t, "0000:01:00.0", group: 7),
       "IOMMU group 7 is not viable: 0000:01:02.0 is bound to virtio-pci"
         + " (bind it to vfio-pci or unbind it)")
     // As in the test-bed guest: a conventional PCI bridge (no driver) shares the group.
     try t.addDevice("0000:00:04.0", driver: nil, group: 7)
     XCTAssertEqual(
-      VFIOGroup.notViableMessage(number: 7, sysfs: t.sysfs),
+      try notViable(t, "0000:01:00.0", group: 7),
       "IOMMU group 7 is not viable: 0000:01:02.0 is bound to virtio-pci"
         + " (bind it to vfio-pci or unbind it); also in the group, with no driver: 0000:00:04.0")
     try t.addDevice("0000:01:04.0", driver: "e1000e", group: 7)
     XCTAssertEqual(
-      VFIOGroup.notViableMessage(number: 7, sysfs: t.sysfs),
+      try notViable(t, "0000:01:00.0", group: 7),
       "IOMMU group 7 is not viable: 0000:01:02.0 is bound to virtio-pci;"
         + " 0000:01:04.0 is bound to e1000e (bind each to vfio-pci or unbind it);"
         + " also in the group, with no driver: 0000:00:04.0")
+  }
+
+  /// A PCIe root port on pcieport shares the group with a NIC: the message names the NIC only.
+  /// pcieport (like pci-stub, vfio-pci and its variants) does not claim the group's DMA, so the
+  /// kernel never counts it against viability and nobody should be told to unbind a port.
+  func testNotViableNeverAsksToUnbindAPCIePort() throws {
+    let t = try VFIOTestSysfs()
+    try t.addDevice("0000:00:1c.0", driver: "pcieport", group: 9)
+    try t.addDevice("0000:01:00.0", driver: "vfio-pci", group: 9)
+    try t.addDevice("0000:01:00.1", driver: "pci-stub", group: 9)
+    try t.addDevice("0000:01:00.2", driver: "mlx5_vfio_pci", group: 9)
+    try t.addDevice("0000:01:00.3", driver: "igb", group: 9)
+    let text = try notViable(t, "0000:01:00.0", group: 9)
+    XCTAssertEqual(
+      text, "IOMMU group 9 is not viable: 0000:01:00.3 is bound to igb (bind it to vfio-pci or unbind it)")
+    XCTAssertFalse(text.contains("pcieport"), text)
+    // The listing applies the same rule: the port is no blocker there either.
+    let listed = try t.sysfs.vfioDevices(devVFIO: t.dev)
+    XCTAssertEqual(listed.map(\.addr.description), ["0000:01:00.0"])
+    XCTAssertEqual(listed.first?.blockers.map(\.name), ["0000:01:00.3"])
+    XCTAssertEqual(
+      VFIOError.groupNotViable(group: 9, members: listed.first?.members ?? []).blockers,
+      listed.first?.blockers)
   }
 
   func testNotViableWithNoOtherDriverSaysSo() throws {
@@ -183,9 +210,9 @@ final class VFIOOpenErrorTests: XCTestCase {
     try t.addDevice("0000:01:00.0", driver: "vfio-pci", group: 7)
     try t.addDevice("0000:00:04.0", driver: nil, group: 7)
     XCTAssertEqual(
-      VFIOGroup.notViableMessage(number: 7, sysfs: t.sysfs),
-      "IOMMU group 7 is not viable: no member is bound to another driver; also in the group,"
-        + " with no driver: 0000:00:04.0 (a device may be in the middle of binding: try again)")
+      try notViable(t, "0000:01:00.0", group: 7),
+      "IOMMU group 7 is not viable: no member is bound to a driver that claims DMA; also in the"
+        + " group, with no driver: 0000:00:04.0 (a device may be in the middle of binding: try again)")
   }
 
   func testListingShowsGroupsAndViability() throws {
@@ -198,27 +225,20 @@ final class VFIOOpenErrorTests: XCTestCase {
     try t.addDevice("0000:03:00.0", driver: "vfio-pci", group: 0)
     try t.nameGroup(0, "vfio-noiommu")
     try t.addDevice("0000:04:00.0", driver: "virtio-pci", group: 9)
-    let list = VFIO.devices(sysfs: t.sysfs, devVFIO: t.dev)
-    XCTAssertEqual(
-      list,
-      [
-        VFIO.Listing(
-          addr: "0000:01:00.0", group: 7, groupPath: "\(t.dev)/7", viable: false,
-          blockers: ["0000:01:02.0=virtio-pci"]),
-        VFIO.Listing(
-          addr: "0000:02:00.0", group: 8, groupPath: "\(t.dev)/8", viable: true, blockers: []),
-        VFIO.Listing(
-          addr: "0000:03:00.0", group: 0, groupPath: "\(t.dev)/noiommu-0", viable: true,
-          blockers: []),
-      ])
+    let list = try t.sysfs.vfioDevices(devVFIO: t.dev)
+    XCTAssertEqual(list.map(\.addr.description), ["0000:01:00.0", "0000:02:00.0", "0000:03:00.0"])
+    XCTAssertEqual(list.map(\.group), [7, 8, 0])
+    XCTAssertEqual(list.map(\.groupPath), ["\(t.dev)/7", "\(t.dev)/8", "\(t.dev)/noiommu-0"])
+    XCTAssertEqual(list.map(\.viable), [false, true, true])
+    XCTAssertEqual(list.map { $0.blockers.map(\.description) }, [["0000:01:02.0 (virtio-pci)"], [], []])
   }
 
-  func testListingOnThisHostHasOnlyVFIODevices() {
+  func testListingOnThisHostHasOnlyVFIODevices() throws {
     let fm = FileManager.default
     let bound = Set(
       ((try? fm.contentsOfDirectory(atPath: "/sys/bus/pci/drivers/vfio-pci")) ?? []).filter {
         $0.contains(":")
       })
-    XCTAssertEqual(Set(VFIO.devices().map(\.addr)), bound)
+    XCTAssertEqual(Set(try VFIO.devices().map(\.addr.description)), bound)
   }
 }

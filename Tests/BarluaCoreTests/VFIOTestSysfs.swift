@@ -8,7 +8,7 @@ final class VFIOTestSysfs {
   let root: URL
   var sys: String { root.appendingPathComponent("sys").path }
   var dev: String { root.appendingPathComponent("dev/vfio").path }
-  var sysfs: VFIOSysfs { VFIOSysfs(root: sys) }
+  var sysfs: PCISysfs { PCISysfs(root: sys + "/bus/pci/devices") }
   private let fm = FileManager.default
 
   init() throws {

@@ -111,7 +111,7 @@ final class PCIModuleTests: XCTestCase {
       ("pci.device()", "pci.device: address must be a string, got no value"),
       ("pci.device(0x1500)", "pci.device: address must be a string, got number"),
       ("pci.device('00:00.0', 1)", "pci.device: takes at most 1 argument (address), got 2"),
-      ("pci.device('00:1f.7')", "pci.device: no PCI device 0000:00:1f.7 (not in /sys/bus/pci/devices)"),
+      ("pci.device('00:1f.7')", "pci.device: no PCI device 0000:00:1f.7 in /sys/bus/pci/devices (lspci -D lists them)"),
       (
         "pci.device('00:20.0')",
         "pci.device: bad PCI address '00:20.0': expected DDDD:BB:SS.F or BB:SS.F (hex); slot 0x20 is above 0x1f"

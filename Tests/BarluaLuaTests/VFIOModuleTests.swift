@@ -41,7 +41,7 @@ final class VFIOModuleTests: XCTestCase {
       "test:1: vfio.open: no PCI device 0000:7f:1f.7 in /sys/bus/pci/devices (lspci -D lists them)")
     XCTAssertEqual(
       lua.error("vfio.open('15:00')"),
-      "test:1: vfio.open: \"15:00\" is not a PCI address (expected DDDD:BB:DD.F or BB:DD.F, e.g. 0000:15:00.0)")
+      "test:1: vfio.open: bad PCI address '15:00': expected DDDD:BB:SS.F or BB:SS.F (hex)")
   }
 
   func testFilterMustMatchExactlyOne() throws {

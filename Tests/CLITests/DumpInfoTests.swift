@@ -13,7 +13,7 @@ final class DumpInfoTests: XCTestCase {
   static let seedTree = repo + "/Tests/BarluaCoreTests/Fixtures/pci/xilinx-7024"
   static let seedDevices = seedTree + "/bus/pci/devices"
 
-  /// The listing in /work/shared/seed/bar_memory_mapping_notes.txt, verbatim.
+  /// The listing in the seed note (bar_memory_mapping_notes.txt of the shared notes), verbatim.
   static let seedListing = """
     Access method : linux-sysfs
     domain=0000 bus=15 dev=00 func=00
@@ -179,6 +179,33 @@ final class DumpInfoTests: XCTestCase {
     XCTAssertTrue(w.out.contains("WARNING: the link trained below its maximum: 5.0 GT/s PCIe x1"), w.out)
     let full = try dumpInfo([], sysfs: DumpInfoTests.seedDevices)
     XCTAssertFalse(full.out.contains("WARNING"), full.out)
+  }
+
+  /// A device whose `resource` says BAR0 spans 2^64 bytes (it used to trap): the listing
+  /// prints that device's problem where it stands and goes on with the others; exit status 1.
+  func testUnreadableDeviceIsReportedAndTheListingGoesOn() throws {
+    let tree = Barlua.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: tree) }
+    let cp = Process()
+    cp.executableURL = URL(fileURLWithPath: "/bin/cp")
+    cp.arguments = ["-a", DumpInfoTests.repo + "/Tests/BarluaCoreTests/Fixtures/pci/vm-virtio/.", tree]
+    try cp.run()
+    cp.waitUntilExit()
+    let devices = tree + "/bus/pci/devices"
+    try "0x0 0xffffffffffffffff 0x200\n".write(
+      toFile: devices + "/0000:00:03.0/resource", atomically: false, encoding: .utf8)
+    let r = try dumpInfo([], sysfs: devices)
+    XCTAssertEqual(r.status, 1, r.err)
+    XCTAssertEqual(r.err, "dump_info: 1 device could not be read (see ERROR above)\n")
+    XCTAssertTrue(
+      r.out.contains(
+        "domain=0000 bus=00 dev=03 func=00\n  ERROR: cannot read this device: unexpected contents in"
+          + " \(devices)/0000:00:03.0/resource: '0x0 0xffffffffffffffff 0x200' (expected a range of"
+          + " at most 2^64-1 bytes)\ndomain=0000 bus=00 dev=04 func=00\n"), r.out)
+    XCTAssertEqual(r.out.components(separatedBy: "domain=").count - 1, 6, r.out)
+    XCTAssertEqual(r.out.components(separatedBy: "  bar[").count - 1, 4, r.out)
+    let one = try dumpInfo(["00:04.0"], sysfs: devices)
+    XCTAssertEqual(one.status, 0, one.err)
   }
 
   /// Each filter form on this machine selects what lspci -s / -d selects.

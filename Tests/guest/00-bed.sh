@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC1091
-# The test bed itself (issue 3): the devices are bound to vfio-pci with the group files of the
+# The test bed itself: the devices are bound to vfio-pci with the group files of the
 # mode, the non-viable group is really not viable, the kernel logs PAT decisions.
 . "$(dirname "$0")/lib/tap.bash"
 
@@ -35,8 +35,16 @@ is "the virtio device sits behind the same bridge" \
   "$(basename "$(dirname "$(readlink -f "$(pci_dir "$virtio")")")")" "$bridge"
 
 parent=$(basename "$(dirname "$(readlink -f "$(pci_dir "${BARLUA_IVSHMEM_RESET:-x}")")")")
+# The PCI functions below a bridge: its sub-directories named like addresses.
+pci_children() {
+  local n=0 child
+  for child in "$1"/[0-9a-f][0-9a-f][0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f].[0-7]; do
+    [ -d "$child" ] && n=$((n + 1))
+  done
+  echo "$n"
+}
 is "the resettable ivshmem sits alone behind a PCIe root port" \
-  "$(cat "$(pci_dir "$parent")/class" 2>&1):$(ls "$(pci_dir "$parent")" | grep -cE '^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$')" \
+  "$(cat "$(pci_dir "$parent")/class" 2>&1):$(pci_children "$(pci_dir "$parent")")" \
   0x060400:1
 # VFIO_GROUP_GET_STATUS on a group file: prints the flags (1 = viable).
 group_flags() {

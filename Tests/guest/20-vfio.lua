@@ -1,5 +1,5 @@
 #!/usr/bin/env barlua
--- The VFIO mapping core on the real vfio-pci driver (issue 4): opening, regions against
+-- The VFIO mapping core on the real vfio-pci driver: opening, regions against
 -- sysfs, config space, BAR access of every width, two devices at once, the same device twice,
 -- EBUSY from another process, reset. Ported from the vfio-probe developer tool (removed).
 local t = require "barlua.test"

@@ -1,5 +1,5 @@
 #!/usr/bin/env barlua
--- What vfio.open and a device say when something is wrong (issue 4), on the real kernel:
+-- What vfio.open and a device say when something is wrong, on the real kernel:
 -- wrong driver, a non-viable group, no such device, no /dev/vfio, no permission, a device
 -- busy in another process, regions that cannot be mapped, bad arguments, use after close.
 local t = require "barlua.test"
@@ -49,7 +49,7 @@ end
 -- ---------------------------------------------------------------- no such device, bad text
 like(error_of(vfio.open, "0000:00:1e.7"), "vfio.open: no PCI device 0000:00:1e.7 in /sys/bus/pci/devices",
   "a nonexistent address")
-like(error_of(vfio.open, "15:00"), "is not a PCI address", "text that is not an address")
+like(error_of(vfio.open, "15:00"), "bad PCI address '15:00'", "text that is not an address")
 like(error_of(vfio.open, { vendor = 0x1234 }), "the filter matches", "a filter matching several edus")
 like(error_of(vfio.open, { vendor = 0x1234 }), EDU, "lists the matches")
 like(error_of(vfio.open, { vendor = 0xdead }), "the filter matches no device", "a filter matching none")

@@ -1,5 +1,5 @@
 #!/usr/bin/env barlua
--- VFIO_DEVICE_RESET on the real kernel, and a group of two vfio-pci devices (issue 4).
+-- VFIO_DEVICE_RESET on the real kernel, and a group of two vfio-pci devices.
 -- No test-bed device can reset where it sits (no FLR, no PM reset, a shared bus). This file
 -- rearranges the guest: it binds the bridged virtio device to vfio-pci (its group becomes
 -- viable; its MSI-X BAR brings VFIO_REGION_INFO_CAP_MSIX_MAPPABLE), then removes it so that

@@ -1,5 +1,5 @@
 #!/usr/bin/env barlua
--- scripts/dump_info.lua --vfio in the guest (issue 4): every device lspci lists, the VFIO view
+-- scripts/dump_info.lua --vfio in the guest: every device lspci lists, the VFIO view
 -- of each vfio-pci device (regions equal to what the device reports), and the reason instead
 -- of the view for a device that cannot be opened, with the listing going on.
 local t = require "barlua.test"

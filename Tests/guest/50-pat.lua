@@ -1,5 +1,5 @@
 #!/usr/bin/env barlua
--- PAT observation (issue 5): which kernel-log events each step of a BAR mapping causes, as
+-- PAT observation: which kernel-log events each step of a BAR mapping causes, as
 -- scripts/lib/pattrace.lua (pat_trace's core) collects them, asserted on the events.
 --   6.1: VFIO reserves at mmap, Overlap + a second reserve at the first access, frees at
 --        munmap and at close (the seed's 4.18 pattern); 6.12: reserve at mmap, free at close.

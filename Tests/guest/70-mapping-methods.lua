@@ -1,5 +1,5 @@
 #!/usr/bin/env barlua
--- Mapping methods (issue 7): ivshmem BAR2 through VFIO, sysfs resource2 and resource2_wc, the
+-- Mapping methods: ivshmem BAR2 through VFIO, sysfs resource2 and resource2_wc, the
 -- PAT memory type each one really gets, the refusals (resource2_wc while VFIO holds the BAR;
 -- edu BAR0 has no _wc; VFIO write-combining on kernels without the DMABUF memory attribute),
 -- and bar_timing.lua end to end with every write verified.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The shareable device tests (issue 8): `prove -e barlua scripts/tests/` in the guest, where
+# The shareable device tests: `prove -e barlua scripts/tests/` in the guest, where
 # BARLUA_EDU, BARLUA_IVSHMEM and BARLUA_TESTDEV name real devices on vfio-pci, must run every
 # script (no skip) and pass. The inner prove's report is shown as TAP comments.
 . "$(dirname "$0")/lib/tap.bash"

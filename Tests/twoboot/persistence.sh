@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The persistence experiment across reboots (issue 6), orchestrated from the host: several
-# guests boot one after the other on ONE ivshmem backing file, and the file is checked from the
-# host between boots with an independent reader of the C record layout (Python's struct).
+# The persistence test across reboots, orchestrated from the host: several guests boot one
+# after the other on ONE ivshmem backing file, and the file is checked from the host between
+# boots with an independent reader of the C record layout (Python's struct). Besides the record
+# of scripts/persistence.lua, boot 1 writes raw words into BAR2 (bar2_write.sh: barlua's
+# mmio.map and python's mmap), the host finds them in the file and boot 2 reads them back.
 #   Tests/twoboot/persistence.sh [--mode type1|noiommu]... [--kernel 6.1|6.12]
 # Default: both IOMMU modes, kernel 6.1. Prints TAP-like lines, ends with "N passed, M failed",
 # exits non-zero when anything failed. Needs `swift build` first.
@@ -31,7 +33,7 @@ result() { # STATUS NAME [DIAGNOSTIC...]
     printf '%s\n' "$@" | sed 's/^/#   /'
   fi
 }
-is() { [[ $2 == "$3" ]]; result $? "$1" "got:  '$2'" "want: '$3'"; }
+is() { [[ $2 == "$3" ]]; result $? "$1" "got:  '$2'" "want: '$3'" "${@:4}"; }
 contains() { # NAME FILE TEXT: FILE has a line that is exactly TEXT
   grep -qxF -- "$3" "$2" 2>/dev/null
   result $? "$1" "want the line: '$3'" "in $2:" "$(cat "$2" 2>&1)"
@@ -66,8 +68,10 @@ with open(path, "r+b") as f:
 EOF
 }
 
-# One boot: runs the STEPS script (lines "NAME ARGS...") in the guest; each step's stdout,
-# stderr, exit status and the backing file's sha256 afterwards land in OUT/NAME.{out,err,rc,sha}.
+# One boot: runs the STEPS script (lines "NAME ARGS...": persistence.lua's arguments, or a step
+# named bar2_write/bar2_read that runs that script of this folder) in the guest; each step's
+# stdout, stderr, exit status and the backing file's sha256 afterwards land in
+# OUT/NAME.{out,err,rc,sha}.
 # A step named fill_ff first fills the backing file with 0xFF through the out share (the
 # guest's view of the same host file), as a device that fell off the bus reads.
 boot() { # MODE OUT STEPS
@@ -79,8 +83,12 @@ boot() { # MODE OUT STEPS
         if [[ $name == fill_ff ]]; then
           python3 -c "import sys; open(sys.argv[1], \"r+b\").write(b\"\\xff\" * 4194304)" "$BARLUA_OUT/shm"
         fi
-        eval "set -- $args"
-        barlua scripts/persistence.lua "$@" >"$BARLUA_OUT/$name.out" 2>"$BARLUA_OUT/$name.err"
+        if [[ $name == bar2_write || $name == bar2_read ]]; then
+          "Tests/twoboot/$name.sh" >"$BARLUA_OUT/$name.out" 2>"$BARLUA_OUT/$name.err"
+        else
+          eval "set -- $args"
+          barlua scripts/persistence.lua "$@" >"$BARLUA_OUT/$name.out" 2>"$BARLUA_OUT/$name.err"
+        fi
         echo $? >"$BARLUA_OUT/$name.rc"
         sha256sum <"$BARLUA_OUT/shm" | cut -d" " -f1 >"$BARLUA_OUT/$name.sha"
       done <"$BARLUA_OUT/steps"' >/dev/null 2>"$out/bed.err"
@@ -89,6 +97,7 @@ boot() { # MODE OUT STEPS
 }
 
 rc_of() { cat "$1.rc" 2>/dev/null || echo none; }
+word() { od -An -tx4 -j "$2" -N 4 "$1" | tr -d ' \n'; } # FILE OFFSET: a little-endian word
 field() { sed -n "s/^  $2=//p" "$1.out"; }
 now_of() { sed -n 's/^Now: //p' "$1.out"; }
 
@@ -110,6 +119,7 @@ reset --device $BARLUA_IVSHMEM --bar 2 --reset
 multi --device $BARLUA_IVSHMEM --device $BARLUA_TESTDEV --read-only
 byid --id 1234:11e8 --bar 0 --read-only
 first --device $BARLUA_IVSHMEM --bar 2
+bar2_write
 EOF
   boot "$mode" "$dir/b1" "$dir/steps1"
   local o=$dir/b1
@@ -171,11 +181,15 @@ EOF
   is "$mode: host reads last_accessed_text after boot 1" "${rec[1]:-}" "$now1\\n"
   is "$mode: host reads accessed_count after boot 1" "${rec[2]:-}" 1
   local init1=${rec[0]:-}
+  is "$mode: raw BAR2 writes in boot 1 pass" "$(rc_of "$o/bar2_write")" 0 "$(cat "$o/bar2_write.out")"
+  is "$mode: host: the file holds barlua's 0xC0FFEE11 at 0x200000" "$(word "$shm" $((0x200000)))" c0ffee11
+  is "$mode: host: the file holds python's 0x5EED1234 at 0x201000" "$(word "$shm" $((0x201000)))" 5eed1234
 
   # Boot 2: the same backing file; the record is found.
   mkdir -p "$dir/b2"
   ln "$shm" "$dir/b2/shm"
   cat >"$dir/steps2" <<'EOF'
+bar2_read
 second --device $BARLUA_IVSHMEM --bar 2
 json --id 1af4:1110 --bar 2 --read-only --json
 registers --device $BARLUA_IVSHMEM --bar 0
@@ -185,6 +199,7 @@ resetok --device $BARLUA_IVSHMEM_RESET --bar 2 --reset
 EOF
   boot "$mode" "$dir/b2" "$dir/steps2"
   o=$dir/b2
+  is "$mode: boot 2 reads the raw BAR2 words back" "$(rc_of "$o/bar2_read")" 0 "$(cat "$o/bar2_read.out")"
   is "$mode: second boot exits 0" "$(rc_of "$o/second")" 0
   contains "$mode: second boot finds the record" "$o/second.out" \
     "  Memory already initialised - existing last_accessed_text=$now1"

@@ -31,7 +31,7 @@ devices=$sys/bus/pci/devices
 [ -d "$devices" ] || { echo "$0: $devices: not a directory" >&2; exit 1; }
 
 if [ $# -eq 0 ]; then
-  set -- $(ls "$devices")
+  for path in "$devices"/*; do [ -e "$path" ] && set -- "$@" "${path##*/}"; done
 fi
 
 mkdir -p "$out/bus/pci/devices" "$out/bus/pci/drivers"
@@ -60,8 +60,9 @@ for addr in "$@"; do
       if [ -r "$gsrc/$f" ]; then cat "$gsrc/$f" >"$gdst/$f"; fi
     done
     ln -sfn "../../../../kernel/iommu_groups/$group" "$dst/iommu_group"
-    for member in $(ls "$gsrc/devices"); do
-      : >"$gdst/devices/$member"
+    for member in "$gsrc/devices"/*; do
+      [ -e "$member" ] || [ -L "$member" ] || continue
+      : >"$gdst/devices/${member##*/}"
     done
   fi
 done

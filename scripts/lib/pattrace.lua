@@ -95,10 +95,14 @@ end
 -- Why `method` cannot map BAR `b` of `info`, or nil when it may be tried.
 function M.unavailable(info, b, method)
   if method == "vfio" and info.driver ~= "vfio-pci" then
-    return string.format(
-      "%s is not bound to vfio-pci (driver: %s); bind it: echo vfio-pci > "
-        .. "/sys/bus/pci/devices/%s/driver_override; echo %s > /sys/bus/pci/drivers_probe",
-      info.addr, info.driver or "none", info.addr, info.addr)
+    -- vfio.open refuses such a device before touching it, in the core's words (with the bind
+    -- and unbind steps); the rule is not retyped here.
+    local ok, dev = pcall(vfio.open, info.addr)
+    if ok then
+      dev:close()
+      return nil
+    end
+    return (message(dev):gsub("^vfio%.open: ", ""))
   end
   if method == "sysfs-wc" and not b.prefetchable then
     return string.format(

@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # /init of the test bed's initramfs (static busybox). Loads the modules, mounts the host's root
 # (9p, read-only) and the run's folders, binds the test devices to vfio-pci, runs the job
 # (/ctl/run.sh, written by the host) as root in a chroot of the host's root, hands back its exit

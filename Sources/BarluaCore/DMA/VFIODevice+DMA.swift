@@ -14,7 +14,7 @@ extension VFIODevice {
   /// container can use it. no-IOMMU: locked memory whose physical address the device uses
   /// (`iova` cannot be chosen); more than one page needs huge pages, which are contiguous.
   public func dma(size: UInt64, iova: UInt64? = nil) throws -> DMABuffer {
-    try checkOpen("dma")
+    try checkOpen()
     guard size > 0, size <= VFIODevice.maximumDMASize else {
       throw UsageError(
         "dma: size \(size) is out of range (1 .. \(VFIODevice.maximumDMASize), 1 GiB)")
@@ -57,7 +57,7 @@ extension VFIODevice {
   /// The valid IOVA ranges of this device's container (type1); nil in no-IOMMU mode, and
   /// when the kernel does not report them.
   public func iovaRanges() throws -> [IOVARange]? {
-    try checkOpen("iova_ranges")
+    try checkOpen()
     guard iommu != .noiommu, let container = groupRef?.container else { return nil }
     return try container.iommuInfo().ranges
   }

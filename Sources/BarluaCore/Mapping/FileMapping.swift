@@ -35,7 +35,7 @@ extension Mapping {
         )
       }
     } else if kind == S_IFCHR || kind == S_IFBLK {
-      throw UsageError("\(path) is a device file with no size: pass {size=...}")
+      throw MappingError.deviceFileWithoutSize(path: path)
     } else {
       if fileSize == 0 {
         throw UsageError("\(path) is empty (0 bytes): nothing to map")

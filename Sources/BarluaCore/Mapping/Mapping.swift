@@ -76,7 +76,9 @@ public class Mapping: @unchecked Sendable {
     let p = mmap(nil, length, prot, MAP_SHARED, fd, off_t(alignedOffset))
     guard let p, p != MAP_FAILED else {
       let e = errno
-      throw SystemError("mmap", path: info.path, errno: e, hint: Mapping.hint(for: e, info))
+      throw SystemError(
+        "mmap", path: info.path, errno: e, hint: Mapping.hint(for: e, info),
+        cause: e == ENOMEM ? Mapping.mapCountCause() : nil)
     }
     region = p
     regionLength = length
@@ -133,14 +135,14 @@ public class Mapping: @unchecked Sendable {
     case (ENODEV, _):
       return "this file cannot be memory-mapped"
     case (EPERM, .file), (EACCES, .file):
-      return attributeHint(info.path)
-        ?? (writable
-          ? "the file needs to be readable and writable by you (to only read it: {write=false})"
-          : "the file needs to be readable by you")
+      let readOnlyWay = writable ? " (to only read it: {write=false})" : ""
+      if let attribute = attributeHint(info.path) { return attribute + readOnlyWay }
+      return writable
+        ? "the file needs to be readable and writable by you" + readOnlyWay
+        : "the file needs to be readable by you"
     case (ENOMEM, _):
-      return mapCountHint()
-        ?? "the kernel could not find memory or address space for the mapping: map less"
-        + " (a {size=}) or unmap bars you no longer use"
+      return "the kernel could not find memory or address space for the mapping: map less or"
+        + " unmap mappings you no longer use"
     default:
       return nil
     }
@@ -164,28 +166,19 @@ public class Mapping: @unchecked Sendable {
   }
 
   /// mmap's ENOMEM when the process has as many mappings as vm.max_map_count allows.
-  static func mapCountHint() -> String? {
+  static func mapCountCause() -> SystemCause? {
     guard let limit = readInteger("/proc/sys/vm/max_map_count"),
       case let lines = barlua_count_lines("/proc/self/maps"), lines >= 0,
       case let count = Int(lines), count + 16 >= limit
     else { return nil }
-    return "this process has \(count) memory mappings, the kernel's limit vm.max_map_count is"
-      + " \(limit): unmap bars you no longer use (bar:unmap(), or local b <close> = ...), or"
-      + " raise the limit as root with sysctl -w vm.max_map_count=\(limit * 2)"
+    return .mapCountLimit(count: count, limit: limit)
   }
 
   private static func readInteger(_ path: String) -> Int? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var buf = [UInt8](repeating: 0, count: 32)
-    let n = read(fd, &buf, buf.count)
-    guard n > 0 else { return nil }
-    return Int(String(decoding: buf[0..<n], as: UTF8.self).trimmingSpaces())
+    guard let text = try? SystemFile.readText(path, limit: 32) else { return nil }
+    return Int(text.trimmingSpaces())
   }
 }
-
-func hex(_ v: UInt64) -> String { String(v, radix: 16) }
 
 extension String {
   fileprivate func trimmingSpaces() -> String {

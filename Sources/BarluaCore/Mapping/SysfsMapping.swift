@@ -24,9 +24,7 @@ extension Mapping {
     let path = "\(dir)/resource\(bar)\(writeCombining ? "_wc" : "")"
     let plain = "\(dir)/resource\(bar)"
     if access(plain, F_OK) != 0 {
-      throw UsageError(
-        "\(plain) does not exist: this kernel exposes no sysfs resource files for \(addr)"
-          + " (map it through VFIO instead: vfio.open)")
+      throw MappingError.noResourceFiles(addr: addr, path: plain)
     }
     if writeCombining, access(path, F_OK) != 0 {
       throw UsageError(

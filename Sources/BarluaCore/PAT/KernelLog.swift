@@ -45,30 +45,29 @@ public struct KernelLog: Sendable {
   /// the reader after the newest record, where `read()` only says `EAGAIN`. So this reads every
   /// record still in the ring buffer (a few thousand; about a millisecond) and keeps the last
   /// sequence number. Later reads with `since:` this mark give exactly the newer records.
-  public func mark() throws(PATError) -> UInt64 {
+  public func mark() throws(SystemError) -> UInt64 {
     try read(since: nil, keepRecords: false).newest ?? 0
   }
 
   /// Every record after `since` (all when nil), without blocking.
-  public func read(since: UInt64?) throws(PATError) -> Reading {
+  public func read(since: UInt64?) throws(SystemError) -> Reading {
     try read(since: since, keepRecords: true)
   }
 
-  private func read(since: UInt64?, keepRecords: Bool) throws(PATError) -> Reading {
+  private func read(since: UInt64?, keepRecords: Bool) throws(SystemError) -> Reading {
     let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
     guard fd >= 0 else {
       let code = errno
-      throw PATError(call: "open", path: path, errno: code, hint: openHint(errno: code))
+      throw SystemError("open", path: path, errno: code, cause: openCause(errno: code))
     }
     defer { close(fd) }
     var status = stat()
     guard fstat(fd, &status) == 0 else {
-      throw PATError(call: "fstat", path: path, errno: errno)
+      throw SystemError.current("fstat", path: path)
     }
     guard status.st_mode & S_IFMT == S_IFCHR else {
-      throw PATError(
-        call: "open", path: path, errno: 0,
-        hint: "not a character device: the kernel log is read from /dev/kmsg")
+      throw SystemError(
+        "open", path: path, notA: "character device", hint: "the kernel log is read from /dev/kmsg")
     }
     // CONSOLE_EXT_LOG_MAX is 8192: a smaller buffer makes read() fail with EINVAL.
     var buffer = [UInt8](repeating: 0, count: 16384)
@@ -88,22 +87,22 @@ public struct KernelLog: Sendable {
   }
 
   /// The records after `since` (all when nil), oldest first.
-  public func records(since: UInt64?) throws(PATError) -> [KernelRecord] {
+  public func records(since: UInt64?) throws(SystemError) -> [KernelRecord] {
     try read(since: since).records
   }
 
   /// The PAT events in the records after `since` (all when nil), oldest first.
-  public func events(since: UInt64?) throws(PATError) -> [PATEvent] {
+  public func events(since: UInt64?) throws(SystemError) -> [PATEvent] {
     Self.events(in: try records(since: since))
   }
 
-  public static func mark() throws(PATError) -> UInt64 { try KernelLog().mark() }
+  public static func mark() throws(SystemError) -> UInt64 { try KernelLog().mark() }
 
-  public static func records(since: UInt64?) throws(PATError) -> [KernelRecord] {
+  public static func records(since: UInt64?) throws(SystemError) -> [KernelRecord] {
     try KernelLog().records(since: since)
   }
 
-  public static func events(since: UInt64?) throws(PATError) -> [PATEvent] {
+  public static func events(since: UInt64?) throws(SystemError) -> [PATEvent] {
     try KernelLog().events(since: since)
   }
 
@@ -130,19 +129,17 @@ public struct KernelLog: Sendable {
   /// dictionary lines), keeps those after `since` and counts what was lost.
   static func collect(
     since: UInt64?, keepRecords: Bool = true, path: String, next: () -> ReadOutcome
-  ) throws(PATError) -> Reading {
+  ) throws(SystemError) -> Reading {
     var reading = Reading(records: [], overwritten: 0, missed: 0, newest: nil)
     var expected = since.map { $0 &+ 1 }
     var pending: [UInt8] = []
 
-    func take(_ line: ArraySlice<UInt8>) throws(PATError) {
+    func take(_ line: ArraySlice<UInt8>) throws(SystemError) {
       // Lines after a record's first line start with a space: ` KEY=value` dictionary lines.
       if line.isEmpty || line.first == ASCII.space { return }
-      var notARecord: PATError {
+      var notARecord: SystemError {
         let text = String(decoding: line.prefix(80), as: UTF8.self)
-        return PATError(
-          call: "read", path: path, errno: 0,
-          hint: "not a kernel log record: \(text.debugDescription)")
+        return SystemError(content: path, text: text, expected: "a kernel log record")
       }
       // The header alone for records that are not kept (older than the mark, or for mark()).
       guard let seq = KernelRecord.sequenceNumber(line) else { throw notARecord }
@@ -168,36 +165,26 @@ public struct KernelLog: Sendable {
         try take(pending[...])
         return reading
       case .failed(let code):
-        throw PATError(call: "read", path: path, errno: code)
+        throw SystemError("read", path: path, errno: code)
       }
     }
   }
 
-  /// What to do when opening the log fails with `code`.
-  func openHint(errno code: Int32) -> String? {
+  /// Why opening the log failed with `code`, where that is known.
+  func openCause(errno code: Int32) -> SystemCause? {
     let restrict = try? SystemFile.readText(dmesgRestrictPath)
-    return Self.openHint(
+    return Self.openCause(
       errno: code,
       dmesgRestrict: restrict?.trimmingPrefix(" ").split(separator: "\n").first.map(String.init))
   }
 
-  /// The hint for an `open` failure, given the value of `kernel.dmesg_restrict` (nil: unknown).
-  static func openHint(errno code: Int32, dmesgRestrict: String?) -> String? {
+  /// The cause of an `open` failure, given the value of `kernel.dmesg_restrict` (nil: unknown).
+  static func openCause(errno code: Int32, dmesgRestrict: String?) -> SystemCause? {
     switch code {
-    case EPERM, EACCES:
-      if dmesgRestrict == "0" {
-        return "kernel.dmesg_restrict is 0, so the device node's permissions (or a container or"
-          + " security module) deny it: run as root or with CAP_SYSLOG"
-      }
-      return "kernel.dmesg_restrict=1 hides the kernel log from non-root users: run"
-        + " `sudo sysctl kernel.dmesg_restrict=0`, or run as root / with CAP_SYSLOG"
-    case ENOENT:
-      return "no kernel log device: is devtmpfs mounted on /dev? (containers may lack"
-        + " /dev/kmsg: bind-mount it, or read saved text with pat.parse)"
-    case ENXIO, ENODEV:
-      return "the kernel was built without printk support"
-    default:
-      return nil
+    case EPERM, EACCES: dmesgRestrict == "0" ? .kernelLogDenied : .dmesgRestricted
+    case ENOENT: .noKernelLogDevice
+    case ENXIO, ENODEV: .noPrintk
+    default: nil
     }
   }
 }

@@ -44,30 +44,31 @@ public struct MemtypeList: Sendable {
   }
 
   /// Reads and parses the list; the error says why it cannot be read where that is known.
-  public func entries() throws(PATError) -> [Entry] {
+  public func entries() throws(SystemError) -> [Entry] {
     let text: String
     do {
       text = try SystemFile.readText(path)
     } catch {
       var error = error
-      error.hint = explain(errno: error.errno)
+      error.cause = explain(errno: error.errno ?? 0)
+      if error.cause == nil { error.hint = "cannot read the PAT memtype list" }
       throw error
     }
     return try Self.parse(text, path: path)
   }
 
-  public static func entries() throws(PATError) -> [Entry] { try MemtypeList().entries() }
+  public static func entries() throws(SystemError) -> [Entry] { try MemtypeList().entries() }
 
   /// Parses the file's text; an unknown line is an error (a new format must not read as empty).
-  public static func parse(_ text: String, path: String = defaultPath) throws(PATError) -> [Entry] {
+  public static func parse(_ text: String, path: String = defaultPath) throws(SystemError) -> [Entry] {
     var entries: [Entry] = []
     for line in text.split(whereSeparator: \.isNewline) {
       let trimmed = line.drop { $0 == " " }
       if trimmed.isEmpty || trimmed.hasPrefix("PAT memtype list") { continue }
       guard let entry = parseEntry(trimmed) else {
-        throw PATError(
-          call: "parse", path: path, errno: 0,
-          hint: "unknown line \(String(trimmed.prefix(80)).debugDescription)")
+        throw SystemError(
+          content: path, text: String(trimmed.prefix(80)), expected: "a PAT memtype list line",
+          call: "parse")
       }
       entries.append(entry)
     }
@@ -93,25 +94,16 @@ public struct MemtypeList: Sendable {
     UInt64(text.hasPrefix("0x") ? text.dropFirst(2) : text, radix: 16)
   }
 
-  /// Why the file could not be read, from the errno and the state of debugfs and lockdown.
-  func explain(errno code: Int32) -> String {
-    let lockdown = lockdownMode()
-    if let lockdown, lockdown != "none" {
-      return "kernel lockdown is in \(lockdown) mode (\(lockdownPath)), which closes debugfs"
-        + " (Secure Boot usually turns it on): boot without lockdown (e.g. Secure Boot off)"
-        + " to read the PAT memtype list; the kernel log (pat.events with debugpat) still works"
+  /// Why the file could not be read, from the errno and the state of debugfs and lockdown
+  /// (nil when none of those explains it).
+  func explain(errno code: Int32) -> SystemCause? {
+    if let lockdown = lockdownMode(), lockdown != "none" {
+      return .lockdown(mode: lockdown, file: lockdownPath)
     }
     switch code {
-    case EACCES, EPERM:
-      return "debugfs files are readable by root only: run as root"
-    case ENOENT:
-      if !debugfsMounted() {
-        return "debugfs is not mounted: mount -t debugfs none \(debugfsPath)"
-      }
-      return "debugfs is mounted but has no x86/pat_memtype_list: not an x86 kernel with PAT"
-        + " (CONFIG_X86_PAT), or PAT is disabled (nopat, or the CPU lacks it)"
-    default:
-      return "cannot read the PAT memtype list"
+    case EACCES, EPERM: return .rootOnly
+    case ENOENT: return debugfsMounted() ? .noPATMemtypeList : .debugfsNotMounted(path: debugfsPath)
+    default: return nil
     }
   }
 

@@ -1,5 +1,5 @@
 /// Every x86 PAT message format the kernel has printed, 2.6.25 to 6.x
-/// (/work/shared/notes/pat-formats.md, read from the kernel sources).
+/// (read from the kernel sources).
 ///
 /// Messages are matched after an optional `x86/PAT: ` prefix (4.2+ prints it, older kernels
 /// don't). Two shorthands keep the table close to the sources:

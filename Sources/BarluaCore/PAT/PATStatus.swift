@@ -3,7 +3,7 @@ public enum PATStatus {
   /// True when the kernel command line has the word `debugpat` (4.2+ prints the
   /// `memtype_reserve`/`Overlap`/`memtype_free` debug lines only then). Words after a lone
   /// `--` go to init, not to the kernel, so they do not count.
-  public static func enabled(cmdlinePath: String = "/proc/cmdline") throws(PATError) -> Bool {
+  public static func enabled(cmdlinePath: String = "/proc/cmdline") throws(SystemError) -> Bool {
     let cmdline: String
     do {
       cmdline = try SystemFile.readText(cmdlinePath)

@@ -30,12 +30,12 @@ public struct PCIAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
     let parts = dot[0].split(separator: ":", omittingEmptySubsequences: false)
     guard parts.count == 2 || parts.count == 3 else { throw bad(nil) }
     let domainText = parts.count == 3 ? parts[0] : "0"
-    guard let domain = PCIAddress.hex(domainText, maxDigits: 8),
-      let bus = PCIAddress.hex(parts[parts.count - 2], maxDigits: 2),
-      let slot = PCIAddress.hex(parts[parts.count - 1], maxDigits: 2),
-      let function = PCIAddress.hex(dot[1], maxDigits: 1)
+    guard let domain = PCIAddress.parseHex(domainText, maxDigits: 8),
+      let bus = PCIAddress.parseHex(parts[parts.count - 2], maxDigits: 2),
+      let slot = PCIAddress.parseHex(parts[parts.count - 1], maxDigits: 2),
+      let function = PCIAddress.parseHex(dot[1], maxDigits: 1)
     else { throw bad(nil) }
-    guard slot <= 0x1f else { throw bad("slot 0x\(String(slot, radix: 16)) is above 0x1f") }
+    guard slot <= 0x1f else { throw bad("slot 0x\(hex(slot)) is above 0x1f") }
     guard function <= 7 else { throw bad("function \(function) is above 7") }
     self.domain = UInt32(domain)
     self.bus = UInt8(bus)
@@ -50,7 +50,7 @@ public struct PCIAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
     (a.domain, a.bus, a.slot, a.function) < (b.domain, b.bus, b.slot, b.function)
   }
 
-  static func hex<S: StringProtocol>(_ text: S, maxDigits: Int) -> UInt64? {
+  static func parseHex<S: StringProtocol>(_ text: S, maxDigits: Int) -> UInt64? {
     guard !text.isEmpty, text.count <= maxDigits, text.allSatisfy(\.isHexDigit) else {
       return nil
     }
@@ -58,14 +58,7 @@ public struct PCIAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
   }
 
   static func format(_ domain: UInt32, _ bus: UInt8, _ slot: UInt8, _ function: UInt8) -> String {
-    "\(hexString(domain, width: 4)):\(hexString(bus, width: 2)):\(hexString(slot, width: 2))"
-      + ".\(String(function, radix: 16))"
+    "\(hex(domain, width: 4)):\(hex(bus, width: 2)):\(hex(slot, width: 2))"
+      + ".\(hex(function))"
   }
-}
-
-/// Lower-case hex, zero-padded to `width` digits.
-func hexString<T: BinaryInteger>(_ value: T, width: Int) -> String {
-  let digits = String(value, radix: 16)
-  return digits.count >= width
-    ? digits : String(repeating: "0", count: width - digits.count) + digits
 }

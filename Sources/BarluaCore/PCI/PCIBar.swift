@@ -27,12 +27,16 @@ public struct PCIBar: Equatable, Sendable {
   static let ioresourcePrefetch: UInt64 = 0x2000
   static let ioresourceMem64: UInt64 = 0x10_0000
 
-  /// Decodes one `resource` line's start, end and flags; nil for an unimplemented BAR.
+  /// Decodes one `resource` line's start, end and flags; nil for an unimplemented BAR and for
+  /// a range whose size does not fit 64 bits (`0x0 0xffffffffffffffff`: no BAR is 2^64 bytes;
+  /// `parseResource` reports such a line).
   public init?(index: Int, start: UInt64, end: UInt64, flags: UInt64) {
     guard end != 0, end >= start, flags & (PCIBar.ioresourceIO | PCIBar.ioresourceMem) != 0
     else { return nil }
+    let (size, overflow) = (end - start).addingReportingOverflow(1)
+    guard !overflow else { return nil }
     self.init(
-      index: index, base: start, size: end - start + 1,
+      index: index, base: start, size: size,
       io: flags & PCIBar.ioresourceIO != 0,
       prefetchable: flags & PCIBar.ioresourcePrefetch != 0,
       is64: flags & PCIBar.ioresourceMem64 != 0)
@@ -52,10 +56,13 @@ public struct PCIBar: Equatable, Sendable {
         return UInt64(field.dropFirst(2), radix: 16)
       }
       guard fields.count == 3, numbers.count == 3 else {
-        throw PCIError.badFormat(
-          path: path, text: String(line), expected: "three hex numbers: start end flags")
+        throw SystemError(content: path, text: String(line), expected: "three hex numbers: start end flags")
       }
-      if let bar = PCIBar(index: index, start: numbers[0], end: numbers[1], flags: numbers[2]) {
+      let (start, end) = (numbers[0], numbers[1])
+      if end >= start, end - start == UInt64.max {
+        throw SystemError(content: path, text: String(line), expected: "a range of at most 2^64-1 bytes")
+      }
+      if let bar = PCIBar(index: index, start: start, end: end, flags: numbers[2]) {
         bars.append(bar)
       }
     }

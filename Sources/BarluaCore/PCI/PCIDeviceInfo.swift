@@ -109,3 +109,46 @@ public struct PCIDeviceInfo: Equatable, Sendable {
   /// The BAR with that number, if implemented.
   public func bar(_ index: Int) -> PCIBar? { bars.first { $0.index == index } }
 }
+
+/// A device that discovery found but could not read: its address, what went wrong, and the
+/// identity fields that could still be read (nil when they could not).
+public struct PCIUnreadableDevice: Equatable, Sendable {
+  public let addr: PCIAddress
+  /// Why the device could not be read (the file, its text and what was expected).
+  public let problem: String
+  public let vendor: UInt16?
+  public let device: UInt16?
+  public let `class`: UInt32?
+  public let driver: String?
+
+  public init(
+    addr: PCIAddress, problem: String, vendor: UInt16? = nil, device: UInt16? = nil,
+    class classCode: UInt32? = nil, driver: String? = nil
+  ) {
+    self.addr = addr
+    self.problem = problem
+    self.vendor = vendor
+    self.device = device
+    self.class = classCode
+    self.driver = driver
+  }
+}
+
+/// One device of a discovery pass: read in full, or reported with its problem.
+public enum PCIDeviceEntry: Equatable, Sendable {
+  case readable(PCIDeviceInfo)
+  case unreadable(PCIUnreadableDevice)
+
+  public var addr: PCIAddress {
+    switch self {
+    case .readable(let info): info.addr
+    case .unreadable(let bad): bad.addr
+    }
+  }
+
+  /// The device's information, nil for an unreadable device.
+  public var info: PCIDeviceInfo? {
+    if case .readable(let info) = self { return info }
+    return nil
+  }
+}

@@ -53,6 +53,23 @@ public struct PCIFilter: Equatable, Sendable {
     return true
   }
 
+  /// False only when a field that could be read of an unreadable device rules it out; fields
+  /// that could not be read never exclude it (a broken device must not vanish from a listing).
+  public func mightMatch(_ bad: PCIUnreadableDevice) -> Bool {
+    if let addr, addr != bad.addr { return false }
+    if let vendor, let known = bad.vendor, vendor != known { return false }
+    if let device, let known = bad.device, device != known { return false }
+    if let classCode = self.class, let known = bad.class {
+      if (classCode <= 0xFFFF ? known >> 8 : known) != classCode { return false }
+    }
+    switch driver {
+    case nil: break
+    case .unbound?: if bad.driver != nil { return false }
+    case .name(let name)?: if bad.driver != name { return false }
+    }
+    return true
+  }
+
   /// Parses a command-line device selector, as the seed's dump_info takes them:
   /// `dom:bus:dev.func` or `bus:dev.func` (an address), `vendor:device`, or `vendor`, in hex
   /// (an optional `0x` prefix on ids is accepted).
@@ -87,6 +104,6 @@ public struct PCIFilter: Equatable, Sendable {
   /// A 16-bit hex id of 1–4 digits, optionally with `0x`.
   static func id(_ text: Substring) -> UInt16? {
     let digits = text.hasPrefix("0x") || text.hasPrefix("0X") ? text.dropFirst(2) : text
-    return PCIAddress.hex(digits, maxDigits: 4).map { UInt16($0) }
+    return PCIAddress.parseHex(digits, maxDigits: 4).map { UInt16($0) }
   }
 }

@@ -33,36 +33,71 @@ public struct PCIGroupMember: Equatable, Sendable, CustomStringConvertible {
   }
 }
 
-/// A device bound to vfio-pci, with the group file that opens it.
+/// A device bound to vfio-pci, with the group file that opens it: the one listing of such
+/// devices (`vfio.devices()`).
 public struct PCIVFIODevice: Equatable, Sendable {
-  public let info: PCIDeviceInfo
-  public let group: Int
-  /// True when the group is a VFIO no-IOMMU group (its sysfs `name` is `vfio-noiommu`).
+  /// The device's information, or why it could not be read.
+  public let entry: PCIDeviceEntry
+  /// The IOMMU group number, nil when the device has none.
+  public let group: Int?
+  /// True when the group is a VFIO no-IOMMU group (see `PCISysfs.groupFile`).
   public let noIOMMU: Bool
-  /// `/dev/vfio/N`, or `/dev/vfio/noiommu-N` for a no-IOMMU group.
-  public let groupPath: String
-  /// Every member of the group, this device included, sorted by name.
-  public let members: [PCIGroupMember]
+  /// `/dev/vfio/N`, or `/dev/vfio/noiommu-N` for a no-IOMMU group; nil without a group.
+  public let groupPath: String?
+  /// Every member of the group, this device included, sorted by name (nil when the group's
+  /// member list could not be read).
+  public let members: [PCIGroupMember]?
 
   public init(
-    info: PCIDeviceInfo, group: Int, noIOMMU: Bool, groupPath: String,
-    members: [PCIGroupMember]
+    entry: PCIDeviceEntry, group: Int?, noIOMMU: Bool, groupPath: String?,
+    members: [PCIGroupMember]?
   ) {
-    self.info = info
+    self.entry = entry
     self.group = group
     self.noIOMMU = noIOMMU
     self.groupPath = groupPath
     self.members = members
   }
 
-  /// Every member allows VFIO (see `PCIGroupMember.allowsVFIO`).
-  public var viable: Bool { members.allSatisfy(\.allowsVFIO) }
+  public var addr: PCIAddress { entry.addr }
+  public var info: PCIDeviceInfo? { entry.info }
 
-  /// The members that make the group not viable, for error messages.
-  public var blockers: [PCIGroupMember] { members.filter { !$0.allowsVFIO } }
+  /// The device has a group whose every member allows VFIO (`PCIGroupMember.allowsVFIO`).
+  public var viable: Bool {
+    group != nil && (members?.allSatisfy(\.allowsVFIO) ?? false)
+  }
+
+  /// The members that make the group not viable.
+  public var blockers: [PCIGroupMember] { members?.filter { !$0.allowsVFIO } ?? [] }
 }
 
 extension PCISysfs {
+  /// The bound driver's name (the `driver` link's last component), nil when none is bound.
+  public func driver(_ addr: PCIAddress) throws -> String? {
+    try SysfsFiles.linkBasename("\(path(addr))/driver")
+  }
+
+  /// The IOMMU group number (the `iommu_group` link), nil when the device has none.
+  public func iommuGroup(_ addr: PCIAddress) throws -> Int? {
+    let link = "\(path(addr))/iommu_group"
+    guard let name = try SysfsFiles.linkBasename(link) else { return nil }
+    guard let group = Int(name), group >= 0 else {
+      throw SystemError(content: link, text: name, expected: "a link to a numbered group")
+    }
+    return group
+  }
+
+  /// The file that opens `addr`'s group `group` under `devVFIO`: `noiommu-N` when that exists or
+  /// the group's sysfs `name` is `vfio-noiommu` (vfio's no-IOMMU mode), else `N`.
+  public func groupFile(_ addr: PCIAddress, group: Int, devVFIO: String) -> (path: String, noIOMMU: Bool) {
+    let noiommu = "\(devVFIO)/noiommu-\(group)"
+    let name = try? SysfsFiles.readTextIfPresent("\(path(addr))/iommu_group/name")
+    if (try? SysfsFiles.exists(noiommu)) == true || name == "vfio-noiommu" {
+      return (noiommu, true)
+    }
+    return ("\(devVFIO)/\(group)", false)
+  }
+
   /// The members of `addr`'s IOMMU group, from `ADDR/iommu_group/devices/`, sorted by name.
   /// Throws `PCIError.noIOMMUGroup` when the device has no group.
   public func groupMembers(_ addr: PCIAddress) throws -> [PCIGroupMember] {
@@ -82,19 +117,18 @@ extension PCISysfs {
     }
   }
 
-  /// Every device bound to vfio-pci, sorted by address, with its group's `/dev/vfio` path
-  /// (under `devRoot`) and members.
-  public func vfioDevices(devRoot: String = "/dev/vfio") throws -> [PCIVFIODevice] {
-    try devices(filter: PCIFilter(driver: .name("vfio-pci"))).map { info in
-      guard let group = info.iommuGroup else {
-        throw PCIError.noIOMMUGroup(info.addr, path: "\(path(info.addr))/iommu_group")
+  /// Every device bound to vfio-pci, sorted by address, with its group's file (under
+  /// `devVFIO`) and members. A device whose files cannot be read is listed with its problem.
+  public func vfioDevices(devVFIO: String = "/dev/vfio") throws -> [PCIVFIODevice] {
+    try entries(filter: PCIFilter(driver: .name("vfio-pci"))).map { entry in
+      let addr = entry.addr
+      guard let group = entry.info?.iommuGroup ?? (try? iommuGroup(addr)) ?? nil else {
+        return PCIVFIODevice(entry: entry, group: nil, noIOMMU: false, groupPath: nil, members: nil)
       }
-      let name = try SysfsFiles.readTextIfPresent("\(path(info.addr))/iommu_group/name")
-      let noIOMMU = name == "vfio-noiommu"
+      let file = groupFile(addr, group: group, devVFIO: devVFIO)
       return PCIVFIODevice(
-        info: info, group: group, noIOMMU: noIOMMU,
-        groupPath: noIOMMU ? "\(devRoot)/noiommu-\(group)" : "\(devRoot)/\(group)",
-        members: try groupMembers(info.addr))
+        entry: entry, group: group, noIOMMU: file.noIOMMU, groupPath: file.path,
+        members: try? groupMembers(addr))
     }
   }
 }

@@ -29,16 +29,44 @@ public struct PCISysfs: Sendable {
     self.names = names
   }
 
-  /// Every device matching `filter`, sorted by address. Directory entries that are not PCI
-  /// addresses are ignored.
+  /// Every device matching `filter` that could be read, sorted by address. Directory entries
+  /// that are not PCI addresses are ignored; devices whose sysfs files cannot be read or hold
+  /// malformed text are left out (`entries(filter:)` reports them).
   public func devices(filter: PCIFilter = PCIFilter()) throws -> [PCIDeviceInfo] {
+    try entries(filter: filter).compactMap(\.info)
+  }
+
+  /// Every device matching `filter`, sorted by address: its information, or why it could not
+  /// be read. One malformed device never hides the others: it is an `.unreadable` entry, kept
+  /// when the fields that could be read do not rule the filter out. Throws only when `root`
+  /// itself cannot be listed.
+  public func entries(filter: PCIFilter = PCIFilter()) throws -> [PCIDeviceEntry] {
     let addresses: [PCIAddress]
     if let addr = filter.addr {
       addresses = try SysfsFiles.exists(path(addr)) ? [addr] : []
     } else {
       addresses = try SysfsFiles.list(root).compactMap { try? PCIAddress($0) }.sorted()
     }
-    return try addresses.map(read).filter(filter.matches)
+    return addresses.compactMap { addr in
+      do {
+        let info = try read(addr)
+        return filter.matches(info) ? .readable(info) : nil
+      } catch {
+        let bad = unreadable(addr, error)
+        return filter.mightMatch(bad) ? .unreadable(bad) : nil
+      }
+    }
+  }
+
+  /// What can still be read of a device whose full read failed with `error`.
+  private func unreadable(_ addr: PCIAddress, _ error: Error) -> PCIUnreadableDevice {
+    let dir = path(addr)
+    return PCIUnreadableDevice(
+      addr: addr, problem: "\(error)",
+      vendor: try? SysfsFiles.readHex("\(dir)/vendor", as: UInt16.self),
+      device: try? SysfsFiles.readHex("\(dir)/device", as: UInt16.self),
+      class: try? SysfsFiles.readHex("\(dir)/class", as: UInt32.self),
+      driver: (try? driver(addr)) ?? nil)
   }
 
   /// The device at `addr`; `PCIError.noDevice` when sysfs does not have it.
@@ -50,20 +78,30 @@ public struct PCISysfs: Sendable {
   /// The device's sysfs directory.
   public func path(_ addr: PCIAddress) -> String { "\(root)/\(addr)" }
 
+  /// Whether sysfs has the device.
+  public func exists(_ addr: PCIAddress) throws -> Bool { try SysfsFiles.exists(path(addr)) }
+
+  /// The bus's `drivers_probe` file (`/sys/bus/pci/drivers_probe`), which binds a device to
+  /// the driver its `driver_override` names.
+  public var driversProbePath: String {
+    let suffix = "/devices"
+    return root.hasSuffix(suffix) ? "\(root.dropLast(suffix.count))/drivers_probe" : "\(root)/../drivers_probe"
+  }
+
   func read(_ addr: PCIAddress) throws -> PCIDeviceInfo {
     let dir = path(addr)
     let vendor = try SysfsFiles.readHex("\(dir)/vendor", as: UInt16.self)
     let device = try SysfsFiles.readHex("\(dir)/device", as: UInt16.self)
     let classCode = try SysfsFiles.readHex("\(dir)/class", as: UInt32.self)
     guard classCode <= 0xFF_FFFF else {
-      throw PCIError.badFormat(
-        path: "\(dir)/class", text: "0x\(String(classCode, radix: 16))",
+      throw SystemError(
+        content: "\(dir)/class", text: "0x\(hex(classCode))",
         expected: "a 24-bit class code")
     }
     let config = try SysfsFiles.readBytes("\(dir)/config", limit: 64)
     guard config.count >= 16 else {
-      throw PCIError.badFormat(
-        path: "\(dir)/config", text: "\(config.count) bytes",
+      throw SystemError(
+        content: "\(dir)/config", text: "\(config.count) bytes",
         expected: "at least the 16-byte common configuration header")
     }
     let resourcePath = "\(dir)/resource"
@@ -75,22 +113,13 @@ public struct PCISysfs: Sendable {
       class: classCode,
       revision: try SysfsFiles.readHex("\(dir)/revision", as: UInt8.self),
       vendorName: names.vendor, deviceName: names.device,
-      driver: try SysfsFiles.linkBasename("\(dir)/driver"),
-      iommuGroup: try iommuGroup(dir),
+      driver: try driver(addr),
+      iommuGroup: try iommuGroup(addr),
       numaNode: try SysfsFiles.readIntIfPresent("\(dir)/numa_node") ?? -1,
       headerType: config[0x0E] & 0x7F,
       command: PCICommand(register: UInt16(config[4]) | UInt16(config[5]) << 8),
       link: try link(dir),
       bars: try PCIBar.parseResource(SysfsFiles.readText(resourcePath), path: resourcePath))
-  }
-
-  private func iommuGroup(_ dir: String) throws -> Int? {
-    let path = "\(dir)/iommu_group"
-    guard let name = try SysfsFiles.linkBasename(path) else { return nil }
-    guard let group = Int(name) else {
-      throw PCIError.badFormat(path: path, text: name, expected: "a link to a numbered group")
-    }
-    return group
   }
 
   private func link(_ dir: String) throws -> PCILink? {

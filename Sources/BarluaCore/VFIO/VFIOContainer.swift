@@ -25,7 +25,7 @@ final class VFIOContainer: @unchecked Sendable {
   /// Opens `<dev>/vfio` and checks the API version.
   static func open(devVFIO: String = "/dev/vfio") throws -> VFIOContainer {
     let path = devVFIO + "/vfio"
-    if !VFIOSysfs.fileExists(devVFIO) {
+    if access(devVFIO, F_OK) != 0 {
       throw SystemError(
         "open", path: path, errno: ENOENT, hint: "vfio is not loaded: modprobe vfio-pci")
     }

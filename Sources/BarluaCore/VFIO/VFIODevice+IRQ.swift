@@ -6,7 +6,7 @@ extension VFIODevice {
   public func irq(_ kind: VFIOInterrupt.Kind, vector: Int = 0, count: Int = 1) throws
     -> VFIOInterrupt
   {
-    try checkOpen("irq")
+    try checkOpen()
     let fn = "irq"
     guard vector >= 0, count >= 1, count <= 64 else {
       throw UsageError(

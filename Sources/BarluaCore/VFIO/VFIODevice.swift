@@ -12,8 +12,10 @@ import CBarluaSys
 /// device alive as long as its mappings are used. Use one device from one thread at a time
 /// (the process-wide group/container registry itself is locked).
 public final class VFIODevice: @unchecked Sendable {
-  /// Full PCI address, `"0000:15:00.0"`.
-  public let addr: String
+  /// The device's PCI address.
+  public let address: PCIAddress
+  /// Full PCI address as text, `"0000:15:00.0"`.
+  public var addr: String { address.description }
   /// IOMMU group number.
   public let group: Int
   /// The group file, `/dev/vfio/N` or `/dev/vfio/noiommu-N`.
@@ -27,7 +29,9 @@ public final class VFIODevice: @unchecked Sendable {
   let fd: FileDescriptor
   private(set) var groupRef: VFIOGroup?
   private let cachedRegions: [VFIORegion]
-  let resources: [VFIOSysfs.Resource]
+  /// What sysfs said of the device when it was opened (nil when it could not be read: the
+  /// BARs' physical addresses are then unknown, nothing else needs it).
+  public let info: PCIDeviceInfo?
   private var mappings: [WeakMapping] = []
   /// Interrupt sources enabled through `irq` (VFIODevice+IRQ.swift), disabled by `close()`.
   var interrupts: [WeakInterrupt] = []
@@ -38,63 +42,50 @@ public final class VFIODevice: @unchecked Sendable {
 
   // MARK: opening
 
-  /// Opens `addr` (`"0000:15:00.0"`, or `"15:00.0"` for domain 0), which must be bound to
-  /// vfio-pci.
-  public static func open(_ addr: String) throws -> VFIODevice {
-    try open(addr, sysfs: VFIOSysfs(), devVFIO: "/dev/vfio")
-  }
-
-  static func open(_ text: String, sysfs: VFIOSysfs, devVFIO: String) throws -> VFIODevice {
-    guard let addr = PCIAddressText.normalize(text) else {
-      throw UsageError(
-        "\"\(text)\" is not a PCI address (expected DDDD:BB:DD.F or BB:DD.F, e.g. 0000:15:00.0)")
-    }
-    guard sysfs.deviceExists(addr) else {
-      throw UsageError("no PCI device \(addr) in \(sysfs.devicesDir) (lspci -D lists them)")
-    }
-    let driver = sysfs.driver(addr)
+  /// Opens the device at `addr`, which must be bound to vfio-pci. `sysfs` (default: the
+  /// system's, or `$BARLUA_SYSFS_PCI`) says its driver and group; `devVFIO` holds the group
+  /// files and the container.
+  public static func open(
+    _ addr: PCIAddress, sysfs: PCISysfs = PCISysfs(), devVFIO: String = "/dev/vfio"
+  ) throws -> VFIODevice {
+    guard try sysfs.exists(addr) else { throw PCIError.noDevice(addr, root: sysfs.root) }
+    let driver = try sysfs.driver(addr)
     if driver != "vfio-pci" {
-      let dev = sysfs.devicePath(addr)
-      let unbind = driver.map { _ in "echo \(addr) > \(dev)/driver/unbind; " } ?? ""
-      throw UsageError(
-        "\(addr) is " + (driver.map { "bound to \($0)" } ?? "bound to no driver")
-          + ", not vfio-pci: bind it with: echo vfio-pci > \(dev)/driver_override; " + unbind
-          + "echo \(addr) > \(sysfs.root)/bus/pci/drivers_probe")
+      throw VFIOError.notBoundToVFIOPCI(
+        addr, driver: driver, deviceDir: sysfs.path(addr), driversProbe: sysfs.driversProbePath)
     }
-    guard let number = sysfs.iommuGroup(addr) else {
-      throw UsageError(
-        "\(addr) has no IOMMU group (no \(sysfs.devicePath(addr))/iommu_group): enable the IOMMU"
-          + " (intel_iommu=on or amd_iommu=on) or load vfio with enable_unsafe_noiommu_mode=1")
+    guard let number = try sysfs.iommuGroup(addr) else {
+      throw PCIError.noIOMMUGroup(addr, path: "\(sysfs.path(addr))/iommu_group")
     }
     let group = try VFIORegistry.shared.acquireGroup(
-      number: number, devVFIO: devVFIO, sysfs: sysfs)
+      number: number, file: sysfs.groupFile(addr, group: number, devVFIO: devVFIO),
+      devVFIO: devVFIO, members: { try sysfs.groupMembers(addr) })
     do {
-      let fd = try group.openDevice(addr)
-      return try VFIODevice(
-        addr: addr, group: group, fd: fd, resources: sysfs.resources(addr))
+      let fd = try group.openDevice(addr.description)
+      return try VFIODevice(address: addr, group: group, fd: fd, info: try? sysfs.device(addr))
     } catch {
       VFIORegistry.shared.releaseGroup(group)
       throw error
     }
   }
 
-  private init(addr: String, group: VFIOGroup, fd: FileDescriptor, resources: [VFIOSysfs.Resource])
+  private init(address: PCIAddress, group: VFIOGroup, fd: FileDescriptor, info: PCIDeviceInfo?)
     throws
   {
-    var info = vfio_device_info()
-    info.argsz = UInt32(MemoryLayout<vfio_device_info>.size)
-    try VFIOIoctl.call(fd, "VFIO_DEVICE_GET_INFO", barlua_vfio_device_get_info(), &info)
-    self.addr = addr
+    var info_ = vfio_device_info()
+    info_.argsz = UInt32(MemoryLayout<vfio_device_info>.size)
+    try VFIOIoctl.call(fd, "VFIO_DEVICE_GET_INFO", barlua_vfio_device_get_info(), &info_)
+    self.address = address
     self.group = group.number
     self.groupPath = group.path
     self.iommu = group.container?.iommu ?? (group.isNoIOMMU ? .noiommu : .type1)
-    self.numRegions = Int(info.num_regions)
-    self.numIrqs = Int(info.num_irqs)
-    self.canReset = info.flags & UInt32(BARLUA_VFIO_DEVICE_FLAGS_RESET) != 0
+    self.numRegions = Int(info_.num_regions)
+    self.numIrqs = Int(info_.num_irqs)
+    self.canReset = info_.flags & UInt32(BARLUA_VFIO_DEVICE_FLAGS_RESET) != 0
     self.fd = fd
     self.groupRef = group
-    self.resources = resources
-    self.cachedRegions = try (0..<Int(info.num_regions)).map { index in
+    self.info = info
+    self.cachedRegions = try (0..<Int(info_.num_regions)).map { index in
       do {
         return try VFIODevice.regionInfo(fd, index: index)
       } catch let e as SystemError where e.errno == EINVAL {
@@ -140,7 +131,7 @@ public final class VFIODevice: @unchecked Sendable {
 
   /// The raw VFIO_DEVICE_GET_REGION_INFO answer for region `index` (diagnostics, fixtures).
   public func regionInfoAnswer(_ index: Int) throws -> [UInt8] {
-    try checkOpen("region info")
+    try checkOpen()
     return try VFIODevice.regionInfoAnswer(fd, index: index)
   }
 
@@ -148,8 +139,8 @@ public final class VFIODevice: @unchecked Sendable {
 
   public var isOpen: Bool { fd.isOpen }
 
-  func checkOpen(_ what: String) throws {
-    guard fd.isOpen else { throw UsageError("\(what): device \(addr) is closed") }
+  func checkOpen() throws {
+    guard fd.isOpen else { throw UsageError("device \(addr) is closed") }
   }
 
   /// Every region the device reports, by index.
@@ -167,7 +158,7 @@ public final class VFIODevice: @unchecked Sendable {
 
   /// Every interrupt index (VFIO_DEVICE_GET_IRQ_INFO).
   public func irqs() throws -> [VFIOIRQ] {
-    try checkOpen("irqs")
+    try checkOpen()
     return try (0..<numIrqs).map { i in
       var info = vfio_irq_info()
       info.argsz = UInt32(MemoryLayout<vfio_irq_info>.size)
@@ -190,15 +181,22 @@ public final class VFIODevice: @unchecked Sendable {
   /// (VFIO maps every BAR uncached-minus).
   public func map(bar: Int, offset: UInt64 = 0, size: UInt64? = nil) throws -> Mapping {
     let (region, length) = try mappableRange(bar: bar, offset: offset, size: size)
-    let resource = bar < resources.count && bar <= 6 ? resources[bar] : nil
-    let base = resource.flatMap { $0.start == 0 ? nil : $0.start + offset }
+    let sysfsBar = info?.bar(bar)
     let mapping = try Mapping(
       fd: fd.rawValue, offset: region.offset + offset, size: length,
       info: Mapping.Description(
-        method: .vfio, index: bar, base: base, prefetchable: resource?.prefetchable,
-        addr: addr, path: fd.path))
+        method: .vfio, index: bar, base: physicalAddress(bar: bar, offset: offset),
+        prefetchable: sysfsBar?.prefetchable, addr: addr, path: fd.path))
     track(mapping)
     return mapping
+  }
+
+  /// The CPU physical address of `offset` in BAR `bar`, from sysfs; nil when unknown (no
+  /// address assigned, sysfs unreadable, or a sum past 2^64).
+  func physicalAddress(bar: Int, offset: UInt64) -> UInt64? {
+    guard let base = info?.bar(bar)?.base, base != 0 else { return nil }
+    let (address, overflow) = base.addingReportingOverflow(offset)
+    return overflow ? nil : address
   }
 
   /// Remembers a mapping of this device so that `close()` unmaps it.
@@ -210,7 +208,7 @@ public final class VFIODevice: @unchecked Sendable {
   /// The region of BAR `bar` and the length to map at `offset`, checked for an open device,
   /// an mmap-able region and a range inside it (and inside one sparse area, if any).
   func mappableRange(bar: Int, offset: UInt64, size: UInt64?) throws -> (VFIORegion, UInt64) {
-    try checkOpen("map")
+    try checkOpen()
     let region = try region(bar)
     do {
       return (region, try region.checkMappable(offset: offset, size: size))
@@ -226,18 +224,18 @@ public final class VFIODevice: @unchecked Sendable {
 
   // MARK: config space
 
-  private func configAccess(_ name: String, offset: UInt64, width: Int) throws -> VFIORegion {
-    try checkOpen(name)
+  private func configAccess(offset: UInt64, width: Int) throws -> VFIORegion {
+    try checkOpen()
     guard width == 1 || width == 2 || width == 4 else {
-      throw UsageError("\(name): width \(width) is not 1, 2 or 4")
+      throw UsageError("width \(width) is not 1, 2 or 4")
     }
     let config = try region(Int(BARLUA_VFIO_PCI_CONFIG_REGION_INDEX))
     guard offset % UInt64(width) == 0 else {
-      throw UsageError("\(name): offset 0x\(hex(offset)) is not \(width)-byte aligned")
+      throw UsageError("offset 0x\(hex(offset)) is not \(width)-byte aligned")
     }
     guard offset < config.size, UInt64(width) <= config.size - offset else {
       throw UsageError(
-        "\(name): offset 0x\(hex(offset)) + \(width) exceeds config space size 0x\(hex(config.size))"
+        "offset 0x\(hex(offset)) + \(width) exceeds config space size 0x\(hex(config.size))"
       )
     }
     return config
@@ -245,37 +243,38 @@ public final class VFIODevice: @unchecked Sendable {
 
   /// Reads `width` (1, 2 or 4) bytes of config space at `offset`, little-endian.
   public func configRead(offset: UInt64, width: Int) throws -> UInt32 {
-    let name = "config_read\(width * 8)"
-    let config = try configAccess(name, offset: offset, width: width)
     var value: UInt32 = 0
-    let n = pread(fd.rawValue, &value, width, off_t(config.offset + offset))
-    if n < 0 {
-      throw SystemError.current("pread config 0x\(hex(offset))", path: fd.path)
-    }
-    guard n == width else {
-      throw UsageError(
-        "\(name): pread of \(fd.path) at config offset 0x\(hex(offset)) returned \(n) of"
-          + " \(width) bytes")
-    }
+    try configTransfer(write: false, offset: offset, width: width, &value)
     return UInt32(littleEndian: value)
   }
 
   /// Writes `width` (1, 2 or 4) bytes of config space at `offset`, little-endian.
   public func configWrite(offset: UInt64, width: Int, value: UInt32) throws {
-    let name = "config_write\(width * 8)"
-    let config = try configAccess(name, offset: offset, width: width)
     guard width == 4 || value >> UInt32(width * 8) == 0 else {
-      throw UsageError("\(name): value 0x\(hex(UInt64(value))) does not fit in \(width * 8) bits")
+      throw UsageError("value 0x\(hex(value)) does not fit in \(width * 8) bits")
     }
     var le = value.littleEndian
-    let n = pwrite(fd.rawValue, &le, width, off_t(config.offset + offset))
+    try configTransfer(write: true, offset: offset, width: width, &le)
+  }
+
+  /// One `pread` or `pwrite` of exactly `width` bytes at `offset` of the config region, after
+  /// the checks of `configAccess`; EINTR is retried.
+  private func configTransfer(
+    write: Bool, offset: UInt64, width: Int, _ buffer: UnsafeMutableRawPointer
+  ) throws {
+    let config = try configAccess(offset: offset, width: width)
+    let at = off_t(config.offset + offset)
+    let call = write ? "pwrite" : "pread"
+    var n: Int
+    repeat {
+      n = write ? pwrite(fd.rawValue, buffer, width, at) : pread(fd.rawValue, buffer, width, at)
+    } while n < 0 && errno == EINTR
     if n < 0 {
-      throw SystemError.current("pwrite config 0x\(hex(offset))", path: fd.path)
+      throw SystemError.current("\(call) config 0x\(hex(offset))", path: fd.path)
     }
     guard n == width else {
       throw UsageError(
-        "\(name): pwrite of \(fd.path) at config offset 0x\(hex(offset)) wrote \(n) of"
-          + " \(width) bytes")
+        "\(call) of \(fd.path) at config offset 0x\(hex(offset)) moved \(n) of \(width) bytes")
     }
   }
 
@@ -283,7 +282,7 @@ public final class VFIODevice: @unchecked Sendable {
 
   /// VFIO_DEVICE_RESET.
   public func reset() throws {
-    try checkOpen("reset")
+    try checkOpen()
     guard canReset else {
       throw UsageError(
         "device \(addr) does not support reset (VFIO_DEVICE_FLAGS_RESET not set)")

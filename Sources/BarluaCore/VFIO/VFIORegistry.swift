@@ -17,14 +17,17 @@ final class VFIORegistry: Sendable {
   private let state = Mutex(State())
 
   /// The open group `number`, opening and attaching it on first use. Counts one device.
-  func acquireGroup(number: Int, devVFIO: String, sysfs: VFIOSysfs) throws -> VFIOGroup {
+  func acquireGroup(
+    number: Int, file: (path: String, noIOMMU: Bool), devVFIO: String,
+    members: () throws -> [PCIGroupMember]
+  ) throws -> VFIOGroup {
     try state.withLock { state in
-      let key = VFIOGroup.path(number: number, devVFIO: devVFIO, sysfs: sysfs).path
+      let key = file.path
       if let group = state.groups[key] {
         group.deviceCount += 1
         return group
       }
-      let group = try VFIOGroup.open(number: number, devVFIO: devVFIO, sysfs: sysfs)
+      let group = try VFIOGroup.open(number: number, file: file, devVFIO: devVFIO, members: members)
       let kind: VFIOIOMMU.Kind = group.isNoIOMMU ? .noiommu : .iommu
       for (dir, container) in state.containers
       where dir == devVFIO && container.iommu?.kind == kind {

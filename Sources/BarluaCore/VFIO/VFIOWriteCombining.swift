@@ -34,16 +34,6 @@ public struct VFIOFeatures: Sendable, Equatable {
   /// Write-combining through VFIO: never (see the type's documentation).
   public var writeCombining: Bool { false }
 
-  /// Why `device:map(bar, {wc=true})` is refused, with the alternative.
-  public static func writeCombiningReason(addr: String, bar: Int? = nil) -> String {
-    let barText = bar.map(String.init) ?? "bar"
-    return "write-combining through VFIO is not offered: no released kernel defines a VFIO"
-      + " feature that maps a BAR write-combining (VFIO maps BARs uncached-minus; the"
-      + " dma-buf export, VFIO_DEVICE_FEATURE_DMA_BUF, has no mmap): use"
-      + " pci.map(\"\(addr)\", \(barText), {wc=true}) on a prefetchable BAR, after closing the"
-      + " VFIO device"
-  }
-
   /// Asks the kernel about every released feature through `send`, which performs one
   /// `VFIO_DEVICE_FEATURE` ioctl on the `{argsz, flags}` header it is given and returns 0 or
   /// the errno. Tests pass a recorder; devices pass the real ioctl.
@@ -72,6 +62,29 @@ public struct VFIOFeatures: Sendable, Equatable {
   public static func featureNumber(_ flags: UInt32) -> UInt32 { flags & 0xffff }
 }
 
+/// Why a write-combining VFIO mapping cannot be made, as a fact (the Lua bindings name the
+/// Lua call that helps).
+public enum VFIOWriteCombiningUnavailable: Error, Equatable, Sendable, CustomStringConvertible {
+  /// No released kernel offers it, for BAR `bar` (nil: any BAR) of `addr`.
+  case notOffered(addr: String, bar: Int?)
+
+  /// What is missing and why, without advice.
+  public static let missingText =
+    "write-combining through VFIO is not offered: no released kernel defines a VFIO feature"
+    + " that maps a BAR write-combining (VFIO maps BARs uncached-minus; the dma-buf export,"
+    + " VFIO_DEVICE_FEATURE_DMA_BUF, has no mmap)"
+
+  public var description: String {
+    switch self {
+    case .notOffered(let addr, let bar):
+      "\(Self.missingText): map "
+        + (bar.map { "BAR\($0) of \(addr) through its sysfs resource\($0)_wc file" }
+          ?? "a BAR of \(addr) through its sysfs resourceN_wc file")
+        + " (prefetchable BARs only), after closing the VFIO device"
+    }
+  }
+}
+
 extension VFIODevice {
   /// The features this device's kernel offers (VFIO_DEVICE_FEATURE with PROBE). Never
   /// throws: a failed probe is the answer.
@@ -90,6 +103,6 @@ extension VFIODevice {
     -> Mapping
   {
     _ = try mappableRange(bar: bar, offset: offset, size: size)
-    throw UsageError(VFIOFeatures.writeCombiningReason(addr: addr, bar: bar))
+    throw VFIOWriteCombiningUnavailable.notOffered(addr: addr, bar: bar)
   }
 }

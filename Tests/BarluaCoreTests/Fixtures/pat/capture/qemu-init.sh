@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 /bin/busybox --install -s /bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 mount -t debugfs none /sys/kernel/debug; mkdir -p /tmp
