@@ -156,6 +156,18 @@ local function print_vfio(d)
   for _, q in ipairs(dev:irqs()) do
     print(string.format("    irq %d %s count=%d flags=%s", q.index, q.name, q.count, irq_flags(q)))
   end
+  -- The container's valid IOVA ranges (type1): where DMA buffers can be mapped.
+  local ok_ranges, ranges = pcall(dev.iova_ranges, dev)
+  if not ok_ranges then
+    print("    iova ranges: cannot read: " .. tostring(ranges):gsub("^device:iova_ranges: ", ""))
+  elseif ranges == nil then
+    print("    iova ranges: none (" .. (dev.iommu == "noiommu"
+      and "no-IOMMU: devices use physical addresses" or "the kernel reports none") .. ")")
+  else
+    for _, r in ipairs(ranges) do
+      print(string.format("    iova range 0x%x-0x%x", r.first, r.last))
+    end
+  end
   dev:close()
 end
 

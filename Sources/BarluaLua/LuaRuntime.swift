@@ -47,6 +47,7 @@ public final class LuaRuntime {
     PATModule.addParse(L)  // a C function over a Swift line parser (CBarlua/pat_parse.c)
     clua_pop(L, 1)
     registerType(VFIOModule.typeName, methods: VFIOModule.methods, metamethods: VFIOModule.metamethods)
+    registerType(IRQModule.typeName, methods: IRQModule.methods, metamethods: IRQModule.metamethods)
     barlua_add_searcher(
       L, Self.searchTemplates(ignoreEnvironment: ignoreEnvironment, scriptPath: scriptPath).joined(separator: ";"))
   }

@@ -44,12 +44,10 @@ enum LuaWording {
 
   static func describe(_ e: VFIOWriteCombiningUnavailable) -> String {
     switch e {
-    case .notOffered(let support, let addr, let bar):
-      "\(support.missingText): use pci.map(\"\(addr)\", \(bar.map(String.init) ?? "bar"), {wc=true})"
-        + " on a prefetchable BAR, after closing the VFIO device"
-    case .notPrefetchable(let addr, let bar):
-      "\(addr) BAR\(bar) is not prefetchable: write-combining could merge or reorder its register"
-        + " accesses; map it uncached (device:map(\(bar)))"
+    case .notOffered(let addr, let bar):
+      "\(VFIOWriteCombiningUnavailable.missingText): use pci.map(\"\(addr)\","
+        + " \(bar.map(String.init) ?? "bar"), {wc=true}) on a prefetchable BAR, after closing the"
+        + " VFIO device"
     }
   }
 }

@@ -13,6 +13,7 @@ enum VFIOModule {
     ("config_read8", configRead8), ("config_read16", configRead16), ("config_read32", configRead32),
     ("config_write8", configWrite8), ("config_write16", configWrite16),
     ("config_write32", configWrite32), ("reset", reset), ("close", close),
+    ("dma", dma), ("iova_ranges", iovaRanges), ("irq", IRQModule.irq),
   ]
 
   static let metamethods: [(String, LuaSwiftFunction)] = [
@@ -147,20 +148,18 @@ enum VFIOModule {
     }
   }
 
-  /// device:features() -> {wc=, dma_buf=, dma_buf_memattr=, wc_reason=} (probed each call).
+  /// device:features() -> {dma_buf=, wc=false, wc_reason=} (probed each call; only feature
+  /// numbers of released kernels are sent: VFIOWriteCombining.swift).
   static let features: LuaSwiftFunction = { L in
     luaCall(L, "device:features") { L in
       let d = try device(L, "device:features")
       try LuaArgs(L: L, fn: "device:features").expectAtMost(1, "no arguments")
       guard d.isOpen else { throw UsageError("device \(d.addr) is closed") }
-      let s = d.writeCombiningSupport()
-      let t = LuaTableBuilder.push(L, nrec: 4)
-      t.set("wc", s.offered)
-      t.set("dma_buf", s.dmaBuf)
-      t.set("dma_buf_memattr", s.dmaBufMemattr)
-      if !s.offered {
-        t.set("wc_reason", LuaWording.describe(VFIOWriteCombiningUnavailable.notOffered(s, addr: d.addr, bar: nil)))
-      }
+      let f = d.features()
+      let t = LuaTableBuilder.push(L, nrec: 3)
+      t.set("dma_buf", f.dmaBufOffered)
+      t.set("wc", f.writeCombining)
+      t.set("wc_reason", LuaWording.describe(VFIOWriteCombiningUnavailable.notOffered(addr: d.addr, bar: nil)))
       return 1
     }
   }

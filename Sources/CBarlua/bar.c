@@ -40,6 +40,16 @@ static int bar_finalize(lua_State *L) {
   return 0;
 }
 
+// buf:free() for DMA buffers: like __close, quiet when already freed.
+int barlua_bar_free(lua_State *L) {
+  barlua_bar *b = to_bar(L, 1);
+  if (b == NULL)
+    return bar_error(L, "buf:free: expected a dma buffer as self (call it as buf:free()), got %s",
+                     bar_type_name(L, 1));
+  bar_do_unmap(b);
+  return 0;
+}
+
 // bar.size = 5 and the like: the fields describe the mapping and cannot change.
 static int bar_newindex(lua_State *L) {
   const char *key = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;

@@ -28,11 +28,18 @@ const char *bar_type_name(lua_State *L, int i) {
   return luaL_typename(L, i);
 }
 
+int bar_is_dma(lua_State *L, int i) {
+  int dma = luaL_getmetafield(L, i, "iova") != LUA_TNIL;
+  if (dma) lua_pop(L, 1);
+  return dma;
+}
+
 void bar_bad_self(lua_State *L, const char *fn, const barlua_bar *b) {
   if (b == NULL)
     bar_error(L, "bar:%s: expected a bar as self (call it as bar:%s(...)), got %s", fn, fn,
               bar_type_name(L, 1));
-  if (b->win == NULL || b->win->base == NULL) bar_error(L, "bar:%s: bar is unmapped", fn);
+  if (b->win == NULL || b->win->base == NULL)
+    bar_error(L, "bar:%s: %s", fn, bar_is_dma(L, 1) ? "dma buffer is freed" : "bar is unmapped");
   bar_error(L,
             "bar:%s: bar is mapped read-only (mapped with {write=false}): map it again without "
             "write=false to write",

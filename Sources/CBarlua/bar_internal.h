@@ -30,6 +30,8 @@ typedef struct barlua_bar {
 int bar_error(lua_State *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /// The type name a user recognises: __name of the metatable (e.g. FILE*), else the Lua type.
 const char *bar_type_name(lua_State *L, int i);
+/// 1 when the bar at `i` is a DMA buffer (its fields include `iova`: VFIOModule+DMA.swift).
+int bar_is_dma(lua_State *L, int i);
 COLD void bar_bad_self(lua_State *L, const char *fn, const barlua_bar *b);
 COLD void bar_too_many_args(lua_State *L, const char *fn, int max, const char *usage);
 COLD void bar_not_integer(lua_State *L, int i, const char *fn, const char *what);

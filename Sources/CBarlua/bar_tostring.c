@@ -27,9 +27,32 @@ static void add_string_field(lua_State *L, luaL_Buffer *buf, int p, const char *
     lua_pop(L, 1);
 }
 
+// A DMA buffer: "dma 0000:00:01.0 iova 0x100000 4 KiB" (+ " (freed)").
+static int dma_tostring(lua_State *L, const barlua_bar *b) {
+  lua_getmetatable(L, 1);
+  int p = lua_gettop(L);
+  lua_getfield(L, p, "addr");
+  lua_getfield(L, p, "iova");
+  lua_getfield(L, p, "size");
+  const char *addr = lua_tostring(L, -3);
+  char s[96];
+  snprintf(s, sizeof s, "dma %s iova 0x%llx ", addr ? addr : "?",
+           (unsigned long long)lua_tointeger(L, -2));
+  uint64_t size = (uint64_t)lua_tointeger(L, -1);
+  lua_pop(L, 4);
+  luaL_Buffer buf;
+  luaL_buffinit(L, &buf);
+  luaL_addstring(&buf, s);
+  add_size(&buf, size);
+  if (b->win == NULL || b->win->base == NULL) luaL_addstring(&buf, " (freed)");
+  luaL_pushresult(&buf);
+  return 1;
+}
+
 int bar_tostring(lua_State *L) {
   barlua_bar *b = to_bar(L, 1);
   if (b == NULL) return bar_error(L, "bar:__tostring: expected a bar");
+  if (bar_is_dma(L, 1)) return dma_tostring(L, b);
   luaL_Buffer buf;
   luaL_buffinit(L, &buf);
   luaL_addstring(&buf, "bar");

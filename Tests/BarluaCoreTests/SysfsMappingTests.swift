@@ -93,28 +93,4 @@ final class SysfsMappingTests: XCTestCase {
         "\($0)".hasSuffix("(BAR2 is prefetchable, but this kernel has no _wc file)"), "\($0)")
     }
   }
-
-  /// VFIO write-combining: the message names the missing uAPI and the sysfs alternative.
-  func testVFIOWriteCombiningRefusalText() {
-    let none = VFIOWriteCombiningSupport(dmaBufErrno: ENOTTY, dmaBufMemattrErrno: ENOTTY)
-    XCTAssertFalse(none.offered)
-    XCTAssertEqual(
-      none.reason(addr: "0000:00:02.0", bar: 2),
-      "write-combining through VFIO is not offered by this kernel (no"
-        + " VFIO_DEVICE_FEATURE_DMA_BUF_MEMATTR, nor VFIO_DEVICE_FEATURE_DMA_BUF): map BAR2 of"
-        + " 0000:00:02.0 through its sysfs resource2_wc file (prefetchable BARs only), after closing"
-        + " the VFIO device")
-    let dmaBufOnly = VFIOWriteCombiningSupport(dmaBufErrno: 0, dmaBufMemattrErrno: ENOTTY)
-    XCTAssertTrue(dmaBufOnly.dmaBuf)
-    XCTAssertEqual(
-      dmaBufOnly.reason(addr: "0000:00:02.0"),
-      "write-combining through VFIO is not offered by this kernel (no"
-        + " VFIO_DEVICE_FEATURE_DMA_BUF_MEMATTR): map a BAR of 0000:00:02.0 through its sysfs"
-        + " resourceN_wc file (prefetchable BARs only), after closing the VFIO device")
-    let both = VFIOWriteCombiningSupport(dmaBufErrno: 0, dmaBufMemattrErrno: 0)
-    XCTAssertTrue(both.offered)
-    XCTAssertNil(both.reason(addr: "0000:00:02.0"))
-    XCTAssertEqual(VFIOWriteCombiningSupport.dmaBufFeature, 11)
-    XCTAssertEqual(VFIOWriteCombiningSupport.dmaBufMemattrFeature, 14)
-  }
 }

@@ -8,7 +8,6 @@ final class LuaWordingTests: XCTestCase {
   static let luaNames = ["pci.map", "pci.devices", "vfio.open", "pat.events", "pat.parse", "device:map", "{size="]
 
   func testCoreWordingHasNoLuaAndLuaWordingNamesTheCall() {
-    let support = VFIOWriteCombiningSupport(dmaBufErrno: ENOTTY, dmaBufMemattrErrno: ENOTTY)
     let addr = try! PCIAddress("0000:00:02.0")
     let cases: [(Error, String)] = [
       (
@@ -26,10 +25,9 @@ final class LuaWordingTests: XCTestCase {
       ),
       (MappingError.deviceFileWithoutSize(path: "/dev/mem"), "/dev/mem is a device file with no size: pass {size=...}"),
       (
-        VFIOWriteCombiningUnavailable.notOffered(support, addr: "0000:00:02.0", bar: 2),
+        VFIOWriteCombiningUnavailable.notOffered(addr: "0000:00:02.0", bar: 2),
         "use pci.map(\"0000:00:02.0\", 2, {wc=true}) on a prefetchable BAR, after closing the VFIO device"
       ),
-      (VFIOWriteCombiningUnavailable.notPrefetchable(addr: "0000:00:02.0", bar: 0), "map it uncached (device:map(0))"),
     ]
     for (error, lua) in cases {
       let core = "\(error)"

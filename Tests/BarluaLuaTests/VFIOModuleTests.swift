@@ -129,7 +129,7 @@ final class VFIOModuleTests: XCTestCase {
   func testDeviceMethodsRefuseABadSelf() throws {
     let methods = [
       "regions", "irqs", "map", "features", "config_read8", "config_read16", "config_read32", "config_write8",
-      "config_write16", "config_write32", "reset", "close",
+      "config_write16", "config_write32", "reset", "close", "dma", "iova_ranges", "irq",
     ]
     for m in methods {
       let code = "\(methodsTable) local f = methods.\(m) return f(5)"

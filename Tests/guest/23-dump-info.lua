@@ -57,6 +57,13 @@ for _, info in ipairs(vfio.devices()) do
       end
     end
     t.ok(has(addr, "^    irq 0 INTx count=%d"), addr .. ": IRQ counts")
+    if d.iommu == "noiommu" then
+      t.ok(has(addr, "^    iova ranges: none %(no%-IOMMU"), addr .. ": no IOVA ranges in no-IOMMU mode")
+    else
+      -- x86 excludes the MSI window 0xfee00000-0xfeefffff from the valid ranges.
+      t.ok(has(addr, "^    iova range 0x0%-0xfedfffff$") and has(addr, "^    iova range 0xfef00000%-0x%x+$"),
+        addr .. ": the container's valid IOVA ranges, around the MSI window")
+    end
   else
     t.ok(has(addr, "^  VFIO: cannot open: IOMMU group %d+ is not viable: " .. VIRTIO:gsub("[%.%-]", "%%%0")),
       addr .. ": a non-viable device prints the reason instead (names " .. VIRTIO .. ")")

@@ -23,6 +23,9 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 exec </dev/console >/dev/console 2>&1 # the initramfs has no /dev/console node of its own
 mount -t debugfs debugfs /sys/kernel/debug
+# A few 2 MiB huge pages for no-IOMMU DMA buffers larger than a page (physically contiguous);
+# tests that need none set vm.nr_hugepages to 0 themselves and put it back.
+echo 4 >/proc/sys/vm/nr_hugepages
 
 # Modules, dependencies first; the no-IOMMU build of vfio needs its switch.
 while read -r ko; do

@@ -22,7 +22,9 @@ qemu_command() {
   fi
   QEMU_CMD+=(-kernel "$KERNEL_DIR/vmlinux" -initrd "$INITRAMFS" -append "$append")
   QEMU_CMD+=(
-    -device edu
+    # dma_mask: edu's default mask is 28 bits and clamps DMA addresses above 256 MiB ("EDU:
+    # clamping DMA"); no-IOMMU buffers are guest-physical addresses anywhere in its memory.
+    -device edu,dma_mask=0xffffffffffffffff
     -object "memory-backend-file,id=shm0,size=$IVSHMEM_SIZE,share=on,mem-path=$RUN_IVSHMEM"
     -device ivshmem-plain,memdev=shm0
     -device pci-testdev

@@ -9,8 +9,9 @@ import CBarluaSys
 /// A `Mapping` owns the `mmap` and the `barlua_window` that accessors read through. `unmap()`
 /// is idempotent: it clears the window first (so any bar pointing at it refuses further use),
 /// then calls `munmap`. Whoever holds the last reference owns the mapping; a VFIO device also
-/// keeps its mappings so that closing the device unmaps them.
-public final class Mapping: @unchecked Sendable {
+/// keeps its mappings so that closing the device unmaps them. `DMABuffer` is a Mapping of
+/// anonymous memory that a device reads and writes, so every bar method serves it too.
+public class Mapping: @unchecked Sendable {
   /// How the memory was mapped; the raw values are what Lua's `bar.method` shows.
   public enum Method: String, Sendable {
     case vfio
@@ -18,6 +19,7 @@ public final class Mapping: @unchecked Sendable {
     case sysfs
     case sysfsWC = "sysfs-wc"
     case file
+    case dma
   }
 
   /// Describes a mapping for people and for `tostring(bar)`.
@@ -90,6 +92,20 @@ public final class Mapping: @unchecked Sendable {
     _ = barlua_guard_install()
   }
 
+  /// Adopts memory a subclass has already mapped (anonymous DMA memory): `length` bytes at
+  /// `region`, of which the first `size` are seen through the window.
+  init(adopting region: UnsafeMutableRawPointer, length: Int, size: UInt64, info: Description) {
+    self.region = region
+    regionLength = length
+    writable = true
+    self.size = size
+    self.info = info
+    window = .allocate(capacity: 1)
+    window.initialize(
+      to: barlua_window(base: region.assumingMemoryBound(to: UInt8.self), size: size))
+    _ = barlua_guard_install()
+  }
+
   public var isMapped: Bool { region != nil }
 
   /// Unmaps; later accesses through the window are refused. Safe to call more than once.
@@ -138,11 +154,13 @@ public final class Mapping: @unchecked Sendable {
     guard flags >= 0 else { return nil }
     if flags & Int(BARLUA_INODE_IMMUTABLE) != 0 {
       return "the file is immutable (chattr +i; lsattr shows 'i'): no one, not even root, may"
-        + " write it; remove the flag with chattr -i \(path) if it should be mapped"
+        + " write it; remove the flag with chattr -i \(path) if it should be mapped writable"
+        + " (to only read it: {write=false})"
     }
     if flags & Int(BARLUA_INODE_APPEND) != 0 {
       return "the file is append-only (chattr +a; lsattr shows 'a'): it cannot be opened for"
         + " writing in place; remove the flag with chattr -a \(path) if it should be mapped"
+        + " writable (to only read it: {write=false})"
     }
     return nil
   }

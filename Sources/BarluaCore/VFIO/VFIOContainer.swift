@@ -1,4 +1,5 @@
 import CBarluaSys
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -14,6 +15,10 @@ final class VFIOContainer: @unchecked Sendable {
   private(set) var iommu: VFIOIOMMU?
   /// Open groups attached to this container.
   var groupCount = 0
+  /// The IOVAs of DMA buffers mapped in this container (type1), made on first use
+  /// (VFIOContainer+DMA.swift). Locked: devices of one container may be used from different
+  /// threads.
+  let iovaAllocator = Mutex<IOVAAllocator?>(nil)
 
   init(fd: FileDescriptor) { self.fd = fd }
 

@@ -27,12 +27,14 @@ public final class VFIODevice: @unchecked Sendable {
   public let canReset: Bool
 
   let fd: FileDescriptor
-  private var groupRef: VFIOGroup?
+  private(set) var groupRef: VFIOGroup?
   private let cachedRegions: [VFIORegion]
   /// What sysfs said of the device when it was opened (nil when it could not be read: the
   /// BARs' physical addresses are then unknown, nothing else needs it).
   public let info: PCIDeviceInfo?
   private var mappings: [WeakMapping] = []
+  /// Interrupt sources enabled through `irq` (VFIODevice+IRQ.swift), disabled by `close()`.
+  var interrupts: [WeakInterrupt] = []
 
   private struct WeakMapping {
     weak var mapping: Mapping?
@@ -291,6 +293,8 @@ public final class VFIODevice: @unchecked Sendable {
   /// Unmaps every live mapping of this device, closes the device file and releases the group
   /// (and the container with its last group). Safe to call more than once.
   public func close() {
+    for entry in interrupts { entry.interrupt?.disable() }
+    interrupts.removeAll()
     for entry in mappings { entry.mapping?.unmap() }
     mappings.removeAll()
     guard fd.isOpen else { return }

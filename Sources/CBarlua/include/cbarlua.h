@@ -53,6 +53,9 @@ int barlua_object_is(lua_State *L, int i, const char *tname);
 /// Like barlua_object_get, and clears it: the caller now owns the retain.
 void *barlua_object_take(lua_State *L, int i, const char *tname);
 
+/// buf:free() of a DMA buffer (a bar with an `iova` field): unmaps it, quiet when freed.
+int barlua_bar_free(lua_State *L);
+
 /// 1 when the value at `i` is a bar (mapped or not).
 int barlua_isbar(lua_State *L, int i);
 

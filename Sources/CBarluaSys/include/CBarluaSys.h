@@ -5,3 +5,4 @@
 #include "barlua_pci_names.h"
 #include "barlua_sys.h"
 #include "barlua_vfio.h"
+#include "barlua_vfio_dma.h"
