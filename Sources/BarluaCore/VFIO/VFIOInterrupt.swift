@@ -100,15 +100,16 @@ public final class VFIOInterrupt: @unchecked Sendable {
     }
   }
 
-  private func checkEnabled(_ what: String) throws {
-    guard isEnabled else { throw UsageError("irq:\(what): \(addr) \(kind.name) is disabled") }
-    guard deviceFD.isOpen else { throw UsageError("irq:\(what): device \(addr) is closed") }
+  /// The caller's binding names the operation; the core says only what is wrong.
+  private func checkEnabled() throws {
+    guard isEnabled else { throw UsageError("\(addr) \(kind.name) is disabled") }
+    guard deviceFD.isOpen else { throw UsageError("device \(addr) is closed") }
   }
 
   /// Unmasks INTx (VFIO masks it each time it fires). Acknowledge the device's own interrupt
   /// first, or it fires again at once. MSI and MSI-X are not masked: a no-op for them.
   public func unmask() throws {
-    try checkEnabled("unmask")
+    try checkEnabled()
     guard kind == .intx else { return }
     try setIRQs(
       flags: BARLUA_VFIO_IRQ_SET_DATA_NONE | BARLUA_VFIO_IRQ_SET_ACTION_UNMASK, start: 0,
@@ -117,7 +118,7 @@ public final class VFIOInterrupt: @unchecked Sendable {
 
   /// Interrupts arrived and not yet returned by `wait`, without blocking.
   public func pending() throws -> UInt64 {
-    try checkEnabled("pending")
+    try checkEnabled()
     carried += drain()
     return carried
   }
@@ -136,7 +137,7 @@ public final class VFIOInterrupt: @unchecked Sendable {
   /// since the last wait. INTx is unmasked first. Ctrl-C or SIGTERM (caught by whoever runs
   /// the code: barlua_interrupt.h) ends the wait with `.interrupted`, race-free.
   public func wait(timeout: Double?) throws -> WaitResult {
-    try checkEnabled("wait")
+    try checkEnabled()
     if kind == .intx { try unmask() }
     let limit = timeout.map { Int64(min($0, 1e9) * 1e9) }
     let start = barlua_monotonic_ns()
