@@ -1,0 +1,46 @@
+import Foundation
+
+/// A child process run to its end: its exit status and what it printed. The test targets run
+/// barlua, python3, bash and chattr through this one helper.
+public struct ChildProcess: Sendable {
+  public var status: Int32
+  public var out: String
+  public var err: String
+
+  public init(status: Int32, out: String, err: String) {
+    self.status = status
+    self.out = out
+    self.err = err
+  }
+
+  /// Runs `executable` with `arguments` and waits for it. `stdin`, when given, is written to a
+  /// pipe that is then closed (so the child sees no terminal); nil leaves the test's own.
+  /// `environment`, when given, replaces the environment; `directory` is the working folder.
+  public static func run(
+    _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+    stdin: String? = nil, directory: String? = nil
+  ) throws -> ChildProcess {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = arguments
+    if let environment { p.environment = environment }
+    if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    let input = Pipe()
+    let out = Pipe()
+    let err = Pipe()
+    if stdin != nil { p.standardInput = input }
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    if let stdin {
+      input.fileHandleForWriting.write(Data(stdin.utf8))
+      try input.fileHandleForWriting.close()
+    }
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return ChildProcess(
+      status: p.terminationStatus, out: String(decoding: o, as: UTF8.self),
+      err: String(decoding: e, as: UTF8.self))
+  }
+}
