@@ -35,7 +35,7 @@ let package = Package(
       ]),
     // What more than one test target needs: running a child process, read-only files.
     .target(name: "TestSupport", path: "Tests/TestSupport"),
-    .testTarget(name: "BarluaCoreTests", dependencies: ["BarluaCore"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "BarluaCoreTests", dependencies: ["BarluaCore", "TestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(name: "BarluaLuaTests", dependencies: ["BarluaLua", "CLua", "TestSupport"]),
     // Runs the built barlua binary: the command line, the REPL on a pseudo-terminal.
     .testTarget(name: "CLITests", dependencies: ["TestSupport"]),

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// `barlua scripts/dump_info.lua`: the seed's listing, checked against lspci on this machine and
@@ -41,18 +42,11 @@ final class DumpInfoTests: XCTestCase {
   }
 
   private func lspci(_ args: [String] = []) throws -> [LspciDevice] {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/lspci")
-    p.arguments = ["-D", "-nn"] + args
-    let out = Pipe()
-    p.standardOutput = out
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    XCTAssertEqual(p.terminationStatus, 0, "lspci \(args)")
+    let r = try ChildProcess.run("/usr/bin/lspci", ["-D", "-nn"] + args)
+    XCTAssertEqual(r.status, 0, "lspci \(args): \(r.err)")
     let pattern = try NSRegularExpression(
       pattern: #"^(\S+) .* \[([0-9a-f]{4})\]: (.*) \[([0-9a-f]{4}):([0-9a-f]{4})\](?: \(rev ([0-9a-f]{2})\))?"#)
-    return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init).compactMap { line in
+    return r.out.split(separator: "\n").map(String.init).compactMap { line in
       let range = NSRange(line.startIndex..., in: line)
       guard let m = pattern.firstMatch(in: line, range: range) else {
         XCTFail("lspci line not understood: \(line)")

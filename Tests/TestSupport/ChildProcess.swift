@@ -26,19 +26,25 @@ public struct ChildProcess: Sendable {
     if let environment { p.environment = environment }
     if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
     let input = Pipe()
-    let out = Pipe()
-    let err = Pipe()
     if stdin != nil { p.standardInput = input }
+    let out = Pipe()
     p.standardOutput = out
+    // stderr goes to a file: two pipes would need two readers (a child filling the one not
+    // being read would block forever).
+    let errPath = NSTemporaryDirectory() + "barlua-child-err-\(UUID().uuidString)"
+    _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+    defer { try? FileManager.default.removeItem(atPath: errPath) }
+    let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
     p.standardError = err
     try p.run()
+    try err.close()
     if let stdin {
       input.fileHandleForWriting.write(Data(stdin.utf8))
       try input.fileHandleForWriting.close()
     }
     let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
+    let e = FileManager.default.contents(atPath: errPath) ?? Data()
     return ChildProcess(
       status: p.terminationStatus, out: String(decoding: o, as: UTF8.self),
       err: String(decoding: e, as: UTF8.self))
