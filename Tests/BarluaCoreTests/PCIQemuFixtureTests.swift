@@ -34,11 +34,44 @@ final class PCIQemuFixtureTests: XCTestCase {
         PCIBar(
           index: 0, base: 0xfeb0_0000, size: 0x100, io: false, prefetchable: false, is64: false),
         PCIBar(
-          index: 2, base: 0xfd80_0000, size: 0x40_0000, io: false, prefetchable: true, is64: true),
+          index: 2, base: 0xfd80_0000, size: 0x40_0000, io: false, prefetchable: true, is64: true,
+          sysfsWC: true),
       ])
     XCTAssertEqual(ivshmem.command, PCICommand(io: true, mem: true, busMaster: false))  // 0x0103
     XCTAssertEqual(ivshmem.headerType, 0)
     XCTAssertNil(ivshmem.link)  // q35 root-bus devices are integrated endpoints: no link files
+  }
+
+  /// `sysfsWC` is whether the kernel created `resourceN_wc`, read from the file itself: in the
+  /// capture the prefetchable BARs have one and the others none; a copy without ivshmem's
+  /// `resource2_wc` (a kernel that does not offer it) reads false, one with a `resource0_wc`
+  /// added reads true, whatever the BAR's flags say.
+  func testSysfsWCIsThePresenceOfResourceNWC() throws {
+    let sysfs = try PCIFixtures.sysfs(tree)
+    for info in try sysfs.devices() {
+      for bar in info.bars {
+        let file = "\(sysfs.path(info.addr))/resource\(bar.index)_wc"
+        XCTAssertEqual(bar.sysfsWC, FileManager.default.fileExists(atPath: file), "\(info.addr) BAR\(bar.index)")
+      }
+    }
+    let offered = try sysfs.devices().flatMap { info in
+      info.bars.filter(\.sysfsWC).map { "\(info.addr) BAR\($0.index)" }
+    }
+    XCTAssertEqual(
+      offered,
+      [
+        "0000:00:02.0 BAR2", "0000:00:06.0 BAR4", "0000:00:07.0 BAR4", "0000:00:08.0 BAR4", "0000:01:00.0 BAR2",
+        "0000:02:02.0 BAR4",
+      ])
+    let copy = NSTemporaryDirectory() + "barlua-q35-\(UUID().uuidString)"
+    try FileManager.default.copyItem(atPath: try PCIFixtures.tree(tree), toPath: copy)
+    defer { try? FileManager.default.removeItem(atPath: copy) }
+    let devices = copy + "/bus/pci/devices"
+    try FileManager.default.removeItem(atPath: devices + "/0000:00:02.0/resource2_wc")
+    XCTAssertTrue(FileManager.default.createFile(atPath: devices + "/0000:00:02.0/resource0_wc", contents: nil))
+    let ivshmem = try PCISysfs(root: devices).device(PCIAddress("00:02.0"))
+    XCTAssertEqual(ivshmem.bars.map(\.prefetchable), [false, true])
+    XCTAssertEqual(ivshmem.bars.map(\.sysfsWC), [true, false])
   }
 
   func testBridgesAreHeaderType1() throws {
