@@ -205,6 +205,29 @@ final class PersistenceScriptTests: XCTestCase {
     XCTAssertEqual(contents(f), Data(repeating: 0, count: 4096))
   }
 
+  /// --method sysfs-wc skips a BAR without resourceN_wc by the `wc` fact, not the prefetch
+  /// flag: the test bed's captured tree with ivshmem's resource2_wc removed (a prefetchable BAR
+  /// the kernel did not offer write-combining). Nothing is mapped.
+  func testSysfsWCSkipsBarsWithoutTheWCFile() throws {
+    let tree = dir + "/q35"
+    try FileManager.default.copyItem(
+      atPath: Barlua.repository + "/Tests/BarluaCoreTests/Fixtures/pci/qemu-q35-type1", toPath: tree)
+    let devices = tree + "/bus/pci/devices"
+    try FileManager.default.removeItem(atPath: devices + "/0000:00:02.0/resource2_wc")
+    let r = try persistence(
+      ["--device", "0000:00:02.0", "--method", "sysfs-wc"], env: ["BARLUA_SYSFS_PCI": devices])
+    XCTAssertEqual(r.status, 0, r.err)
+    XCTAssertTrue(
+      r.out.hasSuffix(
+        """
+        BAR 0
+          skipped: not prefetchable: the kernel offers no resource0_wc (write-combining)
+        BAR 2
+          skipped: the kernel offers no resource2_wc (write-combining)
+
+        """), r.out)
+  }
+
   func testTooSmallIsSkippedWithAReason() throws {
     let f = makeFile("small", [UInt8](repeating: 0, count: 100))
     let r = try persistence(["--file", f])
