@@ -7,11 +7,7 @@ import XCTest
 /// themselves. CSV, JSON and SVG are parsed by Python's csv, json and xml.etree, as a user's
 /// tooling would.
 final class BarTimingTests: XCTestCase {
-  static var script: String {
-    var url = URL(fileURLWithPath: "\(#filePath)")
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.appendingPathComponent("scripts/bar_timing.lua").path
-  }
+  static var script: String { Barlua.repository + "/scripts/bar_timing.lua" }
 
   /// A 64 KiB zero-filled file to time.
   func target() -> String {

@@ -6,10 +6,14 @@ import XCTest
 enum Barlua {
   /// BARLUA_BIN, else the debug build of this checkout.
   static var path: String {
-    if let p = ProcessInfo.processInfo.environment["BARLUA_BIN"] { return p }
+    ProcessInfo.processInfo.environment["BARLUA_BIN"] ?? repository + "/.build/debug/barlua"
+  }
+
+  /// The checkout this test was built from.
+  static var repository: String {
     var url = URL(fileURLWithPath: "\(#filePath)")
     for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.appendingPathComponent(".build/debug/barlua").path
+    return url.path
   }
 
   typealias Result = ChildProcess

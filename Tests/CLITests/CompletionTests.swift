@@ -5,11 +5,7 @@ import XCTest
 /// The bash completion (completion/barlua.bash), driven as bash drives it: bash-completion
 /// loaded, COMP_LINE split into COMP_WORDS at COMP_WORDBREAKS (':' too), COMP_CWORD the last.
 final class CompletionTests: XCTestCase {
-  static var repo: String {
-    var url = URL(fileURLWithPath: "\(#filePath)")
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.path
-  }
+  static var repo: String { Barlua.repository }
 
   /// A sysfs tree: two devices bound to vfio-pci, one to virtio-pci, one with no driver.
   static let sysfs: String = {

@@ -5,11 +5,7 @@ import XCTest
 /// `barlua scripts/dump_info.lua`: the seed's listing, checked against lspci on this machine and
 /// against the seed note's own lines on the captured FPGA tree.
 final class DumpInfoTests: XCTestCase {
-  static let repo: String = {
-    var url = URL(fileURLWithPath: "\(#filePath)")
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.path
-  }()
+  static let repo = Barlua.repository
   static let script = repo + "/scripts/dump_info.lua"
   static let seedTree = repo + "/Tests/BarluaCoreTests/Fixtures/pci/xilinx-7024"
   static let seedDevices = seedTree + "/bus/pci/devices"
@@ -152,11 +148,7 @@ final class DumpInfoTests: XCTestCase {
   func testWarnsWhenTheLinkTrainedBelowItsMaximum() throws {
     let tree = Barlua.tempDir()
     defer { try? FileManager.default.removeItem(atPath: tree) }
-    let cp = Process()
-    cp.executableURL = URL(fileURLWithPath: "/bin/cp")
-    cp.arguments = ["-a", DumpInfoTests.seedTree + "/.", tree]
-    try cp.run()
-    cp.waitUntilExit()
+    XCTAssertEqual(try ChildProcess.run("/bin/cp", ["-a", DumpInfoTests.seedTree + "/.", tree]).status, 0)
     let dev = tree + "/bus/pci/devices/0000:15:00.0"
     try "2.5 GT/s PCIe\n".write(toFile: dev + "/current_link_speed", atomically: false, encoding: .utf8)
     try "1\n".write(toFile: dev + "/current_link_width", atomically: false, encoding: .utf8)
@@ -180,11 +172,10 @@ final class DumpInfoTests: XCTestCase {
   func testUnreadableDeviceIsReportedAndTheListingGoesOn() throws {
     let tree = Barlua.tempDir()
     defer { try? FileManager.default.removeItem(atPath: tree) }
-    let cp = Process()
-    cp.executableURL = URL(fileURLWithPath: "/bin/cp")
-    cp.arguments = ["-a", DumpInfoTests.repo + "/Tests/BarluaCoreTests/Fixtures/pci/vm-virtio/.", tree]
-    try cp.run()
-    cp.waitUntilExit()
+    XCTAssertEqual(
+      try ChildProcess.run(
+        "/bin/cp", ["-a", DumpInfoTests.repo + "/Tests/BarluaCoreTests/Fixtures/pci/vm-virtio/.", tree]
+      ).status, 0)
     let devices = tree + "/bus/pci/devices"
     try "0x0 0xffffffffffffffff 0x200\n".write(
       toFile: devices + "/0000:00:03.0/resource", atomically: false, encoding: .utf8)

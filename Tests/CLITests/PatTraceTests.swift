@@ -6,11 +6,7 @@ import XCTest
 /// split into the steps their sources name. The device steps themselves run in the guest
 /// (Tests/guest/50-52).
 final class PatTraceTests: XCTestCase {
-  static var repo: URL {
-    var url = URL(fileURLWithPath: "\(#filePath)")
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url
-  }
+  static var repo: URL { URL(fileURLWithPath: Barlua.repository) }
   static var script: String { repo.appendingPathComponent("scripts/pat_trace.lua").path }
   static var fixtures: String { repo.appendingPathComponent("Tests/BarluaCoreTests/Fixtures/pat").path }
 

@@ -16,11 +16,7 @@ final class PersistenceScriptTests: XCTestCase {
     try? FileManager.default.removeItem(atPath: dir)
   }
 
-  private static var script: String {
-    var url = URL(fileURLWithPath: "\(#filePath)")
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.appendingPathComponent("scripts/persistence.lua").path
-  }
+  private static var script: String { Barlua.repository + "/scripts/persistence.lua" }
 
   private func persistence(_ args: [String], env: [String: String] = [:]) throws -> Barlua.Result {
     try Barlua.run([Self.script] + args, env: env)

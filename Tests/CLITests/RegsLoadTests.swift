@@ -6,11 +6,7 @@ import XCTest
 /// to the same registers as an independent reading, and every unrepresentable input refused
 /// with its element and line.
 final class RegsLoadTests: XCTestCase {
-  static let root: String = {
-    var url = URL(fileURLWithPath: "\(#filePath)")
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.path
-  }()
+  static let root = Barlua.repository
   static let fixtures = root + "/Tests/Fixtures/ipxact/"
 
   /// Runs a program with this process's environment (HOME, so the PeakRDL venv is reused).
