@@ -8,9 +8,7 @@ public struct ChildProcess: Sendable {
   public var err: String
 
   public init(status: Int32, out: String, err: String) {
-    self.status = status
-    self.out = out
-    self.err = err
+    (self.status, self.out, self.err) = (status, out, err)
   }
 
   /// Runs `executable` with `arguments` and waits for it. `stdin`, when given, is written to a
