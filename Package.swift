@@ -33,10 +33,12 @@ let package = Package(
       linkerSettings: [
         .unsafeFlags(["-L", Context.packageDirectory + "/link/static-libstdc++"])
       ]),
-    .testTarget(name: "BarluaCoreTests", dependencies: ["BarluaCore"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "BarluaLuaTests", dependencies: ["BarluaLua", "CLua"]),
+    // What more than one test target needs: running a child process, read-only files.
+    .target(name: "TestSupport", path: "Tests/TestSupport"),
+    .testTarget(name: "BarluaCoreTests", dependencies: ["BarluaCore", "TestSupport"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "BarluaLuaTests", dependencies: ["BarluaLua", "CLua", "TestSupport"]),
     // Runs the built barlua binary: the command line, the REPL on a pseudo-terminal.
-    .testTarget(name: "CLITests"),
+    .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
   ],
   // gnu2x: C23's #embed puts the shipped Lua modules into the binary; GNU for POSIX headers.
   cLanguageStandard: .gnu2x

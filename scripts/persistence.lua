@@ -262,7 +262,7 @@ local function run_bar(map, index, size, opts, now_text, say)
   return out
 end
 
--- The BAR slots of a device for the method: {index, size, io, mmap, prefetchable}.
+-- The BAR slots of a device for the method: {index, size, io, mmap, prefetchable, wc}.
 local function vfio_slots(dev)
   local bars = (dev.info and dev.info.bars) or {}
   local slots = {}
@@ -281,7 +281,7 @@ local function sysfs_slots(info)
     local b = info.bars[i]
     if b and b.size > 0 then
       slots[#slots + 1] = { index = i, size = b.size, io = b.io, mmap = true,
-        prefetchable = b.prefetchable }
+        prefetchable = b.prefetchable, wc = b.wc }
     end
   end
   return slots
@@ -290,9 +290,10 @@ end
 local function slot_skip_reason(slot, opts)
   if slot.io then return "I/O port BAR: not memory, cannot be mapped" end
   if not slot.mmap then return "not mmap-able (VFIO gives no MMAP flag for this region)" end
-  if opts.method == "sysfs-wc" and not slot.prefetchable then
-    return "not prefetchable: the kernel offers no resource" .. slot.index
-      .. "_wc (write-combining)"
+  -- slot.wc: sysfs has resourceN_wc (pci.device reads the file; the rule is not retyped).
+  if opts.method == "sysfs-wc" and not slot.wc then
+    return (slot.prefetchable and "" or "not prefetchable: ") .. "the kernel offers no resource"
+      .. slot.index .. "_wc (write-combining)"
   end
   return nil
 end

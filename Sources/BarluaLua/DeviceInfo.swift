@@ -39,13 +39,14 @@ enum DeviceInfo {
     }
     lua_createtable(L, 0, Int32(d.bars.count))
     for bar in d.bars {
-      let b = LuaTableBuilder.push(L, nrec: 6)
+      let b = LuaTableBuilder.push(L, nrec: 7)
       b.set("index", bar.index)
       b.set("base", bits: bar.base)
       b.set("size", bits: bar.size)
       b.set("io", bar.io)
       b.set("prefetchable", bar.prefetchable)
       b.set("is64", bar.is64)
+      b.set("wc", bar.sysfsWC)
       lua_rawseti(L, -2, Int64(bar.index))
     }
     t.setTop("bars")

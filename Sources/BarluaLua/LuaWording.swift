@@ -31,6 +31,9 @@ enum LuaWording {
         + " (a {size=}) or unmap bars you no longer use"
     case .noKernelLogDevice?:
       "\(e.fact): \(SystemCause.noKernelLogDeviceText) or read saved text with pat.parse)"
+    case .writeRefused(let path, let attribute)?:
+      "\(e.fact): \(SystemCause.writeRefusedText(path: path, attribute: attribute))"
+        + " (to only read it: {write=false})"
     default: "\(e)"
     }
   }

@@ -1,5 +1,6 @@
 import BarluaCore
 import Foundation
+import TestSupport
 import XCTest
 
 /// Reads this machine's real /sys/bus/pci/devices and checks it against `lspci -n -D`, which
@@ -9,16 +10,9 @@ final class PCILiveSystemTests: XCTestCase {
     let paths = ["/usr/bin/lspci", "/usr/sbin/lspci", "/bin/lspci", "/sbin/lspci"]
     let tool = try XCTUnwrap(
       paths.first { FileManager.default.isExecutableFile(atPath: $0) }, "no lspci")
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: tool)
-    process.arguments = ["-n", "-D"]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    XCTAssertEqual(process.terminationStatus, 0)
-    return LspciDevice.parse(String(decoding: data, as: UTF8.self))
+    let r = try ChildProcess.run(tool, ["-n", "-D"])
+    XCTAssertEqual(r.status, 0, r.err)
+    return LspciDevice.parse(r.out)
   }
 
   func testEveryDeviceLspciListsIsFoundWithTheSameIds() throws {

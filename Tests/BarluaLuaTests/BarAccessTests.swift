@@ -3,16 +3,7 @@ import XCTest
 
 /// bar reads and writes of every width over a real file mapping, checked against the bytes
 /// the file holds (read back independently through Foundation).
-final class BarAccessTests: XCTestCase {
-  var lua: LuaHarness!
-  var file: TempFile!
-
-  override func setUp() {
-    lua = LuaHarness()
-    file = TempFile(size: 4096)
-    XCTAssertNoThrow(try lua.eval("b = mmio.map('\(file.path)')"))
-  }
-
+final class BarAccessTests: MappedBarTestCase {
   func testWritesLandLittleEndianWithExactWidth() throws {
     try lua.eval(
       """

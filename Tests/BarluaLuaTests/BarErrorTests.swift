@@ -2,16 +2,7 @@ import XCTest
 
 /// Every bad argument to a bar method is a Lua error naming the function, the argument and
 /// the limit; none crashes.
-final class BarErrorTests: XCTestCase {
-  var lua: LuaHarness!
-  var file: TempFile!
-
-  override func setUp() {
-    lua = LuaHarness()
-    file = TempFile(size: 0x1000)
-    XCTAssertNoThrow(try lua.eval("b = mmio.map('\(file.path)')"))
-  }
-
+final class BarErrorTests: MappedBarTestCase {
   func testMisalignedOffsetsPerWidth() {
     XCTAssertEqual(lua.error("b:read16(1)"), "test:1: bar:read16: offset 0x1 is not 2-byte aligned")
     XCTAssertEqual(lua.error("b:read32(2)"), "test:1: bar:read32: offset 0x2 is not 4-byte aligned")

@@ -3,16 +3,7 @@ import XCTest
 
 /// bar:read/write/fill with a width: every width in both directions, the bytes landing where
 /// they should (checked in the file, not through barlua), and each argument error.
-final class ExactWidthTests: XCTestCase {
-  var lua: LuaHarness!
-  var file: TempFile!
-
-  override func setUp() {
-    lua = LuaHarness()
-    file = TempFile(size: 0x1000)
-    XCTAssertNoThrow(try lua.eval("b = mmio.map('\(file.path)')"))
-  }
-
+final class ExactWidthTests: MappedBarTestCase {
   func testWriteThenReadEveryWidth() throws {
     let pattern = (0..<64).map { UInt8(($0 * 37 + 11) & 0xff) }
     let lit = pattern.map { String(format: "\\x%02x", $0) }.joined()

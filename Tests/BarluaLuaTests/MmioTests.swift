@@ -60,37 +60,17 @@ final class MmioTests: XCTestCase {
       "test:1: mmio.map: /proc/self/status: offset 0x0 + size 0x1000 exceeds the file size 0x0")
   }
 
-  /// A file this process cannot open for writing: mode 0444, and immutable (chattr +i) when
-  /// running as root, whom file modes do not stop.
-  func readOnlyFile(_ contents: Data) throws -> String {
-    let path = NSTemporaryDirectory() + "barlua-ro-\(UUID().uuidString)"
-    XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: contents))
-    XCTAssertEqual(chmod(path, 0o444), 0)
-    if geteuid() == 0 {
-      let p = Process()
-      p.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
-      p.arguments = ["+i", path]
-      try p.run()
-      p.waitUntilExit()
-      if p.terminationStatus != 0 { throw XCTSkip("chattr +i is not supported on \(path)") }
-    }
-    addTeardownBlock {
-      let p = Process()
-      p.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
-      p.arguments = ["-i", path]
-      try? p.run()
-      p.waitUntilExit()
-      try? FileManager.default.removeItem(atPath: path)
-    }
-    XCTAssertNil(FileHandle(forWritingAtPath: path), "\(path) is still writable")
-    return path
-  }
-
   func testReadOnlyMappingOfAFileNobodyMayWrite() throws {
     let bytes = Data((0..<4096).map { UInt8($0 & 0xff) })
     let path = try readOnlyFile(bytes)
     // Read-write (the default) is refused by the kernel, as before; the hint names the way out.
-    XCTAssertTrue(lua.error("mmio.map('\(path)')").contains("(to only read it: {write=false})"))
+    let why =
+      geteuid() == 0
+      ? "Operation not permitted (errno 1): the file is immutable (chattr +i; lsattr shows 'i'): no one,"
+        + " not even root, may write it; remove the flag with chattr -i \(path) if it should be mapped writable"
+      : "Permission denied (errno 13): the file needs to be readable and writable by you"
+    XCTAssertEqual(
+      lua.error("mmio.map('\(path)')"), "test:1: mmio.map: open \(path): \(why) (to only read it: {write=false})")
     XCTAssertEqual(
       try lua.eval(
         """

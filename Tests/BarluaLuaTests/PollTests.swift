@@ -4,16 +4,7 @@ import XCTest
 /// bar:poll32/poll64: a match returns the value and the elapsed time, a timeout returns
 /// nil, "timeout" and the last value read, bad arguments are errors. Ctrl-C is tested on the
 /// real command line (CLITests/BarBusErrorCLITests.swift).
-final class PollTests: XCTestCase {
-  var lua: LuaHarness!
-  var file: TempFile!
-
-  override func setUp() {
-    lua = LuaHarness()
-    file = TempFile(size: 0x1000)
-    XCTAssertNoThrow(try lua.eval("b = mmio.map('\(file.path)')"))
-  }
-
+final class PollTests: MappedBarTestCase {
   func testMatchReturnsValueAndElapsed() throws {
     try lua.eval("b:write32(0x10, 0x8000abcd) b:write64(0x20, -1)")
     XCTAssertEqual(

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// scripts/bar_timing.lua on a file mapping (this host has no device): the text report, CSV,
@@ -6,11 +7,7 @@ import XCTest
 /// themselves. CSV, JSON and SVG are parsed by Python's csv, json and xml.etree, as a user's
 /// tooling would.
 final class BarTimingTests: XCTestCase {
-  static var script: String {
-    var url = URL(fileURLWithPath: "\(#filePath)")
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.appendingPathComponent("scripts/bar_timing.lua").path
-  }
+  static var script: String { Barlua.repository + "/scripts/bar_timing.lua" }
 
   /// A 64 KiB zero-filled file to time.
   func target() -> String {
@@ -26,16 +23,9 @@ final class BarTimingTests: XCTestCase {
 
   /// Runs python3 with `code` and arguments; returns stdout.
   func python(_ code: String, _ args: [String]) throws -> String {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-    p.arguments = ["-c", code] + args
-    let out = Pipe()
-    p.standardOutput = out
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    XCTAssertEqual(p.terminationStatus, 0, "python3 failed")
-    return String(decoding: data, as: UTF8.self)
+    let r = try ChildProcess.run("/usr/bin/python3", ["-c", code] + args, stdin: nil)
+    XCTAssertEqual(r.status, 0, "python3 failed: \(r.err)")
+    return r.out
   }
 
   func testTextReportReadsOnlyByDefault() throws {

@@ -1,21 +1,22 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Runs the built barlua binary as a user would.
 enum Barlua {
   /// BARLUA_BIN, else the debug build of this checkout.
   static var path: String {
-    if let p = ProcessInfo.processInfo.environment["BARLUA_BIN"] { return p }
-    var url = URL(fileURLWithPath: "\(#filePath)")
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.appendingPathComponent(".build/debug/barlua").path
+    ProcessInfo.processInfo.environment["BARLUA_BIN"] ?? repository + "/.build/debug/barlua"
   }
 
-  struct Result {
-    var status: Int32
-    var out: String
-    var err: String
+  /// The checkout this test was built from.
+  static var repository: String {
+    var url = URL(fileURLWithPath: "\(#filePath)")
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.path
   }
+
+  typealias Result = ChildProcess
 
   /// Runs barlua with `args`, `stdin` as input (a pipe, so not a terminal), and `env` added
   /// to a clean environment. argv[0] is `name` (the message prefix), as when run from PATH.
@@ -23,28 +24,11 @@ enum Barlua {
     _ args: [String], stdin: String = "", env: [String: String] = [:], name: String = "barlua",
     executable: String = path, in directory: String? = nil
   ) throws -> Result {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/bash")
-    p.arguments = ["-c", "exec -a \"$0\" \"$@\"", name, executable] + args
-    if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
     var e = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(), "BARLUA_HISTORY": ""]
     e.merge(env) { $1 }
-    p.environment = e
-    let input = Pipe()
-    let out = Pipe()
-    let err = Pipe()
-    p.standardInput = input
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    input.fileHandleForWriting.write(Data(stdin.utf8))
-    try input.fileHandleForWriting.close()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let r = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return Result(
-      status: p.terminationStatus, out: String(decoding: o, as: UTF8.self),
-      err: String(decoding: r, as: UTF8.self))
+    return try ChildProcess.run(
+      "/bin/bash", ["-c", "exec -a \"$0\" \"$@\"", name, executable] + args, environment: e, stdin: stdin,
+      directory: directory)
   }
 
   static func tempDir() -> String {

@@ -1,14 +1,11 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// The bash completion (completion/barlua.bash), driven as bash drives it: bash-completion
 /// loaded, COMP_LINE split into COMP_WORDS at COMP_WORDBREAKS (':' too), COMP_CWORD the last.
 final class CompletionTests: XCTestCase {
-  static var repo: String {
-    var url = URL(fileURLWithPath: "\(#filePath)")
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.path
-  }
+  static var repo: String { Barlua.repository }
 
   /// A sysfs tree: two devices bound to vfio-pci, one to virtio-pci, one with no driver.
   static let sysfs: String = {
@@ -41,19 +38,11 @@ final class CompletionTests: XCTestCase {
       "$fn" "${COMP_WORDS[0]}" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
       printf '%s\\n' "${COMPREPLY[@]}"
       """
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/bash")
-    p.arguments = ["-c", script]
-    p.environment = [
-      "PATH": "/usr/bin:/bin", "REPO": Self.repo, "LINE": line, "BARLUA_SYSFS_PCI": Self.sysfs,
-    ]
-    let out = Pipe()
-    p.standardOutput = out
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    XCTAssertEqual(p.terminationStatus, 0)
-    return String(decoding: o, as: UTF8.self).split(separator: "\n").map(String.init).sorted()
+    let r = try ChildProcess.run(
+      "/bin/bash", ["-c", script],
+      environment: ["PATH": "/usr/bin:/bin", "REPO": Self.repo, "LINE": line, "BARLUA_SYSFS_PCI": Self.sysfs])
+    XCTAssertEqual(r.status, 0, r.err)
+    return r.out.split(separator: "\n").map(String.init).sorted()
   }
 
   func testBarluaOptions() throws {

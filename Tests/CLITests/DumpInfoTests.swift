@@ -1,14 +1,11 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// `barlua scripts/dump_info.lua`: the seed's listing, checked against lspci on this machine and
 /// against the seed note's own lines on the captured FPGA tree.
 final class DumpInfoTests: XCTestCase {
-  static let repo: String = {
-    var url = URL(fileURLWithPath: "\(#filePath)")
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.path
-  }()
+  static let repo = Barlua.repository
   static let script = repo + "/scripts/dump_info.lua"
   static let seedTree = repo + "/Tests/BarluaCoreTests/Fixtures/pci/xilinx-7024"
   static let seedDevices = seedTree + "/bus/pci/devices"
@@ -41,18 +38,11 @@ final class DumpInfoTests: XCTestCase {
   }
 
   private func lspci(_ args: [String] = []) throws -> [LspciDevice] {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/lspci")
-    p.arguments = ["-D", "-nn"] + args
-    let out = Pipe()
-    p.standardOutput = out
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    XCTAssertEqual(p.terminationStatus, 0, "lspci \(args)")
+    let r = try ChildProcess.run("/usr/bin/lspci", ["-D", "-nn"] + args)
+    XCTAssertEqual(r.status, 0, "lspci \(args): \(r.err)")
     let pattern = try NSRegularExpression(
       pattern: #"^(\S+) .* \[([0-9a-f]{4})\]: (.*) \[([0-9a-f]{4}):([0-9a-f]{4})\](?: \(rev ([0-9a-f]{2})\))?"#)
-    return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init).compactMap { line in
+    return r.out.split(separator: "\n").map(String.init).compactMap { line in
       let range = NSRange(line.startIndex..., in: line)
       guard let m = pattern.firstMatch(in: line, range: range) else {
         XCTFail("lspci line not understood: \(line)")
@@ -158,11 +148,7 @@ final class DumpInfoTests: XCTestCase {
   func testWarnsWhenTheLinkTrainedBelowItsMaximum() throws {
     let tree = Barlua.tempDir()
     defer { try? FileManager.default.removeItem(atPath: tree) }
-    let cp = Process()
-    cp.executableURL = URL(fileURLWithPath: "/bin/cp")
-    cp.arguments = ["-a", DumpInfoTests.seedTree + "/.", tree]
-    try cp.run()
-    cp.waitUntilExit()
+    XCTAssertEqual(try ChildProcess.run("/bin/cp", ["-a", DumpInfoTests.seedTree + "/.", tree]).status, 0)
     let dev = tree + "/bus/pci/devices/0000:15:00.0"
     try "2.5 GT/s PCIe\n".write(toFile: dev + "/current_link_speed", atomically: false, encoding: .utf8)
     try "1\n".write(toFile: dev + "/current_link_width", atomically: false, encoding: .utf8)
@@ -186,11 +172,10 @@ final class DumpInfoTests: XCTestCase {
   func testUnreadableDeviceIsReportedAndTheListingGoesOn() throws {
     let tree = Barlua.tempDir()
     defer { try? FileManager.default.removeItem(atPath: tree) }
-    let cp = Process()
-    cp.executableURL = URL(fileURLWithPath: "/bin/cp")
-    cp.arguments = ["-a", DumpInfoTests.repo + "/Tests/BarluaCoreTests/Fixtures/pci/vm-virtio/.", tree]
-    try cp.run()
-    cp.waitUntilExit()
+    XCTAssertEqual(
+      try ChildProcess.run(
+        "/bin/cp", ["-a", DumpInfoTests.repo + "/Tests/BarluaCoreTests/Fixtures/pci/vm-virtio/.", tree]
+      ).status, 0)
     let devices = tree + "/bus/pci/devices"
     try "0x0 0xffffffffffffffff 0x200\n".write(
       toFile: devices + "/0000:00:03.0/resource", atomically: false, encoding: .utf8)

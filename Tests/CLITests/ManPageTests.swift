@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// barlua(1), generated from docs/barlua.1.scd with scdoc: renders without warnings and
@@ -6,18 +7,10 @@ import XCTest
 final class ManPageTests: XCTestCase {
   /// Runs `/bin/sh -c script`; returns (status, stdout + stderr).
   func sh(_ script: String) throws -> (Int32, String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/sh")
-    p.arguments = ["-c", script]
-    p.currentDirectoryURL = URL(fileURLWithPath: Barlua.repository)
-    p.environment = ["PATH": "/usr/bin:/bin", "MANWIDTH": "80", "LANG": "C.UTF-8"]
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = out
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self))
+    let r = try ChildProcess.run(
+      "/bin/sh", ["-c", "exec 2>&1\n" + script],
+      environment: ["PATH": "/usr/bin:/bin", "MANWIDTH": "80", "LANG": "C.UTF-8"], directory: Barlua.repository)
+    return (r.status, r.out)
   }
 
   func testRendersWithoutWarnings() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Issue 11 item 4: pat.parse of 300,000 lines under `ulimit -v` must end in Lua's own
@@ -15,20 +16,10 @@ final class PATParseMemoryTests: XCTestCase {
     if ok then print("parsed " .. #result) else print("error: " .. tostring(result)) end
     """
 
-  func run(limitKiB: Int) throws -> (status: Int32, out: String, err: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/bash")
-    p.arguments = ["-c", "ulimit -v \(limitKiB) && exec \"$0\" -e \"$1\"", Barlua.path, Self.script]
-    p.environment = ["PATH": "/usr/bin:/bin", "BARLUA_HISTORY": ""]
-    let out = Pipe()
-    let err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+  func run(limitKiB: Int) throws -> ChildProcess {
+    try ChildProcess.run(
+      "/bin/bash", ["-c", "ulimit -v \(limitKiB) && exec \"$0\" -e \"$1\"", Barlua.path, Self.script],
+      environment: ["PATH": "/usr/bin:/bin", "BARLUA_HISTORY": ""])
   }
 
   func testOutOfMemoryIsLuasError() throws {

@@ -6,11 +6,7 @@ import XCTest
 /// split into the steps their sources name. The device steps themselves run in the guest
 /// (Tests/guest/50-52).
 final class PatTraceTests: XCTestCase {
-  static var repo: URL {
-    var url = URL(fileURLWithPath: "\(#filePath)")
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url
-  }
+  static var repo: URL { URL(fileURLWithPath: Barlua.repository) }
   static var script: String { repo.appendingPathComponent("scripts/pat_trace.lua").path }
   static var fixtures: String { repo.appendingPathComponent("Tests/BarluaCoreTests/Fixtures/pat").path }
 
@@ -172,6 +168,43 @@ final class PatTraceTests: XCTestCase {
         + " echo 0000:00:03.0 > \(root)/drivers_probe\n"
         + "0000:00:00.0 is bound to no driver, not vfio-pci: bind it with: echo vfio-pci >"
         + " \(dev)/0000:00:00.0/driver_override; echo 0000:00:00.0 > \(root)/drivers_probe\n")
+  }
+
+  // Whether sysfs-wc can map a BAR is the `wc` fact of pci.device (the BAR has resourceN_wc), in
+  // the test bed's captured tree: ivshmem BAR2 has one; its BAR0 and edu's BAR0 have none, and
+  // the reason says so. A prefetchable BAR without the file is refused too: the file decides.
+  func testSysfsWCFollowsTheWCFact() throws {
+    let fixture = Self.repo.path + "/Tests/BarluaCoreTests/Fixtures/pci/qemu-q35-type1"
+    let copy = Barlua.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: copy) }
+    try FileManager.default.removeItem(atPath: copy)
+    try FileManager.default.copyItem(atPath: fixture, toPath: copy)
+    try FileManager.default.removeItem(atPath: copy + "/bus/pci/devices/0000:01:00.0/resource2_wc")
+    let r = try Barlua.run(
+      [
+        "-e",
+        Self.prelude + """
+          local ivshmem, edu, reset = pci.device("00:02.0"), pci.device("00:01.0"), pci.device("01:00.0")
+          print(ivshmem.bars[0].wc, ivshmem.bars[2].wc, edu.bars[0].wc, reset.bars[2].wc)
+          print(pattrace.unavailable(ivshmem, ivshmem.bars[2], "sysfs-wc"))
+          print(pattrace.unavailable(ivshmem, ivshmem.bars[0], "sysfs-wc"))
+          print(pattrace.unavailable(edu, edu.bars[0], "sysfs-wc"))
+          print(pattrace.unavailable(reset, reset.bars[2], "sysfs-wc"))
+          print(pattrace.unavailable(edu, edu.bars[0], "sysfs"))
+          """,
+      ], env: ["BARLUA_SYSFS_PCI": copy + "/bus/pci/devices"])
+    XCTAssertEqual(r.status, 0, r.err)
+    XCTAssertEqual(
+      r.out,
+      """
+      false\ttrue\tfalse\tfalse
+      nil
+      BAR0 is not prefetchable and has no resource0_wc: the kernel offers no write-combining mapping of it
+      BAR0 is not prefetchable and has no resource0_wc: the kernel offers no write-combining mapping of it
+      BAR2 has no resource2_wc: the kernel offers no write-combining mapping of it
+      nil
+
+      """)
   }
 
   // Events decide, not the kernel: a sequence no known pattern has is named as such, with the

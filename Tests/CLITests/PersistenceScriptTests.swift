@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// scripts/persistence.lua on files (`--file`), with Python's struct as the independent reader
@@ -15,11 +16,7 @@ final class PersistenceScriptTests: XCTestCase {
     try? FileManager.default.removeItem(atPath: dir)
   }
 
-  private static var script: String {
-    var url = URL(fileURLWithPath: "\(#filePath)")
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.appendingPathComponent("scripts/persistence.lua").path
-  }
+  private static var script: String { Barlua.repository + "/scripts/persistence.lua" }
 
   private func persistence(_ args: [String], env: [String: String] = [:]) throws -> Barlua.Result {
     try Barlua.run([Self.script] + args, env: env)
@@ -27,22 +24,11 @@ final class PersistenceScriptTests: XCTestCase {
 
   /// Runs python3 with `code` and `args`; returns its stdout (fails the test on an error).
   private func python(_ code: String, _ args: [String] = [], env: [String: String] = [:]) throws -> String {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-    p.arguments = ["-c", code] + args
     var e = ProcessInfo.processInfo.environment
     e.merge(env) { $1 }
-    p.environment = e
-    let out = Pipe()
-    let err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let r = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    XCTAssertEqual(p.terminationStatus, 0, String(decoding: r, as: UTF8.self))
-    return String(decoding: o, as: UTF8.self)
+    let r = try ChildProcess.run("/usr/bin/python3", ["-c", code] + args, environment: e)
+    XCTAssertEqual(r.status, 0, r.err)
+    return r.out
   }
 
   /// The record at offset 0 as Python's struct reads it: texts up to their NUL, then the count.
@@ -202,22 +188,8 @@ final class PersistenceScriptTests: XCTestCase {
   /// when run as root, whom modes do not stop) is surveyed; without --read-only it is an error.
   func testReadOnlyWorksOnAFileNobodyMayWrite() throws {
     let f = makeFile("ro", [UInt8](repeating: 0, count: 4096))
-    XCTAssertEqual(chmod(f, 0o444), 0)
-    if geteuid() == 0 {
-      let p = Process()
-      p.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
-      p.arguments = ["+i", f]
-      try p.run()
-      p.waitUntilExit()
-      if p.terminationStatus != 0 { throw XCTSkip("chattr +i is not supported on \(f)") }
-    }
-    defer {
-      let p = Process()
-      p.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
-      p.arguments = ["-i", f]
-      try? p.run()
-      p.waitUntilExit()
-    }
+    defer { ReadOnlyFile.release(f) }
+    guard ReadOnlyFile.protect(f) else { throw XCTSkip("chattr +i is not supported on \(f)") }
     XCTAssertNil(FileHandle(forWritingAtPath: f), "\(f) is still writable")
     let r = try persistence(["--file", f, "--read-only"])
     XCTAssertEqual(r.status, 0, r.out + r.err)
@@ -227,6 +199,29 @@ final class PersistenceScriptTests: XCTestCase {
     XCTAssertEqual(w.status, 1, w.out)
     XCTAssertTrue(w.out.contains("  error: mmio.map: open \(f): "), w.out)
     XCTAssertEqual(contents(f), Data(repeating: 0, count: 4096))
+  }
+
+  /// --method sysfs-wc skips a BAR without resourceN_wc by the `wc` fact, not the prefetch
+  /// flag: the test bed's captured tree with ivshmem's resource2_wc removed (a prefetchable BAR
+  /// the kernel did not offer write-combining). Nothing is mapped.
+  func testSysfsWCSkipsBarsWithoutTheWCFile() throws {
+    let tree = dir + "/q35"
+    try FileManager.default.copyItem(
+      atPath: Barlua.repository + "/Tests/BarluaCoreTests/Fixtures/pci/qemu-q35-type1", toPath: tree)
+    let devices = tree + "/bus/pci/devices"
+    try FileManager.default.removeItem(atPath: devices + "/0000:00:02.0/resource2_wc")
+    let r = try persistence(
+      ["--device", "0000:00:02.0", "--method", "sysfs-wc"], env: ["BARLUA_SYSFS_PCI": devices])
+    XCTAssertEqual(r.status, 0, r.err)
+    XCTAssertTrue(
+      r.out.hasSuffix(
+        """
+        BAR 0
+          skipped: not prefetchable: the kernel offers no resource0_wc (write-combining)
+        BAR 2
+          skipped: the kernel offers no resource2_wc (write-combining)
+
+        """), r.out)
   }
 
   func testTooSmallIsSkippedWithAReason() throws {

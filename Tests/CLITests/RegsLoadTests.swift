@@ -1,45 +1,17 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// regs.load (IP-XACT) and scripts/rdl2ipxact (SystemRDL): real files from other projects read
 /// to the same registers as an independent reading, and every unrepresentable input refused
 /// with its element and line.
 final class RegsLoadTests: XCTestCase {
-  static let root: String = {
-    var url = URL(fileURLWithPath: "\(#filePath)")
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.path
-  }()
+  static let root = Barlua.repository
   static let fixtures = root + "/Tests/Fixtures/ipxact/"
 
-  struct Output {
-    var status: Int32
-    var out: String
-    var err: String
-  }
-
   /// Runs a program with this process's environment (HOME, so the PeakRDL venv is reused).
-  func run(_ exe: String, _ args: [String]) throws -> Output {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = [exe] + args
-    p.currentDirectoryURL = URL(fileURLWithPath: Self.root)
-    let out = Pipe()
-    // stderr to a file: reading two pipes needs two readers (one could fill up and block).
-    let errPath = NSTemporaryDirectory() + "regs-load-err-\(UUID().uuidString)"
-    _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-    defer { try? FileManager.default.removeItem(atPath: errPath) }
-    let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-    p.standardOutput = out
-    p.standardError = err
-    p.standardInput = FileHandle.nullDevice
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    try err.close()
-    let e = FileManager.default.contents(atPath: errPath) ?? Data()
-    return Output(
-      status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+  func run(_ exe: String, _ args: [String]) throws -> ChildProcess {
+    try ChildProcess.run("/usr/bin/env", [exe] + args, stdin: "", directory: Self.root)
   }
 
   /// regs.load's listing (Tests/tools/regs_listing.lua) and regs.define's verdict.

@@ -29,13 +29,6 @@ enum Prove {
 extension Barlua {
   /// The folder of the barlua binary, so `prove -e barlua` finds it on PATH.
   static var directory: String { URL(fileURLWithPath: path).deletingLastPathComponent().path }
-
-  /// The checkout this test was built from.
-  static var repository: String {
-    var url = URL(fileURLWithPath: "\(#filePath)")
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.path
-  }
 }
 
 /// barlua.test speaks TAP that `prove` accepts: each outcome (pass, fail, error, skip, bad plan,

@@ -147,7 +147,7 @@ trace(ivshmem, 2, "sysfs-wc", EXPECTED.sysfs, "write-combining", "ivshmem BAR2 s
 
 -- Unavailable methods are reported with their reason, not raised.
 local r = pattrace.trace(edu, 0, "sysfs-wc")
-t.ok(r.unavailable and r.unavailable:find("not prefetchable", 1, true),
+t.ok(r.unavailable and r.unavailable:find("not prefetchable and has no resource0_wc", 1, true),
   "edu BAR0 sysfs-wc is unavailable: " .. tostring(r.unavailable))
 t.is(#r.steps, 0, "an unavailable method runs no step")
 

@@ -71,6 +71,20 @@ t.is(table.concat(sysfs_steps, "|"), "|reserve|||free|",
 t.is(m["sysfs-wc"] and m["sysfs-wc"].available, false, "sysfs-wc is unavailable for edu BAR0")
 t.ok(m["sysfs-wc"] and m["sysfs-wc"].unavailable:find("not prefetchable", 1, true),
   "with its reason")
+t.ok(m["sysfs-wc"] and m["sysfs-wc"].unavailable:find("has no resource0_wc", 1, true),
+  "the reason is the missing file: " .. tostring(m["sysfs-wc"] and m["sysfs-wc"].unavailable))
+
+-- The wc fact pat_trace decides by is the kernel's own: resourceN_wc exists where it allows
+-- write-combining (ivshmem's prefetchable BAR2), and not elsewhere.
+local function wc_file(addr, n)
+  return os.execute("test -e " .. q("/sys/bus/pci/devices/" .. addr .. "/resource" .. n .. "_wc")) == true
+end
+for _, c in ipairs { { ivshmem, 2, true }, { ivshmem, 0, false }, { edu, 0, false } } do
+  local addr, n, want = c[1], c[2], c[3]
+  local b = pci.device(addr).bars[n]
+  t.is(b and b.wc, want, addr .. " BAR" .. n .. " wc")
+  t.is(wc_file(addr, n), want, addr .. " BAR" .. n .. ": resource" .. n .. "_wc exists: " .. tostring(want))
+end
 
 -- ivshmem BAR2 through resource2_wc: write-combining in the events and in the PAT table.
 facts = json_run("--device " .. ivshmem .. " --bar 2 --method sysfs-wc")

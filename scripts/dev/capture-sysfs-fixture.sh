@@ -8,6 +8,7 @@
 #   bus/pci/devices/ADDR/{vendor,device,subsystem_vendor,subsystem_device,class,revision,
 #                         resource,numa_node,config (first 64 bytes),
 #                         current_link_speed,current_link_width,max_link_speed,max_link_width}
+#   bus/pci/devices/ADDR/resourceN, resourceN_wc   (empty files, see below)
 #   bus/pci/devices/ADDR/driver      -> ../../drivers/NAME        (when a driver is bound)
 #   bus/pci/devices/ADDR/iommu_group -> ../../../../kernel/iommu_groups/N   (when grouped)
 #   bus/pci/drivers/NAME/.keep
@@ -19,6 +20,8 @@
 # follows links when it scans resources and explodes on such cycles, so the fixture keeps only
 # the member's name. PCISysfs reads a PCI member's driver from bus/pci/devices/ADDR anyway.
 # Only the first 64 bytes of config are kept: they are what an unprivileged reader gets, and all barlua reads.
+# resourceN and resourceN_wc are the BARs themselves (mmap only): the tree keeps an empty file
+# for each one the kernel created, a record of which BARs it lets map, and write-combined.
 # Default: every device in /sys/bus/pci/devices. Needs no root.
 set -eu
 
@@ -45,6 +48,11 @@ for addr in "$@"; do
     if [ -r "$src/$f" ]; then cat "$src/$f" >"$dst/$f"; fi
   done
   head -c 64 "$src/config" >"$dst/config"
+  for n in 0 1 2 3 4 5; do
+    for f in "resource$n" "resource${n}_wc"; do
+      if [ -e "$src/$f" ]; then : >"$dst/$f"; fi
+    done
+  done
   if [ -L "$src/driver" ]; then
     drv=$(basename "$(readlink "$src/driver")")
     mkdir -p "$out/bus/pci/drivers/$drv"

@@ -108,10 +108,11 @@ function M.unavailable(info, b, method)
     end
     return (message(dev):gsub("^vfio%.open: ", ""))
   end
-  if method == "sysfs-wc" and not b.prefetchable then
-    return string.format(
-      "BAR%d is not prefetchable: the kernel offers resource%d_wc (write-combining) only for "
-        .. "prefetchable BARs", b.index, b.index)
+  -- b.wc: sysfs has resourceN_wc, the file the kernel creates only where it allows
+  -- write-combining (pci.device reads it; the rule is not retyped here).
+  if method == "sysfs-wc" and not b.wc then
+    return string.format("BAR%d %shas no resource%d_wc: the kernel offers no write-combining "
+      .. "mapping of it", b.index, b.prefetchable and "" or "is not prefetchable and ", b.index)
   end
   return nil
 end

@@ -50,8 +50,11 @@ extension Mapping {
       throw UsageError("\(path): size 0: nothing to map")
     }
     let info = description ?? Description(method: method, path: path)
-    let fd = try FileDescriptor.open(path, flags: (writable ? O_RDWR : O_RDONLY) | O_SYNC) { e in
-      Mapping.hint(for: e, info, writable: writable)
+    let fd: FileDescriptor
+    do {
+      fd = try FileDescriptor.open(path, flags: (writable ? O_RDWR : O_RDONLY) | O_SYNC)
+    } catch let error as SystemError {
+      throw Mapping.explained(error, info, writable: writable)
     }
     defer { fd.close() }
     return try Mapping(

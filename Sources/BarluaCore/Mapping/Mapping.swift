@@ -75,10 +75,7 @@ public class Mapping: @unchecked Sendable {
     let prot = writable ? PROT_READ | PROT_WRITE : PROT_READ
     let p = mmap(nil, length, prot, MAP_SHARED, fd, off_t(alignedOffset))
     guard let p, p != MAP_FAILED else {
-      let e = errno
-      throw SystemError(
-        "mmap", path: info.path, errno: e, hint: Mapping.hint(for: e, info),
-        cause: e == ENOMEM ? Mapping.mapCountCause() : nil)
+      throw Mapping.explained(.current("mmap", path: info.path), info, writable: writable)
     }
     region = p
     regionLength = length
@@ -124,45 +121,39 @@ public class Mapping: @unchecked Sendable {
     window.deallocate()
   }
 
-  static func hint(for e: Int32, _ info: Description, writable: Bool = true) -> String? {
+  /// `error`, a failed `open` or `mmap` of `info.path`, with what barlua knows of its cause:
+  /// a structured `cause` where a program may act on it, a `hint` in words otherwise.
+  static func explained(_ error: SystemError, _ info: Description, writable: Bool) -> SystemError {
+    guard let e = error.errno else { return error }
+    var error = error
     switch (e, info.method) {
     case (EINVAL, .sysfs), (EINVAL, .sysfsWC):
-      return "another driver owns this range (e.g. the device is open through VFIO;"
+      error.hint =
+        "another driver owns this range (e.g. the device is open through VFIO;"
         + " CONFIG_IO_STRICT_DEVMEM): close it or unbind the driver first"
     case (EPERM, .sysfs), (EPERM, .sysfsWC), (EACCES, .sysfs), (EACCES, .sysfsWC):
-      return "run as root; under Secure Boot the kernel lockdown forbids mapping PCI resource"
+      error.hint =
+        "run as root; under Secure Boot the kernel lockdown forbids mapping PCI resource"
         + " files (see /sys/kernel/security/lockdown)"
     case (ENODEV, _):
-      return "this file cannot be memory-mapped"
+      error.hint = "this file cannot be memory-mapped"
     case (EPERM, .file), (EACCES, .file):
-      let readOnlyWay = writable ? " (to only read it: {write=false})" : ""
-      if let attribute = attributeHint(info.path) { return attribute + readOnlyWay }
-      return writable
-        ? "the file needs to be readable and writable by you" + readOnlyWay
-        : "the file needs to be readable by you"
+      // An immutable or append-only file refuses writing even to root: say so, not "permissions".
+      let attribute = FileAttribute.refusingWrites(info.path)
+      if writable {
+        error.cause = .writeRefused(path: info.path, attribute: attribute)
+      } else {
+        error.hint = attribute?.text(path: info.path) ?? "the file needs to be readable by you"
+      }
     case (ENOMEM, _):
-      return "the kernel could not find memory or address space for the mapping: map less or"
+      error.hint =
+        "the kernel could not find memory or address space for the mapping: map less or"
         + " unmap mappings you no longer use"
+      if error.call == "mmap" { error.cause = mapCountCause() }
     default:
-      return nil
+      break
     }
-  }
-
-  /// An immutable or append-only file refuses writing even to root: say so, not "permissions".
-  static func attributeHint(_ path: String) -> String? {
-    let flags = barlua_inode_flags(path)
-    guard flags >= 0 else { return nil }
-    if flags & Int(BARLUA_INODE_IMMUTABLE) != 0 {
-      return "the file is immutable (chattr +i; lsattr shows 'i'): no one, not even root, may"
-        + " write it; remove the flag with chattr -i \(path) if it should be mapped writable"
-        + " (to only read it: {write=false})"
-    }
-    if flags & Int(BARLUA_INODE_APPEND) != 0 {
-      return "the file is append-only (chattr +a; lsattr shows 'a'): it cannot be opened for"
-        + " writing in place; remove the flag with chattr -a \(path) if it should be mapped"
-        + " writable (to only read it: {write=false})"
-    }
-    return nil
+    return error
   }
 
   /// mmap's ENOMEM when the process has as many mappings as vm.max_map_count allows.

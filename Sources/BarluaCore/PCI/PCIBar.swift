@@ -11,14 +11,22 @@ public struct PCIBar: Equatable, Sendable {
   public let prefetchable: Bool
   /// A 64-bit memory BAR (it occupies this BAR number and the next).
   public let is64: Bool
+  /// Sysfs offers `resourceN_wc` for this BAR: the kernel creates that file only where it lets
+  /// the BAR be mapped write-combining. Read from the file's presence (`PCISysfs`), never
+  /// derived from the flags; false for a BAR decoded from `resource` text alone.
+  public var sysfsWC: Bool
 
-  public init(index: Int, base: UInt64, size: UInt64, io: Bool, prefetchable: Bool, is64: Bool) {
+  public init(
+    index: Int, base: UInt64, size: UInt64, io: Bool, prefetchable: Bool, is64: Bool,
+    sysfsWC: Bool = false
+  ) {
     self.index = index
     self.base = base
     self.size = size
     self.io = io
     self.prefetchable = prefetchable
     self.is64 = is64
+    self.sysfsWC = sysfsWC
   }
 
   // Resource flags from include/linux/ioport.h, as `resource` prints them.

@@ -119,7 +119,11 @@ public struct PCISysfs: Sendable {
       headerType: config[0x0E] & 0x7F,
       command: PCICommand(register: UInt16(config[4]) | UInt16(config[5]) << 8),
       link: try link(dir),
-      bars: try PCIBar.parseResource(SysfsFiles.readText(resourcePath), path: resourcePath))
+      bars: try PCIBar.parseResource(SysfsFiles.readText(resourcePath), path: resourcePath).map {
+        var bar = $0
+        bar.sysfsWC = try SysfsFiles.exists("\(dir)/resource\(bar.index)_wc")
+        return bar
+      })
   }
 
   private func link(_ dir: String) throws -> PCILink? {

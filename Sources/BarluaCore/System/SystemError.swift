@@ -111,10 +111,18 @@ public enum SystemCause: Equatable, Sendable {
   case noPrintk
   /// mmap's ENOMEM with the process at `count` mappings of `vm.max_map_count`'s `limit`.
   case mapCountLimit(count: Int, limit: Int)
+  /// The file at `path` refused to be opened or mapped for writing: its permissions, or
+  /// `attribute`. Reading may still be allowed, so a read-only mapping may work.
+  case writeRefused(path: String, attribute: FileAttribute?)
 
   /// The mapping-limit fact, up to the remedy.
   public static func mapCountText(count: Int, limit: Int) -> String {
     "this process has \(count) memory mappings, the kernel's limit vm.max_map_count is \(limit)"
+  }
+
+  /// Why the file refused writing, up to the read-only alternative.
+  public static func writeRefusedText(path: String, attribute: FileAttribute?) -> String {
+    attribute?.text(path: path) ?? "the file needs to be readable and writable by you"
   }
 
   /// The lockdown fact and what to do, without the alternative.
@@ -153,6 +161,8 @@ public enum SystemCause: Equatable, Sendable {
       return Self.mapCountText(count: count, limit: limit)
         + ": unmap mappings you no longer use, or raise the limit as root with"
         + " sysctl -w vm.max_map_count=\(limit * 2)"
+    case .writeRefused(let path, let attribute):
+      return Self.writeRefusedText(path: path, attribute: attribute) + " (or map it read-only)"
     }
   }
 }
