@@ -40,8 +40,7 @@ enum IRQModule {
         "device": LuaStackValue(1), "kind": kind.rawValue, "vector": irq.start, "count": irq.count,
         "fd": Int(irq.eventfds.first?.rawValue ?? -1),
       ]
-      fields.push(L)
-      object.push(L, irq)
+      object.push(L, irq, fields: fields)
       return 1
     }
   }

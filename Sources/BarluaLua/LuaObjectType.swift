@@ -14,8 +14,9 @@ struct LuaObjectType<Object: AnyObject>: Sendable {
   /// idempotent.
   let release: @Sendable (Object) -> Void
 
-  /// Pushes `object` (retained by the userdata) with the fields table on top of the stack.
-  func push(_ L: LuaState, _ object: Object) {
+  /// Pushes `object` (retained by the userdata) with the fields `fields`.
+  func push(_ L: LuaState, _ object: Object, fields: LuaRecord) {
+    fields.push(L)
     barlua_object_push(L, typeName, Unmanaged.passRetained(object).toOpaque())
   }
 

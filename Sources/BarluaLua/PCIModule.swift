@@ -35,7 +35,7 @@ enum PCIModule {
   /// pci.device(addr) -> device-info table; an error when absent.
   static let device: LuaSwiftFunction = { L in
     luaFunction(L, "pci.device", atMost: 1, "address") { L, args in
-      DeviceInfo.record(.readable(try PCISysfs().device(PCIAddress(try args.string(1, "address"))))).push(L)
+      DeviceInfo.record(try PCISysfs().device(PCIAddress(try args.string(1, "address")))).push(L)
       return 1
     }
   }

@@ -59,10 +59,9 @@ enum VFIOModule {
     let fields: LuaRecord = [
       "addr": device.addr, "group": device.group, "iommu": device.iommu.rawValue, "group_path": device.groupPath,
       "num_regions": device.numRegions, "num_irqs": device.numIrqs, "can_reset": device.canReset,
-      "info": device.info.map { DeviceInfo.record(.readable($0)) },
+      "info": device.info.map { DeviceInfo.record($0) },
     ]
-    fields.push(L)
-    object.push(L, device)
+    object.push(L, device, fields: fields)
   }
 
   // MARK: methods
@@ -71,13 +70,7 @@ enum VFIOModule {
   static let regions: LuaSwiftFunction = { L in
     object.method(L, "device:regions", atMost: 1, "no arguments") { L, d, _ in
       guard d.isOpen else { throw UsageError("device \(d.addr) is closed") }
-      LuaList(d.regions()) { r in
-        [
-          "index": r.index, "name": r.name, "size": r.size, "offset": r.offset, "read": r.read, "write": r.write,
-          "mmap": r.mmap, "msix_mappable": r.msixMappable,
-          "sparse": r.sparse.map { areas in LuaList(areas) { ["offset": $0.offset, "size": $0.size] as LuaRecord } },
-        ] as LuaRecord
-      }.push(L)
+      LuaList(d.regions(), record).push(L)
       return 1
     }
   }
@@ -85,14 +78,24 @@ enum VFIOModule {
   /// device:irqs() -> {{index=, name=, count=, eventfd=, maskable=, automasked=, noresize=}, ...}
   static let irqs: LuaSwiftFunction = { L in
     object.method(L, "device:irqs", atMost: 1, "no arguments") { L, d, _ in
-      LuaList(try d.irqs()) { q in
-        [
-          "index": q.index, "name": q.name, "count": q.count, "eventfd": q.eventfd, "maskable": q.maskable,
-          "automasked": q.automasked, "noresize": q.noresize,
-        ] as LuaRecord
-      }.push(L)
+      LuaList(try d.irqs(), record).push(L)
       return 1
     }
+  }
+
+  static func record(_ r: VFIORegion) -> LuaRecord {
+    [
+      "index": r.index, "name": r.name, "size": r.size, "offset": r.offset, "read": r.read, "write": r.write,
+      "mmap": r.mmap, "msix_mappable": r.msixMappable,
+      "sparse": r.sparse.map { areas in LuaList(areas) { ["offset": $0.offset, "size": $0.size] as LuaRecord } },
+    ]
+  }
+
+  static func record(_ q: VFIOIRQ) -> LuaRecord {
+    [
+      "index": q.index, "name": q.name, "count": q.count, "eventfd": q.eventfd, "maskable": q.maskable,
+      "automasked": q.automasked, "noresize": q.noresize,
+    ]
   }
 
   /// device:features() -> {dma_buf=, wc=false, wc_reason=} (probed each call; only feature
