@@ -104,7 +104,9 @@ struct LuaList<Item>: LuaValue {
   }
 
   func push(_ L: LuaState) {
-    lua_createtable(L, Int32(items.count), 0)
+    // A keyed list's keys may have gaps (BARs 0, 2, 4): size its hash part, not its array.
+    let count = Int32(items.count)
+    lua_createtable(L, key == nil ? count : 0, key == nil ? 0 : count)
     for (n, item) in items.enumerated() {
       value(item).push(L)
       lua_rawseti(L, -2, Int64(key?(item) ?? n + 1))
