@@ -25,23 +25,15 @@ enum BarObject {
     return stat(info.path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
   }
 
-  /// Pushes a bar for `mapping` with the fields of api.md §bar. With `extra`, the value on
-  /// top of the stack becomes the bar's field of that name (bar.device keeps its device alive).
-  static func push(_ L: LuaState, _ mapping: Mapping, extra: String? = nil) {
-    let t = LuaTableBuilder.push(L, nrec: 9)
-    if let extra {
-      lua_rotate(L, -2, 1)  // the table below the extra value
-      t.setTop(extra)
-    }
+  /// Pushes a bar for `mapping` with the fields of api.md §bar, after the fields of `extra`
+  /// (bar.device keeps its device alive).
+  static func push(_ L: LuaState, _ mapping: Mapping, extra: LuaRecord = [:]) {
     let info = mapping.info
-    t.set("size", bits: mapping.size)
-    t.set("index", info.index)
-    t.set("base", bits: info.base)
-    t.set("method", info.method.rawValue)
-    t.set("prefetchable", info.prefetchable)
-    t.set("addr", info.addr)
-    t.set("path", info.path)
-    t.set("writable", mapping.writable)
+    let fields: LuaRecord = [
+      "size": mapping.size, "index": info.index, "base": info.base, "method": info.method.rawValue,
+      "prefetchable": info.prefetchable, "addr": info.addr, "path": info.path, "writable": mapping.writable,
+    ]
+    extra.adding(fields).push(L)
     barlua_bar_push(
       L, mapping.window, Unmanaged.passRetained(mapping).toOpaque(), unmapOwner, releaseOwner,
       (isOrdinaryMemory(info) ? BARLUA_BAR_RAM : 0) | (mapping.writable ? 0 : BARLUA_BAR_READ_ONLY))

@@ -4,74 +4,46 @@ import CLua
 /// The device-info table of api.md §pci, shared by pci.devices, pci.device, vfio.devices and
 /// device.info.
 enum DeviceInfo {
-  static func push(_ L: LuaState, _ d: PCIDeviceInfo) {
-    let t = LuaTableBuilder.push(L, nrec: 24)
-    t.set("addr", d.addr.description)
-    t.set("domain", Int(d.domain))
-    t.set("bus", Int(d.bus))
-    t.set("slot", Int(d.slot))
-    t.set("func", Int(d.function))
-    t.set("vendor", Int(d.vendor))
-    t.set("device", Int(d.device))
-    t.set("subvendor", Int(d.subvendor))
-    t.set("subdevice", Int(d.subdevice))
-    t.set("class", Int(d.class))
-    t.set("revision", Int(d.revision))
-    t.set("vendor_name", d.vendorName)
-    t.set("device_name", d.deviceName)
-    t.set("driver", d.driver)
-    t.set("iommu_group", d.iommuGroup)
-    t.set("numa_node", d.numaNode)
-    let c = LuaTableBuilder.push(L, nrec: 3)
-    c.set("io", d.command.io)
-    c.set("mem", d.command.mem)
-    c.set("bus_master", d.command.busMaster)
-    t.setTop("command")
-    if let link = d.link {
-      let l = LuaTableBuilder.push(L, nrec: 6)
-      l.set("speed", link.speed)
-      l.set("width", link.width)
-      l.set("max_speed", link.maxSpeed)
-      l.set("max_width", link.maxWidth)
-      l.set("gts", link.speedGTs)
-      l.set("max_gts", link.maxSpeedGTs)
-      t.setTop("link")
-    }
-    lua_createtable(L, 0, Int32(d.bars.count))
-    for bar in d.bars {
-      let b = LuaTableBuilder.push(L, nrec: 7)
-      b.set("index", bar.index)
-      b.set("base", bits: bar.base)
-      b.set("size", bits: bar.size)
-      b.set("io", bar.io)
-      b.set("prefetchable", bar.prefetchable)
-      b.set("is64", bar.is64)
-      b.set("wc", bar.sysfsWC)
-      lua_rawseti(L, -2, Int64(bar.index))
-    }
-    t.setTop("bars")
+  static func record(_ d: PCIDeviceInfo) -> LuaRecord {
+    [
+      "addr": d.addr.description, "domain": d.domain, "bus": d.bus, "slot": d.slot, "func": d.function,
+      "vendor": d.vendor, "device": d.device, "subvendor": d.subvendor, "subdevice": d.subdevice, "class": d.class,
+      "revision": d.revision, "vendor_name": d.vendorName, "device_name": d.deviceName, "driver": d.driver,
+      "iommu_group": d.iommuGroup, "numa_node": d.numaNode,
+      "command": ["io": d.command.io, "mem": d.command.mem, "bus_master": d.command.busMaster] as LuaRecord,
+      "link": d.link.map(record), "bars": LuaList(d.bars, key: { $0.index }, record),
+    ]
+  }
+
+  static func record(_ link: PCILink) -> LuaRecord {
+    [
+      "speed": link.speed, "width": link.width, "max_speed": link.maxSpeed, "max_width": link.maxWidth,
+      "gts": link.speedGTs, "max_gts": link.maxSpeedGTs,
+    ]
+  }
+
+  static func record(_ bar: PCIBar) -> LuaRecord {
+    [
+      "index": bar.index, "base": bar.base, "size": bar.size, "io": bar.io, "prefetchable": bar.prefetchable,
+      "is64": bar.is64, "wc": bar.sysfsWC,
+    ]
   }
 
   /// A device that could not be read: its address fields, the identity fields that could be
   /// read, and `error` (what is wrong with its sysfs files).
-  static func push(_ L: LuaState, _ bad: PCIUnreadableDevice) {
-    let t = LuaTableBuilder.push(L, nrec: 10)
-    t.set("addr", bad.addr.description)
-    t.set("domain", Int(bad.addr.domain))
-    t.set("bus", Int(bad.addr.bus))
-    t.set("slot", Int(bad.addr.slot))
-    t.set("func", Int(bad.addr.function))
-    t.set("vendor", bad.vendor.map { Int($0) })
-    t.set("device", bad.device.map { Int($0) })
-    t.set("class", bad.class.map { Int($0) })
-    t.set("driver", bad.driver)
-    t.set("error", bad.problem)
+  static func record(_ bad: PCIUnreadableDevice) -> LuaRecord {
+    [
+      "addr": bad.addr.description, "domain": bad.addr.domain, "bus": bad.addr.bus, "slot": bad.addr.slot,
+      "func": bad.addr.function, "vendor": bad.vendor, "device": bad.device, "class": bad.class,
+      "driver": bad.driver, "error": bad.problem,
+    ]
   }
 
-  static func push(_ L: LuaState, _ entry: PCIDeviceEntry) {
+  /// The device-info table of `entry`, followed by the fields of `extra`.
+  static func record(_ entry: PCIDeviceEntry, adding extra: LuaRecord = [:]) -> LuaRecord {
     switch entry {
-    case .readable(let info): push(L, info)
-    case .unreadable(let bad): push(L, bad)
+    case .readable(let info): record(info).adding(extra)
+    case .unreadable(let bad): record(bad).adding(extra)
     }
   }
 }

@@ -15,12 +15,12 @@ enum IRQModule {
     ("__gc", collect), ("__close", disable), ("__tostring", tostring),
   ]
 
+  static let object = LuaObjectType<VFIOInterrupt>(
+    typeName: typeName, noun: "irq", article: "an", release: { $0.disable() })
+
   /// device:irq(kind[, {vector=, count=}]) -> irq
   static let irq: LuaSwiftFunction = { L in
-    luaCall(L, "device:irq") { L in
-      let d = try VFIOModule.device(L, "device:irq")
-      let args = LuaArgs(L: L, fn: "device:irq")
-      try args.expectAtMost(3, "kind, {vector=, count=}")
+    VFIOModule.object.method(L, "device:irq", atMost: 3, "kind, {vector=, count=}") { L, d, args in
       let name = try args.string(2, "kind")
       guard let kind = VFIOInterrupt.Kind(rawValue: name) else {
         throw LuaArgumentError(
@@ -36,34 +36,18 @@ enum IRQModule {
         throw LuaArgumentError("device:irq: option vector \(vector) is out of range (0..2047)")
       }
       let irq = try d.irq(kind, vector: Int(vector), count: Int(count))
-      let t = LuaTableBuilder.push(L, nrec: 6)
-      lua_pushvalue(L, 1)
-      t.setTop("device")
-      t.set("kind", kind.rawValue)
-      t.set("vector", irq.start)
-      t.set("count", irq.count)
-      t.set("fd", Int(irq.eventfds.first?.rawValue ?? -1))
-      barlua_object_push(L, typeName, Unmanaged.passRetained(irq).toOpaque())
+      let fields: LuaRecord = [
+        "device": LuaStackValue(1), "kind": kind.rawValue, "vector": irq.start, "count": irq.count,
+        "fd": Int(irq.eventfds.first?.rawValue ?? -1),
+      ]
+      object.push(L, irq, fields: fields)
       return 1
     }
   }
 
-  static func object(_ L: LuaState, _ fn: String) throws -> VFIOInterrupt {
-    guard let p = barlua_object_get(L, 1, typeName) else {
-      let what =
-        barlua_object_is(L, 1, typeName) != 0
-        ? "irq was collected" : "got \(LuaArgs(L: L, fn: fn).typeName(1))"
-      throw LuaArgumentError("\(fn): expected an irq as self (call it as \(fn)(...)), \(what)")
-    }
-    return Unmanaged<VFIOInterrupt>.fromOpaque(p).takeUnretainedValue()
-  }
-
   /// irq:wait([timeout_s]) -> count, or nil, "timeout". Ctrl-C stops it.
   static let wait: LuaSwiftFunction = { L in
-    luaCall(L, "irq:wait") { L in
-      let q = try object(L, "irq:wait")
-      let args = LuaArgs(L: L, fn: "irq:wait")
-      try args.expectAtMost(2, "timeout_s")
+    object.method(L, "irq:wait", atMost: 2, "timeout_s") { L, q, args in
       var timeout: Double?
       if !args.isNoneOrNil(2) {
         guard lua_type(L, 2) == LUA_TNUMBER else {
@@ -93,48 +77,26 @@ enum IRQModule {
 
   /// irq:pending() -> count (0 when none), without blocking.
   static let pending: LuaSwiftFunction = { L in
-    luaCall(L, "irq:pending") { L in
-      let q = try object(L, "irq:pending")
-      try LuaArgs(L: L, fn: "irq:pending").expectAtMost(1, "no arguments")
+    object.method(L, "irq:pending", atMost: 1, "no arguments") { L, q, _ in
       lua_pushinteger(L, Int64(clamping: try q.pending()))
       return 1
     }
   }
 
   /// irq:unmask() (INTx; no-op for MSI/MSI-X).
-  static let unmask: LuaSwiftFunction = { L in
-    luaCall(L, "irq:unmask") { L in
-      let q = try object(L, "irq:unmask")
-      try LuaArgs(L: L, fn: "irq:unmask").expectAtMost(1, "no arguments")
-      try q.unmask()
-      return 0
-    }
-  }
+  static let unmask: LuaSwiftFunction = { L in object.action(L, "irq:unmask") { try $0.unmask() } }
 
   /// irq:disable() — also __close. Idempotent.
-  static let disable: LuaSwiftFunction = { L in
-    luaCall(L, "irq:disable") { L in
-      try object(L, "irq:disable").disable()
-      return 0
-    }
-  }
+  static let disable: LuaSwiftFunction = { L in object.release(L, "irq:disable") }
 
   /// __gc: disable, then drop the retain.
-  static let collect: LuaSwiftFunction = { L in
-    guard let L, let p = barlua_object_take(L, 1, typeName) else { return 0 }
-    let q = Unmanaged<VFIOInterrupt>.fromOpaque(p)
-    q.takeUnretainedValue().disable()
-    q.release()
-    return 0
-  }
+  static let collect: LuaSwiftFunction = { L in object.collect(L) }
 
   /// "irq 0000:00:01.0 MSI vector 0" (+ " (disabled)").
   static let tostring: LuaSwiftFunction = { L in
-    luaCall(L, "irq:__tostring") { L in
-      let q = try object(L, "irq:__tostring")
+    object.tostring(L) { q in
       let vectors = q.count == 1 ? "vector \(q.start)" : "vectors \(q.start)..\(q.start + q.count - 1)"
-      lua_pushstring(L, "irq \(q.addr) \(q.kind.name) \(vectors)\(q.isEnabled ? "" : " (disabled)")")
-      return 1
+      return "irq \(q.addr) \(q.kind.name) \(vectors)\(q.isEnabled ? "" : " (disabled)")"
     }
   }
 }

@@ -27,6 +27,19 @@ func luaCall(_ L: LuaState?, _ name: String, _ body: (LuaState) throws -> Int32)
   }
 }
 
+/// `luaCall` for a function that takes at most `maxArgs` arguments (`usage` names them in the
+/// error); `body` gets the state and the arguments.
+func luaFunction(
+  _ L: LuaState?, _ name: String, atMost maxArgs: Int32, _ usage: String,
+  _ body: (LuaState, LuaArgs) throws -> Int32
+) -> Int32 {
+  luaCall(L, name) { L in
+    let args = LuaArgs(L: L, fn: name)
+    try args.expectAtMost(maxArgs, usage)
+    return try body(L, args)
+  }
+}
+
 /// A bad argument, worded for Lua users; its text starts with the function's name.
 struct LuaArgumentError: Error, CustomStringConvertible {
   let description: String

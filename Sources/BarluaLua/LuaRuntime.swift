@@ -56,11 +56,7 @@ public final class LuaRuntime {
 
   /// Sets global `name` and `package.preload["barlua." .. name]` to a table of `functions`.
   func register(_ name: String, _ functions: [(String, LuaSwiftFunction)]) {
-    let t = LuaTableBuilder.push(L, nrec: Int32(functions.count))
-    for (fname, f) in functions {
-      barlua_pushswift(L, f, 0)
-      t.setTop(fname)
-    }
+    LuaRecord(functions: functions).push(L)
     lua_pushvalue(L, -1)
     lua_setglobal(L, name)
     barlua_preload_value(L, "barlua.\(name)")
@@ -71,13 +67,8 @@ public final class LuaRuntime {
   func registerType(
     _ name: String, methods: [(String, LuaSwiftFunction)], metamethods: [(String, LuaSwiftFunction)]
   ) {
-    for list in [methods, metamethods] {
-      let t = LuaTableBuilder.push(L, nrec: Int32(list.count))
-      for (fname, f) in list {
-        barlua_pushswift(L, f, 0)
-        t.setTop(fname)
-      }
-    }
+    LuaRecord(functions: methods).push(L)
+    LuaRecord(functions: metamethods).push(L)
     barlua_type_register(L, name)
   }
 

@@ -8,9 +8,7 @@ enum MmioModule {
   /// mmio.map(path[, {offset=, size=, write=}]) -> bar; `write = false` opens and maps the
   /// file read-only (the bar then refuses writes).
   static let map: LuaSwiftFunction = { L in
-    luaCall(L, "mmio.map") { L in
-      let args = LuaArgs(L: L, fn: "mmio.map")
-      try args.expectAtMost(2, "path, {offset=, size=, write=}")
+    luaFunction(L, "mmio.map", atMost: 2, "path, {offset=, size=, write=}") { L, args in
       let path = try args.string(1, "path")
       let opts = try args.options(2, allowed: ["offset", "size", "write"])
       let offset = try opts?.nonNegative("offset") ?? 0

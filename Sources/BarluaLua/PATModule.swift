@@ -18,8 +18,7 @@ enum PATModule {
 
   /// pat.enabled() -> true when the kernel command line has `debugpat`.
   static let enabled: LuaSwiftFunction = { L in
-    luaCall(L, "pat.enabled") { L in
-      try LuaArgs(L: L, fn: "pat.enabled").expectAtMost(0, "no arguments")
+    luaFunction(L, "pat.enabled", atMost: 0, "no arguments") { L, _ in
       lua_pushboolean(L, try PATStatus.enabled() ? 1 : 0)
       return 1
     }
@@ -27,8 +26,7 @@ enum PATModule {
 
   /// pat.mark() -> sequence number of the newest kernel-log record now.
   static let mark: LuaSwiftFunction = { L in
-    luaCall(L, "pat.mark") { L in
-      try LuaArgs(L: L, fn: "pat.mark").expectAtMost(0, "no arguments")
+    luaFunction(L, "pat.mark", atMost: 0, "no arguments") { L, _ in
       lua_pushinteger(L, Int64(bitPattern: try KernelLog.mark()))
       return 1
     }
@@ -36,9 +34,7 @@ enum PATModule {
 
   /// pat.events([{since = mark, range = bar or {first, last}}]) -> events, oldest first.
   static let events: LuaSwiftFunction = { L in
-    luaCall(L, "pat.events") { L in
-      let args = LuaArgs(L: L, fn: "pat.events")
-      try args.expectAtMost(1, "{since=, range=}")
+    luaFunction(L, "pat.events", atMost: 1, "{since=, range=}") { L, args in
       let opts = try args.options(1, allowed: ["since", "range"])
       let since = try opts?.integer("since").map { mark in
         // A mark is a sequence number pat.mark() returned: never negative.
@@ -52,7 +48,7 @@ enum PATModule {
       let range = try opts.flatMap { try rangeOption(args, $0) }
       var found = try KernelLog.events(since: since)
       if let range { found = found.filter { $0.overlaps(first: range.first, last: range.last) } }
-      pushEvents(L, found)
+      LuaList(found, record).push(L)
       return 1
     }
   }
@@ -115,17 +111,8 @@ enum PATModule {
 
   /// pat.memtype_list() -> {{first=, last=, type=}, ...} from debugfs.
   static let memtypeList: LuaSwiftFunction = { L in
-    luaCall(L, "pat.memtype_list") { L in
-      try LuaArgs(L: L, fn: "pat.memtype_list").expectAtMost(0, "no arguments")
-      let entries = try MemtypeList.entries()
-      lua_createtable(L, Int32(entries.count), 0)
-      for (i, e) in entries.enumerated() {
-        let t = LuaTableBuilder.push(L, nrec: 3)
-        t.set("first", bits: e.first)
-        t.set("last", bits: e.last)
-        t.set("type", e.type)
-        lua_rawseti(L, -2, Int64(i + 1))
-      }
+    luaFunction(L, "pat.memtype_list", atMost: 0, "no arguments") { L, _ in
+      LuaList(try MemtypeList.entries()) { ["first": $0.first, "last": $0.last, "type": $0.type] as LuaRecord }.push(L)
       return 1
     }
   }
@@ -184,25 +171,12 @@ enum PATModule {
     return (bounds[0], bounds[1])
   }
 
-  static func pushEvents(_ L: LuaState, _ events: [PATEvent]) {
-    lua_createtable(L, Int32(events.count), 0)
-    for (i, e) in events.enumerated() {
-      let t = LuaTableBuilder.push(L, nrec: 13)
-      t.set("kind", e.kind.rawValue)
-      t.set("first", bits: e.first)
-      t.set("last", bits: e.last)
-      t.set("track", e.track)
-      t.set("req", e.req)
-      t.set("ret", e.ret)
-      t.set("expected", e.expected)
-      t.set("got", e.got)
-      t.set("process", e.process)
-      t.set("pid", e.pid)
-      t.set("time", e.time)
-      t.set("seq", bits: e.seq)
-      t.set("text", e.text)
-      t.set("wallclock", e.wallclock)
-      lua_rawseti(L, -2, Int64(i + 1))
-    }
+  /// One event of pat.events (api.md §pat).
+  static func record(_ e: PATEvent) -> LuaRecord {
+    [
+      "kind": e.kind.rawValue, "first": e.first, "last": e.last, "track": e.track, "req": e.req, "ret": e.ret,
+      "expected": e.expected, "got": e.got, "process": e.process, "pid": e.pid, "time": e.time, "seq": e.seq,
+      "text": e.text, "wallclock": e.wallclock,
+    ]
   }
 }

@@ -10,9 +10,7 @@ enum PCIModule {
   /// pci.map(addr, bar[, {wc = true, write = false}]) -> bar over resourceN (uncached) or
   /// resourceN_wc; `write = false` maps it read-only.
   static let map: LuaSwiftFunction = { L in
-    luaCall(L, "pci.map") { L in
-      let args = LuaArgs(L: L, fn: "pci.map")
-      try args.expectAtMost(3, "address, bar, {wc=, write=}")
+    luaFunction(L, "pci.map", atMost: 3, "address, bar, {wc=, write=}") { L, args in
       let addr = try PCIAddress(try args.string(1, "address"))
       let bar = try args.integer(2, "bar")
       guard (0...5).contains(bar) else { throw LuaArgumentError("pci.map: bar \(bar) is out of range (0..5)") }
@@ -27,25 +25,17 @@ enum PCIModule {
 
   /// pci.devices([filter]) -> array of device-info tables, sorted by address.
   static let devices: LuaSwiftFunction = { L in
-    luaCall(L, "pci.devices") { L in
-      let args = LuaArgs(L: L, fn: "pci.devices")
-      try args.expectAtMost(1, "filter")
+    luaFunction(L, "pci.devices", atMost: 1, "filter") { L, args in
       let found = try PCISysfs().entries(filter: try DeviceSelection.filter(args, at: 1))
-      lua_createtable(L, Int32(found.count), 0)
-      for (i, d) in found.enumerated() {
-        DeviceInfo.push(L, d)
-        lua_rawseti(L, -2, Int64(i + 1))
-      }
+      LuaList(found) { DeviceInfo.record($0) }.push(L)
       return 1
     }
   }
 
   /// pci.device(addr) -> device-info table; an error when absent.
   static let device: LuaSwiftFunction = { L in
-    luaCall(L, "pci.device") { L in
-      let args = LuaArgs(L: L, fn: "pci.device")
-      try args.expectAtMost(1, "address")
-      DeviceInfo.push(L, try PCISysfs().device(PCIAddress(try args.string(1, "address"))))
+    luaFunction(L, "pci.device", atMost: 1, "address") { L, args in
+      DeviceInfo.record(try PCISysfs().device(PCIAddress(try args.string(1, "address")))).push(L)
       return 1
     }
   }

@@ -10,10 +10,7 @@ import CLua
 extension VFIOModule {
   /// device:dma(size[, {iova=}]) -> buffer
   static let dma: LuaSwiftFunction = { L in
-    luaCall(L, "device:dma") { L in
-      let d = try device(L, "device:dma")
-      let args = LuaArgs(L: L, fn: "device:dma")
-      try args.expectAtMost(3, "size, {iova=}")
+    object.method(L, "device:dma", atMost: 3, "size, {iova=}") { L, d, args in
       let size = try args.integer(2, "size")
       guard size > 0, UInt64(size) <= VFIODevice.maximumDMASize else {
         throw LuaArgumentError(
@@ -30,16 +27,11 @@ extension VFIOModule {
   /// Pushes a bar over `buffer` whose fields are size, iova, device (the value at `device`),
   /// addr, method "dma", huge_pages and free.
   static func pushBuffer(_ L: LuaState, _ buffer: DMABuffer, device: Int32) {
-    let t = LuaTableBuilder.push(L, nrec: 8)
-    lua_pushvalue(L, device)
-    t.setTop("device")
-    t.set("size", bits: buffer.size)
-    t.set("iova", bits: buffer.iova)
-    t.set("addr", buffer.addr)
-    t.set("method", buffer.info.method.rawValue)
-    t.set("huge_pages", buffer.hugePages)
-    clua_pushcfunction(L, barlua_bar_free)
-    t.setTop("free")
+    let fields: LuaRecord = [
+      "device": LuaStackValue(device), "size": buffer.size, "iova": buffer.iova, "addr": buffer.addr,
+      "method": buffer.info.method.rawValue, "huge_pages": buffer.hugePages, "free": LuaCFunction(barlua_bar_free),
+    ]
+    fields.push(L)
     barlua_bar_push(
       L, buffer.window, Unmanaged<Mapping>.passRetained(buffer).toOpaque(), BarObject.unmapOwner,
       BarObject.releaseOwner, BARLUA_BAR_RAM)  // host RAM: memcpy is safe and fastest
@@ -47,20 +39,12 @@ extension VFIOModule {
 
   /// device:iova_ranges() -> {{first=, last=}, ...} (type1), or nil in no-IOMMU mode.
   static let iovaRanges: LuaSwiftFunction = { L in
-    luaCall(L, "device:iova_ranges") { L in
-      let d = try device(L, "device:iova_ranges")
-      try LuaArgs(L: L, fn: "device:iova_ranges").expectAtMost(1, "no arguments")
+    object.method(L, "device:iova_ranges", atMost: 1, "no arguments") { L, d, _ in
       guard let ranges = try d.iovaRanges() else {
         lua_pushnil(L)
         return 1
       }
-      lua_createtable(L, Int32(ranges.count), 0)
-      for (i, r) in ranges.enumerated() {
-        let t = LuaTableBuilder.push(L, nrec: 2)
-        t.set("first", bits: r.first)
-        t.set("last", bits: r.last)
-        lua_rawseti(L, -2, Int64(i + 1))
-      }
+      LuaList(ranges) { ["first": $0.first, "last": $0.last] as LuaRecord }.push(L)
       return 1
     }
   }

@@ -20,13 +20,14 @@ enum VFIOModule {
     ("__gc", collect), ("__close", close), ("__tostring", tostring),
   ]
 
+  static let object = LuaObjectType<VFIODevice>(
+    typeName: typeName, noun: "device", article: "a", release: { $0.close() })
+
   // MARK: module functions
 
   /// vfio.open(addr | filter) -> device
   static let open: LuaSwiftFunction = { L in
-    luaCall(L, "vfio.open") { L in
-      let args = LuaArgs(L: L, fn: "vfio.open")
-      try args.expectAtMost(1, "address or filter")
+    luaFunction(L, "vfio.open", atMost: 1, "address or filter") { L, args in
       let addr: PCIAddress
       if lua_type(L, 1) == LUA_TTABLE {
         addr = try DeviceSelection.single(args, filterAt: 1)
@@ -41,135 +42,78 @@ enum VFIOModule {
 
   /// vfio.devices() -> device-info of every device bound to vfio-pci, with group_path, viable.
   static let devices: LuaSwiftFunction = { L in
-    luaCall(L, "vfio.devices") { L in
-      try LuaArgs(L: L, fn: "vfio.devices").expectAtMost(0, "no arguments")
-      let listings = try VFIO.devices()
-      lua_createtable(L, Int32(listings.count), 0)
-      for (i, l) in listings.enumerated() {
-        DeviceInfo.push(L, l.entry)
-        let t = LuaTableBuilder(L: L)
-        t.set("group_path", l.groupPath)
-        t.set("viable", l.viable)
-        if !l.blockers.isEmpty {
-          lua_createtable(L, Int32(l.blockers.count), 0)
-          for (j, b) in l.blockers.enumerated() {
-            lua_pushstring(L, "\(b.name)=\(b.driver ?? "")")
-            lua_rawseti(L, -2, Int64(j + 1))
-          }
-          t.setTop("blockers")
-        }
-        lua_rawseti(L, -2, Int64(i + 1))
-      }
+    luaFunction(L, "vfio.devices", atMost: 0, "no arguments") { L, _ in
+      LuaList(try VFIO.devices()) { l in
+        DeviceInfo.record(
+          l.entry,
+          adding: [
+            "group_path": l.groupPath, "viable": l.viable,
+            "blockers": l.blockers.isEmpty ? nil : LuaList(l.blockers) { "\($0.name)=\($0.driver ?? "")" },
+          ])
+      }.push(L)
       return 1
     }
   }
 
   static func pushDevice(_ L: LuaState, _ device: VFIODevice) {
-    let t = LuaTableBuilder.push(L, nrec: 8)
-    t.set("addr", device.addr)
-    t.set("group", device.group)
-    t.set("iommu", device.iommu.rawValue)
-    t.set("group_path", device.groupPath)
-    t.set("num_regions", device.numRegions)
-    t.set("num_irqs", device.numIrqs)
-    t.set("can_reset", device.canReset)
-    if let info = device.info {
-      DeviceInfo.push(L, info)
-      t.setTop("info")
-    }
-    barlua_object_push(L, typeName, Unmanaged.passRetained(device).toOpaque())
-  }
-
-  /// The device at argument 1, or an error naming the method.
-  static func device(_ L: LuaState, _ fn: String) throws -> VFIODevice {
-    guard let p = barlua_object_get(L, 1, typeName) else {
-      let args = LuaArgs(L: L, fn: fn)
-      let what = barlua_object_is(L, 1, typeName) != 0 ? "device was collected" : "got \(args.typeName(1))"
-      throw LuaArgumentError("\(fn): expected a device as self (call it as \(fn)(...)), \(what)")
-    }
-    return Unmanaged<VFIODevice>.fromOpaque(p).takeUnretainedValue()
+    let fields: LuaRecord = [
+      "addr": device.addr, "group": device.group, "iommu": device.iommu.rawValue, "group_path": device.groupPath,
+      "num_regions": device.numRegions, "num_irqs": device.numIrqs, "can_reset": device.canReset,
+      "info": device.info.map { DeviceInfo.record($0) },
+    ]
+    object.push(L, device, fields: fields)
   }
 
   // MARK: methods
 
   /// device:regions() -> {{index=, name=, size=, offset=, read=, write=, mmap=, sparse=}, ...}
   static let regions: LuaSwiftFunction = { L in
-    luaCall(L, "device:regions") { L in
-      let d = try device(L, "device:regions")
-      try LuaArgs(L: L, fn: "device:regions").expectAtMost(1, "no arguments")
+    object.method(L, "device:regions", atMost: 1, "no arguments") { L, d, _ in
       guard d.isOpen else { throw UsageError("device \(d.addr) is closed") }
-      let all = d.regions()
-      lua_createtable(L, Int32(all.count), 0)
-      for (i, r) in all.enumerated() {
-        let t = LuaTableBuilder.push(L, nrec: 9)
-        t.set("index", r.index)
-        t.set("name", r.name)
-        t.set("size", bits: r.size)
-        t.set("offset", bits: r.offset)
-        t.set("read", r.read)
-        t.set("write", r.write)
-        t.set("mmap", r.mmap)
-        t.set("msix_mappable", r.msixMappable)
-        if let sparse = r.sparse {
-          lua_createtable(L, Int32(sparse.count), 0)
-          for (j, a) in sparse.enumerated() {
-            let s = LuaTableBuilder.push(L, nrec: 2)
-            s.set("offset", bits: a.offset)
-            s.set("size", bits: a.size)
-            lua_rawseti(L, -2, Int64(j + 1))
-          }
-          t.setTop("sparse")
-        }
-        lua_rawseti(L, -2, Int64(i + 1))
-      }
+      LuaList(d.regions(), record).push(L)
       return 1
     }
   }
 
   /// device:irqs() -> {{index=, name=, count=, eventfd=, maskable=, automasked=, noresize=}, ...}
   static let irqs: LuaSwiftFunction = { L in
-    luaCall(L, "device:irqs") { L in
-      let d = try device(L, "device:irqs")
-      try LuaArgs(L: L, fn: "device:irqs").expectAtMost(1, "no arguments")
-      let all = try d.irqs()
-      lua_createtable(L, Int32(all.count), 0)
-      for (i, q) in all.enumerated() {
-        let t = LuaTableBuilder.push(L, nrec: 7)
-        t.set("index", q.index)
-        t.set("name", q.name)
-        t.set("count", q.count)
-        t.set("eventfd", q.eventfd)
-        t.set("maskable", q.maskable)
-        t.set("automasked", q.automasked)
-        t.set("noresize", q.noresize)
-        lua_rawseti(L, -2, Int64(i + 1))
-      }
+    object.method(L, "device:irqs", atMost: 1, "no arguments") { L, d, _ in
+      LuaList(try d.irqs(), record).push(L)
       return 1
     }
+  }
+
+  static func record(_ r: VFIORegion) -> LuaRecord {
+    [
+      "index": r.index, "name": r.name, "size": r.size, "offset": r.offset, "read": r.read, "write": r.write,
+      "mmap": r.mmap, "msix_mappable": r.msixMappable,
+      "sparse": r.sparse.map { areas in LuaList(areas) { ["offset": $0.offset, "size": $0.size] as LuaRecord } },
+    ]
+  }
+
+  static func record(_ q: VFIOIRQ) -> LuaRecord {
+    [
+      "index": q.index, "name": q.name, "count": q.count, "eventfd": q.eventfd, "maskable": q.maskable,
+      "automasked": q.automasked, "noresize": q.noresize,
+    ]
   }
 
   /// device:features() -> {dma_buf=, wc=false, wc_reason=} (probed each call; only feature
   /// numbers of released kernels are sent: VFIOWriteCombining.swift).
   static let features: LuaSwiftFunction = { L in
-    luaCall(L, "device:features") { L in
-      let d = try device(L, "device:features")
-      try LuaArgs(L: L, fn: "device:features").expectAtMost(1, "no arguments")
+    object.method(L, "device:features", atMost: 1, "no arguments") { L, d, _ in
       guard d.isOpen else { throw UsageError("device \(d.addr) is closed") }
       let f = d.features()
-      let t = LuaTableBuilder.push(L, nrec: 3)
-      t.set("dma_buf", f.dmaBufOffered)
-      t.set("wc", f.writeCombining)
-      t.set("wc_reason", LuaWording.describe(VFIOWriteCombiningUnavailable.notOffered(addr: d.addr, bar: nil)))
+      let reason = LuaWording.describe(VFIOWriteCombiningUnavailable.notOffered(addr: d.addr, bar: nil))
+      let fields: LuaRecord = ["dma_buf": f.dmaBufOffered, "wc": f.writeCombining, "wc_reason": reason]
+      fields.push(L)
       return 1
     }
   }
 
   /// device:map(bar[, {offset=, size=, wc=}]) -> bar
   static let map: LuaSwiftFunction = { L in
-    luaCall(L, "device:map") { L in
-      let d = try device(L, "device:map")
-      let args = LuaArgs(L: L, fn: "device:map")
-      try args.expectAtMost(3, "bar, {offset=, size=, wc=}")
+    object.method(L, "device:map", atMost: 3, "bar, {offset=, size=, wc=}") { L, d, args in
       let index = try args.integer(2, "bar")
       guard (0...5).contains(index) else {
         throw LuaArgumentError("device:map: bar \(index) is out of range (0..5)")
@@ -184,83 +128,54 @@ enum VFIOModule {
         : d.map(bar: Int(index), offset: offset, size: size)
       // The bar keeps its device alive (bar.device), so the device's mappings outlive
       // neither the device nor its close().
-      lua_pushvalue(L, 1)
-      BarObject.push(L, mapping, extra: "device")
+      BarObject.push(L, mapping, extra: ["device": LuaStackValue(1)])
       return 1
     }
   }
 
-  static func configRead(_ width: Int) -> (LuaState) throws -> Int32 {
-    { L in
-      let fn = "device:config_read\(width * 8)"
-      let d = try device(L, fn)
-      let args = LuaArgs(L: L, fn: fn)
-      try args.expectAtMost(2, "offset")
+  /// device:config_readN(offset) -> value
+  static func configRead(_ L: LuaState?, width: Int) -> Int32 {
+    object.method(L, "device:config_read\(width * 8)", atMost: 2, "offset") { L, d, args in
       let off = try args.nonNegative(2, "offset")
       lua_pushinteger(L, Int64(try d.configRead(offset: off, width: width)))
       return 1
     }
   }
 
-  static func configWrite(_ width: Int) -> (LuaState) throws -> Int32 {
-    { L in
-      let fn = "device:config_write\(width * 8)"
-      let d = try device(L, fn)
-      let args = LuaArgs(L: L, fn: fn)
-      try args.expectAtMost(3, "offset, value")
+  /// device:config_writeN(offset, value)
+  static func configWrite(_ L: LuaState?, width: Int) -> Int32 {
+    object.method(L, "device:config_write\(width * 8)", atMost: 3, "offset, value") { L, d, args in
       let off = try args.nonNegative(2, "offset")
       let v = try args.integer(3, "value")
       let bits = Int64(width * 8)
       guard v >= -(1 << (bits - 1)), v < (1 << bits) else {
         throw LuaArgumentError(
-          "\(fn): value \(v) does not fit in \(bits) bits (0..0x\(hex((1 << bits) - 1)))")
+          "\(args.fn): value \(v) does not fit in \(bits) bits (0..0x\(hex((1 << bits) - 1)))")
       }
       try d.configWrite(offset: off, width: width, value: UInt32(truncatingIfNeeded: v))
       return 0
     }
   }
 
-  static let configRead8: LuaSwiftFunction = { L in luaCall(L, "device:config_read8", configRead(1)) }
-  static let configRead16: LuaSwiftFunction = { L in luaCall(L, "device:config_read16", configRead(2)) }
-  static let configRead32: LuaSwiftFunction = { L in luaCall(L, "device:config_read32", configRead(4)) }
-  static let configWrite8: LuaSwiftFunction = { L in luaCall(L, "device:config_write8", configWrite(1)) }
-  static let configWrite16: LuaSwiftFunction = { L in luaCall(L, "device:config_write16", configWrite(2)) }
-  static let configWrite32: LuaSwiftFunction = { L in luaCall(L, "device:config_write32", configWrite(4)) }
+  static let configRead8: LuaSwiftFunction = { L in configRead(L, width: 1) }
+  static let configRead16: LuaSwiftFunction = { L in configRead(L, width: 2) }
+  static let configRead32: LuaSwiftFunction = { L in configRead(L, width: 4) }
+  static let configWrite8: LuaSwiftFunction = { L in configWrite(L, width: 1) }
+  static let configWrite16: LuaSwiftFunction = { L in configWrite(L, width: 2) }
+  static let configWrite32: LuaSwiftFunction = { L in configWrite(L, width: 4) }
 
   /// device:reset()
-  static let reset: LuaSwiftFunction = { L in
-    luaCall(L, "device:reset") { L in
-      let d = try device(L, "device:reset")
-      try LuaArgs(L: L, fn: "device:reset").expectAtMost(1, "no arguments")
-      try d.reset()
-      return 0
-    }
-  }
+  static let reset: LuaSwiftFunction = { L in object.action(L, "device:reset") { try $0.reset() } }
 
   /// device:close() — also __close. Idempotent.
-  static let close: LuaSwiftFunction = { L in
-    luaCall(L, "device:close") { L in
-      let d = try device(L, "device:close")
-      d.close()
-      return 0
-    }
-  }
+  static let close: LuaSwiftFunction = { L in object.release(L, "device:close") }
 
   /// __gc: close, then drop the retain.
-  static let collect: LuaSwiftFunction = { L in
-    guard let L, let p = barlua_object_take(L, 1, typeName) else { return 0 }
-    let d = Unmanaged<VFIODevice>.fromOpaque(p)
-    d.takeUnretainedValue().close()
-    d.release()
-    return 0
-  }
+  static let collect: LuaSwiftFunction = { L in object.collect(L) }
 
   /// "vfio device 0000:00:03.0 group 3 type1v2" (+ " (closed)").
   static let tostring: LuaSwiftFunction = { L in
-    luaCall(L, "device:__tostring") { L in
-      let d = try device(L, "device:__tostring")
-      lua_pushstring(L, "vfio device \(d.addr) group \(d.group) \(d.iommu.rawValue)\(d.isOpen ? "" : " (closed)")")
-      return 1
+    object.tostring(L) { d in "vfio device \(d.addr) group \(d.group) \(d.iommu.rawValue)\(d.isOpen ? "" : " (closed)")"
     }
   }
 }

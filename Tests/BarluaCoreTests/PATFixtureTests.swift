@@ -1,6 +1,7 @@
-import BarluaCore
 import Foundation
 import XCTest
+
+@testable import BarluaCore
 
 /// Real logs: the seed note's 4.18 lines, the test bed's 6.1 lines, and this build VM's own
 /// output of every dmesg time format and of /dev/kmsg.

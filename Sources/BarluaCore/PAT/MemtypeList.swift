@@ -11,18 +11,13 @@
 /// - older: `%s @ 0x%Lx-0x%Lx`
 /// Both print the entry's start and its exclusive end (`entry->end`); `last` here is inclusive.
 public struct MemtypeList: Sendable {
+  /// One reservation; only the parser makes one, so it has no public initialiser.
   public struct Entry: Equatable, Sendable {
     public var first: UInt64
     /// Inclusive last byte.
     public var last: UInt64
     /// The memory type as the kernel prints it, e.g. "write-combining".
     public var type: String
-
-    public init(first: UInt64, last: UInt64, type: String) {
-      self.first = first
-      self.last = last
-      self.type = type
-    }
   }
 
   public static let defaultPath = "/sys/kernel/debug/x86/pat_memtype_list"

@@ -48,7 +48,8 @@ public struct PCILink: Equatable, Sendable {
 }
 
 /// Everything discovery knows about one PCI function. Field names follow the Lua API's
-/// device-info table (`vendorName` is `vendor_name`, and so on).
+/// device-info table (`vendorName` is `vendor_name`, and so on). Only discovery (`PCISysfs`)
+/// makes one, so it has no public initialiser.
 public struct PCIDeviceInfo: Equatable, Sendable {
   public let addr: PCIAddress
   public var domain: UInt32 { addr.domain }
@@ -81,30 +82,6 @@ public struct PCIDeviceInfo: Equatable, Sendable {
   public let link: PCILink?
   /// Implemented BARs only, by increasing index.
   public let bars: [PCIBar]
-
-  public init(
-    addr: PCIAddress, vendor: UInt16, device: UInt16, subvendor: UInt16, subdevice: UInt16,
-    class classCode: UInt32, revision: UInt8, vendorName: String?, deviceName: String?,
-    driver: String?, iommuGroup: Int?, numaNode: Int, headerType: UInt8, command: PCICommand,
-    link: PCILink?, bars: [PCIBar]
-  ) {
-    self.addr = addr
-    self.vendor = vendor
-    self.device = device
-    self.subvendor = subvendor
-    self.subdevice = subdevice
-    self.class = classCode
-    self.revision = revision
-    self.vendorName = vendorName
-    self.deviceName = deviceName
-    self.driver = driver
-    self.iommuGroup = iommuGroup
-    self.numaNode = numaNode
-    self.headerType = headerType
-    self.command = command
-    self.link = link
-    self.bars = bars
-  }
 
   /// The BAR with that number, if implemented.
   public func bar(_ index: Int) -> PCIBar? { bars.first { $0.index == index } }

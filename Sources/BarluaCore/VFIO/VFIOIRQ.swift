@@ -1,18 +1,13 @@
 import CBarluaSys
 
-/// One interrupt index of a VFIO PCI device (`VFIO_DEVICE_GET_IRQ_INFO`).
+/// One interrupt index of a VFIO PCI device (`VFIO_DEVICE_GET_IRQ_INFO`); only `VFIODevice`
+/// makes one, so it has no public initialiser.
 public struct VFIOIRQ: Equatable, Sendable {
   public var index: Int
   /// Number of vectors (INTx: 1 or 0 when the device has no pin).
   public var count: Int
   /// The raw `VFIO_IRQ_INFO_*` flags.
   public var flags: UInt32
-
-  public init(index: Int, count: Int, flags: UInt32) {
-    self.index = index
-    self.count = count
-    self.flags = flags
-  }
 
   /// `"INTx"`, `"MSI"`, `"MSI-X"`, `"ERR"`, `"REQ"` or `"irq N"`.
   public var name: String {
