@@ -57,8 +57,8 @@ enum DeviceSelection {
       throw LuaArgumentError(
         "\(args.fn): filter must be a table of \(keys.joined(separator: ", ")), got \(args.typeName(index))")
     }
-    guard let opts = try args.options(index, allowed: keys) else { return PCIFilter() }
-    var f = PCIFilter()
+    guard let opts = try args.options(index, allowed: keys) else { return .any }
+    var f = PCIFilter.any
     if let a = try opts.string("addr") { f.addr = try PCIAddress(a) }
     func id(_ key: String, max: Int64) throws -> Int64? {
       guard let v = try opts.integer(key) else { return nil }

@@ -1,7 +1,8 @@
-import BarluaCore
 import CBarluaSys
 import Foundation
 import XCTest
+
+@testable import BarluaCore
 
 /// Mapping owns the mmap and the accessor window; unmapping clears the window first.
 final class MappingTests: XCTestCase {

@@ -1,4 +1,4 @@
-import BarluaCore
+@testable import BarluaCore
 
 /// One message per format row of pat-formats.md (each wording), as the kernel prints it, with
 /// the event it must give (`text` is filled in by the tests).

@@ -1,5 +1,6 @@
-import BarluaCore
 import XCTest
+
+@testable import BarluaCore
 
 /// Every format row of pat-formats.md, each wording, bare and in every saved-log shape.
 final class PATParserTests: XCTestCase {

@@ -1,6 +1,7 @@
-import BarluaCore
 import Foundation
 import XCTest
+
+@testable import BarluaCore
 
 final class PCIBarTests: XCTestCase {
   func testDecodesEachFlag() throws {

@@ -1,5 +1,6 @@
-import BarluaCore
 import XCTest
+
+@testable import BarluaCore
 
 final class PCIFilterTests: XCTestCase {
   private func addresses(_ filter: PCIFilter, in tree: String = "vm-virtio") throws -> [String] {

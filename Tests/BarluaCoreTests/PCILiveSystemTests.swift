@@ -1,7 +1,8 @@
-import BarluaCore
 import Foundation
 import TestSupport
 import XCTest
+
+@testable import BarluaCore
 
 /// Reads this machine's real /sys/bus/pci/devices and checks it against `lspci -n -D`, which
 /// reads the same devices through libpci's own code.

@@ -1,6 +1,7 @@
-import BarluaCore
 import Foundation
 import XCTest
+
+@testable import BarluaCore
 
 /// The sysfs of a QEMU q35 guest with a virtual Intel IOMMU (Debian kernel 6.1, the project's
 /// test bed), captured inside the guest with scripts/dev/capture-sysfs-fixture.sh: edu,

@@ -1,6 +1,7 @@
-import BarluaCore
 import Foundation
 import XCTest
+
+@testable import BarluaCore
 
 /// Reads the captured trees: vm-virtio (this project's VM, captured with
 /// scripts/dev/capture-sysfs-fixture.sh) and xilinx-7024 (the seed note's FPGA).

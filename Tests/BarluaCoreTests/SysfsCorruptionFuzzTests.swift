@@ -1,6 +1,7 @@
-import BarluaCore
 import Foundation
 import XCTest
+
+@testable import BarluaCore
 
 /// Sysfs text is input. Every file and link of every device in the captured trees is corrupted
 /// in turn (truncated, emptied, garbage, huge values, removed, a dangling link, a directory);

@@ -34,18 +34,6 @@ public class Mapping: @unchecked Sendable {
     public var addr: String?
     /// File the mapping came from (resource file, VFIO device fd path, regular file).
     public var path: String
-
-    public init(
-      method: Method, index: Int? = nil, base: UInt64? = nil, prefetchable: Bool? = nil,
-      addr: String? = nil, path: String
-    ) {
-      self.method = method
-      self.index = index
-      self.base = base
-      self.prefetchable = prefetchable
-      self.addr = addr
-      self.path = path
-    }
   }
 
   public let window: UnsafeMutablePointer<barlua_window>

@@ -41,28 +41,6 @@ public struct PATEvent: Equatable, Sendable {
   /// The message as the kernel logged it, without the timestamp or journal decoration.
   public var text: String
 
-  public init(
-    kind: Kind, first: UInt64? = nil, last: UInt64? = nil, track: String? = nil,
-    req: String? = nil, ret: String? = nil, expected: String? = nil, got: String? = nil,
-    process: String? = nil, pid: Int? = nil, time: Double? = nil, seq: UInt64? = nil,
-    wallclock: String? = nil, text: String
-  ) {
-    self.kind = kind
-    self.first = first
-    self.last = last
-    self.track = track
-    self.req = req
-    self.ret = ret
-    self.expected = expected
-    self.got = got
-    self.process = process
-    self.pid = pid
-    self.time = time
-    self.seq = seq
-    self.wallclock = wallclock
-    self.text = text
-  }
-
   /// True when the event has a range and it shares at least one byte with `first...last`.
   public func overlaps(first otherFirst: UInt64, last otherLast: UInt64) -> Bool {
     guard let first, let last else { return false }

@@ -14,20 +14,10 @@ public struct PCIBar: Equatable, Sendable {
   /// Sysfs offers `resourceN_wc` for this BAR: the kernel creates that file only where it lets
   /// the BAR be mapped write-combining. Read from the file's presence (`PCISysfs`), never
   /// derived from the flags; false for a BAR decoded from `resource` text alone.
-  public var sysfsWC: Bool
+  public var sysfsWC: Bool = false
+}
 
-  public init(
-    index: Int, base: UInt64, size: UInt64, io: Bool, prefetchable: Bool, is64: Bool,
-    sysfsWC: Bool = false
-  ) {
-    self.index = index
-    self.base = base
-    self.size = size
-    self.io = io
-    self.prefetchable = prefetchable
-    self.is64 = is64
-    self.sysfsWC = sysfsWC
-  }
+extension PCIBar {
 
   // Resource flags from include/linux/ioport.h, as `resource` prints them.
   static let ioresourceIO: UInt64 = 0x100

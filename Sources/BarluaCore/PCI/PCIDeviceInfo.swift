@@ -97,18 +97,6 @@ public struct PCIUnreadableDevice: Equatable, Sendable {
   public let device: UInt16?
   public let `class`: UInt32?
   public let driver: String?
-
-  public init(
-    addr: PCIAddress, problem: String, vendor: UInt16? = nil, device: UInt16? = nil,
-    class classCode: UInt32? = nil, driver: String? = nil
-  ) {
-    self.addr = addr
-    self.problem = problem
-    self.vendor = vendor
-    self.device = device
-    self.class = classCode
-    self.driver = driver
-  }
 }
 
 /// One device of a discovery pass: read in full, or reported with its problem.

@@ -20,19 +20,11 @@ public struct PCIFilter: Equatable, Sendable {
   public var `class`: UInt32?
   public var driver: PCIDriverFilter?
 
-  public init(
-    addr: PCIAddress? = nil, vendor: UInt16? = nil, device: UInt16? = nil,
-    subvendor: UInt16? = nil, subdevice: UInt16? = nil, class classCode: UInt32? = nil,
-    driver: PCIDriverFilter? = nil
-  ) {
-    self.addr = addr
-    self.vendor = vendor
-    self.device = device
-    self.subvendor = subvendor
-    self.subdevice = subdevice
-    self.class = classCode
-    self.driver = driver
-  }
+}
+
+extension PCIFilter {
+  /// A filter that matches every device: start from it and set the keys wanted.
+  public static let any = PCIFilter()
 
   /// True when every key given matches `info`.
   public func matches(_ info: PCIDeviceInfo) -> Bool {

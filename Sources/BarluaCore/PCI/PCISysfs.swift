@@ -32,7 +32,7 @@ public struct PCISysfs: Sendable {
   /// Every device matching `filter` that could be read, sorted by address. Directory entries
   /// that are not PCI addresses are ignored; devices whose sysfs files cannot be read or hold
   /// malformed text are left out (`entries(filter:)` reports them).
-  public func devices(filter: PCIFilter = PCIFilter()) throws -> [PCIDeviceInfo] {
+  public func devices(filter: PCIFilter = .any) throws -> [PCIDeviceInfo] {
     try entries(filter: filter).compactMap(\.info)
   }
 
@@ -40,7 +40,7 @@ public struct PCISysfs: Sendable {
   /// be read. One malformed device never hides the others: it is an `.unreadable` entry, kept
   /// when the fields that could be read do not rule the filter out. Throws only when `root`
   /// itself cannot be listed.
-  public func entries(filter: PCIFilter = PCIFilter()) throws -> [PCIDeviceEntry] {
+  public func entries(filter: PCIFilter = .any) throws -> [PCIDeviceEntry] {
     let addresses: [PCIAddress]
     if let addr = filter.addr {
       addresses = try SysfsFiles.exists(path(addr)) ? [addr] : []

@@ -22,23 +22,12 @@ public struct VFIORegion: Equatable, Sendable {
   public var write: Bool
   public var mmap: Bool
   /// The mmap-able areas when the kernel reports a sparse-mmap capability, else nil.
-  public var sparse: [Area]?
+  public var sparse: [Area]? = nil
   /// The kernel allows mapping the MSI-X table of this BAR (VFIO_REGION_INFO_CAP_MSIX_MAPPABLE).
-  public var msixMappable: Bool
+  public var msixMappable: Bool = false
+}
 
-  public init(
-    index: Int, size: UInt64, offset: UInt64, read: Bool, write: Bool, mmap: Bool,
-    sparse: [Area]? = nil, msixMappable: Bool = false
-  ) {
-    self.index = index
-    self.size = size
-    self.offset = offset
-    self.read = read
-    self.write = write
-    self.mmap = mmap
-    self.sparse = sparse
-    self.msixMappable = msixMappable
-  }
+extension VFIORegion {
 
   /// The name of region `index` of a PCI device, per the VFIO_PCI_*_REGION_INDEX values.
   public static func name(_ index: Int) -> String {
