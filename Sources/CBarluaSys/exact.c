@@ -10,32 +10,33 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-// A read of at least this many bytes stores into its buffer with non-temporal stores (movnti,
-// 32- and 64-bit only): a buffer that large cannot stay in cache anyway, and plain stores
-// would first fetch every line they overwrite. The buffer is then copied once more, into the
+// A 64-bit read of at least this many bytes stores into its buffer with non-temporal stores
+// (movnti): a buffer that large cannot stay in cache anyway, and plain stores would first
+// fetch every line they overwrite. The buffer is then copied once more, into the
 // Lua string (Lua 5.4 makes a string only by copying), so a read is two copies of memory and
 // its speed hangs on how little each one moves. Below the threshold plain stores leave the
 // buffer in cache for that second copy. The device side is the same either way: one volatile
-// access of the width per element, ascending. Measured in bench/run (README).
+// access of the width per element, ascending. Measured in bench/run (README): 0.44-0.52x ->
+// 0.53-0.58x of the C loop at 64 bits; at 32 bits 4-byte movnti measured slower than plain
+// stores (0.88x -> 0.80-0.85x), and 8/16 bits have no such instruction, so they stay plain.
 #define STREAM_MIN ((size_t)8 << 20)
-#define STREAM_STORE32(d, v) _mm_stream_si32((int *)(d), (int)(v))
 #define STREAM_STORE64(d, v) _mm_stream_si64((long long *)(d), (long long)(v))
 #define STREAM_FENCE() _mm_sfence()
 #else
 #define STREAM_MIN SIZE_MAX
-#define STREAM_STORE32(d, v) memcpy(d, &(v), 4)
 #define STREAM_STORE64(d, v) memcpy(d, &(v), 8)
 #define STREAM_FENCE()
 #endif
-#define STREAM_STORE8(d, v) memcpy(d, &(v), 1)  // no such instruction: plain stores
+#define STREAM_STORE8(d, v) memcpy(d, &(v), 1)  // plain stores (see above)
 #define STREAM_STORE16(d, v) memcpy(d, &(v), 2)
+#define STREAM_STORE32(d, v) memcpy(d, &(v), 4)
 
 #define EXACT_LOOPS(bits)                                                  \
   static void read##bits(volatile uint8_t *p, void *dst, size_t len) {     \
     const volatile uint##bits##_t *q = (const volatile uint##bits##_t *)p; \
     uint8_t *d = dst;                                                      \
     size_t n = len / (bits / 8);                                           \
-    if (bits >= 32 && len >= STREAM_MIN) {                                 \
+    if (bits == 64 && len >= STREAM_MIN) {                                 \
       for (size_t i = 0; i < n; i++) {                                     \
         uint##bits##_t v = q[i];                                           \
         STREAM_STORE##bits(d + i * (bits / 8), v);                         \

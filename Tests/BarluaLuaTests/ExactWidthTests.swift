@@ -49,10 +49,9 @@ final class ExactWidthTests: XCTestCase {
     XCTAssertEqual(try lua.eval("return b:read(0, 0, 32)"), "")
   }
 
-  /// 32- and 64-bit reads of 8 MiB and more store into their buffer with non-temporal stores
-  /// (exact.c, STREAM_MIN): the same bytes as the plain path, and a bus error inside the
-  /// streamed part still reports where it happened (8 and 16 bits: the plain path, the same
-  /// checks).
+  /// 64-bit reads of 8 MiB and more store into their buffer with non-temporal stores (exact.c,
+  /// STREAM_MIN): the same bytes as the plain path, and a bus error inside the streamed part
+  /// still reports where it happened (the other widths: the plain path, the same checks).
   func testLargeReadsGiveTheSameBytesAndFaultOffsets() throws {
     let size = 9 << 20
     let big = TempFile(size: size)
