@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <lauxlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cbarlua.h"
 
