@@ -122,17 +122,14 @@ uint8_t bar_check_byte(lua_State *L, int i, const char *fn) {
   return (uint8_t)v;
 }
 
-unsigned bar_check_width(lua_State *L, int i, const char *fn) {
+unsigned bar_check_width(lua_State *L, barlua_bar *b, int i, const char *fn, uint64_t off,
+                         uint64_t len, const char *what) {
   if (lua_isnoneornil(L, i)) return 0;
   lua_Integer w = check_int(L, i, fn, "width");
   if (w != 8 && w != 16 && w != 32 && w != 64)
     bar_error(L, "bar:%s: width must be 8, 16, 32 or 64 (bits per access), got %lld", fn,
               (long long)w);
-  return (unsigned)w;
-}
-
-void bar_check_width_span(lua_State *L, barlua_bar *b, const char *fn, unsigned width, uint64_t off,
-                          uint64_t len, const char *what) {
+  unsigned width = (unsigned)w;
   uint64_t n = width / 8;
   if (off % n != 0)
     bar_error(L,
@@ -151,4 +148,5 @@ void bar_check_width_span(lua_State *L, barlua_bar *b, const char *fn, unsigned 
               "mapped at an unaligned file offset): map it at an offset that is a multiple of %llu",
               fn, (void *)(b->win->base), (unsigned long long)off, (unsigned long long)n,
               (unsigned long long)n);
+  return width;
 }

@@ -27,7 +27,7 @@ static int push_guarded(lua_State *L) {
 }
 
 // bar:read without width on ordinary memory (a regular file): one copy, straight from the
-// mapping into the new string. Device memory goes through barlua_copy_in's 16-byte accesses
+// mapping into the new string. Device memory goes through barlua_transfer's 16-byte accesses
 // instead (memcpy's `rep movsb` degrades to single-byte accesses on uncached memory).
 static void read_one_copy(lua_State *L, barlua_bar *b, uint64_t off, size_t len) {
   barlua_guard g;
@@ -44,6 +44,17 @@ static void read_one_copy(lua_State *L, barlua_bar *b, uint64_t off, size_t len)
   }
 }
 
+// The transfer of bar:read, bar:write or bar:fill (arguments checked), a bus error raised as
+// the Lua error that names the method and how much was done.
+static void transfer(lua_State *L, barlua_bar *b, barlua_op op, uint64_t off, void *data,
+                     size_t len, unsigned width) {
+  static const char *const method[] = {"read", "write", "fill"};
+  static const char *const done[] = {"read", "written", "written"};
+  barlua_fault f;
+  if (barlua_transfer(b->win, op, off, data, len, width, &f) != 0)
+    bar_bulk_bus_error(L, method[op], &f, len, done[op]);
+}
+
 // bar:read(off, len[, width]) -> string
 int bar_read(lua_State *L) {
   barlua_bar *b = check_bar(L, "read");
@@ -53,14 +64,10 @@ int bar_read(lua_State *L) {
   if (l < 0) bar_error(L, "bar:read: length %lld is negative", (long long)l);
   bar_check_fits(L, b, "read", off, (uint64_t)l);
   size_t len = (size_t)l;
-  unsigned width = bar_check_width(L, 4, "read");
-  if (width) bar_check_width_span(L, b, "read", width, off, len, "length");
-  barlua_fault f;
+  unsigned width = bar_check_width(L, b, 4, "read", off, len, "length");
   if (len <= SHORT_STRING) {
     char tmp[SHORT_STRING];
-    int r = width ? barlua_read_exact(b->win, off, tmp, len, width, &f)
-                  : barlua_copy_in(b->win, off, tmp, len, &f);
-    if (r != 0) bar_bulk_bus_error(L, "read", &f, len, "read");
+    transfer(L, b, BARLUA_OP_READ, off, tmp, len, width);
     lua_pushlstring(L, tmp, len);
     return 1;
   }
@@ -70,9 +77,7 @@ int bar_read(lua_State *L) {
   }
   luaL_Buffer buf;
   char *dst = luaL_buffinitsize(L, &buf, len);
-  int r = width ? barlua_read_exact(b->win, off, dst, len, width, &f)
-                : barlua_copy_in(b->win, off, dst, len, &f);
-  if (r != 0) bar_bulk_bus_error(L, "read", &f, len, "read");
+  transfer(L, b, BARLUA_OP_READ, off, dst, len, width);
   luaL_pushresultsize(&buf, len);
   return 1;
 }
@@ -96,12 +101,8 @@ int bar_write(lua_State *L) {
   uint64_t off;
   size_t len;
   const char *s = check_data(L, b, "write", 3, "offset, string, width", &off, &len);
-  unsigned width = bar_check_width(L, 4, "write");
-  if (width) bar_check_width_span(L, b, "write", width, off, len, "string length");
-  barlua_fault f;
-  int r = width ? barlua_write_exact(b->win, off, s, len, width, &f)
-                : barlua_copy_out(b->win, off, s, len, &f);
-  if (r != 0) bar_bulk_bus_error(L, "write", &f, len, "written");
+  unsigned width = bar_check_width(L, b, 4, "write", off, len, "string length");
+  transfer(L, b, BARLUA_OP_WRITE, off, (void *)(uintptr_t)s, len, width);  // only read
   return 0;
 }
 
@@ -112,12 +113,8 @@ int bar_fill(lua_State *L) {
   uint8_t byte = bar_check_byte(L, 2, "fill");
   uint64_t off, len;
   bar_check_span(L, b, 3, "fill", &off, &len);
-  unsigned width = bar_check_width(L, 5, "fill");
-  if (width) bar_check_width_span(L, b, "fill", width, off, len, "length");
-  barlua_fault f;
-  int r = width ? barlua_fill_exact(b->win, off, byte, (size_t)len, width, &f)
-                : barlua_fill(b->win, off, byte, (size_t)len, &f);
-  if (r != 0) bar_bulk_bus_error(L, "fill", &f, len, "written");
+  unsigned width = bar_check_width(L, b, 5, "fill", off, len, "length");
+  transfer(L, b, BARLUA_OP_FILL, off, &byte, (size_t)len, width);
   return 0;
 }
 

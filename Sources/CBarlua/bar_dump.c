@@ -19,7 +19,7 @@ int bar_dump(lua_State *L) {
   for (uint64_t pos = 0; pos < len; pos += 16) {
     size_t n = (size_t)((len - pos) < 16 ? (len - pos) : 16);
     barlua_fault f;
-    if (barlua_copy_in(b->win, off + pos, cur, n, &f) != 0) {
+    if (barlua_transfer(b->win, BARLUA_OP_READ, off + pos, cur, n, 0, &f) != 0) {
       f.done += pos;
       bar_bulk_bus_error(L, "dump", &f, len, "read");
     }

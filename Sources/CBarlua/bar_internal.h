@@ -114,11 +114,10 @@ void bar_check_span(lua_State *L, barlua_bar *b, int i, const char *fn, uint64_t
                     uint64_t *len);
 /// A byte value 0..255 at i.
 uint8_t bar_check_byte(lua_State *L, int i, const char *fn);
-/// The optional access width at i: 0 when absent, else 8, 16, 32 or 64.
-unsigned bar_check_width(lua_State *L, int i, const char *fn);
-/// With a width: off and len multiples of width/8, and the mapping's address aligned too.
-void bar_check_width_span(lua_State *L, barlua_bar *b, const char *fn, unsigned width, uint64_t off,
-                          uint64_t len, const char *what);
+/// The optional access width at i: 0 when absent, else 8, 16, 32 or 64, with off and len
+/// (named `what` in messages) multiples of width/8 and the mapping's address aligned too.
+unsigned bar_check_width(lua_State *L, barlua_bar *b, int i, const char *fn, uint64_t off,
+                         uint64_t len, const char *what);
 
 // ---- the methods, by file ----
 int bar_read8(lua_State *L);  // bar_access.c

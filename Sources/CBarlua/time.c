@@ -3,15 +3,12 @@
 #include <errno.h>
 #include <lauxlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cbarlua.h"
 
 static int time_ns(lua_State *L) {
   if (lua_gettop(L) != 0) return luaL_error(L, "time.ns: takes no arguments");
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  lua_pushinteger(L, (lua_Integer)ts.tv_sec * 1000000000 + ts.tv_nsec);
+  lua_pushinteger(L, (lua_Integer)barlua_monotonic_ns());
   return 1;
 }
 

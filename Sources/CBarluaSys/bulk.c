@@ -6,11 +6,11 @@
 // degrade to single bytes on uncached memory). The middle of a range goes as aligned 16-byte
 // volatile accesses, the ends as single bytes. Ascending order makes the fault report exact:
 // everything below the faulting access was transferred, nothing at or above it.
-#include "barlua_sys.h"
-
 #include <string.h>
 
 #include <emmintrin.h>
+
+#include "loops.h"
 
 typedef __m128i v16;
 
@@ -23,7 +23,8 @@ static inline size_t head_len(const volatile uint8_t *p, size_t len) {
   return h < len ? h : len;
 }
 
-static void copy_in(const volatile uint8_t *p, uint8_t *d, size_t len) {
+static void copy_in(volatile uint8_t *p, void *dst, size_t len) {
+  uint8_t *d = dst;
   size_t h = head_len(p, len);
   for (size_t i = 0; i < h; i++) d[i] = p[i];
   p += h, d += h, len -= h;
@@ -38,7 +39,8 @@ static void copy_in(const volatile uint8_t *p, uint8_t *d, size_t len) {
   for (size_t i = 0; i < len; i++) d[i] = p[i];
 }
 
-static void copy_out(volatile uint8_t *p, const uint8_t *s, size_t len) {
+static void copy_out(volatile uint8_t *p, void *src, size_t len) {
+  const uint8_t *s = src;
   size_t h = head_len(p, len);
   for (size_t i = 0; i < h; i++) p[i] = s[i];
   p += h, s += h, len -= h;
@@ -52,7 +54,8 @@ static void copy_out(volatile uint8_t *p, const uint8_t *s, size_t len) {
   for (size_t i = 0; i < len; i++) p[i] = s[i];
 }
 
-static void fill(volatile uint8_t *p, uint8_t byte, size_t len) {
+static void fill(volatile uint8_t *p, void *byte_, size_t len) {
+  uint8_t byte = *(const uint8_t *)byte_;
   size_t h = head_len(p, len);
   for (size_t i = 0; i < h; i++) p[i] = byte;
   p += h, len -= h;
@@ -69,7 +72,14 @@ static void fill(volatile uint8_t *p, uint8_t byte, size_t len) {
 
 // 16 bytes per step: compare, subtract the all-ones mask from 8-bit lane counters (at most
 // 255 steps before they are summed with psadbw into the 64-bit total), four chains in flight.
-static uint64_t count(const volatile uint8_t *p, uint8_t byte, size_t len) {
+struct count_args {
+  uint8_t byte;
+  uint64_t total;
+};
+
+static void count(volatile uint8_t *p, void *args, size_t len) {
+  struct count_args *a = args;
+  uint8_t byte = a->byte;
   uint64_t total = 0;
   size_t h = head_len(p, len);
   for (size_t i = 0; i < h; i++) total += (p[i] == byte);
@@ -97,12 +107,12 @@ static uint64_t count(const volatile uint8_t *p, uint8_t byte, size_t len) {
     total += (uint64_t)__builtin_popcount((unsigned)m);
   }
   for (size_t i = 0; i < len; i++) total += (p[i] == byte);
-  return total;
+  a->total = total;
 }
 
 // The index of the first byte that differs, or -1. Each device byte is loaded once; the
 // difference is located inside the loaded value, never by reading the device again.
-static int64_t compare(const volatile uint8_t *p, const uint8_t *s, size_t len) {
+static int64_t first_difference(const volatile uint8_t *p, const uint8_t *s, size_t len) {
   size_t i = 0, h = head_len(p, len);
   for (; i < h; i++)
     if (p[i] != s[i]) return (int64_t)i;
@@ -116,51 +126,37 @@ static int64_t compare(const volatile uint8_t *p, const uint8_t *s, size_t len) 
   return -1;
 }
 
-int barlua_copy_in(const barlua_window *w, uint64_t off, void *dst, size_t len,
-                   barlua_fault *fault) {
-  barlua_guard g;
-  const volatile uint8_t *p = w->base + off;
-  if (BARLUA_GUARDED(&g, p, len, copy_in(p, dst, len)))
-    return barlua_guard_report(w, off, &g, 1, fault);
-  return 0;
+struct compare_args {
+  const uint8_t *s;
+  int64_t at;
+};
+
+static void compare(volatile uint8_t *p, void *args, size_t len) {
+  struct compare_args *a = args;
+  a->at = first_difference(p, a->s, len);
 }
 
-int barlua_copy_out(const barlua_window *w, uint64_t off, const void *src, size_t len,
-                    barlua_fault *fault) {
-  barlua_guard g;
-  volatile uint8_t *p = w->base + off;
-  if (BARLUA_GUARDED(&g, p, len, copy_out(p, src, len)))
-    return barlua_guard_report(w, off, &g, 1, fault);
-  return 0;
-}
-
-int barlua_fill(const barlua_window *w, uint64_t off, uint8_t byte, size_t len,
-                barlua_fault *fault) {
-  barlua_guard g;
-  volatile uint8_t *p = w->base + off;
-  if (BARLUA_GUARDED(&g, p, len, fill(p, byte, len)))
-    return barlua_guard_report(w, off, &g, 1, fault);
-  return 0;
+// Without a width, the 16-byte loops above; with one, exact.c's loops of that width.
+int barlua_transfer(const barlua_window *w, barlua_op op, uint64_t off, void *data, size_t len,
+                    unsigned width, barlua_fault *fault) {
+  static barlua_loop *const any_width[] = {
+      [BARLUA_OP_READ] = copy_in, [BARLUA_OP_WRITE] = copy_out, [BARLUA_OP_FILL] = fill};
+  barlua_loop *loop = width ? barlua_exact_loop(op, width) : any_width[op];
+  return barlua_run_guarded(w, off, len, width ? width / 8 : 1, loop, data, fault);
 }
 
 int barlua_count(const barlua_window *w, uint64_t off, uint8_t byte, size_t len, uint64_t *n,
                  barlua_fault *fault) {
-  barlua_guard g;
-  const volatile uint8_t *p = w->base + off;
-  volatile uint64_t total = 0;
-  if (BARLUA_GUARDED(&g, p, len, total = count(p, byte, len)))
-    return barlua_guard_report(w, off, &g, 1, fault);
-  *n = total;
+  struct count_args a = {byte, 0};
+  if (barlua_run_guarded(w, off, len, 1, count, &a, fault) != 0) return -1;
+  *n = a.total;
   return 0;
 }
 
 int barlua_compare(const barlua_window *w, uint64_t off, const void *s, size_t len, int64_t *at,
                    barlua_fault *fault) {
-  barlua_guard g;
-  const volatile uint8_t *p = w->base + off;
-  volatile int64_t where = -1;
-  if (BARLUA_GUARDED(&g, p, len, where = compare(p, s, len)))
-    return barlua_guard_report(w, off, &g, 1, fault);
-  *at = where;
+  struct compare_args a = {s, -1};
+  if (barlua_run_guarded(w, off, len, 1, compare, &a, fault) != 0) return -1;
+  *at = a.at;
   return 0;
 }

@@ -3,6 +3,7 @@
 // action.
 #define _GNU_SOURCE 1  // REG_RIP
 #include "barlua_sys.h"
+#include "loops.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -87,6 +88,15 @@ int barlua_guard_report(const barlua_window *w, uint64_t off, const barlua_guard
   fault->offset = off + done;
   fault->done = done;
   return -1;
+}
+
+int barlua_run_guarded(const barlua_window *w, uint64_t off, size_t len, unsigned unit,
+                       barlua_loop *loop, void *data, barlua_fault *fault) {
+  barlua_guard g;
+  volatile uint8_t *p = w->base + off;
+  if (BARLUA_GUARDED(&g, p, len, loop(p, data, len)))
+    return barlua_guard_report(w, off, &g, unit, fault);
+  return 0;
 }
 
 int barlua_guard_install(void) {

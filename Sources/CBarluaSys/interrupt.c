@@ -80,12 +80,6 @@ const char *barlua_interrupt_message(int sig) {
   return sig == SIGTERM ? "terminated (SIGTERM)" : "interrupted!";
 }
 
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 int barlua_wait(struct pollfd *fds, nfds_t nfds, int64_t timeout_ns) {
   // Block the two signals, check the flag, and let ppoll unblock them atomically: a signal
   // that arrives between the check and the wait is delivered inside ppoll, which returns.
@@ -99,7 +93,7 @@ int barlua_wait(struct pollfd *fds, nfds_t nfds, int64_t timeout_ns) {
   sigdelset(&during, SIGTERM);
   int64_t deadline = 0;
   if (timeout_ns >= 0) {
-    int64_t now = now_ns();
+    int64_t now = barlua_monotonic_ns();
     deadline = timeout_ns > INT64_MAX - now ? INT64_MAX : now + timeout_ns;
   }
   int r;
@@ -111,7 +105,7 @@ int barlua_wait(struct pollfd *fds, nfds_t nfds, int64_t timeout_ns) {
     }
     struct timespec ts, *tsp = NULL;
     if (timeout_ns >= 0) {
-      int64_t left = deadline - now_ns();
+      int64_t left = deadline - barlua_monotonic_ns();
       if (left < 0) left = 0;
       ts.tv_sec = (time_t)(left / 1000000000);
       ts.tv_nsec = (long)(left % 1000000000);

@@ -4,15 +4,10 @@
 // that checks come every 1-10 microseconds: on RAM (under a nanosecond per read) the loop
 // runs at the speed of a bare read loop, on an uncached BAR (~100-1000 ns per read) the
 // deadline and Ctrl-C are still seen within microseconds.
+#include "barlua_interrupt.h"
 #include "barlua_sys.h"
 
-#include <time.h>
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+static uint64_t now_ns(void) { return (uint64_t)barlua_monotonic_ns(); }
 
 enum { MIN_CHECK_NS = 1000, MAX_CHECK_NS = 10000, MAX_BATCH = 1 << 16 };
 

@@ -40,6 +40,33 @@ final class ExactWidthTests: MappedBarTestCase {
     XCTAssertEqual(try lua.eval("return b:read(0, 0, 32)"), "")
   }
 
+  /// 64-bit reads of 8 MiB and more store into their buffer with non-temporal stores (exact.c,
+  /// STREAM_MIN): the same bytes as the plain path, and a bus error inside the streamed part
+  /// still reports where it happened (the other widths: the plain path, the same checks).
+  func testLargeReadsGiveTheSameBytesAndFaultOffsets() throws {
+    let size = 9 << 20
+    let big = TempFile(size: size)
+    let handle = try XCTUnwrap(FileHandle(forWritingAtPath: big.path))
+    handle.write(Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }))
+    try handle.close()
+    try lua.eval("g = mmio.map('\(big.path)')")
+    for width in [8, 16, 32, 64] {
+      let unit = width / 8
+      // From one unit in to two units short of the end.
+      let len = size - 3 * unit
+      XCTAssertEqual(
+        try lua.eval("return g:read(\(unit), \(len), \(width)) == g:read(\(unit), \(len))"), "true",
+        "width \(width)")
+    }
+    truncate(big.path, (8 << 20) + 4096)
+    for width in [8, 16, 32, 64] {
+      XCTAssertEqual(
+        lua.error("return g:read(0, \(size), \(width))"),
+        "test:1: bar:read: bus error at offset 0x801000 after 8392704 of 9437184 bytes read: the device or file stopped backing this mapping (device removed, memory decode disabled, or file truncated)",
+        "width \(width)")
+    }
+  }
+
   func testAlignmentLengthAndWidthErrors() {
     let cases: [(String, String)] = [
       ("b:read(2, 8, 32)", "bar:read: offset 0x2 is not a multiple of 4: 32-bit accesses must be 4-byte aligned"),

@@ -17,7 +17,7 @@ extension VFIOContainer {
         info.argsz = UInt32(length)
         buffer.storeBytes(of: info, as: vfio_iommu_type1_info.self)
         try VFIOIoctl.call(
-          fd, "VFIO_IOMMU_GET_INFO", barlua_vfio_iommu_get_info(), buffer.baseAddress!)
+          fd, "VFIO_IOMMU_GET_INFO", BARLUA_VFIO_IOMMU_GET_INFO, buffer.baseAddress!)
         return buffer.loadUnaligned(as: vfio_iommu_type1_info.self).argsz
       }
       if Int(argsz) > length {
@@ -62,7 +62,7 @@ extension VFIOContainer {
     map.iova = iova
     map.size = length
     do {
-      try VFIOIoctl.call(fd, "VFIO_IOMMU_MAP_DMA", barlua_vfio_iommu_map_dma(), &map) { e in
+      try VFIOIoctl.call(fd, "VFIO_IOMMU_MAP_DMA", BARLUA_VFIO_IOMMU_MAP_DMA, &map) { e in
         switch e {
         case ENOMEM: MemlockLimit.hint(adding: length)
         case EEXIST: "the IOVA range is already mapped in this container"
@@ -86,7 +86,7 @@ extension VFIOContainer {
     unmap.argsz = UInt32(MemoryLayout<vfio_iommu_type1_dma_unmap>.size)
     unmap.iova = iova
     unmap.size = length
-    _ = barlua_ioctl_ptr(fd.rawValue, barlua_vfio_iommu_unmap_dma(), &unmap)
+    _ = barlua_ioctl_ptr(fd.rawValue, BARLUA_VFIO_IOMMU_UNMAP_DMA, &unmap)
   }
 }
 

@@ -39,7 +39,7 @@ final class VFIOContainer: @unchecked Sendable {
       }
     }
     let container = VFIOContainer(fd: fd)
-    let version = try VFIOIoctl.call(fd, "VFIO_GET_API_VERSION", barlua_vfio_get_api_version())
+    let version = try VFIOIoctl.call(fd, "VFIO_GET_API_VERSION", BARLUA_VFIO_GET_API_VERSION)
     guard version == BARLUA_VFIO_API_VERSION else {
       throw UsageError(
         "\(path): VFIO API version \(version), barlua speaks version \(BARLUA_VFIO_API_VERSION)")
@@ -50,7 +50,7 @@ final class VFIOContainer: @unchecked Sendable {
   /// Whether the kernel offers IOMMU type `type` (VFIO_CHECK_EXTENSION).
   func supports(_ type: VFIOIOMMU) throws -> Bool {
     try VFIOIoctl.call(
-      fd, "VFIO_CHECK_EXTENSION", barlua_vfio_check_extension(), value: type.ioctlValue) > 0
+      fd, "VFIO_CHECK_EXTENSION", BARLUA_VFIO_CHECK_EXTENSION, value: type.ioctlValue) > 0
   }
 
   /// Attaches `group` (VFIO_GROUP_SET_CONTAINER) and, for the first group, sets the IOMMU type:
@@ -58,12 +58,12 @@ final class VFIOContainer: @unchecked Sendable {
   func attach(_ group: VFIOGroup) throws {
     var containerFD = fd.rawValue
     try VFIOIoctl.call(
-      group.fd, "VFIO_GROUP_SET_CONTAINER", barlua_vfio_group_set_container(), &containerFD,
+      group.fd, "VFIO_GROUP_SET_CONTAINER", BARLUA_VFIO_GROUP_SET_CONTAINER, &containerFD,
       hint: VFIOIoctl.commonHint)
     if iommu == nil {
       do {
         let type = try chooseIOMMU(noIOMMU: group.isNoIOMMU)
-        try VFIOIoctl.call(fd, "VFIO_SET_IOMMU", barlua_vfio_set_iommu(), value: type.ioctlValue) {
+        try VFIOIoctl.call(fd, "VFIO_SET_IOMMU", BARLUA_VFIO_SET_IOMMU, value: type.ioctlValue) {
           e in
           switch e {
           case EPERM where type == .noiommu:
@@ -86,7 +86,7 @@ final class VFIOContainer: @unchecked Sendable {
   /// Detaches `group`; the kernel would do it when the group file closes, this is explicit.
   func detach(_ group: VFIOGroup) {
     var containerFD = fd.rawValue
-    _ = barlua_ioctl_ptr(group.fd.rawValue, barlua_vfio_group_unset_container(), &containerFD)
+    _ = barlua_ioctl_ptr(group.fd.rawValue, BARLUA_VFIO_GROUP_UNSET_CONTAINER, &containerFD)
   }
 
   private func chooseIOMMU(noIOMMU: Bool) throws -> VFIOIOMMU {

@@ -74,7 +74,7 @@ public final class VFIODevice: @unchecked Sendable {
   {
     var info_ = vfio_device_info()
     info_.argsz = UInt32(MemoryLayout<vfio_device_info>.size)
-    try VFIOIoctl.call(fd, "VFIO_DEVICE_GET_INFO", barlua_vfio_device_get_info(), &info_)
+    try VFIOIoctl.call(fd, "VFIO_DEVICE_GET_INFO", BARLUA_VFIO_DEVICE_GET_INFO, &info_)
     self.address = address
     self.group = group.number
     self.groupPath = group.path
@@ -115,7 +115,7 @@ public final class VFIODevice: @unchecked Sendable {
         buffer.storeBytes(of: info, as: vfio_region_info.self)
         try VFIOIoctl.call(
           fd, "VFIO_DEVICE_GET_REGION_INFO(\(VFIORegion.name(index)))",
-          barlua_vfio_device_get_region_info(), buffer.baseAddress!)
+          BARLUA_VFIO_DEVICE_GET_REGION_INFO, buffer.baseAddress!)
         return buffer.loadUnaligned(as: vfio_region_info.self).argsz
       }
       if Int(argsz) > length {
@@ -166,7 +166,7 @@ public final class VFIODevice: @unchecked Sendable {
       do {
         try VFIOIoctl.call(
           fd, "VFIO_DEVICE_GET_IRQ_INFO(\(VFIOIRQ(index: i, count: 0, flags: 0).name))",
-          barlua_vfio_device_get_irq_info(), &info)
+          BARLUA_VFIO_DEVICE_GET_IRQ_INFO, &info)
       } catch let e as SystemError where e.errno == EINVAL {
         // vfio-pci answers EINVAL for an index the device lacks (ERR on conventional PCI).
         return VFIOIRQ(index: i, count: 0, flags: 0)
@@ -287,7 +287,7 @@ public final class VFIODevice: @unchecked Sendable {
       throw UsageError(
         "device \(addr) does not support reset (VFIO_DEVICE_FLAGS_RESET not set)")
     }
-    try VFIOIoctl.call(fd, "VFIO_DEVICE_RESET", barlua_vfio_device_reset())
+    try VFIOIoctl.call(fd, "VFIO_DEVICE_RESET", BARLUA_VFIO_DEVICE_RESET)
   }
 
   /// Unmaps every live mapping of this device, closes the device file and releases the group

@@ -95,7 +95,7 @@ public final class VFIOInterrupt: @unchecked Sendable {
         buffer.storeBytes(of: fd, toByteOffset: header + i * 4, as: Int32.self)
       }
       try VFIOIoctl.call(
-        deviceFD, "VFIO_DEVICE_SET_IRQS(\(kind.name), \(what))", barlua_vfio_device_set_irqs(),
+        deviceFD, "VFIO_DEVICE_SET_IRQS(\(kind.name), \(what))", BARLUA_VFIO_DEVICE_SET_IRQS,
         buffer.baseAddress!, hint: hint)
     }
   }

@@ -52,7 +52,7 @@ public struct VFIOFeatures: Sendable, Equatable {
       released.contains(featureNumber(words[1]))
     else { return EINVAL }
     let r = words.withUnsafeMutableBytes {
-      barlua_ioctl_ptr(fd, barlua_vfio_device_feature(), $0.baseAddress!)
+      barlua_ioctl_ptr(fd, BARLUA_VFIO_DEVICE_FEATURE, $0.baseAddress!)
     }
     return r < 0 ? errno : 0
   }

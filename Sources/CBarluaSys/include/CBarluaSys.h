@@ -5,4 +5,3 @@
 #include "barlua_pci_names.h"
 #include "barlua_sys.h"
 #include "barlua_vfio.h"
-#include "barlua_vfio_dma.h"

@@ -9,6 +9,8 @@
 #define BARLUA_INTERRUPT_H
 #include <poll.h>
 #include <stdint.h>
+#include <sys/eventfd.h>
+#include <time.h>
 
 /// Starts catching SIGINT and SIGTERM. Each records the signal as pending and then calls
 /// `notify(sig)` inside the signal handler (async-signal-safe code only; may be NULL). With
@@ -45,4 +47,15 @@ int barlua_wait(struct pollfd *fds, nfds_t nfds, int64_t timeout_ns);
 /// Sleeps `ns` nanoseconds on CLOCK_MONOTONIC (barlua_wait with no fds). Returns 0 when the
 /// whole interval passed, -1 with errno EINTR when an interrupt arrived first.
 int barlua_sleep(int64_t ns);
+
+/// A non-blocking, close-on-exec eventfd (counter mode) for a device to signal (VFIO
+/// interrupts), to wait on with barlua_wait; -1 with errno.
+static inline int barlua_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
+
+/// CLOCK_MONOTONIC in nanoseconds: the clock the waits' deadlines are counted on.
+static inline int64_t barlua_monotonic_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 #endif

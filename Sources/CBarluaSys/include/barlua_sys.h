@@ -166,13 +166,16 @@ typedef struct barlua_fault {
   uint64_t done;    // bytes transferred (or examined) before it
 } barlua_fault;
 
-/// Aligned 16-byte accesses in the middle (the widest plain SSE2 access), bytes at the ends.
-int barlua_copy_in(const barlua_window *w, uint64_t off, void *dst, size_t len,
-                   barlua_fault *fault);
-int barlua_copy_out(const barlua_window *w, uint64_t off, const void *src, size_t len,
-                    barlua_fault *fault);
-int barlua_fill(const barlua_window *w, uint64_t off, uint8_t byte, size_t len,
-                barlua_fault *fault);
+typedef enum barlua_op { BARLUA_OP_READ, BARLUA_OP_WRITE, BARLUA_OP_FILL } barlua_op;
+
+/// Reads into `data` (a buffer of `len` bytes), writes from it, or fills with the byte it
+/// points to. `width` 0: any access size, at memory speed (aligned 16-byte accesses in the
+/// middle, the widest plain SSE2 access; bytes at the ends). `width` 8, 16, 32 or 64:
+/// exact-width, every access exactly one volatile access of that many bits (registers that
+/// accept one access size, FIFOs), a fill repeating the byte in each; `off` and `len` are
+/// then multiples of width/8 (the caller checks). A write only reads `data`.
+int barlua_transfer(const barlua_window *w, barlua_op op, uint64_t off, void *data, size_t len,
+                    unsigned width, barlua_fault *fault);
 /// `*count` = how many bytes equal `byte`.
 int barlua_count(const barlua_window *w, uint64_t off, uint8_t byte, size_t len, uint64_t *count,
                  barlua_fault *fault);
@@ -184,17 +187,6 @@ int barlua_compare(const barlua_window *w, uint64_t off, const void *s, size_t l
 /// and went up in steps of `unit` bytes. Returns -1.
 int barlua_guard_report(const barlua_window *w, uint64_t off, const barlua_guard *g, unsigned unit,
                         barlua_fault *fault);
-
-// ---- exact-width bulk transfers ----
-// Every access is exactly one volatile access of `width` bits (8, 16, 32 or 64), in ascending
-// address order; `off` and `len` are multiples of width/8 (the caller checks).
-int barlua_read_exact(const barlua_window *w, uint64_t off, void *dst, size_t len, unsigned width,
-                      barlua_fault *fault);
-int barlua_write_exact(const barlua_window *w, uint64_t off, const void *src, size_t len,
-                       unsigned width, barlua_fault *fault);
-/// Writes `byte` repeated to fill each access.
-int barlua_fill_exact(const barlua_window *w, uint64_t off, uint8_t byte, size_t len,
-                      unsigned width, barlua_fault *fault);
 
 // ---- polling ----
 typedef enum barlua_poll_status {

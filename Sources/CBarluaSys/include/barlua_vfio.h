@@ -1,6 +1,8 @@
 // VFIO for Swift: the ioctl request numbers (the kernel's _IO() macros do not import into
-// Swift), the flag and index constants as plain values, and ioctl wrappers that are not
-// variadic. The structures themselves come straight from <linux/vfio.h>.
+// Swift), the flag and index constants as plain values (devices, regions, the type1 IOMMU's
+// DMA mapping, interrupts), the offsets of flexible array members, and ioctl wrappers that are
+// not variadic. Every number comes from <linux/vfio.h> as released (nothing here is defined by
+// hand); the structures themselves come straight from it.
 #ifndef BARLUA_VFIO_H
 #define BARLUA_VFIO_H
 #include <linux/vfio.h>
@@ -9,28 +11,26 @@
 #include <sys/ioctl.h>
 
 // ---- ioctl request numbers ----
-static inline unsigned long barlua_vfio_get_api_version(void) { return VFIO_GET_API_VERSION; }
-static inline unsigned long barlua_vfio_check_extension(void) { return VFIO_CHECK_EXTENSION; }
-static inline unsigned long barlua_vfio_set_iommu(void) { return VFIO_SET_IOMMU; }
-static inline unsigned long barlua_vfio_group_get_status(void) { return VFIO_GROUP_GET_STATUS; }
-static inline unsigned long barlua_vfio_group_set_container(void) {
-  return VFIO_GROUP_SET_CONTAINER;
-}
-static inline unsigned long barlua_vfio_group_unset_container(void) {
-  return VFIO_GROUP_UNSET_CONTAINER;
-}
-static inline unsigned long barlua_vfio_group_get_device_fd(void) {
-  return VFIO_GROUP_GET_DEVICE_FD;
-}
-static inline unsigned long barlua_vfio_device_get_info(void) { return VFIO_DEVICE_GET_INFO; }
-static inline unsigned long barlua_vfio_device_get_region_info(void) {
-  return VFIO_DEVICE_GET_REGION_INFO;
-}
-static inline unsigned long barlua_vfio_device_get_irq_info(void) {
-  return VFIO_DEVICE_GET_IRQ_INFO;
-}
-static inline unsigned long barlua_vfio_device_reset(void) { return VFIO_DEVICE_RESET; }
-static inline unsigned long barlua_vfio_device_feature(void) { return VFIO_DEVICE_FEATURE; }
+// _IO(VFIO_TYPE, VFIO_BASE + n) expands to a cast expression Swift does not import; as
+// enumerators of type unsigned long they import as `UInt`, the type ioctl(2)'s request has.
+enum : unsigned long {
+  BARLUA_VFIO_GET_API_VERSION = VFIO_GET_API_VERSION,
+  BARLUA_VFIO_CHECK_EXTENSION = VFIO_CHECK_EXTENSION,
+  BARLUA_VFIO_SET_IOMMU = VFIO_SET_IOMMU,
+  BARLUA_VFIO_GROUP_GET_STATUS = VFIO_GROUP_GET_STATUS,
+  BARLUA_VFIO_GROUP_SET_CONTAINER = VFIO_GROUP_SET_CONTAINER,
+  BARLUA_VFIO_GROUP_UNSET_CONTAINER = VFIO_GROUP_UNSET_CONTAINER,
+  BARLUA_VFIO_GROUP_GET_DEVICE_FD = VFIO_GROUP_GET_DEVICE_FD,
+  BARLUA_VFIO_DEVICE_GET_INFO = VFIO_DEVICE_GET_INFO,
+  BARLUA_VFIO_DEVICE_GET_REGION_INFO = VFIO_DEVICE_GET_REGION_INFO,
+  BARLUA_VFIO_DEVICE_GET_IRQ_INFO = VFIO_DEVICE_GET_IRQ_INFO,
+  BARLUA_VFIO_DEVICE_SET_IRQS = VFIO_DEVICE_SET_IRQS,
+  BARLUA_VFIO_DEVICE_RESET = VFIO_DEVICE_RESET,
+  BARLUA_VFIO_DEVICE_FEATURE = VFIO_DEVICE_FEATURE,
+  BARLUA_VFIO_IOMMU_GET_INFO = VFIO_IOMMU_GET_INFO,
+  BARLUA_VFIO_IOMMU_MAP_DMA = VFIO_IOMMU_MAP_DMA,
+  BARLUA_VFIO_IOMMU_UNMAP_DMA = VFIO_IOMMU_UNMAP_DMA,
+};
 
 // ---- constants (some are shift expressions Swift would not import reliably) ----
 enum {
@@ -66,12 +66,28 @@ enum {
   BARLUA_VFIO_DEVICE_FEATURE_GET = VFIO_DEVICE_FEATURE_GET,
   BARLUA_VFIO_DEVICE_FEATURE_SET = VFIO_DEVICE_FEATURE_SET,
   BARLUA_VFIO_DEVICE_FEATURE_PROBE = VFIO_DEVICE_FEATURE_PROBE,
+  BARLUA_VFIO_IOMMU_INFO_PGSIZES = VFIO_IOMMU_INFO_PGSIZES,
+  BARLUA_VFIO_IOMMU_INFO_CAPS = VFIO_IOMMU_INFO_CAPS,
+  BARLUA_VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE,
+  BARLUA_VFIO_DMA_MAP_FLAG_READ = VFIO_DMA_MAP_FLAG_READ,
+  BARLUA_VFIO_DMA_MAP_FLAG_WRITE = VFIO_DMA_MAP_FLAG_WRITE,
+  BARLUA_VFIO_IRQ_SET_DATA_NONE = VFIO_IRQ_SET_DATA_NONE,
+  BARLUA_VFIO_IRQ_SET_DATA_BOOL = VFIO_IRQ_SET_DATA_BOOL,
+  BARLUA_VFIO_IRQ_SET_DATA_EVENTFD = VFIO_IRQ_SET_DATA_EVENTFD,
+  BARLUA_VFIO_IRQ_SET_ACTION_MASK = VFIO_IRQ_SET_ACTION_MASK,
+  BARLUA_VFIO_IRQ_SET_ACTION_UNMASK = VFIO_IRQ_SET_ACTION_UNMASK,
+  BARLUA_VFIO_IRQ_SET_ACTION_TRIGGER = VFIO_IRQ_SET_ACTION_TRIGGER,
 };
 
-/// Where the area array starts inside `struct vfio_region_info_cap_sparse_mmap` (a flexible
-/// array member, which Swift does not import).
+// ---- where flexible array members start (Swift does not import them) ----
 static inline size_t barlua_vfio_sparse_areas_offset(void) {
   return offsetof(struct vfio_region_info_cap_sparse_mmap, areas);
+}
+static inline size_t barlua_vfio_iova_ranges_offset(void) {
+  return offsetof(struct vfio_iommu_type1_info_cap_iova_range, iova_ranges);
+}
+static inline size_t barlua_vfio_irq_set_data_offset(void) {
+  return offsetof(struct vfio_irq_set, data);
 }
 
 // ---- ioctl without varargs (Swift cannot call a C variadic function) ----
