@@ -31,9 +31,7 @@ final class BusErrorTests: XCTestCase {
       ("return b:poll32(0, 1, 1)", "bar:poll32: bus error at offset 0x0"),
       ("return b:poll64(8, 1, 1)", "bar:poll64: bus error at offset 0x8"),
     ]
-    for (code, message) in cases {
-      XCTAssertEqual(lua.error(code), "test:1: \(message): \(tail)", code)
-    }
+    lua.assertErrors(cases, suffix: ": \(tail)")
     for width in [8, 16, 32, 64] {
       XCTAssertEqual(
         lua.error("return b:read(8, 64, \(width))"),

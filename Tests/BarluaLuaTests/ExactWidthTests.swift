@@ -94,9 +94,7 @@ final class ExactWidthTests: MappedBarTestCase {
       ("b:fill(0, 0, 4, 32, 1)", "bar:fill: takes at most 4 arguments (byte, offset, length, width), got 5"),
       ("b:read(0xffc, 8, 32)", "bar:read: offset 0xffc + length 0x8 exceeds BAR size 0x1000"),
     ]
-    for (code, message) in cases {
-      XCTAssertEqual(lua.error(code), "test:1: \(message)", code)
-    }
+    lua.assertErrors(cases)
   }
 
   func testUnalignedMappingIsRefusedForWideAccesses() throws {

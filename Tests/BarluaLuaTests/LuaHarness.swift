@@ -42,6 +42,18 @@ final class LuaHarness {
   }
 }
 
+extension LuaHarness {
+  /// Checks that each chunk of `cases` raises exactly `test:1: ` + its message + `suffix`.
+  func assertErrors(
+    _ cases: [(String, String)], suffix: String = "", file: StaticString = #filePath,
+    line: UInt = #line
+  ) {
+    for (code, message) in cases {
+      XCTAssertEqual(error(code, file: file, line: line), "test:1: \(message)\(suffix)", code, file: file, line: line)
+    }
+  }
+}
+
 struct LuaFailure: Error {
   let message: String
 }

@@ -129,8 +129,6 @@ final class PCIModuleTests: XCTestCase {
       ("pci.map('00:00.0', 0, {size = 1})", "pci.map: unknown option 'size' (expected wc, write)"),
       ("pci.map('00:00.0', 0, {}, 1)", "pci.map: takes at most 3 arguments (address, bar, {wc=, write=}), got 4"),
     ]
-    for (code, message) in cases {
-      XCTAssertEqual(lua.error(code), "test:1: " + message, code)
-    }
+    lua.assertErrors(cases)
   }
 }

@@ -66,8 +66,6 @@ final class PollTests: MappedBarTestCase {
       ("b.poll32(1, 0, 1, 1)", "bar:poll32: expected a bar as self (call it as bar:poll32(...)), got number"),
       ("b:unmap() b:poll32(0, 1, 1)", "bar:poll32: bar is unmapped"),
     ]
-    for (code, message) in cases {
-      XCTAssertEqual(lua.error(code), "test:1: \(message)", code)
-    }
+    lua.assertErrors(cases)
   }
 }

@@ -116,9 +116,7 @@ final class VFIOModuleTests: XCTestCase {
       ),
       ("vfio.devices(1)", "vfio.devices: takes at most 0 arguments (no arguments), got 1"),
     ]
-    for (code, message) in cases {
-      XCTAssertEqual(lua.error(code), "test:1: " + message, code)
-    }
+    lua.assertErrors(cases)
   }
 
   /// The device methods without a device: the first upvalue of the device metatable's __index.
