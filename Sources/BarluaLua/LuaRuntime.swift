@@ -29,6 +29,7 @@ public final class LuaRuntime {
   public init?(ignoreEnvironment: Bool = false, scriptPath: String? = nil) {
     guard let L = luaL_newstate() else { return nil }
     self.L = L
+    barlua_tune_lua_heap(L)
     if ignoreEnvironment {
       lua_pushboolean(L, 1)
       lua_setfield(L, clua_registryindex(), "LUA_NOENV")

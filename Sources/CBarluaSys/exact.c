@@ -10,41 +10,38 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-// A 64-bit read of at least this many bytes stores into its buffer with non-temporal stores
+// A read of at least STREAM_MIN bytes stores into its buffer with 64-bit non-temporal stores
 // (movnti): a buffer that large cannot stay in cache anyway, and plain stores would first
-// fetch every line they overwrite. The buffer is then copied once more, into the
-// Lua string (Lua 5.4 makes a string only by copying), so a read is two copies of memory and
-// its speed hangs on how little each one moves. Below the threshold plain stores leave the
-// buffer in cache for that second copy. The device side is the same either way: one volatile
-// access of the width per element, ascending. Measured in bench/run (README): 0.44-0.52x ->
-// 0.53-0.58x of the C loop at 64 bits; at 32 bits 4-byte movnti measured slower than plain
-// stores (0.88x -> 0.80-0.85x), and 8/16 bits have no such instruction, so they stay plain.
+// fetch every line they overwrite. The buffer is then copied once more, into the Lua string
+// (Lua 5.4 makes a string only by copying), so a read is two copies of memory and its speed
+// hangs on how little each one moves. Narrower reads gather 64 / width loads into each 8-byte
+// store (4-byte movnti measured slower than plain stores). The device side is the same either
+// way: one volatile access of the width per element, ascending. Below the threshold plain
+// stores leave the buffer in cache for the second copy. Measured in bench/run (README).
 #define STREAM_MIN ((size_t)8 << 20)
-#define STREAM_STORE64(d, v) _mm_stream_si64((long long *)(d), (long long)(v))
+#define STREAM_STORE(d, v) _mm_stream_si64((long long *)(d), (long long)(v))
 #define STREAM_FENCE() _mm_sfence()
 #else
 #define STREAM_MIN SIZE_MAX
-#define STREAM_STORE64(d, v) memcpy(d, &(v), 8)
+#define STREAM_STORE(d, v) memcpy(d, &(v), 8)
 #define STREAM_FENCE()
 #endif
-#define STREAM_STORE8(d, v) memcpy(d, &(v), 1)  // plain stores (see above)
-#define STREAM_STORE16(d, v) memcpy(d, &(v), 2)
-#define STREAM_STORE32(d, v) memcpy(d, &(v), 4)
 
 #define EXACT_LOOPS(bits)                                                  \
   static void read##bits(volatile uint8_t *p, void *dst, size_t len) {     \
     const volatile uint##bits##_t *q = (const volatile uint##bits##_t *)p; \
     uint8_t *d = dst;                                                      \
-    size_t n = len / (bits / 8);                                           \
-    if (bits == 64 && len >= STREAM_MIN) {                                 \
-      for (size_t i = 0; i < n; i++) {                                     \
-        uint##bits##_t v = q[i];                                           \
-        STREAM_STORE##bits(d + i * (bits / 8), v);                         \
+    size_t n = len / (bits / 8), i = 0;                                    \
+    if (len >= STREAM_MIN && (uintptr_t)d % 8 == 0) {                      \
+      for (; i + 64 / bits <= n; i += 64 / bits) {                         \
+        uint64_t v = 0;                                                    \
+        for (unsigned j = 0; j < 64 / bits; j++)                           \
+          v |= (uint64_t)q[i + j] << (j * bits % 64); /* little-endian */  \
+        STREAM_STORE(d + i * (bits / 8), v);                               \
       }                                                                    \
       STREAM_FENCE();                                                      \
-      return;                                                              \
     }                                                                      \
-    for (size_t i = 0; i < n; i++) {                                       \
+    for (; i < n; i++) {                                                   \
       uint##bits##_t v = q[i];                                             \
       memcpy(d + i * (bits / 8), &v, bits / 8);                            \
     }                                                                      \

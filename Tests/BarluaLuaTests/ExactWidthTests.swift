@@ -40,9 +40,10 @@ final class ExactWidthTests: MappedBarTestCase {
     XCTAssertEqual(try lua.eval("return b:read(0, 0, 32)"), "")
   }
 
-  /// 64-bit reads of 8 MiB and more store into their buffer with non-temporal stores (exact.c,
-  /// STREAM_MIN): the same bytes as the plain path, and a bus error inside the streamed part
-  /// still reports where it happened (the other widths: the plain path, the same checks).
+  /// Reads of 8 MiB and more store into their buffer with 64-bit non-temporal stores, narrower
+  /// widths gathering 64 / width loads into each (exact.c, STREAM_MIN): the same bytes as the
+  /// path without a width, including the plain tail when the element count is not a multiple
+  /// of the gather, and a bus error inside the streamed part still reports where it happened.
   func testLargeReadsGiveTheSameBytesAndFaultOffsets() throws {
     let size = 9 << 20
     let big = TempFile(size: size)

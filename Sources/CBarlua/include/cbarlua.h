@@ -121,6 +121,10 @@ void barlua_add_searcher(lua_State *L, const char *templates);
 /// Keeps large blocks on the heap so big bar:read buffers are not page-faulted in each time.
 void barlua_tune_heap(void);
 
+/// Wraps the state's allocator so large blocks (big strings and transfer buffers) ask for
+/// transparent huge pages. Call right after luaL_newstate.
+void barlua_tune_lua_heap(lua_State *L);
+
 /// Pushes the `time` library table.
 int barlua_open_time(lua_State *L);
 
