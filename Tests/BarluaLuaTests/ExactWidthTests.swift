@@ -6,16 +6,22 @@ import XCTest
 final class ExactWidthTests: MappedBarTestCase {
   func testWriteThenReadEveryWidth() throws {
     let pattern = (0..<64).map { UInt8(($0 * 37 + 11) & 0xff) }
-    let lit = pattern.map { String(format: "\\x%02x", $0) }.joined()
+    // 64 bytes, and one access short of it: a write takes 8 bytes of the string at a time and
+    // stores them as 64 / width accesses, then the rest (the tail) one access at a time.
     for width in [8, 16, 32, 64] {
-      let at = 0x100 * (width / 8)
-      try lua.eval("b:fill(0, 0, 0x1000) b:write(\(at), '\(lit)', \(width))")
-      XCTAssertEqual(Array(file.data[at..<at + 64]), pattern, "write width \(width)")
-      XCTAssertEqual(file.data[at - 1], 0, "nothing before, width \(width)")
-      XCTAssertEqual(file.data[at + 64], 0, "nothing after, width \(width)")
-      XCTAssertEqual(try lua.eval("return b:read(\(at), 64, \(width)) == '\(lit)'"), "true", "read width \(width)")
-      // Short strings (up to 40 bytes, interned by Lua) and long ones take different paths.
-      XCTAssertEqual(try lua.eval("return b:read(\(at), 8, \(width)) == ('\(lit)'):sub(1, 8)"), "true")
+      for count in [64, 64 - width / 8] {
+        let bytes = Array(pattern[..<count])
+        let lit = bytes.map { String(format: "\\x%02x", $0) }.joined()
+        let at = 0x100 * (width / 8)
+        try lua.eval("b:fill(0, 0, 0x1000) b:write(\(at), '\(lit)', \(width))")
+        XCTAssertEqual(Array(file.data[at..<at + count]), bytes, "write width \(width), \(count) bytes")
+        XCTAssertEqual(file.data[at - 1], 0, "nothing before, width \(width)")
+        XCTAssertEqual(file.data[at + count], 0, "nothing after, width \(width), \(count) bytes")
+        XCTAssertEqual(
+          try lua.eval("return b:read(\(at), \(count), \(width)) == '\(lit)'"), "true", "read width \(width)")
+        // Short strings (up to 40 bytes, interned by Lua) and long ones take different paths.
+        XCTAssertEqual(try lua.eval("return b:read(\(at), 8, \(width)) == ('\(lit)'):sub(1, 8)"), "true")
+      }
     }
   }
 
