@@ -5,8 +5,7 @@
 // would write, so the instrument is never the bottleneck. Only the device side is held to the
 // width: on the host side (the Lua string or buffer) the loops move 8 bytes at a time, a write
 // loading 8 bytes of the string and storing them as 64 / width accesses, a large read
-// gathering 64 / width loads into one 8-byte store (below). Little-endian, as x86 and the
-// bytes of a BAR are; `j * bits % 64` keeps the shift in range where 64-bit has only j = 0.
+// gathering 64 / width loads into one 8-byte store (below).
 // Measured in bench/run (README): 32-bit writes went from 0.78-0.87x to 1.03x the bare loop.
 #include <string.h>
 
@@ -33,44 +32,53 @@
 #define STREAM_FENCE()
 #endif
 
-#define EXACT_LOOPS(bits)                                                                         \
-  static void read##bits(volatile uint8_t *p, void *dst, size_t len) {                            \
-    const volatile uint##bits##_t *q = (const volatile uint##bits##_t *)p;                        \
-    uint8_t *d = dst;                                                                             \
-    size_t n = len / (bits / 8), i = 0;                                                           \
-    if (len >= STREAM_MIN && (uintptr_t)d % 8 == 0) {                                             \
-      for (; i + 64 / bits <= n; i += 64 / bits) {                                                \
-        uint64_t v = 0;                                                                           \
-        for (unsigned j = 0; j < 64 / bits; j++) v |= (uint64_t)q[i + j] << (j * bits % 64);      \
-        STREAM_STORE(d + i * (bits / 8), v);                                                      \
-      }                                                                                           \
-      STREAM_FENCE();                                                                             \
-    }                                                                                             \
-    for (; i < n; i++) {                                                                          \
-      uint##bits##_t v = q[i];                                                                    \
-      memcpy(d + i * (bits / 8), &v, bits / 8);                                                   \
-    }                                                                                             \
-  }                                                                                               \
-  static void write##bits(volatile uint8_t *p, void *src, size_t len) {                           \
-    volatile uint##bits##_t *q = (volatile uint##bits##_t *)p;                                    \
-    const uint8_t *s = src;                                                                       \
-    size_t n = len / (bits / 8), i = 0;                                                           \
-    for (; i + 64 / bits <= n; i += 64 / bits) {                                                  \
-      uint64_t v; /* 8 bytes of the string, then 64 / width stores */                             \
-      memcpy(&v, s + i * (bits / 8), 8);                                                          \
-      for (unsigned j = 0; j < 64 / bits; j++) q[i + j] = (uint##bits##_t)(v >> (j * bits % 64)); \
-    }                                                                                             \
-    for (; i < n; i++) {                                                                          \
-      uint##bits##_t v;                                                                           \
-      memcpy(&v, s + i * (bits / 8), bits / 8);                                                   \
-      q[i] = v;                                                                                   \
-    }                                                                                             \
-  }                                                                                               \
-  static void fill##bits(volatile uint8_t *p, void *byte, size_t len) {                           \
-    volatile uint##bits##_t *q = (volatile uint##bits##_t *)p;                                    \
-    uint8_t b = *(const uint8_t *)byte;                                                           \
-    uint##bits##_t v = (uint##bits##_t)(UINT64_C(0x0101010101010101) * b);                        \
-    for (size_t i = 0; i < len / (bits / 8); i++) q[i] = v;                                       \
+// Where access j of an 8-byte group sits in the uint64_t that holds the group's bytes (the
+// `% 64` keeps the shift in range where a 64-bit group has only j = 0).
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define LANE_SHIFT(bits, j) ((j) * (bits) % 64)
+#else
+#define LANE_SHIFT(bits, j) ((64 / (bits)-1 - (j)) * (bits) % 64)
+#endif
+
+#define EXACT_LOOPS(bits)                                                                        \
+  static void read##bits(volatile uint8_t *p, void *dst, size_t len) {                           \
+    const volatile uint##bits##_t *q = (const volatile uint##bits##_t *)p;                       \
+    uint8_t *d = dst;                                                                            \
+    size_t n = len / (bits / 8), i = 0;                                                          \
+    if (len >= STREAM_MIN && (uintptr_t)d % 8 == 0) {                                            \
+      for (; i + 64 / bits <= n; i += 64 / bits) {                                               \
+        uint64_t v = 0;                                                                          \
+        for (unsigned j = 0; j < 64 / bits; j++) v |= (uint64_t)q[i + j] << LANE_SHIFT(bits, j); \
+        STREAM_STORE(d + i * (bits / 8), v);                                                     \
+      }                                                                                          \
+      STREAM_FENCE();                                                                            \
+    }                                                                                            \
+    for (; i < n; i++) {                                                                         \
+      uint##bits##_t v = q[i];                                                                   \
+      memcpy(d + i * (bits / 8), &v, bits / 8);                                                  \
+    }                                                                                            \
+  }                                                                                              \
+  static void write##bits(volatile uint8_t *p, void *src, size_t len) {                          \
+    volatile uint##bits##_t *q = (volatile uint##bits##_t *)p;                                   \
+    const uint8_t *s = src;                                                                      \
+    size_t n = len / (bits / 8), i = 0;                                                          \
+    for (; i + 64 / bits <= n; i += 64 / bits) {                                                 \
+      uint64_t v; /* 8 bytes of the string, then 64 / width stores */                            \
+      memcpy(&v, s + i * (bits / 8), 8);                                                         \
+      for (unsigned j = 0; j < 64 / bits; j++)                                                   \
+        q[i + j] = (uint##bits##_t)(v >> LANE_SHIFT(bits, j));                                   \
+    }                                                                                            \
+    for (; i < n; i++) {                                                                         \
+      uint##bits##_t v;                                                                          \
+      memcpy(&v, s + i * (bits / 8), bits / 8);                                                  \
+      q[i] = v;                                                                                  \
+    }                                                                                            \
+  }                                                                                              \
+  static void fill##bits(volatile uint8_t *p, void *byte, size_t len) {                          \
+    volatile uint##bits##_t *q = (volatile uint##bits##_t *)p;                                   \
+    uint8_t b = *(const uint8_t *)byte;                                                          \
+    uint##bits##_t v = (uint##bits##_t)(UINT64_C(0x0101010101010101) * b);                       \
+    for (size_t i = 0; i < len / (bits / 8); i++) q[i] = v;                                      \
   }
 EXACT_LOOPS(8)
 EXACT_LOOPS(16)
