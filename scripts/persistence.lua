@@ -262,7 +262,7 @@ local function run_bar(map, index, size, opts, now_text, say)
   return out
 end
 
--- The BAR slots of a device for the method: {index, size, io, mmap, prefetchable, wc}.
+-- The BAR slots of a device opened through VFIO: {index, size, io, mmap}.
 local function vfio_slots(dev)
   local bars = (dev.info and dev.info.bars) or {}
   local slots = {}
@@ -275,6 +275,7 @@ local function vfio_slots(dev)
   return slots
 end
 
+-- The BAR slots through sysfs: {index, size, io, mmap, prefetchable, wc}; sysfs-wc needs wc.
 local function sysfs_slots(info)
   local slots = {}
   for i = 0, 5 do
