@@ -22,9 +22,9 @@ let package = Package(
     // SIGTERM through CBarluaSys's barlua_interrupt.h. readline is loaded with dlopen when the
     // REPL starts (readline_lazy.h), so a script does not pay for it.
     .target(name: "CLineEditor", dependencies: ["CBarluaSys"]),
-    // C that talks to Lua: trampolines that raise, the bar userdata methods, embedded Lua modules.
-    .target(
-      name: "CBarlua", dependencies: ["CLua", "CBarluaSys"], exclude: ["lua"]),
+    // C that talks to Lua: trampolines that raise, the bar userdata methods, embedded Lua
+    // modules (their sources are scripts/lib/barlua/*.lua, with the rest of the shared Lua).
+    .target(name: "CBarlua", dependencies: ["CLua", "CBarluaSys"]),
     // Swift, no Lua: PCI discovery, VFIO, mappings, PAT parsing. Usable from any Swift program.
     .target(name: "BarluaCore", dependencies: ["CBarluaSys"]),
     // The Lua bindings over BarluaCore.

@@ -15,6 +15,7 @@
 -- A method that corrupts data is a failure (exit status 1), however fast it is.
 local argparse = require "argparse"
 local chart = require "svg_bar_chart"
+local script = require "barlua.script"
 
 local PATHS = { "8-bit", "16-bit", "32-bit", "64-bit", "bulk" }
 
@@ -31,10 +32,7 @@ local METHODS = {
   { name = "file-flush", label = "file mapping + flushing read", via = "file", flush = true },
 }
 
-local function die(msg)
-  io.stderr:write("bar_timing: ", msg, "\n")
-  os.exit(2)
-end
+local function die(msg) script.fail("bar_timing", 2, msg) end
 
 local function warn(msg) io.stderr:write("bar_timing: ", msg, "\n") end
 
@@ -45,10 +43,8 @@ local NUMERIC_LIMITS = {
   ["--size"] = "--size must be a positive multiple of 8 bytes (the widest access)",
 }
 
--- An error's text without the "script.lua:123: " position Lua puts in front.
-local function message(err)
-  return (tostring(err):gsub("^[^\n]-%.lua:%d+: ", ""):gsub("\n.*", ""))
-end
+-- An error's first line, without the "script.lua:123: " position Lua puts in front.
+local message = script.first_line
 
 -- "64K", "1M", "0x10000", "4096" -> integer bytes.
 local function parse_size(text)
@@ -105,8 +101,8 @@ Examples:
   end
   if a.device and not a.bar then die("--device needs --bar N (0-5)") end
   if a.bar then
-    local n = math.tointeger(tonumber(a.bar))
-    if not n or n < 0 or n > 5 then die(NUMERIC_LIMITS["--bar"] .. ", got " .. a.bar) end
+    local n = script.bar_number(a.bar)
+    if not n then die(NUMERIC_LIMITS["--bar"] .. ", got " .. a.bar) end
     a.bar = n
   end
   local count = math.tointeger(tonumber(a.count))

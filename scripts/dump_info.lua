@@ -8,6 +8,7 @@
 --
 -- Reads sysfs only (no privileges) unless --vfio is given; never writes to a device.
 local argparse = require "argparse"
+local script = require "barlua.script"
 
 local parser = argparse("dump_info", "List PCI devices: ids, names, command bits, IOMMU group, BARs.")
 parser:argument("filter", "dom:bus:dev.func, bus:dev.func, vendor:device or vendor (hex); "
@@ -16,10 +17,7 @@ parser:flag("--vfio", "For devices bound to vfio-pci, open them and show VFIO's 
   .. "(needs access to /dev/vfio).")
 local options = parser:parse()
 
-local function fail(message)
-  io.stderr:write("dump_info: ", message, "\n")
-  os.exit(1)
-end
+local function fail(message) script.fail("dump_info", 1, message) end
 
 local FILTER_FORMS = "expected dom:bus:dev.func, bus:dev.func, vendor:device or vendor (hex)"
 

@@ -7,16 +7,14 @@
 -- writes to the device.
 local argparse = require "argparse"
 local pattrace = require "pattrace"
+local script = require "barlua.script"
 
-local function fail(fmt, ...)
-  io.stderr:write("pat_trace: ", string.format(fmt, ...), "\n")
-  os.exit(1)
-end
+local function fail(fmt, ...) script.fail("pat_trace", 1, string.format(fmt, ...)) end
 
 -- The devices bound to vfio-pci, for the message that asks for --device.
 local function vfio_candidates()
   local ok, list = pcall(vfio.devices)
-  if not ok then return "vfio.devices() failed: " .. pattrace.message(list) end
+  if not ok then return "vfio.devices() failed: " .. script.message(list) end
   if #list == 0 then
     return "vfio.devices() lists no device bound to vfio-pci; pci.devices() lists the others "
       .. "(the sysfs methods work on any memory BAR)"
@@ -37,8 +35,8 @@ local function parse_args()
     :argname("ADDR")
   parser:option("--bar", "BAR to trace (repeatable; default: every mmap-able memory BAR).")
     :argname("N"):count("*"):convert(function(s)
-      local n = math.tointeger(tonumber(s))
-      if not n or n < 0 or n > 5 then
+      local n = script.bar_number(s)
+      if not n then
         return nil, string.format("--bar %s is not a BAR number (0..5)", s)
       end
       return n
@@ -128,7 +126,7 @@ local function print_text(info, bars, results, kernel, debugpat, dp_hint)
   if not debugpat then print("warning: " .. dp_hint) end
   for _, b in ipairs(bars) do
     print(string.format("BAR%d [mem %s-%s] %s, %s-bit, %sprefetchable", b.index,
-      pattrace.hex(b.base), pattrace.hex(b.base + b.size - 1), pattrace.size_text(b.size),
+      pattrace.hex(b.base), pattrace.hex(b.base + b.size - 1), script.size_text(b.size),
       b.is64 and 64 or 32, b.prefetchable and "" or "non-"))
   end
   for _, r in ipairs(results) do
@@ -143,10 +141,10 @@ end
 local function main()
   local args = parse_args()
   local ok, info = pcall(pci.device, args.device)
-  if not ok then fail("%s", pattrace.message(info)) end
+  if not ok then fail("%s", script.message(info)) end
   -- Unreadable /dev/kmsg (dmesg_restrict) ends the run here: its error names the fix.
   local kok, kerr = pcall(pat.mark)
-  if not kok then fail("%s", pattrace.message(kerr)) end
+  if not kok then fail("%s", script.message(kerr)) end
   local bars = choose_bars(info, args.bar)
   local methods = #args.method > 0 and args.method or pattrace.METHODS
   local debugpat = pat.enabled()
@@ -159,7 +157,7 @@ local function main()
       for _, want in ipairs(methods) do
         if want == m then
           local tok, r = pcall(pattrace.trace, info.addr, b.index, m)
-          if not tok then fail("%s", pattrace.message(r)) end
+          if not tok then fail("%s", script.message(r)) end
           results[#results + 1] = r
         end
       end

@@ -7,6 +7,7 @@
 local argparse = require "argparse"
 local cjson = require "cjson"
 local record = require "persistence_record"
+local script = require "barlua.script"
 
 -- Byte-read timing is one exact-width 8-bit transfer in C (bar:read(0, n, 8): one volatile
 -- byte read each, as the seed's C loop); past this many bytes it is timed over the first
@@ -17,11 +18,7 @@ local BYTE_TIMING_LIMIT = 1024 * 1024
 local PROG = "persistence.lua"
 local EXIT_USAGE = 2
 
--- An error's text without the "script.lua:123: " position Lua puts in front: the user needs
--- the message, not our line number.
-local function message(err)
-  return (tostring(err):gsub("^[^\n]-%.lua:%d+: ", ""))
-end
+local message = script.message
 
 local function usage_error(parser, msg)
   io.stderr:write(parser:get_usage(), "\n\n", PROG, ": error: ", msg, "\n")
@@ -29,8 +26,8 @@ local function usage_error(parser, msg)
 end
 
 local function parse_bar(s)
-  local n = math.tointeger(tonumber(s))
-  if not n or n < 0 or n > 5 then
+  local n = script.bar_number(s)
+  if not n then
     return nil, "--bar must be a BAR number 0..5, not '" .. s .. "'"
   end
   return n

@@ -9,6 +9,7 @@
 -- device failed, 2 bad arguments.
 local argparse = require "argparse"
 local regs = require "barlua.regs"
+local script = require "barlua.script"
 
 local parser = argparse("regs.lua", "Show the registers an IP-XACT file describes; with a device, "
   .. "read each readable one by name (regs.dump).")
@@ -36,10 +37,7 @@ if args.bar ~= nil and not args.device then
   os.exit(2)
 end
 
-local function fail(msg)
-  io.stderr:write("regs.lua: ", tostring(msg), "\n")
-  os.exit(1)
-end
+local function fail(msg) script.fail("regs.lua", 1, msg) end
 
 local loaded, spec = pcall(regs.load, args.description, {map = args.map, block = args.block})
 if not loaded then fail((tostring(spec):gsub("with {map = NAME}", "with --map NAME"))) end

@@ -1,19 +1,12 @@
 // tostring(bar): "bar 0000:00:02.0 BAR2 vfio 4 MiB", "bar /dev/shm/x file 64 KiB",
-// "bar ... (unmapped)". Sizes in the largest binary unit that divides them.
+// "bar ... (unmapped)". Sizes as barlua_size_text words them.
 #include <stdio.h>
 
 #include "bar_internal.h"
 
 static void add_size(luaL_Buffer *buf, uint64_t size) {
-  char s[48];
-  if (size >= ((uint64_t)1 << 30) && size % ((uint64_t)1 << 30) == 0)
-    snprintf(s, sizeof s, "%llu GiB", (unsigned long long)(size >> 30));
-  else if (size >= ((uint64_t)1 << 20) && size % ((uint64_t)1 << 20) == 0)
-    snprintf(s, sizeof s, "%llu MiB", (unsigned long long)(size >> 20));
-  else if (size >= 1024 && size % 1024 == 0)
-    snprintf(s, sizeof s, "%llu KiB", (unsigned long long)(size >> 10));
-  else
-    snprintf(s, sizeof s, "%llu bytes", (unsigned long long)size);
+  char s[BARLUA_SIZE_TEXT_MAX];
+  barlua_size_text(s, sizeof s, size);
   luaL_addstring(buf, s);
 }
 

@@ -1,27 +1,32 @@
 // Lua modules compiled into the binary (C23 #embed), so `require "barlua.test"` works from
-// any folder without an installed share directory.
+// any folder without an installed share directory. Their sources live with the rest of the
+// shared Lua, in scripts/lib/barlua/ (the one home of barlua's Lua modules).
 #include <string.h>
 
 #include "cbarlua.h"
 
 static const char repl_lua[] = {
-#embed "lua/barlua/repl.lua"
+#embed "../../scripts/lib/barlua/repl.lua"
 };
 
 static const char ipxact_lua[] = {
-#embed "lua/barlua/ipxact.lua"
+#embed "../../scripts/lib/barlua/ipxact.lua"
 };
 
 static const char ipxact_expr_lua[] = {
-#embed "lua/barlua/ipxact_expr.lua"
+#embed "../../scripts/lib/barlua/ipxact_expr.lua"
 };
 
 static const char regs_lua[] = {
-#embed "lua/barlua/regs.lua"
+#embed "../../scripts/lib/barlua/regs.lua"
+};
+
+static const char script_lua[] = {
+#embed "../../scripts/lib/barlua/script.lua"
 };
 
 static const char test_lua[] = {
-#embed "lua/barlua/test.lua"
+#embed "../../scripts/lib/barlua/test.lua"
 };
 
 static const struct {
@@ -33,6 +38,7 @@ static const struct {
     {"barlua.ipxact", ipxact_lua, sizeof ipxact_lua},
     {"barlua.ipxact_expr", ipxact_expr_lua, sizeof ipxact_expr_lua},
     {"barlua.regs", regs_lua, sizeof regs_lua},
+    {"barlua.script", script_lua, sizeof script_lua},
     {"barlua.test", test_lua, sizeof test_lua},
 };
 

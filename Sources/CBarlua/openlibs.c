@@ -8,7 +8,8 @@
 #include "cbarlua.h"
 
 // package.preload loader of a module compiled into barlua (barlua.test, ...): upvalue 1 is
-// its name. Runs the chunk as `require` would, with the name and a pseudo file name.
+// its name, upvalue 2 the table of barlua's C helpers (barlua_open_helpers). Runs the chunk as
+// `require` would, with the name and a pseudo file name, and the helpers as a third argument.
 static int embedded_loader(lua_State *L) {
   const char *name = lua_tostring(L, lua_upvalueindex(1));
   size_t len;
@@ -19,7 +20,8 @@ static int embedded_loader(lua_State *L) {
                       src == NULL ? "missing" : lua_tostring(L, -1));
   lua_pushstring(L, name);
   lua_pushstring(L, chunkname + 1);
-  lua_call(L, 2, 1);
+  lua_pushvalue(L, lua_upvalueindex(2));
+  lua_call(L, 3, 1);
   return 1;
 }
 
@@ -80,12 +82,14 @@ int barlua_openlibs(lua_State *L) {
   lua_setglobal(L, "time");
   barlua_preload_value(L, "barlua.time");
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  barlua_open_helpers(L);
   const char *name;
   for (size_t i = 0; (name = barlua_embedded_name(i)) != NULL; i++) {
     lua_pushstring(L, name);
-    lua_pushcclosure(L, embedded_loader, 1);
-    lua_setfield(L, -2, name);
+    lua_pushvalue(L, -2);
+    lua_pushcclosure(L, embedded_loader, 2);
+    lua_setfield(L, -3, name);
   }
-  lua_pop(L, 1);
+  lua_pop(L, 2);
   return 0;
 }

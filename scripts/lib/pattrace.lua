@@ -9,6 +9,8 @@
 --   print(pattrace.verdict(r))
 --
 -- Only reads: the two accesses are 32-bit reads at offset 0; nothing is written to the device.
+local script = require "barlua.script"
+
 local M = {}
 
 M.STEPS = { "open", "mmap", "first access", "second access", "munmap", "close" }
@@ -42,25 +44,13 @@ M.PATTERNS["sysfs-wc"] = M.PATTERNS.sysfs
 local function hex(v) return string.format("0x%x", v) end
 M.hex = hex
 
-local function size_text(n)
-  if n >= 1 << 30 and n % (1 << 30) == 0 then return (n >> 30) .. " GiB" end
-  if n >= 1 << 20 and n % (1 << 20) == 0 then return (n >> 20) .. " MiB" end
-  if n >= 1 << 10 and n % (1 << 10) == 0 then return (n >> 10) .. " KiB" end
-  return n .. " bytes"
-end
-M.size_text = size_text
 
 -- Unsigned comparison: BARs above 2^63 are negative Lua integers.
 local function ule(a, b) return math.ult(a, b) or a == b end
 
 local function overlaps(first, last, lo, hi) return ule(first, hi) and ule(lo, last) end
 
--- "first error line" of a Lua error value, without the "file:line:" a script error adds.
-local function message(err)
-  local text = tostring(err)
-  return (text:gsub("^[^\n]-%.lua:%d+: ", ""))
-end
-M.message = message
+local message = script.message
 
 -- The memory BARs of a device-info table, in index order.
 function M.memory_bars(info)

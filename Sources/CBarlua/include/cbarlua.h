@@ -128,6 +128,14 @@ void barlua_tune_lua_heap(lua_State *L);
 /// Pushes the `time` library table.
 int barlua_open_time(lua_State *L);
 
+/// Room for any barlua_size_text result ("18446744073709551615 bytes" and its NUL).
+#define BARLUA_SIZE_TEXT_MAX 32
+/// `size` in the largest binary unit that divides it: "4 MiB", "64 KiB", "100 bytes".
+void barlua_size_text(char *s, size_t n, uint64_t size);
+/// Pushes the table of C functions that barlua's built-in Lua modules receive as their third
+/// chunk argument (`size_text`); not reachable from user code.
+int barlua_open_helpers(lua_State *L);
+
 /// lua_pcall message handler: error value (any type) -> message with traceback.
 int barlua_msghandler(lua_State *L);
 
