@@ -15,6 +15,49 @@ enum DeviceInfo {
     ]
   }
 
+  /// The device-info table of a device read without names (`device.info` of `vfio.open`):
+  /// `vendor_name` and `device_name` are looked up in the system's pci.ids when first read
+  /// (through the table's `__index`), so opening a device does not load libpci.
+  static func recordNamingOnFirstUse(_ d: PCIDeviceInfo) -> LuaWithMetatable {
+    LuaWithMetatable(value: record(d), metatable: LuaRecord(functions: [("__index", namesOnFirstUse)]))
+  }
+
+  /// `__index(info, key)`: for `vendor_name` / `device_name`, looks both names up from the
+  /// table's `vendor` and `device`, stores those pci.ids knows (raw sets) and returns the one
+  /// asked for; nil for every other key.
+  static let namesOnFirstUse: LuaSwiftFunction = { L in
+    luaCall(L, "device.info") { L in
+      var len = 0
+      let key = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len).map { String(cString: $0) } : nil
+      guard key == "vendor_name" || key == "device_name", lua_type(L, 1) == LUA_TTABLE else {
+        lua_pushnil(L)
+        return 1
+      }
+      let id = { (field: String) -> UInt16? in
+        lua_pushstring(L, field)
+        lua_rawget(L, 1)
+        defer { clua_pop(L, 1) }
+        var isnum: Int32 = 0
+        let v = clua_tointegerx(L, -1, &isnum)
+        return isnum != 0 ? UInt16(exactly: v) : nil
+      }
+      guard let vendor = id("vendor"), let device = id("device") else {
+        lua_pushnil(L)
+        return 1
+      }
+      let names = PCINameDatabase.system.names(vendor: vendor, device: device)
+      for (field, name) in [("vendor_name", names.vendor), ("device_name", names.device)] {
+        guard let name else { continue }
+        lua_pushstring(L, field)
+        lua_pushstring(L, name)
+        lua_rawset(L, 1)
+      }
+      lua_pushstring(L, key)
+      lua_rawget(L, 1)
+      return 1
+    }
+  }
+
   static func record(_ link: PCILink) -> LuaRecord {
     [
       "speed": link.speed, "width": link.width, "max_speed": link.maxSpeed, "max_width": link.maxWidth,
@@ -93,18 +136,14 @@ enum DeviceSelection {
   /// The one device a filter matches; the error lists the matches otherwise.
   static func single(_ args: LuaArgs, filterAt index: Int32) throws -> PCIAddress {
     let matches = try PCISysfs().entries(filter: try filter(args, at: index))
-    guard matches.count == 1 else {
-      if matches.isEmpty { throw UsageError("the filter matches no device (pci.devices() lists them)") }
-      let list = matches.map { entry in
-        switch entry {
-        case .readable(let d):
-          "\(d.addr) \(hex(d.vendor, width: 4)):\(hex(d.device, width: 4)) \(d.driver ?? "no driver")"
-        case .unreadable(let bad): "\(bad.addr) (unreadable: \(bad.problem))"
-        }
-      }
-      throw UsageError(
-        "the filter matches \(matches.count) devices, it must match one: \(list.joined(separator: "; "))")
-    }
+    guard matches.count == 1 else { throw DeviceSelectionError.notOne(matches: matches) }
     return matches[0].addr
   }
+}
+
+/// A filter that selects no device, or more than one, where one is needed (worded in
+/// `LuaWording`).
+enum DeviceSelectionError: Error, Equatable {
+  /// `matches` are the devices the filter matched: none, or more than one.
+  case notOne(matches: [PCIDeviceEntry])
 }

@@ -90,6 +90,18 @@ struct LuaRecord: LuaValue, ExpressibleByDictionaryLiteral {
   }
 }
 
+/// A value (a table) with a metatable, both built here; `lua_setmetatable` does not raise.
+struct LuaWithMetatable: LuaValue {
+  let value: any LuaValue
+  let metatable: LuaRecord
+
+  func push(_ L: LuaState) {
+    value.push(L)
+    metatable.push(L)
+    lua_setmetatable(L, -2)
+  }
+}
+
 /// A table of values at integer keys: the sequence 1, 2, ... of `items`, or (as for BARs)
 /// each at the key `key` gives it.
 struct LuaList<Item>: LuaValue {

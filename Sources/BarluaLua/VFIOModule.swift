@@ -59,7 +59,7 @@ enum VFIOModule {
     let fields: LuaRecord = [
       "addr": device.addr, "group": device.group, "iommu": device.iommu.rawValue, "group_path": device.groupPath,
       "num_regions": device.numRegions, "num_irqs": device.numIrqs, "can_reset": device.canReset,
-      "info": device.info.map { DeviceInfo.record($0) },
+      "info": device.info.map { DeviceInfo.recordNamingOnFirstUse($0) },
     ]
     object.push(L, device, fields: fields)
   }
@@ -69,7 +69,7 @@ enum VFIOModule {
   /// device:regions() -> {{index=, name=, size=, offset=, read=, write=, mmap=, sparse=}, ...}
   static let regions: LuaSwiftFunction = { L in
     object.method(L, "device:regions", atMost: 1, "no arguments") { L, d, _ in
-      guard d.isOpen else { throw UsageError("device \(d.addr) is closed") }
+      guard d.isOpen else { throw VFIODeviceError.closed(addr: d.addr) }
       LuaList(d.regions(), record).push(L)
       return 1
     }
@@ -102,7 +102,7 @@ enum VFIOModule {
   /// numbers of released kernels are sent: VFIOWriteCombining.swift).
   static let features: LuaSwiftFunction = { L in
     object.method(L, "device:features", atMost: 1, "no arguments") { L, d, _ in
-      guard d.isOpen else { throw UsageError("device \(d.addr) is closed") }
+      guard d.isOpen else { throw VFIODeviceError.closed(addr: d.addr) }
       let f = d.features()
       let reason = LuaWording.describe(VFIOWriteCombiningUnavailable.notOffered(addr: d.addr, bar: nil))
       let fields: LuaRecord = ["dma_buf": f.dmaBufOffered, "wc": f.writeCombining, "wc_reason": reason]

@@ -16,8 +16,19 @@ struct Options {
   /// Index in argv of the script ("-" = stdin), or nil when there is none.
   var scriptIndex: Int?
 
-  struct UsageError: Error {
-    let message: String
+  /// A command line lua.c would refuse, as facts; `description` is lua.c's wording.
+  enum OptionError: Error, Equatable, CustomStringConvertible {
+    /// An option lua.c does not know (or a flag with text after it), as given.
+    case unrecognized(String)
+    /// `-e` or `-l` without its argument.
+    case needsArgument(Character)
+
+    var description: String {
+      switch self {
+      case .unrecognized(let option): "unrecognized option '\(option)'"
+      case .needsArgument(let flag): "'-\(flag)' needs argument"
+      }
+    }
   }
 
   /// Parses `argv` (argv[0] is the program name).
@@ -45,7 +56,7 @@ struct Options {
       let rest = String(a.dropFirst(2))
       switch flag {
       case "E", "W", "i", "v":
-        guard rest.isEmpty else { throw UsageError(message: "unrecognized option '\(a)'") }
+        guard rest.isEmpty else { throw OptionError.unrecognized(a) }
         switch flag {
         case "E": o.ignoreEnvironment = true
         case "W": o.actions.append(.warningsOn)
@@ -59,7 +70,7 @@ struct Options {
         if value.isEmpty {
           i += 1
           guard i < argv.count, !argv[i].hasPrefix("-") else {  // as lua.c: no option here
-            throw UsageError(message: "'-\(flag)' needs argument")
+            throw OptionError.needsArgument(flag)
           }
           value = argv[i]
         }
@@ -72,7 +83,7 @@ struct Options {
           o.actions.append(.require(global: value, module: value))
         }
       default:
-        throw UsageError(message: "unrecognized option '\(a)'")
+        throw OptionError.unrecognized(a)
       }
       i += 1
     }

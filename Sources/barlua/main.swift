@@ -17,8 +17,8 @@ func run() -> Int32 {
   let options: Options
   do {
     options = try Options.parse(argv)
-  } catch let e as Options.UsageError {
-    Interpreter.message(e.message)
+  } catch let e as Options.OptionError {
+    Interpreter.message(e.description)
     writeError(Options.usage + "\n")
     return 1
   } catch {

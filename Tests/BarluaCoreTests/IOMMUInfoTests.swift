@@ -73,17 +73,26 @@ final class IOMMUInfoTests: XCTestCase {
   }
 
   func testMalformedAnswersAreErrorsNotEmptyLists() {
-    let cases: [(String, [UInt8], String)] = [
-      ("short", Array(kernelAnswer(ranges: [(0, 1)]).prefix(20)), "less than the 24-byte header"),
-      ("count beyond the answer", kernelAnswer(ranges: [(0, 0xfff)], nr: 1000), "claims 1000"),
-      ("chain loops", kernelAnswer(ranges: [(0, 0xfff)], rangeNext: 24), "loops"),
-      ("next outside", kernelAnswer(ranges: [(0, 0xfff)], rangeNext: 4000), "outside"),
-      ("start after end", kernelAnswer(ranges: [(0x2000, 0x1000)]), "after its end"),
+    // The facts of each; LuaWordingTests checks their words.
+    let cases: [(String, [UInt8], IOMMUInfoFault)] = [
+      ("short", Array(kernelAnswer(ranges: [(0, 1)]).prefix(20)), .tooShort(bytes: 20, header: 24)),
+      (
+        "count beyond the answer", kernelAnswer(ranges: [(0, 0xfff)], nr: 1000),
+        .rangesMissing(offset: 24, count: 1000)
+      ),
+      ("chain loops", kernelAnswer(ranges: [(0, 0xfff)], rangeNext: 24), .chain(.loop(offset: 24))),
+      (
+        "next outside", kernelAnswer(ranges: [(0, 0xfff)], rangeNext: 4000),
+        .chain(.outside(offset: 4000, answerBytes: 100))
+      ),
+      (
+        "start after end", kernelAnswer(ranges: [(0x2000, 0x1000)]),
+        .rangeBackwards(index: 0, start: 0x2000, end: 0x1000)
+      ),
     ]
-    for (name, bytes, text) in cases {
+    for (name, bytes, fault) in cases {
       XCTAssertThrowsError(try IOMMUInfo.parse(bytes), name) {
-        XCTAssertTrue("\($0)".hasPrefix("VFIO_IOMMU_GET_INFO: malformed answer: "), "\($0)")
-        XCTAssertTrue("\($0)".contains(text), "\(name): \($0)")
+        XCTAssertEqual($0 as? VFIOAnswerError, .iommuInfo(fault), name)
       }
     }
   }

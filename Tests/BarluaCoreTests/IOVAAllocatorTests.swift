@@ -38,21 +38,25 @@ final class IOVAAllocatorTests: XCTestCase {
   func testRequestedIOVAMustBeAlignedInsideAndFree() throws {
     var a = IOVAAllocator(valid: q35)
     try a.reserve(iova: 0x4000_0000, size: 8192)
+    let held = IOVARange(first: 0x4000_0000, last: 0x4000_1fff)
     XCTAssertThrowsError(try a.reserve(iova: 0x4000_1000, size: 4096)) {
-      XCTAssertTrue("\($0)".contains("overlaps the DMA buffer at 0x40000000-0x40001fff"), "\($0)")
+      XCTAssertEqual(
+        $0 as? DMAError, .iovaOverlaps(range: IOVARange(first: 0x4000_1000, last: 0x4000_1fff), clash: held))
     }
     XCTAssertThrowsError(try a.reserve(iova: 0x3fff_f000, size: 8192)) {
-      XCTAssertTrue("\($0)".contains("overlaps"), "\($0)")
+      XCTAssertEqual(
+        $0 as? DMAError, .iovaOverlaps(range: IOVARange(first: 0x3fff_f000, last: 0x4000_0fff), clash: held))
     }
     XCTAssertThrowsError(try a.reserve(iova: 0x4000_0800, size: 4096)) {
-      XCTAssertTrue("\($0)".contains("is not aligned to the IOMMU page size (0x1000)"), "\($0)")
+      XCTAssertEqual($0 as? DMAError, .iovaMisaligned(iova: 0x4000_0800, pageSize: 0x1000))
     }
     XCTAssertThrowsError(try a.reserve(iova: 0xfee0_0000, size: 4096)) {
-      XCTAssertTrue("\($0)".contains("is not inside one valid IOVA range"), "\($0)")
+      XCTAssertEqual(
+        $0 as? DMAError, .iovaOutsideValid(range: IOVARange(first: 0xfee0_0000, last: 0xfee0_0fff), valid: q35))
     }
     XCTAssertThrowsError(try a.reserve(iova: 0xfedf_f000, size: 8192), "spans the MSI window")
     XCTAssertThrowsError(try a.reserve(iova: 0xffff_ffff_ffff_f000, size: 8192)) {
-      XCTAssertTrue("\($0)".contains("wraps past 2^64"), "\($0)")
+      XCTAssertEqual($0 as? DMAError, .iovaWraps(iova: 0xffff_ffff_ffff_f000, size: 8192))
     }
     // Adjacent is fine, and allocation steps around the reserved block.
     try a.reserve(iova: 0x4000_2000, size: 4096)
@@ -66,8 +70,8 @@ final class IOVAAllocatorTests: XCTestCase {
     var a = IOVAAllocator(valid: [IOVARange(first: 0, last: 0x10_3fff)])
     _ = try a.allocate(size: 0x4000)
     XCTAssertThrowsError(try a.allocate(size: 4096)) {
-      XCTAssertTrue("\($0)".contains("no free IOVA range of 4096 bytes"), "\($0)")
-      XCTAssertTrue("\($0)".contains("0x0-0x103fff"), "\($0)")
+      XCTAssertEqual(
+        $0 as? DMAError, .noFreeIOVA(length: 4096, valid: [IOVARange(first: 0, last: 0x10_3fff)], mapped: 1))
     }
     XCTAssertThrowsError(try a.allocate(size: 0))
     XCTAssertThrowsError(try a.allocate(size: UInt64.max))

@@ -26,9 +26,8 @@ final class SysfsMappingTests: XCTestCase {
     let sysfs = try PCIFixtures.sysfs("xilinx-7024")
     XCTAssertThrowsError(try Mapping.mapSysfs(PCIAddress("0000:15:00.0"), bar: 0, sysfs: sysfs)) {
       XCTAssertEqual(
-        "\($0)",
-        "\(sysfs.root)/0000:15:00.0/resource0 does not exist: this kernel exposes no sysfs"
-          + " resource files for 0000:15:00.0 (map it through VFIO instead)")
+        $0 as? MappingError,
+        .noResourceFiles(addr: try! PCIAddress("0000:15:00.0"), path: "\(sysfs.root)/0000:15:00.0/resource0"))
     }
   }
 
@@ -36,10 +35,10 @@ final class SysfsMappingTests: XCTestCase {
     let sysfs = try PCIFixtures.sysfs("xilinx-7024")
     let addr = try PCIAddress("0000:15:00.0")
     XCTAssertThrowsError(try Mapping.mapSysfs(addr, bar: 1, sysfs: sysfs)) {
-      XCTAssertEqual("\($0)", "0000:15:00.0 has no BAR1 (implemented: BAR0, BAR2, BAR4)")
+      XCTAssertEqual($0 as? MappingError, .noBar(addr: addr, bar: 1, implemented: [0, 2, 4]))
     }
     XCTAssertThrowsError(try Mapping.mapSysfs(addr, bar: 6, sysfs: sysfs)) {
-      XCTAssertEqual("\($0)", "bar 6 is out of range (0..5)")
+      XCTAssertEqual($0 as? MappingError, .barOutOfRange(bar: 6))
     }
     XCTAssertThrowsError(try Mapping.mapSysfs(PCIAddress("0000:99:00.0"), bar: 0, sysfs: sysfs)) {
       XCTAssertTrue("\($0)".contains("0000:99:00.0"), "\($0)")
@@ -52,9 +51,8 @@ final class SysfsMappingTests: XCTestCase {
     let addr = try PCIAddress("0000:00:01.0")
     XCTAssertThrowsError(try Mapping.mapSysfs(addr, bar: 0, writeCombining: true, sysfs: sysfs)) {
       XCTAssertEqual(
-        "\($0)",
-        "\(sysfs.root)/0000:00:01.0/resource0_wc does not exist: the kernel offers"
-          + " write-combining only for prefetchable BARs (BAR0 is not prefetchable)")
+        $0 as? MappingError,
+        .noWriteCombiningFile(path: "\(sysfs.root)/0000:00:01.0/resource0_wc", bar: 0, prefetchable: false))
     }
     let m = try Mapping.mapSysfs(addr, bar: 0, sysfs: sysfs)
     XCTAssertEqual(m.info.method, .sysfs)
@@ -89,8 +87,9 @@ final class SysfsMappingTests: XCTestCase {
     XCTAssertThrowsError(
       try Mapping.mapSysfs(PCIAddress("0000:15:00.0"), bar: 2, writeCombining: true, sysfs: sysfs)
     ) {
-      XCTAssertTrue(
-        "\($0)".hasSuffix("(BAR2 is prefetchable, but this kernel has no _wc file)"), "\($0)")
+      XCTAssertEqual(
+        $0 as? MappingError,
+        .noWriteCombiningFile(path: "\(sysfs.root)/0000:15:00.0/resource2_wc", bar: 2, prefetchable: true))
     }
   }
 }

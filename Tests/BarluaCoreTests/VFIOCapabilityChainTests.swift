@@ -106,17 +106,12 @@ final class VFIOCapabilityChainTests: XCTestCase {
       try short.withUnsafeBytes { try VFIORegion(info: sparseOnly.info, buffer: $0) }
     ) { error in
       XCTAssertEqual(
-        "\(error)",
-        "VFIO_DEVICE_GET_REGION_INFO: malformed capability chain: sparse-mmap capability at 32"
-          + " claims 2 areas, the answer holds fewer")
+        error as? VFIOAnswerError, .regionCapabilityChain(.sparseAreasMissing(offset: 32, count: 2)))
     }
     let a = buildAnswer(areas: [(0, 0x1000), (0x3000, 0xd000)], msix: true)
     let cut = Array(a.bytes.prefix(80))
     XCTAssertThrowsError(try cut.withUnsafeBytes { try VFIORegion(info: a.info, buffer: $0) }) {
-      XCTAssertEqual(
-        "\($0)",
-        "VFIO_DEVICE_GET_REGION_INFO: malformed capability chain: capability at offset 80 lies"
-          + " outside the 80-byte answer")
+      XCTAssertEqual($0 as? VFIOAnswerError, .regionCapabilityChain(.outside(offset: 80, answerBytes: 80)))
     }
   }
 
@@ -129,10 +124,7 @@ final class VFIOCapabilityChainTests: XCTestCase {
     XCTAssertThrowsError(
       try a.bytes.withUnsafeBytes { try VFIOCapabilityChain.parse($0, first: 32) }
     ) {
-      XCTAssertEqual(
-        "\($0)",
-        "VFIO_DEVICE_GET_REGION_INFO: malformed capability chain: the chain loops back to offset 32"
-      )
+      XCTAssertEqual($0 as? VFIOChainFault, .loop(offset: 32))
     }
   }
 
@@ -156,9 +148,7 @@ final class VFIOCapabilityChainTests: XCTestCase {
     // Cut before the capability: the chain points outside the answer.
     XCTAssertThrowsError(try VFIORegion(answer: Array(answer.prefix(36))))
     XCTAssertThrowsError(try VFIORegion(answer: Array(answer.prefix(16)))) {
-      XCTAssertEqual(
-        "\($0)",
-        "VFIO_DEVICE_GET_REGION_INFO: the answer has 16 bytes, fewer than struct vfio_region_info")
+      XCTAssertEqual($0 as? VFIOAnswerError, .regionInfoTooShort(bytes: 16))
     }
   }
 }

@@ -23,7 +23,7 @@ public struct IOMMUInfo: Equatable, Sendable {
   public static func parse(_ answer: [UInt8]) throws -> IOMMUInfo {
     let fixed = MemoryLayout<vfio_iommu_type1_info>.size
     guard answer.count >= fixed else {
-      throw malformed("the answer has \(answer.count) bytes, less than the \(fixed)-byte header")
+      throw VFIOAnswerError.iommuInfo(.tooShort(bytes: answer.count, header: fixed))
     }
     return try answer.withUnsafeBytes { buffer in
       let info = buffer.loadUnaligned(as: vfio_iommu_type1_info.self)
@@ -33,12 +33,10 @@ public struct IOMMUInfo: Equatable, Sendable {
         return IOMMUInfo(pageSizes: pgsizes, ranges: nil)
       }
       let caps: [VFIOCapabilityChain.Capability]
-      do {
+      do throws(VFIOChainFault) {
         caps = try VFIOCapabilityChain.parse(buffer, first: info.cap_offset, fixedSize: fixed)
-      } catch let e as UsageError {
-        // "VFIO_DEVICE_GET_REGION_INFO: malformed capability chain: <what>" -> <what>
-        let parts = e.message.split(separator: ":", maxSplits: 2)
-        throw malformed("capability chain: " + (parts.last.map { $0.drop { $0 == " " } } ?? ""))
+      } catch {
+        throw VFIOAnswerError.iommuInfo(.chain(error))
       }
       guard
         let cap = caps.first(where: {
@@ -53,26 +51,21 @@ public struct IOMMUInfo: Equatable, Sendable {
   static func ranges(_ buffer: UnsafeRawBufferPointer, at offset: Int) throws -> [IOVARange] {
     let start = offset + barlua_vfio_iova_ranges_offset()
     guard start <= buffer.count else {
-      throw malformed("IOVA range capability at \(offset) is cut short")
+      throw VFIOAnswerError.iommuInfo(.rangesCutShort(offset: offset))
     }
     let cap = buffer.loadUnaligned(
       fromByteOffset: offset, as: vfio_iommu_type1_info_cap_iova_range.self)
     let size = MemoryLayout<vfio_iova_range>.size
     let count = Int(cap.nr_iovas)
     guard count <= (buffer.count - start) / size else {
-      throw malformed(
-        "IOVA range capability at \(offset) claims \(count) ranges, the answer holds fewer")
+      throw VFIOAnswerError.iommuInfo(.rangesMissing(offset: offset, count: count))
     }
     return try (0..<count).map { i in
       let r = buffer.loadUnaligned(fromByteOffset: start + i * size, as: vfio_iova_range.self)
       guard r.start <= r.end else {
-        throw malformed("IOVA range \(i) starts at 0x\(hex(r.start)) after its end 0x\(hex(r.end))")
+        throw VFIOAnswerError.iommuInfo(.rangeBackwards(index: i, start: r.start, end: r.end))
       }
       return IOVARange(first: r.start, last: r.end)
     }
-  }
-
-  static func malformed(_ what: String) -> UsageError {
-    UsageError("VFIO_IOMMU_GET_INFO: malformed answer: \(what)")
   }
 }

@@ -45,7 +45,7 @@ public struct IOVAAllocator: Sendable {
   /// Picks and records the lowest free, page-aligned IOVA for `size` bytes.
   public mutating func allocate(size: UInt64) throws -> UInt64 {
     guard size > 0, let length = pages(size) else {
-      throw UsageError("dma: size \(size) cannot be mapped")
+      throw DMAError.sizeUnmappable(size: size)
     }
     for range in valid {
       var candidate = max(range.first, floor)
@@ -61,29 +61,23 @@ public struct IOVAAllocator: Sendable {
         candidate = next
       }
     }
-    throw UsageError(
-      "dma: no free IOVA range of \(length) bytes in the container's valid ranges"
-        + " (\(valid.map(\.description).joined(separator: ", "))); \(used.count) buffers are"
-        + " mapped: free some")
+    throw DMAError.noFreeIOVA(length: length, valid: valid, mapped: used.count)
   }
 
   /// Records `size` bytes at `iova` chosen by the caller: aligned, inside one valid range, free.
   public mutating func reserve(iova: UInt64, size: UInt64) throws {
     guard iova % pageSize == 0 else {
-      throw UsageError(
-        "dma: iova 0x\(hex(iova)) is not aligned to the IOMMU page size (0x\(hex(pageSize)))")
+      throw DMAError.iovaMisaligned(iova: iova, pageSize: pageSize)
     }
     guard size > 0, let length = pages(size), let last = lastAddress(iova, length) else {
-      throw UsageError("dma: iova 0x\(hex(iova)) + size \(size) wraps past 2^64")
+      throw DMAError.iovaWraps(iova: iova, size: size)
     }
     let want = IOVARange(first: iova, last: last)
     guard valid.contains(where: { $0.contains(want) }) else {
-      throw UsageError(
-        "dma: iova range \(want) is not inside one valid IOVA range of the container"
-          + " (\(valid.map(\.description).joined(separator: ", ")))")
+      throw DMAError.iovaOutsideValid(range: want, valid: valid)
     }
     if let clash = used.first(where: { $0.overlaps(want) }) {
-      throw UsageError("dma: iova range \(want) overlaps the DMA buffer at \(clash)")
+      throw DMAError.iovaOverlaps(range: want, clash: clash)
     }
     insert(want)
   }

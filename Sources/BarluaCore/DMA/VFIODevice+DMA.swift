@@ -16,18 +16,15 @@ extension VFIODevice {
   public func dma(size: UInt64, iova: UInt64? = nil) throws -> DMABuffer {
     try checkOpen()
     guard size > 0, size <= VFIODevice.maximumDMASize else {
-      throw UsageError(
-        "dma: size \(size) is out of range (1 .. \(VFIODevice.maximumDMASize), 1 GiB)")
+      throw DMAError.sizeOutOfRange(size: size, maximum: VFIODevice.maximumDMASize)
     }
     guard let container = groupRef?.container else {
-      throw UsageError("dma: device \(addr) has no container (it is closed)")
+      throw VFIODeviceError.closed(addr: addr)
     }
     let buffer: DMABuffer
     if iommu == .noiommu {
       if let iova {
-        throw UsageError(
-          "dma: \(addr) is in no-IOMMU mode: the device uses physical addresses, so an iova"
-            + " (0x\(hex(iova))) cannot be chosen; leave it out")
+        throw DMAError.iovaInNoIOMMU(addr: addr, iova: iova)
       }
       buffer = try PinnedMemory.buffer(size: size, addr: addr)
     } else {
@@ -77,13 +74,8 @@ enum PinnedMemory {
     do {
       memory = try AnonymousMemory(length: Int(length), hugePages: huge)
     } catch let e as SystemError where huge && e.errno == ENOMEM {
-      let pages = length / unit
-      throw UsageError(
-        "dma: \(addr) is in no-IOMMU mode: a buffer larger than one page (\(size) bytes) must be"
-          + " physically contiguous, which takes huge pages, and \(pages) free huge page"
-          + "\(pages == 1 ? "" : "s") of \(unit / 1024) KiB are not there (HugePages_Free in"
-          + " /proc/meminfo): reserve them with `sysctl vm.nr_hugepages=\(pages)` (or"
-          + " vm.nr_hugepages in /etc/sysctl.conf), or use buffers of at most \(page) bytes")
+      throw DMAError.noHugePages(
+        addr: addr, size: size, pages: length / unit, hugePageSize: unit, pageSize: page)
     }
     if mlock(memory.base, Int(length)) != 0 {
       let e = errno
@@ -94,10 +86,8 @@ enum PinnedMemory {
     memset(memory.base, 0, Int(length))  // fault every page in before asking for its frame
     let frames = try physicalFrames(of: memory.base, length: length, page: page)
     for (i, frame) in frames.enumerated() where frame != frames[0] + UInt64(i) {
-      throw UsageError(
-        "dma: the \(length / 1024) KiB no-IOMMU buffer is not physically contiguous (page \(i)"
-          + " is at frame 0x\(hex(frame)), not 0x\(hex(frames[0] + UInt64(i)))): use buffers of"
-          + " at most one huge page (\(unit / 1024) KiB)")
+      throw DMAError.notContiguous(
+        length: length, page: i, frame: frame, expected: frames[0] + UInt64(i), hugePageSize: unit)
     }
     return DMABuffer(
       memory: memory, size: size, iova: frames[0] * page, addr: addr, container: nil)
@@ -116,17 +106,15 @@ enum PinnedMemory {
     let n = entries.withUnsafeMutableBytes { pread(fd.rawValue, $0.baseAddress, want, offset) }
     if n < 0 { throw SystemError.current("pread", path: pagemapPath) }
     guard n == want else {
-      throw UsageError("dma: \(pagemapPath) gave \(n) of \(want) bytes")
+      throw DMAError.pagemapShort(path: pagemapPath, got: n, want: want)
     }
     return try entries.enumerated().map { i, entry in
       guard entry >> 63 == 1 else {
-        throw UsageError("dma: page \(i) of the locked buffer is not present (\(pagemapPath))")
+        throw DMAError.pageNotPresent(page: i, path: pagemapPath)
       }
       let frame = entry & ((1 << 55) - 1)
       guard frame != 0 else {
-        throw UsageError(
-          "dma: \(pagemapPath) hides physical addresses from this process (every frame reads"
-            + " 0): no-IOMMU DMA needs CAP_SYS_ADMIN to read them: run as root")
+        throw DMAError.framesHidden(path: pagemapPath)
       }
       return frame
     }

@@ -20,34 +20,31 @@ extension Mapping {
     }
     let kind = st.st_mode & S_IFMT
     if kind == S_IFDIR {
-      throw UsageError("\(path) is a directory: give a file to map")
+      throw MappingError.directory(path: path)
     }
     guard kind == S_IFREG || kind == S_IFCHR || kind == S_IFBLK else {
-      throw UsageError("\(path) is not a regular file or device: it cannot be mapped")
+      throw MappingError.notMappableFile(path: path)
     }
     let fileSize = UInt64(max(0, st.st_size))
     let length: UInt64
     if let size {
       length = size
       if kind == S_IFREG, offset > fileSize || size > fileSize - offset {
-        throw UsageError(
-          "\(path): offset 0x\(hex(offset)) + size 0x\(hex(size)) exceeds the file size 0x\(hex(fileSize))"
-        )
+        throw MappingError.beyondFile(path: path, offset: offset, size: size, fileSize: fileSize)
       }
     } else if kind == S_IFCHR || kind == S_IFBLK {
       throw MappingError.deviceFileWithoutSize(path: path)
     } else {
       if fileSize == 0 {
-        throw UsageError("\(path) is empty (0 bytes): nothing to map")
+        throw MappingError.emptyFile(path: path)
       }
       if offset >= fileSize {
-        throw UsageError(
-          "\(path): offset 0x\(hex(offset)) is past the end of the file (size 0x\(hex(fileSize)))")
+        throw MappingError.offsetPastEnd(path: path, offset: offset, fileSize: fileSize)
       }
       length = fileSize - offset
     }
     if length == 0 {
-      throw UsageError("\(path): size 0: nothing to map")
+      throw MappingError.zeroSize(path: path)
     }
     let info = description ?? Description(method: method, path: path)
     let fd: FileDescriptor

@@ -51,10 +51,10 @@ public class Mapping: @unchecked Sendable {
     fd: Int32, offset: UInt64, size: UInt64, info: Description, writable: Bool = true
   ) throws {
     guard size > 0 else {
-      throw UsageError("\(info.path): nothing to map (size 0)")
+      throw MappingError.emptyMapping(path: info.path)
     }
     guard size <= UInt64(Int.max) / 2, offset <= UInt64(Int64.max) - size else {
-      throw UsageError("\(info.path): offset 0x\(hex(offset)) + size 0x\(hex(size)) is too large")
+      throw MappingError.rangeTooLarge(path: info.path, offset: offset, size: size)
     }
     let page = UInt64(sysconf(Int32(_SC_PAGESIZE)))
     let alignedOffset = offset & ~(page - 1)

@@ -10,15 +10,13 @@ extension Mapping {
     _ addr: PCIAddress, bar: Int, writeCombining: Bool = false, writable: Bool = true,
     sysfs: PCISysfs = PCISysfs()
   ) throws -> Mapping {
-    guard (0...5).contains(bar) else { throw UsageError("bar \(bar) is out of range (0..5)") }
-    let info = try sysfs.device(addr)
+    guard (0...5).contains(bar) else { throw MappingError.barOutOfRange(bar: bar) }
+    let info = try sysfs.device(addr, names: false)
     guard let b = info.bar(bar) else {
-      let present = info.bars.map { "BAR\($0.index)" }.joined(separator: ", ")
-      throw UsageError(
-        "\(addr) has no BAR\(bar) (implemented: \(present.isEmpty ? "none" : present))")
+      throw MappingError.noBar(addr: addr, bar: bar, implemented: info.bars.map(\.index))
     }
     if b.io {
-      throw UsageError("\(addr) BAR\(bar) is an I/O port BAR: it cannot be memory-mapped")
+      throw MappingError.ioPortBar(addr: addr, bar: bar)
     }
     let dir = sysfs.path(addr)
     let path = "\(dir)/resource\(bar)\(writeCombining ? "_wc" : "")"
@@ -27,10 +25,7 @@ extension Mapping {
       throw MappingError.noResourceFiles(addr: addr, path: plain)
     }
     if writeCombining, access(path, F_OK) != 0 {
-      throw UsageError(
-        "\(path) does not exist: the kernel offers write-combining only for prefetchable BARs"
-          + " (BAR\(bar) is \(b.prefetchable ? "prefetchable, but this kernel has no _wc file" : "not prefetchable"))"
-      )
+      throw MappingError.noWriteCombiningFile(path: path, bar: bar, prefetchable: b.prefetchable)
     }
     let description = Description(
       method: writeCombining ? .sysfsWC : .sysfs, index: bar, base: b.base,

@@ -69,10 +69,12 @@ public struct PCISysfs: Sendable {
       driver: (try? driver(addr)) ?? nil)
   }
 
-  /// The device at `addr`; `PCIError.noDevice` when sysfs does not have it.
-  public func device(_ addr: PCIAddress) throws -> PCIDeviceInfo {
+  /// The device at `addr`; `PCIError.noDevice` when sysfs does not have it. `names` false
+  /// leaves `vendorName` and `deviceName` nil and libpci unloaded (for callers that need
+  /// only the device's own files: opening, mapping).
+  public func device(_ addr: PCIAddress, names: Bool = true) throws -> PCIDeviceInfo {
     guard try SysfsFiles.exists(path(addr)) else { throw PCIError.noDevice(addr, root: root) }
-    return try read(addr)
+    return try read(addr, names: names)
   }
 
   /// The device's sysfs directory.
@@ -88,7 +90,7 @@ public struct PCISysfs: Sendable {
     return root.hasSuffix(suffix) ? "\(root.dropLast(suffix.count))/drivers_probe" : "\(root)/../drivers_probe"
   }
 
-  func read(_ addr: PCIAddress) throws -> PCIDeviceInfo {
+  func read(_ addr: PCIAddress, names withNames: Bool = true) throws -> PCIDeviceInfo {
     let dir = path(addr)
     let vendor = try SysfsFiles.readHex("\(dir)/vendor", as: UInt16.self)
     let device = try SysfsFiles.readHex("\(dir)/device", as: UInt16.self)
@@ -105,7 +107,8 @@ public struct PCISysfs: Sendable {
         expected: "at least the 16-byte common configuration header")
     }
     let resourcePath = "\(dir)/resource"
-    let names = self.names.names(vendor: vendor, device: device)
+    let names: (vendor: String?, device: String?) =
+      withNames ? self.names.names(vendor: vendor, device: device) : (nil, nil)
     return PCIDeviceInfo(
       addr: addr, vendor: vendor, device: device,
       subvendor: try SysfsFiles.readHex("\(dir)/subsystem_vendor", as: UInt16.self),
@@ -129,11 +132,9 @@ public struct PCISysfs: Sendable {
   private func link(_ dir: String) throws -> PCILink? {
     guard let speed = try SysfsFiles.readTextIfPresent("\(dir)/current_link_speed"),
       let maxSpeed = try SysfsFiles.readTextIfPresent("\(dir)/max_link_speed"),
-      try SysfsFiles.exists("\(dir)/current_link_width"),
-      try SysfsFiles.exists("\(dir)/max_link_width")
+      let width = try SysfsFiles.readIntIfPresent("\(dir)/current_link_width"),
+      let maxWidth = try SysfsFiles.readIntIfPresent("\(dir)/max_link_width")
     else { return nil }
-    return PCILink(
-      speed: speed, width: try SysfsFiles.readInt("\(dir)/current_link_width"),
-      maxSpeed: maxSpeed, maxWidth: try SysfsFiles.readInt("\(dir)/max_link_width"))
+    return PCILink(speed: speed, width: width, maxSpeed: maxSpeed, maxWidth: maxWidth)
   }
 }

@@ -49,19 +49,13 @@ enum SysfsFiles {
     return value
   }
 
-  /// A decimal integer file.
-  static func readInt(_ path: String) throws(SystemError) -> Int {
-    let text = try readText(path)
+  /// A decimal integer file, or nil when the file does not exist.
+  static func readIntIfPresent(_ path: String) throws(SystemError) -> Int? {
+    guard let text = try readTextIfPresent(path) else { return nil }
     guard let value = Int(text) else {
       throw SystemError(content: path, text: text, expected: "a decimal integer")
     }
     return value
-  }
-
-  /// A decimal integer file, or nil when the file does not exist.
-  static func readIntIfPresent(_ path: String) throws(SystemError) -> Int? {
-    guard try exists(path) else { return nil }
-    return try readInt(path)
   }
 
   /// The target of a symbolic link, or nil when the link does not exist.

@@ -166,10 +166,3 @@ public enum SystemCause: Equatable, Sendable {
     }
   }
 }
-
-/// A request that cannot be carried out, explained in words (bad argument, absent region, ...).
-public struct UsageError: Error, CustomStringConvertible, Equatable, Sendable {
-  public let message: String
-  public init(_ message: String) { self.message = message }
-  public var description: String { message }
-}

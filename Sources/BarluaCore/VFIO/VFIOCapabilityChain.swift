@@ -14,22 +14,22 @@ enum VFIOCapabilityChain {
   }
 
   /// Every capability in the chain starting at `first` (0: no capabilities). Capabilities
-  /// live after the fixed structure of `fixedSize` bytes.
+  /// live after the fixed structure of `fixedSize` bytes. Throws a `VFIOChainFault`; the
+  /// caller says whose answer it is.
   static func parse(
     _ buffer: UnsafeRawBufferPointer, first: UInt32,
     fixedSize: Int = MemoryLayout<vfio_region_info>.size
-  ) throws -> [Capability] {
+  ) throws(VFIOChainFault) -> [Capability] {
     let header = MemoryLayout<vfio_info_cap_header>.size
     var caps: [Capability] = []
     var offset = Int(first)
     while offset != 0 {
       guard offset >= fixedSize, offset % 4 == 0, offset <= buffer.count - header
       else {
-        throw malformed(
-          "capability at offset \(offset) lies outside the \(buffer.count)-byte answer")
+        throw VFIOChainFault.outside(offset: offset, answerBytes: buffer.count)
       }
       guard caps.count < 64, !caps.contains(where: { $0.offset == offset }) else {
-        throw malformed("the chain loops back to offset \(offset)")
+        throw VFIOChainFault.loop(offset: offset)
       }
       let h = buffer.loadUnaligned(fromByteOffset: offset, as: vfio_info_cap_header.self)
       caps.append(Capability(id: h.id, version: h.version, offset: offset))
@@ -39,12 +39,12 @@ enum VFIOCapabilityChain {
   }
 
   /// The areas of a `vfio_region_info_cap_sparse_mmap` whose header is at `offset`.
-  static func sparseAreas(_ buffer: UnsafeRawBufferPointer, at offset: Int) throws
+  static func sparseAreas(_ buffer: UnsafeRawBufferPointer, at offset: Int) throws(VFIOChainFault)
     -> [VFIORegion.Area]
   {
     let fixed = MemoryLayout<vfio_region_info_cap_sparse_mmap>.size
     guard offset <= buffer.count - fixed else {
-      throw malformed("sparse-mmap capability at \(offset) is cut short")
+      throw VFIOChainFault.sparseCutShort(offset: offset)
     }
     let cap = buffer.loadUnaligned(
       fromByteOffset: offset, as: vfio_region_info_cap_sparse_mmap.self)
@@ -52,17 +52,12 @@ enum VFIOCapabilityChain {
     let start = offset + barlua_vfio_sparse_areas_offset()
     let count = Int(cap.nr_areas)
     guard count <= (buffer.count - start) / areaSize else {
-      throw malformed(
-        "sparse-mmap capability at \(offset) claims \(count) areas, the answer holds fewer")
+      throw VFIOChainFault.sparseAreasMissing(offset: offset, count: count)
     }
     return (0..<count).map { i in
       let a = buffer.loadUnaligned(
         fromByteOffset: start + i * areaSize, as: vfio_region_sparse_mmap_area.self)
       return VFIORegion.Area(offset: a.offset, size: a.size)
     }
-  }
-
-  static func malformed(_ what: String) -> UsageError {
-    UsageError("VFIO_DEVICE_GET_REGION_INFO: malformed capability chain: \(what)")
   }
 }

@@ -39,18 +39,16 @@ final class VFIOContainer: @unchecked Sendable {
       }
     }
     let container = VFIOContainer(fd: fd)
-    let version = try VFIOIoctl.call(fd, "VFIO_GET_API_VERSION", BARLUA_VFIO_GET_API_VERSION)
+    let version = try VFIOIoctl.call(fd, BARLUA_VFIO_GET_API_VERSION)
     guard version == BARLUA_VFIO_API_VERSION else {
-      throw UsageError(
-        "\(path): VFIO API version \(version), barlua speaks version \(BARLUA_VFIO_API_VERSION)")
+      throw VFIOAnswerError.apiVersion(path: path, version: version, expected: Int32(BARLUA_VFIO_API_VERSION))
     }
     return container
   }
 
   /// Whether the kernel offers IOMMU type `type` (VFIO_CHECK_EXTENSION).
   func supports(_ type: VFIOIOMMU) throws -> Bool {
-    try VFIOIoctl.call(
-      fd, "VFIO_CHECK_EXTENSION", BARLUA_VFIO_CHECK_EXTENSION, value: type.ioctlValue) > 0
+    try VFIOIoctl.call(fd, BARLUA_VFIO_CHECK_EXTENSION, value: type.ioctlValue) > 0
   }
 
   /// Attaches `group` (VFIO_GROUP_SET_CONTAINER) and, for the first group, sets the IOMMU type:
@@ -58,12 +56,11 @@ final class VFIOContainer: @unchecked Sendable {
   func attach(_ group: VFIOGroup) throws {
     var containerFD = fd.rawValue
     try VFIOIoctl.call(
-      group.fd, "VFIO_GROUP_SET_CONTAINER", BARLUA_VFIO_GROUP_SET_CONTAINER, &containerFD,
-      hint: VFIOIoctl.commonHint)
+      group.fd, BARLUA_VFIO_GROUP_SET_CONTAINER, &containerFD, hint: VFIOIoctl.commonHint)
     if iommu == nil {
       do {
         let type = try chooseIOMMU(noIOMMU: group.isNoIOMMU)
-        try VFIOIoctl.call(fd, "VFIO_SET_IOMMU", BARLUA_VFIO_SET_IOMMU, value: type.ioctlValue) {
+        try VFIOIoctl.call(fd, BARLUA_VFIO_SET_IOMMU, value: type.ioctlValue) {
           e in
           switch e {
           case EPERM where type == .noiommu:
@@ -92,17 +89,13 @@ final class VFIOContainer: @unchecked Sendable {
   private func chooseIOMMU(noIOMMU: Bool) throws -> VFIOIOMMU {
     if noIOMMU {
       guard try supports(.noiommu) else {
-        throw UsageError(
-          "\(fd.path): the kernel does not offer VFIO_NOIOMMU_IOMMU: load vfio with"
-            + " enable_unsafe_noiommu_mode=1 (needs CONFIG_VFIO_NOIOMMU)")
+        throw VFIOAnswerError.noNoIOMMU(path: fd.path)
       }
       return .noiommu
     }
     if try supports(.type1v2) { return .type1v2 }
     if try supports(.type1) { return .type1 }
-    throw UsageError(
-      "\(fd.path): the kernel offers neither VFIO_TYPE1v2_IOMMU nor VFIO_TYPE1_IOMMU:"
-        + " modprobe vfio_iommu_type1")
+    throw VFIOAnswerError.noType1(path: fd.path)
   }
 
   func close() { fd.close() }

@@ -7,31 +7,22 @@ extension VFIODevice {
     -> VFIOInterrupt
   {
     try checkOpen()
-    let fn = "irq"
     guard vector >= 0, count >= 1, count <= 64 else {
-      throw UsageError(
-        "\(fn): vector \(vector) and count \(count) are out of range (vector >= 0, count 1..64)")
+      throw VFIODeviceError.irqOutOfRange(vector: vector, count: count)
     }
     let infos = try irqs()
     guard kind.index < infos.count, infos[kind.index].count > 0 else {
       let offered = infos.filter { $0.count > 0 && $0.index <= 2 }.map(\.name)
-      throw UsageError(
-        "\(fn): \(addr) has no \(kind.name) interrupts (it offers "
-          + (offered.isEmpty ? "none" : offered.joined(separator: ", ")) + ")")
+      throw VFIODeviceError.noInterrupts(addr: addr, kind: kind.name, offered: offered)
     }
     let available = infos[kind.index].count
     guard vector + count <= available else {
-      throw UsageError(
-        "\(fn): vectors \(vector)..\(vector + count - 1) exceed the \(available) \(kind.name)"
-          + " vector\(available == 1 ? "" : "s") \(addr) offers (0..\(available - 1))")
+      throw VFIODeviceError.vectorsBeyond(
+        addr: addr, kind: kind.name, vector: vector, count: count, available: available)
     }
     interrupts.removeAll { $0.interrupt?.isEnabled != true }
     if let other = interrupts.compactMap(\.interrupt).first(where: { $0.kind == kind }) {
-      throw UsageError(
-        "\(fn): \(addr) \(kind.name) is already enabled by another irq ("
-          + (other.count == 1
-            ? "vector \(other.start)" : "vectors \(other.start)..\(other.start + other.count - 1)")
-          + "): disable it first")
+      throw VFIODeviceError.interruptInUse(addr: addr, kind: kind.name, start: other.start, count: other.count)
     }
     if kind != .intx { try enableBusMaster() }
     let irq = try VFIOInterrupt(

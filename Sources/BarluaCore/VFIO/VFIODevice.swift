@@ -29,8 +29,9 @@ public final class VFIODevice: @unchecked Sendable {
   let fd: FileDescriptor
   private(set) var groupRef: VFIOGroup?
   private let cachedRegions: [VFIORegion]
-  /// What sysfs said of the device when it was opened (nil when it could not be read: the
-  /// BARs' physical addresses are then unknown, nothing else needs it).
+  /// What sysfs said of the device when it was opened, without vendor and device names (nil
+  /// when it could not be read: the BARs' physical addresses are then unknown, nothing else
+  /// needs it).
   public let info: PCIDeviceInfo?
   private var mappings: [WeakMapping] = []
   /// Interrupt sources enabled through `irq` (VFIODevice+IRQ.swift), disabled by `close()`.
@@ -44,17 +45,29 @@ public final class VFIODevice: @unchecked Sendable {
 
   /// Opens the device at `addr`, which must be bound to vfio-pci. `sysfs` (default: the
   /// system's, or `$BARLUA_SYSFS_PCI`) says its driver and group; `devVFIO` holds the group
-  /// files and the container.
+  /// files and the container. The device's sysfs files are read once, without names (libpci
+  /// stays unloaded); a device whose files cannot all be read still opens, from the three that
+  /// opening needs (`info` is then nil).
   public static func open(
     _ addr: PCIAddress, sysfs: PCISysfs = PCISysfs(), devVFIO: String = "/dev/vfio"
   ) throws -> VFIODevice {
-    guard try sysfs.exists(addr) else { throw PCIError.noDevice(addr, root: sysfs.root) }
-    let driver = try sysfs.driver(addr)
+    let info: PCIDeviceInfo?
+    let driver: String?
+    let groupNumber: Int?
+    do {
+      let read = try sysfs.device(addr, names: false)
+      (info, driver, groupNumber) = (read, read.driver, read.iommuGroup)
+    } catch let e as PCIError {
+      throw e
+    } catch {
+      guard try sysfs.exists(addr) else { throw PCIError.noDevice(addr, root: sysfs.root) }
+      (info, driver, groupNumber) = (nil, try sysfs.driver(addr), try sysfs.iommuGroup(addr))
+    }
     if driver != "vfio-pci" {
       throw VFIOError.notBoundToVFIOPCI(
         addr, driver: driver, deviceDir: sysfs.path(addr), driversProbe: sysfs.driversProbePath)
     }
-    guard let number = try sysfs.iommuGroup(addr) else {
+    guard let number = groupNumber else {
       throw PCIError.noIOMMUGroup(addr, path: "\(sysfs.path(addr))/iommu_group")
     }
     let group = try VFIORegistry.shared.acquireGroup(
@@ -62,7 +75,7 @@ public final class VFIODevice: @unchecked Sendable {
       devVFIO: devVFIO, members: { try sysfs.groupMembers(addr) })
     do {
       let fd = try group.openDevice(addr.description)
-      return try VFIODevice(address: addr, group: group, fd: fd, info: try? sysfs.device(addr))
+      return try VFIODevice(address: addr, group: group, fd: fd, info: info)
     } catch {
       VFIORegistry.shared.releaseGroup(group)
       throw error
@@ -74,7 +87,7 @@ public final class VFIODevice: @unchecked Sendable {
   {
     var info_ = vfio_device_info()
     info_.argsz = UInt32(MemoryLayout<vfio_device_info>.size)
-    try VFIOIoctl.call(fd, "VFIO_DEVICE_GET_INFO", BARLUA_VFIO_DEVICE_GET_INFO, &info_)
+    try VFIOIoctl.call(fd, BARLUA_VFIO_DEVICE_GET_INFO, &info_)
     self.address = address
     self.group = group.number
     self.groupPath = group.path
@@ -114,8 +127,7 @@ public final class VFIODevice: @unchecked Sendable {
       let argsz = try answer.withUnsafeMutableBytes { buffer -> UInt32 in
         buffer.storeBytes(of: info, as: vfio_region_info.self)
         try VFIOIoctl.call(
-          fd, "VFIO_DEVICE_GET_REGION_INFO(\(VFIORegion.name(index)))",
-          BARLUA_VFIO_DEVICE_GET_REGION_INFO, buffer.baseAddress!)
+          fd, BARLUA_VFIO_DEVICE_GET_REGION_INFO, buffer.baseAddress!, detail: VFIORegion.name(index))
         return buffer.loadUnaligned(as: vfio_region_info.self).argsz
       }
       if Int(argsz) > length {
@@ -124,9 +136,8 @@ public final class VFIODevice: @unchecked Sendable {
       }
       return answer
     }
-    throw UsageError(
-      "VFIO_DEVICE_GET_REGION_INFO(\(VFIORegion.name(index))) on \(fd.path): the kernel kept"
-        + " asking for a larger buffer")
+    throw VFIOAnswerError.bufferKeptGrowing(
+      request: VFIOIoctl.name(BARLUA_VFIO_DEVICE_GET_REGION_INFO, VFIORegion.name(index)), path: fd.path)
   }
 
   /// The raw VFIO_DEVICE_GET_REGION_INFO answer for region `index` (diagnostics, fixtures).
@@ -140,7 +151,7 @@ public final class VFIODevice: @unchecked Sendable {
   public var isOpen: Bool { fd.isOpen }
 
   func checkOpen() throws {
-    guard fd.isOpen else { throw UsageError("device \(addr) is closed") }
+    guard fd.isOpen else { throw VFIODeviceError.closed(addr: addr) }
   }
 
   /// Every region the device reports, by index.
@@ -149,9 +160,7 @@ public final class VFIODevice: @unchecked Sendable {
   /// Region `index`; an error when the device has no such region.
   public func region(_ index: Int) throws -> VFIORegion {
     guard index >= 0, index < cachedRegions.count else {
-      throw UsageError(
-        "\(addr) has no \(index >= 0 ? VFIORegion.name(index) : "region \(index)"): it reports"
-          + " \(cachedRegions.count) regions (0-\(cachedRegions.count - 1))")
+      throw VFIODeviceError.noRegion(addr: addr, index: index, count: cachedRegions.count)
     }
     return cachedRegions[index]
   }
@@ -165,8 +174,7 @@ public final class VFIODevice: @unchecked Sendable {
       info.index = UInt32(i)
       do {
         try VFIOIoctl.call(
-          fd, "VFIO_DEVICE_GET_IRQ_INFO(\(VFIOIRQ(index: i, count: 0, flags: 0).name))",
-          BARLUA_VFIO_DEVICE_GET_IRQ_INFO, &info)
+          fd, BARLUA_VFIO_DEVICE_GET_IRQ_INFO, &info, detail: VFIOIRQ(index: i, count: 0, flags: 0).name)
       } catch let e as SystemError where e.errno == EINVAL {
         // vfio-pci answers EINVAL for an index the device lacks (ERR on conventional PCI).
         return VFIOIRQ(index: i, count: 0, flags: 0)
@@ -212,8 +220,8 @@ public final class VFIODevice: @unchecked Sendable {
     let region = try region(bar)
     do {
       return (region, try region.checkMappable(offset: offset, size: size))
-    } catch let e as UsageError {
-      throw UsageError("\(addr) \(e.message)")
+    } catch let e as MappingError {
+      throw VFIODeviceError.unmappable(addr: addr, e)
     }
   }
 
@@ -227,16 +235,14 @@ public final class VFIODevice: @unchecked Sendable {
   private func configAccess(offset: UInt64, width: Int) throws -> VFIORegion {
     try checkOpen()
     guard width == 1 || width == 2 || width == 4 else {
-      throw UsageError("width \(width) is not 1, 2 or 4")
+      throw VFIODeviceError.configWidth(width)
     }
     let config = try region(Int(BARLUA_VFIO_PCI_CONFIG_REGION_INDEX))
     guard offset % UInt64(width) == 0 else {
-      throw UsageError("offset 0x\(hex(offset)) is not \(width)-byte aligned")
+      throw VFIODeviceError.configMisaligned(offset: offset, width: width)
     }
     guard offset < config.size, UInt64(width) <= config.size - offset else {
-      throw UsageError(
-        "offset 0x\(hex(offset)) + \(width) exceeds config space size 0x\(hex(config.size))"
-      )
+      throw VFIODeviceError.configBeyond(offset: offset, width: width, size: config.size)
     }
     return config
   }
@@ -251,7 +257,7 @@ public final class VFIODevice: @unchecked Sendable {
   /// Writes `width` (1, 2 or 4) bytes of config space at `offset`, little-endian.
   public func configWrite(offset: UInt64, width: Int, value: UInt32) throws {
     guard width == 4 || value >> UInt32(width * 8) == 0 else {
-      throw UsageError("value 0x\(hex(value)) does not fit in \(width * 8) bits")
+      throw VFIODeviceError.configValueTooWide(value: value, width: width)
     }
     var le = value.littleEndian
     try configTransfer(write: true, offset: offset, width: width, &le)
@@ -273,8 +279,8 @@ public final class VFIODevice: @unchecked Sendable {
       throw SystemError.current("\(call) config 0x\(hex(offset))", path: fd.path)
     }
     guard n == width else {
-      throw UsageError(
-        "\(call) of \(fd.path) at config offset 0x\(hex(offset)) moved \(n) of \(width) bytes")
+      throw VFIODeviceError.configShortTransfer(
+        call: call, path: fd.path, offset: offset, moved: n, width: width)
     }
   }
 
@@ -284,10 +290,9 @@ public final class VFIODevice: @unchecked Sendable {
   public func reset() throws {
     try checkOpen()
     guard canReset else {
-      throw UsageError(
-        "device \(addr) does not support reset (VFIO_DEVICE_FLAGS_RESET not set)")
+      throw VFIODeviceError.resetUnsupported(addr: addr)
     }
-    try VFIOIoctl.call(fd, "VFIO_DEVICE_RESET", BARLUA_VFIO_DEVICE_RESET)
+    try VFIOIoctl.call(fd, BARLUA_VFIO_DEVICE_RESET)
   }
 
   /// Unmaps every live mapping of this device, closes the device file and releases the group

@@ -95,15 +95,15 @@ public final class VFIOInterrupt: @unchecked Sendable {
         buffer.storeBytes(of: fd, toByteOffset: header + i * 4, as: Int32.self)
       }
       try VFIOIoctl.call(
-        deviceFD, "VFIO_DEVICE_SET_IRQS(\(kind.name), \(what))", BARLUA_VFIO_DEVICE_SET_IRQS,
-        buffer.baseAddress!, hint: hint)
+        deviceFD, BARLUA_VFIO_DEVICE_SET_IRQS, buffer.baseAddress!, detail: "\(kind.name), \(what)",
+        hint: hint)
     }
   }
 
   /// The caller's binding names the operation; the core says only what is wrong.
   private func checkEnabled() throws {
-    guard isEnabled else { throw UsageError("\(addr) \(kind.name) is disabled") }
-    guard deviceFD.isOpen else { throw UsageError("device \(addr) is closed") }
+    guard isEnabled else { throw VFIODeviceError.interruptDisabled(addr: addr, kind: kind.name) }
+    guard deviceFD.isOpen else { throw VFIODeviceError.closed(addr: addr) }
   }
 
   /// Unmasks INTx (VFIO masks it each time it fires). Acknowledge the device's own interrupt

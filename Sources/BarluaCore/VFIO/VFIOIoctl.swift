@@ -4,7 +4,9 @@ import CBarluaSys
   import Glibc
 #endif
 
-/// VFIO ioctls that throw a `SystemError` naming the request, the file and the errno.
+/// VFIO ioctls that throw a `SystemError` naming the request, the file and the errno. The
+/// name comes from the request number (`barlua_vfio_ioctl_name`, the header's one list);
+/// `detail` adds what it was asked about: `VFIO_DEVICE_GET_REGION_INFO(BAR0)`.
 enum VFIOIoctl {
   /// Advice for an errno, or nil.
   typealias Hint = (Int32) -> String?
@@ -12,18 +14,26 @@ enum VFIOIoctl {
   /// An ioctl whose argument points to a structure the kernel reads or fills.
   @discardableResult
   static func call(
-    _ fd: FileDescriptor, _ name: String, _ request: UInt, _ arg: UnsafeMutableRawPointer, hint: Hint = { _ in nil }
+    _ fd: FileDescriptor, _ request: UInt, _ arg: UnsafeMutableRawPointer, detail: String? = nil,
+    hint: Hint = { _ in nil }
   ) throws -> Int32 {
-    try checked(barlua_ioctl_ptr(fd.rawValue, request, arg), fd, name, hint)
+    try checked(barlua_ioctl_ptr(fd.rawValue, request, arg), fd, name(request, detail), hint)
   }
 
   /// An ioctl whose argument is an integer `value`, or that takes none.
   @discardableResult
   static func call(
-    _ fd: FileDescriptor, _ name: String, _ request: UInt, value: UInt? = nil, hint: Hint = { _ in nil }
+    _ fd: FileDescriptor, _ request: UInt, value: UInt? = nil, hint: Hint = { _ in nil }
   ) throws -> Int32 {
     let r = value.map { barlua_ioctl_int(fd.rawValue, request, $0) } ?? barlua_ioctl_none(fd.rawValue, request)
-    return try checked(r, fd, name, hint)
+    return try checked(r, fd, name(request, nil), hint)
+  }
+
+  /// The request's name from its number, with `detail` in parentheses:
+  /// `VFIO_DEVICE_SET_IRQS(MSI, enable)`.
+  static func name(_ request: UInt, _ detail: String? = nil) -> String {
+    let base = barlua_vfio_ioctl_name(request).map { String(cString: $0) } ?? "0x\(hex(UInt64(request)))"
+    return base + (detail.map { "(\($0))" } ?? "")
   }
 
   /// The result of an ioctl, or the SystemError for its errno.

@@ -44,9 +44,7 @@ extension VFIORegion {
   /// Builds a region from the kernel's whole VFIO_DEVICE_GET_REGION_INFO answer.
   init(answer: [UInt8]) throws {
     guard answer.count >= MemoryLayout<vfio_region_info>.size else {
-      throw UsageError(
-        "VFIO_DEVICE_GET_REGION_INFO: the answer has \(answer.count) bytes, fewer than"
-          + " struct vfio_region_info")
+      throw VFIOAnswerError.regionInfoTooShort(bytes: answer.count)
     }
     self = try answer.withUnsafeBytes { buffer in
       try VFIORegion(info: buffer.loadUnaligned(as: vfio_region_info.self), buffer: buffer)
@@ -60,16 +58,20 @@ extension VFIORegion {
     var sparse: [Area]? = nil
     var msix = false
     if flags & UInt32(BARLUA_VFIO_REGION_INFO_FLAG_CAPS) != 0 {
-      let caps = try VFIOCapabilityChain.parse(buffer, first: info.cap_offset)
-      for cap in caps {
-        switch cap.id {
-        case UInt16(BARLUA_VFIO_REGION_INFO_CAP_SPARSE_MMAP):
-          sparse = try VFIOCapabilityChain.sparseAreas(buffer, at: cap.offset)
-        case UInt16(BARLUA_VFIO_REGION_INFO_CAP_MSIX_MAPPABLE):
-          msix = true
-        default:
-          break
+      do throws(VFIOChainFault) {
+        let caps = try VFIOCapabilityChain.parse(buffer, first: info.cap_offset)
+        for cap in caps {
+          switch cap.id {
+          case UInt16(BARLUA_VFIO_REGION_INFO_CAP_SPARSE_MMAP):
+            sparse = try VFIOCapabilityChain.sparseAreas(buffer, at: cap.offset)
+          case UInt16(BARLUA_VFIO_REGION_INFO_CAP_MSIX_MAPPABLE):
+            msix = true
+          default:
+            break
+          }
         }
+      } catch {
+        throw VFIOAnswerError.regionCapabilityChain(error)
       }
     }
     self.init(
@@ -85,39 +87,27 @@ extension VFIORegion {
   /// Returns the size to map (`size` defaults to the rest of the region).
   public func checkMappable(offset: UInt64, size: UInt64?) throws -> UInt64 {
     guard self.size > 0 else {
-      throw UsageError("\(name) is not implemented (size 0)")
+      throw MappingError.regionNotImplemented(region: name)
     }
     guard mmap else {
-      throw UsageError(
-        "\(name) cannot be mmap'ed: the kernel did not set VFIO_REGION_INFO_FLAG_MMAP"
-          + " (I/O BAR or a BAR smaller than a page?)")
+      throw MappingError.regionNotMappable(region: name)
     }
     guard offset < self.size else {
-      throw UsageError("offset 0x\(hex(offset)) is outside \(name) (size 0x\(hex(self.size)))")
+      throw MappingError.offsetOutsideRegion(region: name, offset: offset, size: self.size)
     }
     let length = size ?? (self.size - offset)
     guard length > 0 else {
-      throw UsageError("size 0 at offset 0x\(hex(offset)) of \(name): nothing to map")
+      throw MappingError.emptyRegionRange(region: name, offset: offset)
     }
     guard length <= self.size - offset else {
-      throw UsageError(
-        "offset 0x\(hex(offset)) + size 0x\(hex(length)) exceeds \(name) size 0x\(hex(self.size))"
-      )
+      throw MappingError.beyondRegion(region: name, offset: offset, length: length, size: self.size)
     }
     if let sparse {
       let inside = sparse.contains { a in
         offset >= a.offset && length <= a.size && offset - a.offset <= a.size - length
       }
       if !inside {
-        let list =
-          sparse.isEmpty
-          ? "it has none"
-          : "areas are "
-            + sparse.map { "0x\(hex($0.offset))+0x\(hex($0.size))" }.joined(
-              separator: ", ")
-        throw UsageError(
-          "offset 0x\(hex(offset)) size 0x\(hex(length)) is not inside an mmap-able area of"
-            + " \(name): \(list)")
+        throw MappingError.outsideSparseAreas(region: name, offset: offset, length: length, areas: sparse)
       }
     }
     return length

@@ -13,24 +13,38 @@
 // ---- ioctl request numbers ----
 // _IO(VFIO_TYPE, VFIO_BASE + n) expands to a cast expression Swift does not import; as
 // enumerators of type unsigned long they import as `UInt`, the type ioctl(2)'s request has.
-enum : unsigned long {
-  BARLUA_VFIO_GET_API_VERSION = VFIO_GET_API_VERSION,
-  BARLUA_VFIO_CHECK_EXTENSION = VFIO_CHECK_EXTENSION,
-  BARLUA_VFIO_SET_IOMMU = VFIO_SET_IOMMU,
-  BARLUA_VFIO_GROUP_GET_STATUS = VFIO_GROUP_GET_STATUS,
-  BARLUA_VFIO_GROUP_SET_CONTAINER = VFIO_GROUP_SET_CONTAINER,
-  BARLUA_VFIO_GROUP_UNSET_CONTAINER = VFIO_GROUP_UNSET_CONTAINER,
-  BARLUA_VFIO_GROUP_GET_DEVICE_FD = VFIO_GROUP_GET_DEVICE_FD,
-  BARLUA_VFIO_DEVICE_GET_INFO = VFIO_DEVICE_GET_INFO,
-  BARLUA_VFIO_DEVICE_GET_REGION_INFO = VFIO_DEVICE_GET_REGION_INFO,
-  BARLUA_VFIO_DEVICE_GET_IRQ_INFO = VFIO_DEVICE_GET_IRQ_INFO,
-  BARLUA_VFIO_DEVICE_SET_IRQS = VFIO_DEVICE_SET_IRQS,
-  BARLUA_VFIO_DEVICE_RESET = VFIO_DEVICE_RESET,
-  BARLUA_VFIO_DEVICE_FEATURE = VFIO_DEVICE_FEATURE,
-  BARLUA_VFIO_IOMMU_GET_INFO = VFIO_IOMMU_GET_INFO,
-  BARLUA_VFIO_IOMMU_MAP_DMA = VFIO_IOMMU_MAP_DMA,
-  BARLUA_VFIO_IOMMU_UNMAP_DMA = VFIO_IOMMU_UNMAP_DMA,
-};
+// One list (X-macro) makes both the enumerators and the names errors show
+// (barlua_vfio_ioctl_name), so a request and its name cannot disagree.
+#define BARLUA_VFIO_IOCTLS(X)    \
+  X(VFIO_GET_API_VERSION)        \
+  X(VFIO_CHECK_EXTENSION)        \
+  X(VFIO_SET_IOMMU)              \
+  X(VFIO_GROUP_GET_STATUS)       \
+  X(VFIO_GROUP_SET_CONTAINER)    \
+  X(VFIO_GROUP_UNSET_CONTAINER)  \
+  X(VFIO_GROUP_GET_DEVICE_FD)    \
+  X(VFIO_DEVICE_GET_INFO)        \
+  X(VFIO_DEVICE_GET_REGION_INFO) \
+  X(VFIO_DEVICE_GET_IRQ_INFO)    \
+  X(VFIO_DEVICE_SET_IRQS)        \
+  X(VFIO_DEVICE_RESET)           \
+  X(VFIO_DEVICE_FEATURE)         \
+  X(VFIO_IOMMU_GET_INFO)         \
+  X(VFIO_IOMMU_MAP_DMA)          \
+  X(VFIO_IOMMU_UNMAP_DMA)
+
+#define BARLUA_VFIO_IOCTL_ENUMERATOR(name) BARLUA_##name = name,
+enum : unsigned long { BARLUA_VFIO_IOCTLS(BARLUA_VFIO_IOCTL_ENUMERATOR) };
+#undef BARLUA_VFIO_IOCTL_ENUMERATOR
+
+/// The name of a VFIO ioctl request ("VFIO_DEVICE_RESET"), or NULL for another number.
+static inline const char *barlua_vfio_ioctl_name(unsigned long request) {
+#define BARLUA_VFIO_IOCTL_NAME(name) \
+  if (request == (unsigned long)(name)) return #name;
+  BARLUA_VFIO_IOCTLS(BARLUA_VFIO_IOCTL_NAME)
+#undef BARLUA_VFIO_IOCTL_NAME
+  return NULL;
+}
 
 // ---- constants (some are shift expressions Swift would not import reliably) ----
 enum {
