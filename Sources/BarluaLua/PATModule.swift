@@ -48,65 +48,29 @@ enum PATModule {
       let range = try opts.flatMap { try rangeOption(args, $0) }
       var found = try KernelLog.events(since: since)
       if let range { found = found.filter { $0.overlaps(first: range.first, last: range.last) } }
-      LuaList(found, record).push(L)
+      lua_createtable(L, Int32(clamping: found.count), 0)
+      for (i, event) in found.enumerated() {
+        PATEventRecord.push(L, event)
+        lua_rawseti(L, -2, Int64(i + 1))
+      }
       return 1
     }
   }
 
-  /// The Swift half of pat.parse: the `index`-th PAT event of one saved line into `ev`, its
-  /// strings copied into `ev.buf` (1: written, 0: no such event, -1: `ev.buf` too small, the
-  /// size needed in `ev.need`). Never raises; allocates in proportion to the line only.
-  static let parseLine: barlua_pat_line_fn = { line, length, index, ev in
-    guard let line, let ev, index >= 0 else { return 0 }
+  /// Calls of `parseLine` so far, all states together (a count for the tests, which check
+  /// that each line is parsed once; not exact if states on several threads parse at once).
+  nonisolated(unsafe) static var linesParsed = 0
+
+  /// The Swift half of pat.parse: every PAT event of one saved line, parsed once, into
+  /// `batch` (PATEventRecord.write: the count, or -1 with the sizes needed). Never raises;
+  /// allocates in proportion to the line only.
+  static let parseLine: barlua_pat_line_fn = { line, length, batch in
+    guard let line, let batch else { return 0 }
+    linesParsed &+= 1
     let bytes = UnsafeRawBufferPointer(start: line, count: length)
-    var found: PATEvent?
-    var seen: Int32 = 0
-    PATParser.forEachEvent(inLine: Array(bytes)[...]) { event in
-      if seen == index { found = event }
-      seen += 1
-    }
-    ev.pointee.count = seen
-    guard let event = found else { return 0 }
-    let strings: [String?] = [
-      event.kind.rawValue, event.track, event.req, event.ret, event.expected, event.got,
-      event.process, event.text, event.wallclock,
-    ]
-    let need = strings.reduce(0) { $0 + ($1?.utf8.count ?? 0) }
-    guard need <= ev.pointee.cap, let buf = ev.pointee.buf else {
-      ev.pointee.need = max(need, 1)
-      return -1
-    }
-    var offset = 0
-    withUnsafeMutablePointer(to: &ev.pointee.off) { offsets in
-      withUnsafeMutablePointer(to: &ev.pointee.len) { lengths in
-        let off = UnsafeMutableRawPointer(offsets).assumingMemoryBound(to: Int.self)
-        let len = UnsafeMutableRawPointer(lengths).assumingMemoryBound(to: Int.self)
-        for (i, string) in strings.enumerated() {
-          guard let string else {
-            len[i] = -1
-            continue
-          }
-          let utf8 = Array(string.utf8)
-          utf8.withUnsafeBytes {
-            UnsafeMutableRawPointer(buf + offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count)
-          }
-          off[i] = offset
-          len[i] = utf8.count
-          offset += utf8.count
-        }
-      }
-    }
-    ev.pointee.has_first = event.first == nil ? 0 : 1
-    ev.pointee.first = event.first ?? 0
-    ev.pointee.has_last = event.last == nil ? 0 : 1
-    ev.pointee.last = event.last ?? 0
-    ev.pointee.has_pid = event.pid == nil ? 0 : 1
-    ev.pointee.pid = Int64(event.pid ?? 0)
-    ev.pointee.has_time = event.time == nil ? 0 : 1
-    ev.pointee.time = event.time ?? 0
-    ev.pointee.has_seq = event.seq == nil ? 0 : 1
-    ev.pointee.seq = event.seq ?? 0
-    return 1
+    var found: [PATEvent] = []
+    PATParser.forEachEvent(inLine: Array(bytes)[...]) { found.append($0) }
+    return PATEventRecord.write(found, into: batch)
   }
 
   /// pat.memtype_list() -> {{first=, last=, type=}, ...} from debugfs.
@@ -169,14 +133,5 @@ enum PATModule {
       )
     }
     return (bounds[0], bounds[1])
-  }
-
-  /// One event of pat.events (api.md §pat).
-  static func record(_ e: PATEvent) -> LuaRecord {
-    [
-      "kind": e.kind.rawValue, "first": e.first, "last": e.last, "track": e.track, "req": e.req, "ret": e.ret,
-      "expected": e.expected, "got": e.got, "process": e.process, "pid": e.pid, "time": e.time, "seq": e.seq,
-      "text": e.text, "wallclock": e.wallclock,
-    ]
   }
 }

@@ -49,37 +49,36 @@ static void reserve_take(lua_State *L, reserve_box *box, size_t len) {
   }
 }
 
-static const char *const field_names[BARLUA_PAT_NSTR] = {
-    "kind", "track", "req", "ret", "expected", "got", "process", "text", "wallclock",
-};
-
-static void set_string(lua_State *L, const barlua_pat_event *ev, int field) {
-  if (ev->len[field] == (size_t)-1) return;
-  lua_pushlstring(L, ev->buf + ev->off[field], ev->len[field]);
-  lua_setfield(L, -2, field_names[field]);
-}
-
-static void set_integer(lua_State *L, const char *name, int has, int64_t value) {
-  if (!has) return;
-  lua_pushinteger(L, (lua_Integer)value);
-  lua_setfield(L, -2, name);
-}
-
-// The event as a table, in the field order of pat.events.
-static void push_event(lua_State *L, const barlua_pat_event *ev) {
-  lua_createtable(L, 0, 13);
-  set_string(L, ev, BARLUA_PAT_KIND);
-  set_integer(L, "first", ev->has_first, (int64_t)ev->first);
-  set_integer(L, "last", ev->has_last, (int64_t)ev->last);
-  for (int f = BARLUA_PAT_TRACK; f <= BARLUA_PAT_PROCESS; f++) set_string(L, ev, f);
-  set_integer(L, "pid", ev->has_pid, ev->pid);
-  if (ev->has_time) {
-    lua_pushnumber(L, ev->time);
-    lua_setfield(L, -2, "time");
+// One field into the table on top: the push per type of barlua_pat_event.h's list.
+#define PUSH_STRING(v) lua_pushlstring(L, buf + (v)->off, (v)->len)
+#define PUSH_UNSIGNED(v) lua_pushinteger(L, (lua_Integer)(v)->integer)
+#define PUSH_INTEGER(v) lua_pushinteger(L, (lua_Integer)(v)->integer)
+#define PUSH_NUMBER(v) lua_pushnumber(L, (v)->number)
+#define SET_FIELD(name, type)                   \
+  if (ev->field[BARLUA_PAT_##name].has) {       \
+    lua_pushliteral(L, #name);                  \
+    PUSH_##type(&ev->field[BARLUA_PAT_##name]); \
+    lua_rawset(L, -3);                          \
   }
-  set_integer(L, "seq", ev->has_seq, (int64_t)ev->seq);
-  set_string(L, ev, BARLUA_PAT_TEXT);
-  set_string(L, ev, BARLUA_PAT_WALLCLOCK);
+
+void barlua_pat_push_event(lua_State *L, const barlua_pat_event *ev, const char *buf) {
+  lua_createtable(L, 0, BARLUA_PAT_NFIELDS);
+  BARLUA_PAT_EVENT_FIELDS(SET_FIELD)
+}
+
+// The batch's arrays live in userdata at stack slots `events_at` and `buf_at`, replaced by
+// larger ones when the line parser asks for more.
+static void batch_grow(lua_State *L, barlua_pat_batch *b, int events_at, int buf_at) {
+  if (b->need_events > b->cap_events) {
+    b->cap_events = b->need_events;
+    b->events = lua_newuserdatauv(L, sizeof(barlua_pat_event) * (size_t)b->cap_events, 0);
+    lua_replace(L, events_at);
+  }
+  if (b->need_bytes > b->cap_bytes) {
+    b->cap_bytes = b->need_bytes;
+    b->buf = lua_newuserdatauv(L, b->cap_bytes, 0);
+    lua_replace(L, buf_at);
+  }
 }
 
 int barlua_pat_parse(lua_State *L) {
@@ -92,12 +91,14 @@ int barlua_pat_parse(lua_State *L) {
   }
   size_t size;
   const char *text = lua_tolstring(L, 1, &size);
-  barlua_pat_event ev;
-  memset(&ev, 0, sizeof ev);
-  ev.cap = 4096;
-  ev.buf = lua_newuserdatauv(L, ev.cap, 0);  // stack 2: the scratch buffer
-  lua_newtable(L);                           // stack 3: the events
-  reserve_box *reserve = reserve_new(L);     // stack 4: memory the line parser may use
+  barlua_pat_batch batch;
+  memset(&batch, 0, sizeof batch);
+  batch.cap_events = 8;
+  batch.events = lua_newuserdatauv(L, sizeof(barlua_pat_event) * 8, 0);  // stack 2
+  batch.cap_bytes = 4096;
+  batch.buf = lua_newuserdatauv(L, batch.cap_bytes, 0);  // stack 3: the strings
+  lua_newtable(L);                                       // stack 4: the events
+  reserve_box *reserve = reserve_new(L);                 // stack 5: memory the line parser may use
   lua_Integer count = 0;
   size_t start = 0;
   while (start < size) {
@@ -105,24 +106,22 @@ int barlua_pat_parse(lua_State *L) {
     size_t end = nl ? (size_t)(nl - text) : size;
     size_t len = end - start;
     if (len > 0 && len <= BARLUA_PAT_MAX_LINE) {
-      for (int index = 0;; index++) {
+      // The line is parsed once; again only when the arrays must grow (they only grow, so
+      // that happens a few times over a whole text at most).
+      reserve_take(L, reserve, len);
+      free(reserve->block);  // the parser's headroom
+      reserve->block = NULL;
+      int got = parse_line(text + start, len, &batch);
+      if (got < 0) {
+        batch_grow(L, &batch, 2, 3);
         reserve_take(L, reserve, len);
-        free(reserve->block);  // the parser's headroom
+        free(reserve->block);
         reserve->block = NULL;
-        int got = parse_line(text + start, len, index, &ev);
-        if (got < 0) {
-          ev.cap = ev.need;
-          ev.buf = lua_newuserdatauv(L, ev.cap, 0);
-          lua_replace(L, 2);
-          reserve_take(L, reserve, len);
-          free(reserve->block);
-          reserve->block = NULL;
-          got = parse_line(text + start, len, index, &ev);
-        }
-        if (got <= 0) break;
-        push_event(L, &ev);
-        lua_rawseti(L, 3, ++count);
-        if (index + 1 >= ev.count) break;  // no need to parse the line again
+        got = parse_line(text + start, len, &batch);
+      }
+      for (int i = 0; i < got; i++) {
+        barlua_pat_push_event(L, &batch.events[i], batch.buf);
+        lua_rawseti(L, 4, ++count);
       }
     }
     start = end + 1;

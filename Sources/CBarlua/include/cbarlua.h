@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include <barlua_interrupt.h>
+#include "barlua_pat_event.h"
 #include <barlua_sys.h>
 
 #define BARLUA_RAISE (-2)
@@ -59,36 +60,11 @@ int barlua_bar_free(lua_State *L);
 /// 1 when the value at `i` is a bar (mapped or not).
 int barlua_isbar(lua_State *L, int i);
 
-/// One PAT event of a saved log line, written by the Swift parser for `barlua_pat_parse`.
-/// String fields are `len` bytes at `buf + off` (len (size_t)-1: the field is absent).
-enum {
-  BARLUA_PAT_KIND,
-  BARLUA_PAT_TRACK,
-  BARLUA_PAT_REQ,
-  BARLUA_PAT_RET,
-  BARLUA_PAT_EXPECTED,
-  BARLUA_PAT_GOT,
-  BARLUA_PAT_PROCESS,
-  BARLUA_PAT_TEXT,
-  BARLUA_PAT_WALLCLOCK,
-  BARLUA_PAT_NSTR
-};
-typedef struct barlua_pat_event {
-  unsigned char has_first, has_last, has_pid, has_time, has_seq;
-  uint64_t first, last, seq;
-  int64_t pid;
-  double time;
-  size_t off[BARLUA_PAT_NSTR], len[BARLUA_PAT_NSTR];
-  char *buf;    // provided by the caller
-  size_t cap;   // its size
-  size_t need;  // set by the parser when it returns -1: the size it needs
-  int count;    // set by the parser: how many events the whole line holds
-} barlua_pat_event;
-
-/// The Swift per-line parser: writes the `index`-th PAT event of `line` (0-based) into `ev`.
-/// Returns 1 when written, 0 when the line has no such event, -1 when `ev->cap` is too small
-/// (`ev->need` says how much is). Never raises; allocates only in proportion to the line.
-typedef int (*barlua_pat_line_fn)(const char *line, size_t len, int index, barlua_pat_event *ev);
+/// The Swift per-line parser: parses `line` once and writes every PAT event it holds into
+/// `out` (barlua_pat_event.h). Returns the number of events, or -1 when `out` is too small
+/// (`need_events` and `need_bytes` say how large it must be). Never raises; allocates only in
+/// proportion to the line.
+typedef int (*barlua_pat_line_fn)(const char *line, size_t len, barlua_pat_batch *out);
 
 /// Lines longer than this are not passed to the line parser (no kernel message is that long:
 /// a /dev/kmsg record is at most 8 KiB), so its allocations stay bounded.
