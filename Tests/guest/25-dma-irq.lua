@@ -365,21 +365,4 @@ if not type1 then
   end)
 end
 
-t.test("the README's DMA example runs as written", function()
-  local f = assert(io.open("README.md"))
-  local readme = f:read("a")
-  f:close()
-  local example = readme:match("\n## DMA and interrupts\n.-```lua\n(.-)```")
-  t.ok(example and example:find("dev:dma", 1, true), "README.md has the example")
-  local path = os.tmpname()
-  local out = assert(io.open(path, "w"))
-  out:write(example or "error('no example')")
-  out:close()
-  local p = io.popen("barlua " .. path .. " 2>&1; echo rc=$?")
-  local got = p:read("a")
-  p:close()
-  os.remove(path)
-  like(got, "rc=0\n", "it exits 0 (allocate, DMA both ways, wait for MSI, compare): " .. got)
-end)
-
 t.done()
