@@ -37,8 +37,8 @@ local function noise_reserve(first, last)
 end
 local OTHER = { 0x7ff00000, 0x7ff00fff } -- an address no device of the bed decodes
 local noise = {
-  before = function(step, r) noise_reserve(r.first, r.last) end,
-  after = function(step, r)
+  before = function(_, r) noise_reserve(r.first, r.last) end,
+  after = function(step)
     noise_reserve(OTHER[1], OTHER[2])
     kmsg(string.format("x86/PAT: memtype_free request [mem 0x%08x-0x%08x]", OTHER[1], OTHER[2]))
     kmsg("pattrace test: plain text during step " .. step)

@@ -9,5 +9,6 @@ local p = io.popen(barlua .. " Tests/docs/examples.lua --device 2>&1; echo \"exi
 local out = p:read("a")
 p:close()
 t.ok(out:find("\nexit=0\n$") ~= nil, "every device example in the docs runs:\n" .. out)
-t.ok(select(2, out:gsub("\nok %d+ %- [^\n]* runs", "")) >= 4, "it ran the device examples (README's tour, DMA, registers, test script)")
+t.ok(select(2, out:gsub("\nok %d+ %- [^\n]* runs", "")) >= 4,
+  "it ran the device examples (README's tour, DMA, registers, test script)")
 t.done()
