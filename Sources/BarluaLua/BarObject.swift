@@ -30,8 +30,9 @@ enum BarObject {
   static func push(_ L: LuaState, _ mapping: Mapping, extra: LuaRecord = [:]) {
     let info = mapping.info
     let fields: LuaRecord = [
-      "size": mapping.size, "index": info.index, "base": info.base, "method": info.method.rawValue,
-      "prefetchable": info.prefetchable, "addr": info.addr, "path": info.path, "writable": mapping.writable,
+      BARLUA_BAR_FIELD_SIZE: mapping.size, BARLUA_BAR_FIELD_INDEX: info.index, "base": info.base,
+      BARLUA_BAR_FIELD_METHOD: info.method.rawValue, "prefetchable": info.prefetchable,
+      BARLUA_BAR_FIELD_ADDR: info.addr, BARLUA_BAR_FIELD_PATH: info.path, "writable": mapping.writable,
     ]
     extra.adding(fields).push(L)
     barlua_bar_push(

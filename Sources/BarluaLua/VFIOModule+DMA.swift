@@ -28,8 +28,9 @@ extension VFIOModule {
   /// addr, method "dma", huge_pages and free.
   static func pushBuffer(_ L: LuaState, _ buffer: DMABuffer, device: Int32) {
     let fields: LuaRecord = [
-      "device": LuaStackValue(device), "size": buffer.size, "iova": buffer.iova, "addr": buffer.addr,
-      "method": buffer.info.method.rawValue, "huge_pages": buffer.hugePages, "free": LuaCFunction(barlua_bar_free),
+      "device": LuaStackValue(device), BARLUA_BAR_FIELD_SIZE: buffer.size, BARLUA_BAR_FIELD_IOVA: buffer.iova,
+      BARLUA_BAR_FIELD_ADDR: buffer.addr, BARLUA_BAR_FIELD_METHOD: buffer.info.method.rawValue,
+      "huge_pages": buffer.hugePages, "free": LuaCFunction(barlua_bar_free),
     ]
     fields.push(L)
     barlua_bar_push(

@@ -29,7 +29,7 @@ const char *bar_type_name(lua_State *L, int i) {
 }
 
 int bar_is_dma(lua_State *L, int i) {
-  int dma = luaL_getmetafield(L, i, "iova") != LUA_TNIL;
+  int dma = luaL_getmetafield(L, i, BARLUA_BAR_FIELD_IOVA) != LUA_TNIL;
   if (dma) lua_pop(L, 1);
   return dma;
 }

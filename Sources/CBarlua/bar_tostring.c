@@ -24,9 +24,9 @@ static void add_string_field(lua_State *L, luaL_Buffer *buf, int p, const char *
 static int dma_tostring(lua_State *L, const barlua_bar *b) {
   lua_getmetatable(L, 1);
   int p = lua_gettop(L);
-  lua_getfield(L, p, "addr");
-  lua_getfield(L, p, "iova");
-  lua_getfield(L, p, "size");
+  lua_getfield(L, p, BARLUA_BAR_FIELD_ADDR);
+  lua_getfield(L, p, BARLUA_BAR_FIELD_IOVA);
+  lua_getfield(L, p, BARLUA_BAR_FIELD_SIZE);
   const char *addr = lua_tostring(L, -3);
   char s[96];
   snprintf(s, sizeof s, "dma %s iova 0x%llx ", addr ? addr : "?",
@@ -52,17 +52,17 @@ int bar_tostring(lua_State *L) {
   lua_getmetatable(L, 1);
   int p = lua_gettop(L);
   int named = 0;
-  add_string_field(L, &buf, p, "addr", &named);
-  if (!named) add_string_field(L, &buf, p, "path", NULL);
-  if (lua_getfield(L, p, "index") == LUA_TNUMBER) {
+  add_string_field(L, &buf, p, BARLUA_BAR_FIELD_ADDR, &named);
+  if (!named) add_string_field(L, &buf, p, BARLUA_BAR_FIELD_PATH, NULL);
+  if (lua_getfield(L, p, BARLUA_BAR_FIELD_INDEX) == LUA_TNUMBER) {
     char s[16];
     snprintf(s, sizeof s, " BAR%d", (int)lua_tointeger(L, -1));
     luaL_addstring(&buf, s);
   }
   lua_pop(L, 1);
-  add_string_field(L, &buf, p, "method", NULL);
+  add_string_field(L, &buf, p, BARLUA_BAR_FIELD_METHOD, NULL);
   luaL_addchar(&buf, ' ');
-  lua_getfield(L, p, "size");
+  lua_getfield(L, p, BARLUA_BAR_FIELD_SIZE);
   uint64_t size = (uint64_t)lua_tointeger(L, -1);
   lua_pop(L, 1);
   add_size(&buf, size);

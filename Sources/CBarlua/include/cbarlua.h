@@ -31,11 +31,20 @@ void barlua_bar_open(lua_State *L);
 /// kill the process): every method that stores raises `bar:write32: bar is mapped read-only`.
 #define BARLUA_BAR_READ_ONLY 2u
 
+/// The names of the bar fields that Swift sets (BarObject, VFIOModule+DMA) and C reads
+/// (tostring(bar), the DMA-buffer test): written once here; Swift imports each as a String.
+#define BARLUA_BAR_FIELD_SIZE "size"
+#define BARLUA_BAR_FIELD_INDEX "index"
+#define BARLUA_BAR_FIELD_METHOD "method"
+#define BARLUA_BAR_FIELD_ADDR "addr"
+#define BARLUA_BAR_FIELD_PATH "path"
+#define BARLUA_BAR_FIELD_IOVA "iova"
+
 /// Pushes a new bar over `win`. `owner` is an opaque retained pointer released through
 /// `release(owner)` when the bar is unmapped or collected (may be NULL). `unmap(owner)` is
-/// called by bar:unmap / __close / __gc before `release`. Fields for the bar (size, index,
-/// base, method, prefetchable, addr) are taken from the table on top of the stack, which is
-/// replaced by the bar. `flags`: BARLUA_BAR_* (0 for device memory).
+/// called by bar:unmap / __close / __gc before `release`. The bar's fields (api.md §bar;
+/// those C reads are BARLUA_BAR_FIELD_*) are taken from the table on top of the stack, which
+/// is replaced by the bar. `flags`: BARLUA_BAR_* (0 for device memory).
 void barlua_bar_push(lua_State *L, barlua_window *win, void *owner, void (*unmap)(void *),
                      void (*release)(void *), unsigned flags);
 
