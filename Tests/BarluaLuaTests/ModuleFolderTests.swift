@@ -30,7 +30,8 @@ final class ModuleFolderTests: XCTestCase {
   func testNoWalkingUp() {
     let files: Set = ["/tmp/x/Package.swift", "/tmp/x/scripts/lib"]
     XCTAssertNil(
-      ModuleFolder.find(executable: "/tmp/x/.build/debug/barlua", checkout: "/home/u/src/barlua", exists: files.contains))
+      ModuleFolder.find(
+        executable: "/tmp/x/.build/debug/barlua", checkout: "/home/u/src/barlua", exists: files.contains))
     XCTAssertNil(ModuleFolder.find(executable: "/tmp/x/.build/debug/barlua", checkout: nil, exists: files.contains))
   }
 

@@ -156,7 +156,10 @@ final class ModuleTrustTests: XCTestCase {
     try copyBinary(to: "\(t)/barlua")
     let r = try run(["-e", "require 'nothing_here'"], exe: "\(t)/barlua")
     XCTAssertEqual(r.status, 1)
-    XCTAssertTrue(r.err.contains("module 'nothing_here' not found:\n\tno field package.preload['nothing_here']\n\tno file '/usr/local/share/lua/5.4/nothing_here.lua'"), r.err)
+    XCTAssertTrue(
+      r.err.contains(
+        "module 'nothing_here' not found:\n\tno field package.preload['nothing_here']\n\tno file '/usr/local/share/lua/5.4/nothing_here.lua'"
+      ), r.err)
     XCTAssertFalse(r.err.contains("''"), r.err)
   }
 }

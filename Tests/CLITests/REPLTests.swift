@@ -253,7 +253,8 @@ final class REPLTests: XCTestCase {
   /// A 40,000-character _PROMPT corrupted readline's heap (`realloc(): invalid next size`,
   /// an abort; lua5.4 dies the same way): barlua hands readline at most 4096 bytes of it.
   func testLongPromptIsCutTo4096Bytes() throws {
-    let t = try PseudoTerminal(args: ["-i", "-e", "_PROMPT = string.rep('p', 40000) .. 'END'"], env: ["BARLUA_HISTORY": ""])
+    let t = try PseudoTerminal(
+      args: ["-i", "-e", "_PROMPT = string.rep('p', 40000) .. 'END'"], env: ["BARLUA_HISTORY": ""])
     XCTAssertTrue(t.expect(String(repeating: "p", count: 80)), t.screen)
     t.send("print('x' .. 'y')\n")
     XCTAssertTrue(t.expect("xy"), t.screen)
