@@ -49,8 +49,8 @@ static int folder_searcher(lua_State *L) {
         }
         fflush(stdout);
         fprintf(stderr,
-                "barlua: not loading module '%s' from '%s': %s (see \"Where require looks\" in "
-                "man barlua)\n",
+                "barlua: not loading module '%s' from '%s': %s (see MODULE SEARCH in man "
+                "barlua)\n",
                 name, file, why);
         lua_pushfstring(L, "%snot loaded '%s': %s", sep, file, why);
       }

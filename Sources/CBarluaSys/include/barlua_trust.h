@@ -1,5 +1,5 @@
 // Whether a file may be loaded as code by a process that may run as root: the trust rule of
-// barlua's module search (docs/scripts.md, "Where require looks").
+// barlua's module search (docs/scripts.md, "Module search"; man barlua, MODULE SEARCH).
 #ifndef BARLUA_TRUST_H
 #define BARLUA_TRUST_H
 
