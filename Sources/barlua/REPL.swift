@@ -16,26 +16,30 @@ final class REPL {
   var L: LuaState { interp.L }
   /// Registry reference to the `barlua.repl` module table.
   private var module: Int32 = -1
-  private let historyFile: String?
+  /// The history file's path as bytes (BARLUA_HISTORY or HOME, as the environment gave them).
+  private let historyFile: [UInt8]?
 
   init(interp: Interpreter) {
     self.interp = interp
     historyFile = REPL.historyPath()
   }
 
-  static func historyPath() -> String? {
+  static func historyPath() -> [UInt8]? {
+    func bytes(_ p: UnsafePointer<CChar>) -> [UInt8] {
+      Array(UnsafeBufferPointer(start: p, count: strlen(p))).map { UInt8(bitPattern: $0) }
+    }
     if let v = getenv("BARLUA_HISTORY") {
-      let s = String(cString: v)
+      let s = bytes(v)
       return s.isEmpty ? nil : s
     }
     guard let home = getenv("HOME") else { return nil }
-    return String(cString: home) + "/.barlua_history"
+    return bytes(home) + Array("/.barlua_history".utf8)
   }
 
   func run() {
     loadModule()
     setUpReadline()
-    if let historyFile { creadline_load_history(historyFile) }
+    if let historyFile { Interpreter.withCString(historyFile) { creadline_load_history($0) } }
     interp.beforeTerminatedExit = { [unowned self] in self.saveHistory() }
     // Between prompts and chunks (printing, loading a line) Ctrl-C is caught too, so that no
     // Ctrl-C typed in the REPL ends it; SIGTERM there ends the session below.
@@ -71,11 +75,11 @@ final class REPL {
   /// system's reason (the session's lines are lost, the user should know).
   private func saveHistory() {
     guard let historyFile else { return }
-    let e = creadline_save_history(historyFile, 1000)
+    let e = Interpreter.withCString(historyFile) { creadline_save_history($0, 1000) }
     if e != 0 {
       Interpreter.message(
-        "cannot save the REPL history to \(historyFile): \(String(cString: strerror(e)))"
-          + " (BARLUA_HISTORY names another file; empty disables it)")
+        Array("cannot save the REPL history to ".utf8) + historyFile
+          + Array(": \(String(cString: strerror(e))) (BARLUA_HISTORY names another file; empty disables it)".utf8))
     }
   }
 
