@@ -91,7 +91,8 @@ public final class LuaRuntime {
   static func searchTemplates(ignoreEnvironment: Bool, scriptPath: [UInt8]?) -> [[UInt8]] {
     var entries: [[UInt8]] = []
     if !ignoreEnvironment, let env = getenv("BARLUA_PATH") {
-      entries += Self.pathTemplates(Array(UnsafeBufferPointer(start: env, count: strlen(env))).map(UInt8.init))
+      entries += Self.pathTemplates(
+        Array(UnsafeBufferPointer(start: env, count: strlen(env))).map { UInt8(bitPattern: $0) })
     }
     if let scriptPath {
       let dir = Self.directory(of: scriptPath)
