@@ -31,8 +31,10 @@ final class ModuleTrustTests: XCTestCase {
   }
 
   /// Runs `exe` (default: the build) with a 20 s limit (a FIFO would block an open forever).
-  func run(_ args: [String], exe: String = Barlua.path, env: [String: String] = [:]) throws -> Barlua.Result {
-    try Barlua.run(["20", exe] + args, env: env, name: "timeout", executable: "/usr/bin/timeout")
+  func run(
+    _ args: [String], exe: String = Barlua.path, env: [String: String] = [:], in directory: String? = nil
+  ) throws -> Barlua.Result {
+    try Barlua.run(["20", exe] + args, env: env, name: "timeout", executable: "/usr/bin/timeout", in: directory)
   }
 
   /// Walking up from the binary found any folder holding Package.swift and scripts/lib: a
@@ -161,5 +163,30 @@ final class ModuleTrustTests: XCTestCase {
         "module 'nothing_here' not found:\n\tno field package.preload['nothing_here']\n\tno file '/usr/local/share/lua/5.4/nothing_here.lua'"
       ), r.err)
     XCTAssertFalse(r.err.contains("''"), r.err)
+  }
+
+  /// Lua's own package.path has `./?.lua`: root working in /tmp (sticky, world-writable)
+  /// would load another user's /tmp/lxp.lua in place of lua-expat inside regs.load. Lua's
+  /// searchers keep their order and messages but skip a file that fails the rule.
+  func testLuaPathSkipsAPlantedFileInTheWorkingFolder() throws {
+    let t = Barlua.tempDir()
+    try mkdir("\(t)/work", mode: 0o1777)
+    module("\(t)/work/lxp.lua", "PLANTED = true return {}", owner: Self.nobody)
+    let r = try run(["-e", "local lxp = require 'lxp' print(PLANTED, type(lxp.new))"], in: "\(t)/work")
+    XCTAssertEqual(r.out, "nil\tfunction\n", r.err)
+    XCTAssertTrue(
+      r.err.hasPrefix(
+        "barlua: not loading module 'lxp' from './lxp.lua': '\(t)/work/lxp.lua' is owned by another user (uid 65534)"),
+      r.err)
+    // Not found anywhere else: the refused file is listed with Lua's own places.
+    module("\(t)/work/only_here.lua", "return 1", owner: Self.nobody)
+    let n = try run(["-e", "require 'only_here'"], in: "\(t)/work")
+    XCTAssertEqual(n.status, 1)
+    XCTAssertTrue(n.err.contains("\n\tnot loaded './only_here.lua': '\(t)/work/only_here.lua' is owned"), n.err)
+    XCTAssertTrue(n.err.contains("\n\tno file '/usr/share/lua/5.4/only_here.lua'\n"), n.err)
+    XCTAssertTrue(n.err.contains("\n\tno file './only_here.so'\n"), n.err)
+    // A trusted file there still loads through package.path, as in lua.
+    module("\(t)/work/mine.lua", "return 'mine'")
+    XCTAssertEqual(try run(["-e", "print((require 'mine'))"], in: "\(t)/work").out, "mine\n")
   }
 }
