@@ -13,7 +13,14 @@
 public enum ModuleFolder {
   public static let path: String? = {
     guard let exe = executablePath() else { return nil }
-    return find(executable: exe, checkout: checkout, exists: { access($0, F_OK) == 0 })
+    // /proc/self/exe is resolved: so must the checkout be (a home folder behind a link).
+    let built = checkout.map { path in
+      realpath(path, nil).map { r in
+        defer { free(r) }
+        return String(cString: r)
+      } ?? path
+    }
+    return find(executable: exe, checkout: built, exists: { access($0, F_OK) == 0 })
   }()
 
   /// The checkout this file was compiled in: `REPO/Sources/BarluaLua/ModuleFolder.swift`.
