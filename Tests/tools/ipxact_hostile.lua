@@ -64,6 +64,19 @@ M.cases = {
   </ipxact:registerFile>
 </ipxact:registerFile>]])
   end,
+  -- #22.4: the same with a register that is not present (isPresent 0) in the inner one: every
+  -- element is looked at, and the number looked at is bounded.
+  absent_register_arrays = function()
+    return component(reg("r", "0") .. [[
+<ipxact:registerFile><ipxact:name>outer</ipxact:name><ipxact:dim>2**20</ipxact:dim>
+  <ipxact:addressOffset>'h100</ipxact:addressOffset><ipxact:range>4</ipxact:range>
+  <ipxact:registerFile><ipxact:name>inner</ipxact:name><ipxact:dim>2**20</ipxact:dim>
+    <ipxact:addressOffset>0</ipxact:addressOffset><ipxact:range>4</ipxact:range>
+    <ipxact:register><ipxact:name>gone</ipxact:name><ipxact:isPresent>0</ipxact:isPresent>
+      <ipxact:addressOffset>0</ipxact:addressOffset><ipxact:size>32</ipxact:size></ipxact:register>
+  </ipxact:registerFile>
+</ipxact:registerFile>]])
+  end,
   -- #22.5: 25,000 fields named "reserved" in a 32-bit register (renamed in quadratic time).
   repeated_field_names = function()
     local f = {}
