@@ -127,6 +127,28 @@ M.cases = {
     for i = 1, 200 do ps[#ps + 1] = param("p" .. i, "p" .. (i - 1) .. " + 4") end
     return component(reg("r", "p200"), {params = table.concat(ps)})
   end,
+  -- 40,000 nested register files ended in a raw "stack overflow".
+  deeper_register_files = function()
+    local n = 40000
+    local open = string.rep("<ipxact:registerFile><ipxact:name>f</ipxact:name><ipxact:addressOffset>0"
+      .. "</ipxact:addressOffset><ipxact:range>4</ipxact:range>", n)
+    return component(open .. reg("r", "0") .. string.rep("</ipxact:registerFile>", n))
+  end,
+  -- A register name longer than regs.define takes.
+  long_name = function()
+    return component(reg(string.rep("n", 2000), "0"))
+  end,
+  -- The limits can be lowered (what the tests of the file-size and element limits use).
+  file_size_limit = function()
+    return component(reg("r", "0")), {MAX_FILE_BYTES = 512}
+  end,
+  element_limit = function()
+    return component(reg("r", "0") .. reg("s", "4")), {MAX_ELEMENTS = 12}
+  end,
+  text_limit = function()
+    return component(reg("r", "0", "<ipxact:description>" .. string.rep("d", 100) .. "</ipxact:description>")),
+      {MAX_TEXT_BYTES = 64}
+  end,
   -- A chain of 30 parameters is fine.
   short_parameter_chain = function()
     local ps = {param("p0", "4")}
@@ -145,9 +167,12 @@ if case == "list" then
 end
 local make = assert(M.cases[case], "no case " .. tostring(case))
 local path = dir .. "/" .. case .. ".xml"
+local text, limits = make()
 local f = assert(io.open(path, "wb"))
-assert(f:write(make()))
+assert(f:write(text))
 assert(f:close())
+text = nil  -- luacheck: ignore 311 (collected before the load)
+for k, v in pairs(limits or {}) do require("barlua.ipxact")[k] = v end
 collectgarbage()
 local regs = require "barlua.regs"
 local t0 = os.clock()
@@ -158,6 +183,7 @@ if not ok then
   print("error: " .. tostring(spec))
 else
   local dok, err = pcall(regs.define, spec)
-  print(string.format("loaded %d registers%s", #spec.registers, dok and "" or ("; " .. tostring(err))))
+  print(string.format("loaded %d registers, the first '%s' at 0x%x%s", #spec.registers, spec.registers[1].name,
+    spec.registers[1].offset, dok and "" or ("; " .. tostring(err))))
 end
 io.stderr:write(string.format("seconds %.3f\n", seconds))

@@ -201,10 +201,11 @@ local function result_unsigned(op, au, bu)
   return au or bu
 end
 
+-- $clog2 of the value as unsigned (IEEE 1800 20.8.1): 0 for 0 and 1.
 local function clog2(x)
-  if x <= 1 then return 0 end
+  if x == 0 or x == 1 then return 0 end
   local n, v = 0, x - 1
-  while v > 0 do n, v = n + 1, v >> 1 end
+  while v ~= 0 do n, v = n + 1, v >> 1 end
   return n
 end
 
@@ -237,7 +238,7 @@ local function evaluate(s, lookup)
 
   -- The rest of a concatenation's operand list, "a, b, c}", its first operand already read:
   -- the bits joined and their width (0 when every operand is a {0{...}}).
-  local function operands(first, first_width)
+  local function operands(what, first, first_width)
     local parts = {{first, first_width}}
     while peek()[1] == "op" and peek()[2] == "," do
       take()
@@ -246,9 +247,9 @@ local function evaluate(s, lookup)
     expect("}")
     local r, total = 0, 0
     for _, p in ipairs(parts) do
-      if not p[2] then error("concatenation needs sized operands in '" .. s .. "'", 0) end
+      if not p[2] then error(what .. " needs sized operands in '" .. s .. "'", 0) end
       total = total + p[2]
-      if total > 64 then error("concatenation wider than 64 bits in '" .. s .. "'", 0) end
+      if total > 64 then error(what .. " wider than 64 bits in '" .. s .. "'", 0) end
       if p[2] > 0 then r = (r << p[2]) | (p[1] & (p[2] == 64 and -1 or (1 << p[2]) - 1)) end
     end
     return r, total
@@ -257,7 +258,7 @@ local function evaluate(s, lookup)
   -- {n{a, b, ...}} (the first '{' and n already read): n copies of the operands.
   local function replication(count, count_width)
     take()
-    local v, w = operands(expression(true))
+    local v, w = operands("replication", expression(true))
     expect("}")
     if w == 0 then error("replication of a zero-width operand in '" .. s .. "'", 0) end
     if count_width == 0 then error("replication count has no bits in '" .. s .. "'", 0) end
@@ -295,7 +296,7 @@ local function evaluate(s, lookup)
       -- {n{a}} replication, or {a, b, ...} concatenation (always unsigned).
       local first, fw = expression(true)
       if peek()[1] == "op" and peek()[2] == "{" then return replication(first, fw) end
-      local r, total = operands(first, fw)
+      local r, total = operands("concatenation", first, fw)
       if total == 0 then error("concatenation of zero-width operands only in '" .. s .. "'", 0) end
       return r, total, true
     end
