@@ -36,12 +36,12 @@ local RESERVED_FIELD = {value = true, get = true, set = true}
 -- is an error naming the element and FILE:LINE, so a broken or hostile file ends in bounded
 -- time and memory. Tests and users may lower them (require("barlua.ipxact").MAX_... = n).
 M.MAX_FILE_BYTES = 128 << 20  -- the whole file, read at once and parsed by expat in one call
-M.MAX_ELEMENTS = 4000000      -- IP-XACT elements kept (other namespaces are not kept)
+M.MAX_ELEMENTS = 1000000      -- IP-XACT elements kept (~350 bytes each; other namespaces are not kept)
 M.MAX_TEXT_BYTES = 1 << 20    -- one attribute value, or one element's text
 M.MAX_DEPTH = 256             -- elements inside elements (register files nest inside that)
 M.MAX_NAME = 1024             -- a register's full name ("file[3].sub.reg[1]"), regs.define's limit
-M.MAX_REGISTERS = 1 << 20     -- registers from one memory map (a real NIC has tens of thousands)
-M.MAX_ELEMENTS_EXPANDED = 1 << 21  -- register and register-file array elements laid out, in all
+M.MAX_REGISTERS = 1 << 18     -- registers from one memory map (a real NIC has tens of thousands; ~400 bytes each)
+M.MAX_ELEMENTS_EXPANDED = 1 << 20  -- register and register-file array elements laid out, in all
 M.MAX_PARAMETER_DEPTH = 64    -- parameters whose values refer to parameters, one inside another
 
 -- A node with no children or attributes shares these (never changed: a node gets its own
