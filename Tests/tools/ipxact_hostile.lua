@@ -54,12 +54,12 @@ M.cases = {
   replication_wraps = function()
     return component(reg("r", "{'h4000000000000000{4'hf}}"))
   end,
-  -- #22.4: two nested register-file arrays of 2^20 elements with no registers: 2^40 steps.
+  -- #22.4: two nested register-file arrays of 2^18 elements with no registers: 2^36 steps.
   empty_register_file_arrays = function()
     return component(reg("r", "0") .. [[
-<ipxact:registerFile><ipxact:name>outer</ipxact:name><ipxact:dim>2**20</ipxact:dim>
+<ipxact:registerFile><ipxact:name>outer</ipxact:name><ipxact:dim>2**18</ipxact:dim>
   <ipxact:addressOffset>'h100</ipxact:addressOffset><ipxact:range>4</ipxact:range>
-  <ipxact:registerFile><ipxact:name>inner</ipxact:name><ipxact:dim>2**20</ipxact:dim>
+  <ipxact:registerFile><ipxact:name>inner</ipxact:name><ipxact:dim>2**18</ipxact:dim>
     <ipxact:addressOffset>0</ipxact:addressOffset><ipxact:range>4</ipxact:range>
   </ipxact:registerFile>
 </ipxact:registerFile>]])
@@ -68,9 +68,9 @@ M.cases = {
   -- element is looked at, and the number looked at is bounded.
   absent_register_arrays = function()
     return component(reg("r", "0") .. [[
-<ipxact:registerFile><ipxact:name>outer</ipxact:name><ipxact:dim>2**20</ipxact:dim>
+<ipxact:registerFile><ipxact:name>outer</ipxact:name><ipxact:dim>2**18</ipxact:dim>
   <ipxact:addressOffset>'h100</ipxact:addressOffset><ipxact:range>4</ipxact:range>
-  <ipxact:registerFile><ipxact:name>inner</ipxact:name><ipxact:dim>2**20</ipxact:dim>
+  <ipxact:registerFile><ipxact:name>inner</ipxact:name><ipxact:dim>2**18</ipxact:dim>
     <ipxact:addressOffset>0</ipxact:addressOffset><ipxact:range>4</ipxact:range>
     <ipxact:register><ipxact:name>gone</ipxact:name><ipxact:isPresent>0</ipxact:isPresent>
       <ipxact:addressOffset>0</ipxact:addressOffset><ipxact:size>32</ipxact:size></ipxact:register>
