@@ -60,14 +60,17 @@ final class IPXACTExpressionTests: XCTestCase {
     assertValues([
       ("-7 / 2", -3), ("-7 % 2", -1), ("7 / -2", -3), ("7 % -2", 1), ("(-9223372036854775807 - 1) / -1", Int64.min),
       ("(-9223372036854775807 - 1) % -1", 0),
-      ("'hFFFFFFFFFFFFFFFF / 2", Int64.max), ("'hFFFFFFFFFFFFFFFF % 10", 5), ("'hFFFFFFFFFFFFFFFF / 'hFFFFFFFFFFFFFFFF", 1),
+      ("'hFFFFFFFFFFFFFFFF / 2", Int64.max), ("'hFFFFFFFFFFFFFFFF % 10", 5),
+      ("'hFFFFFFFFFFFFFFFF / 'hFFFFFFFFFFFFFFFF", 1),
       ("'hFFFFFFFFFFFFFFFF > 0", 1), ("-1 > 0", 0), ("-1 < 'h0", 0), ("-1 < 0", 1), ("-1 <= -1", 1),
       ("'h8000000000000000 >= 'h7FFFFFFFFFFFFFFF", 1),
       ("2 ** 63", Int64.min), ("2 ** 64", 0), ("(-1) ** -3", -1), ("1 ** -5", 1),
       ("$clog2(0)", 0), ("$clog2(1)", 0), ("$clog2(2)", 1), ("$clog2(5)", 3), ("$clog2('h8000000000000000)", 63),
       ("$clog2(-1)", 64),
     ])
-    assertFails([("1 / 0", "division by zero"), ("5 % 0", "division by zero"), ("2 ** -1", "negative exponent in 2 ** -1")])
+    assertFails([
+      ("1 / 0", "division by zero"), ("5 % 0", "division by zero"), ("2 ** -1", "negative exponent in 2 ** -1"),
+    ])
   }
 
   func testReplicationAndConcatenation() {
@@ -92,7 +95,10 @@ final class IPXACTExpressionTests: XCTestCase {
     assertFails([
       ("65'h0", "literal size 65 in '65'h0' is not 1 to 64 bits"),
       ("'h1FFFFFFFFFFFFFFFF", "literal ''h1FFFFFFFFFFFFFFFF' is wider than 64 bits"),
-      (String(repeating: "(", count: 201) + "1" + String(repeating: ")", count: 201), "expression nested deeper than 200 levels"),
+      (
+        String(repeating: "(", count: 201) + "1" + String(repeating: ")", count: 201),
+        "expression nested deeper than 200 levels"
+      ),
       (String(repeating: "-", count: 300) + "1", "expression nested deeper than 200 levels"),
     ])
     assertValues([(String(repeating: "(", count: 150) + "1" + String(repeating: ")", count: 150), 1)])

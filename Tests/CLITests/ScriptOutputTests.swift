@@ -52,7 +52,8 @@ final class ScriptOutputTests: XCTestCase {
   /// to) is an error naming it, not a silent exit 0.
   func testBarTimingSVGThatCannotBeWrittenFails() throws {
     let bar = barFile()
-    var r = try run(["scripts/bar_timing.lua", "--file", bar, "--count", "2", "--svg", "/dev/full"], stdout: "/dev/null")
+    var r = try run(
+      ["scripts/bar_timing.lua", "--file", bar, "--count", "2", "--svg", "/dev/full"], stdout: "/dev/null")
     XCTAssertEqual(r.status, 1, r.err)
     XCTAssertTrue(r.err.hasSuffix("bar_timing: --svg: cannot write /dev/full: No space left on device\n"), r.err)
     let dir = Barlua.tempDir()

@@ -60,7 +60,8 @@ local function expression(ids, depth)
     -- Replications: zero widths, wrapping counts, nested.
     return "{" .. pick({"0", "1", "4", "16", "17", "'h4000000000000000", "'h1000000000", "-1", expression(ids, 0)})
       .. "{" .. pick({"1'b1", "4'hf", "{0{1'b1}}", "64'h1", "8'h5, 4'h1", "{2{2'b10}}", "7"}) .. "}}"
-  elseif k == 7 then return "{" .. pick({"4'h1", "{0{1'b1}}", "60'h0"}) .. ", " .. pick({"4'h2", "8'hff", "1'b1"}) .. "}"
+  elseif k == 7 then
+    return "{" .. pick({"4'h1", "{0{1'b1}}", "60'h0"}) .. ", " .. pick({"4'h2", "8'hff", "1'b1"}) .. "}"
   elseif k == 8 then return "(" .. expression(ids, depth - 1) .. ")"
   elseif k == 9 then return pick({"-", "~", "!", "+"}) .. expression(ids, depth - 1)
   elseif k == 10 then return expression(ids, depth - 1) .. " ? " .. expression(ids, depth - 1) .. " : "
@@ -165,7 +166,8 @@ function Gen:register()
   end
   parts[#parts + 1] = table.concat(f)
   if self.gen < 2014 and chance(0.3) and nfields == 0 then
-    parts[#parts + 1] = self:el("reset", self:el("value", self:text()) .. (chance(0.5) and self:el("mask", self:text()) or ""))
+    parts[#parts + 1] = self:el("reset", self:el("value", self:text())
+      .. (chance(0.5) and self:el("mask", self:text()) or ""))
   end
   if chance(0.05) then
     parts[#parts + 1] = '<v:ext xmlns:v="urn:v" v:a="' .. string.rep("x", hostile() and 3000000 or 10) .. '"/>'
@@ -321,7 +323,9 @@ for k = 1, count do
     end
   else
     refused = refused + 1
-    if os.getenv("IPXACT_FUZZ_VERBOSE") then print((tostring(spec):gsub("^regs%.load: [^:]*:%d*:? ?", ""):sub(1, 160))) end
+    if os.getenv("IPXACT_FUZZ_VERBOSE") then
+      print((tostring(spec):gsub("^regs%.load: [^:]*:%d*:? ?", ""):sub(1, 160)))
+    end
     if type(spec) ~= "string" or not spec:find("^regs%.load: ") then
       finding(k, text, "regs.load raised " .. tostring(spec))
     elseif spec:find("attempt to", 1, true) or spec:find("[barlua]/", 1, true) or spec:find("stack overflow", 1, true)

@@ -521,7 +521,8 @@ function Ctx:register(node, base, prefix, inherited_access)
   local origin = {line = node.line, access = r.atext, bits = r.bits, element = node.tag}
   each_index(r.dims, r.count, function(suffix, flat)
     self.out[#self.out + 1] = {name = self:full_name(node, full, suffix),
-      offset = base + (r.offset + flat * r.stride) * unit, width = r.width, access = r.access, reset = r.reset, doc = r.doc, fields = r.fields, origin = origin}
+      offset = base + (r.offset + flat * r.stride) * unit, width = r.width, access = r.access, reset = r.reset,
+      doc = r.doc, fields = r.fields, origin = origin}
   end)
 end
 
