@@ -14,6 +14,7 @@ enum VFIOModule {
     ("config_write8", configWrite8), ("config_write16", configWrite16),
     ("config_write32", configWrite32), ("reset", reset), ("close", close),
     ("dma", dma), ("iova_ranges", iovaRanges), ("irq", IRQModule.irq),
+    ("config", PCIConfigModule.deviceConfig),
   ]
 
   static let metamethods: [(String, LuaSwiftFunction)] = [
