@@ -201,7 +201,7 @@ M.pm = regs.define{name = "pm", doc = "PCI Power Management Capability (id 0x01)
     reg("data", 0x07, 8, "ro"),
   })}
 
-local function msi(name, is64, masking)
+local function msi_map(name, is64, masking)
   local r = with(cap_header(), {
     reg("message_control", 0x02, 16, "rw", "msi_enable:0 multiple_message_capable:1-3/ro "
       .. "multiple_message_enable:4-6 address_64_bit_capable:7/ro per_vector_masking_capable:8/ro "
@@ -222,10 +222,10 @@ local function msi(name, is64, masking)
     .. (is64 and "64" or "32") .. "-bit address" .. (masking and ", per-vector masking" or "")}
 end
 
-M.msi = msi("msi", false, false)
-M.msi64 = msi("msi64", true, false)
-M.msi_masking = msi("msi_masking", false, true)
-M.msi64_masking = msi("msi64_masking", true, true)
+M.msi = msi_map("msi", false, false)
+M.msi64 = msi_map("msi64", true, false)
+M.msi_masking = msi_map("msi_masking", false, true)
+M.msi64_masking = msi_map("msi64_masking", true, true)
 
 M.msix = regs.define{name = "msix", doc = "MSI-X Capability (id 0x11)",
   registers = with(cap_header(), {
@@ -250,7 +250,7 @@ local CORRECTABLE = "receiver_error:0 bad_tlp:6 bad_dllp:7 replay_num_rollover:8
   .. "replay_timer_timeout:12 advisory_non_fatal_error:13 corrected_internal_error:14 "
   .. "header_log_overflow:15"
 
-local function aer(name, root)
+local function aer_map(name, root)
   local r = with(ext_header(), {
     reg("uncorrectable_error_status", 0x04, 32, "ro", UNCORRECTABLE, RW1C),
     reg("uncorrectable_error_mask", 0x08, 32, "rw", UNCORRECTABLE),
@@ -282,8 +282,8 @@ local function aer(name, root)
     .. " (id 0x0001)" .. (root and ", with the registers of root ports and event collectors" or "")}
 end
 
-M.aer = aer("aer", false)
-M.aer_root = aer("aer_root", true)
+M.aer = aer_map("aer", false)
+M.aer_root = aer_map("aer_root", true)
 
 M.dsn = regs.define{name = "dsn", doc = "Device Serial Number Extended Capability (id 0x0003)",
   registers = with(ext_header(), {
