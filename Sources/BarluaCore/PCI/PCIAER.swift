@@ -11,7 +11,7 @@ public enum PCIAER {
     0: "Undefined", 4: "DLP", 5: "SDES", 12: "TLP", 13: "FCP", 14: "CmpltTO", 15: "CmpltAbrt",
     16: "UnxCmplt", 17: "RxOF", 18: "MalfTLP", 19: "ECRC", 20: "UnsupReq", 21: "ACSViol",
     22: "UncorrIntErr", 23: "BlockedTLP", 24: "AtomicOpBlocked", 25: "TLPBlockedErr",
-    26: "PoisonTLPBlocked",
+    26: "PoisonTLPBlocked", 27: "DMWrReqBlocked",
   ]
 
   /// The names of the bits set in `value` (unnamed bits as `bitN`), lowest bit first.

@@ -53,9 +53,12 @@ public struct PCIExpressLink: Equatable, Sendable {
   public let dllActiveReporting: Bool
   /// Link Control bit 4.
   public let disabled: Bool
-  /// Running below its maximum speed or width.
+  /// The device's Device/Port Type.
+  public let portType: PCIExpressPortType
+  /// Running below this device's maximum speed or width. Never for a downstream port: its
+  /// maximum is the port's, and the device below may support less (lspci's "downgraded" rule).
   public var degraded: Bool {
-    width < maxWidth || (speed ?? 0) < (maxSpeed ?? 0)
+    !portType.isDownstreamPort && (width < maxWidth || (speed ?? 0) < (maxSpeed ?? 0))
   }
 
   /// The speed codes of Link Status / Link Capabilities (1-6).
@@ -81,7 +84,8 @@ public struct PCIExpressLink: Equatable, Sendable {
   }
 
   /// Decodes the three registers.
-  public init(capabilities: UInt32, control: UInt16, status: UInt16) {
+  public init(capabilities: UInt32, control: UInt16, status: UInt16, portType: PCIExpressPortType) {
+    self.portType = portType
     speed = Self.speed(code: Int(status & 0xF))
     width = Int((status >> 4) & 0x3F)
     maxSpeed = Self.speed(code: Int(capabilities & 0xF))
@@ -131,7 +135,7 @@ extension PCIConfigSpace {
     PCIExpressLink(
       capabilities: try read32(cap + PCIExpressRegister.linkCapabilities),
       control: try read16(cap + PCIExpressRegister.linkControl),
-      status: try read16(cap + PCIExpressRegister.linkStatus))
+      status: try read16(cap + PCIExpressRegister.linkStatus), portType: try portType(at: cap))
   }
 
   /// The PCI Express capability of a downstream port, or why link control is not possible.
