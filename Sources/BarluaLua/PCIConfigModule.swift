@@ -197,9 +197,15 @@ enum PCIConfigModule {
 
   // MARK: link
 
+  /// A speed in GT/s: an integer when whole (16), else a float (2.5).
+  static func speed(_ s: Double?) -> (any LuaValue)? {
+    guard let s else { return nil }
+    return s == s.rounded() ? Int(s) : s
+  }
+
   static func record(_ l: PCIExpressLink) -> LuaRecord {
     [
-      "speed": l.speed, "width": l.width, "max_speed": l.maxSpeed, "max_width": l.maxWidth,
+      "speed": speed(l.speed), "width": l.width, "max_speed": speed(l.maxSpeed), "max_width": l.maxWidth,
       "training": l.training, "dll_active": l.dllActive, "degraded": l.degraded, "disabled": l.disabled,
     ]
   }
