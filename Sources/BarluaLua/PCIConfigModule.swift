@@ -333,7 +333,8 @@ enum PCIConfigModule {
     }
   }
 
-  /// pci.aer_mask(addr, {uncorrectable=, correctable=}) -> the masks before.
+  /// pci.aer_mask(addr, {uncorrectable=, correctable=}) -> the masks before, the masks now (as
+  /// read back: bits the device keeps read-only did not change).
   static let aerMask: LuaSwiftFunction = { L in
     luaFunction(L, "pci.aer_mask", atMost: 2, "address, {uncorrectable=, correctable=}") { L, args in
       let addr = try address(args)
@@ -352,9 +353,10 @@ enum PCIConfigModule {
       let (u, c) = (try mask("uncorrectable"), try mask("correctable"))
       let space = try PCIConfigSpace.open(addr, writable: true)
       defer { space.close() }
-      let before = try space.setAERMasks(uncorrectable: u, correctable: c)
-      masks(uncorrectable: before.uncorrectable, correctable: before.correctable).push(L)
-      return 1
+      let result = try space.setAERMasks(uncorrectable: u, correctable: c)
+      masks(uncorrectable: result.before.uncorrectable, correctable: result.before.correctable).push(L)
+      masks(uncorrectable: result.now.uncorrectable, correctable: result.now.correctable).push(L)
+      return 2
     }
   }
 

@@ -101,6 +101,41 @@ final class PCIConfigAccessTests: XCTestCase {
     XCTAssertGreaterThanOrEqual(DispatchTime.now().uptimeNanoseconds - start, 30_000_000)
   }
 
+  /// A device that keeps every register read-only (as QEMU 7.2's root ports keep Link Disable
+  /// and Target Link Speed): the write "succeeds", the read-back says it did not take.
+  final class ReadOnlyRegisters: PCIConfigBackend {
+    let bytes: [UInt8]
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    var isOpen: Bool { true }
+    func close() {}
+    func read(_ buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws -> Int {
+      for i in 0..<buffer.count { buffer[i] = bytes[offset + i] }
+      return buffer.count
+    }
+    func write(_ buffer: UnsafeRawBufferPointer, at offset: Int) throws -> Int { buffer.count }
+  }
+
+  func testWritesTheDeviceIgnoresAreErrors() throws {
+    let bytes = try PCIConfigFixtureTests.bytes("qemu-q35-6.1", "0000:00:04.0")
+    let port = PCIConfigSpace(
+      backend: ReadOnlyRegisters(bytes), path: "rp", size: 4096, fullSize: 4096, writable: true)
+    XCTAssertThrowsError(try port.setLinkDisabled(true, upstream: nil)) { e in
+      XCTAssertEqual(
+        "\(e)",
+        "rp did not take the write of Link Control Link Disable (0x64): wrote 0x10 in bits 0x10, it reads"
+          + " back 0x0 (the device keeps these bits read-only)")
+    }
+    XCTAssertThrowsError(try port.retrain(speed: 5, timeoutNs: 1, upstream: nil)) { e in
+      XCTAssertEqual(
+        e as? PCIConfigError,
+        .writeIgnored(
+          register: "Link Control 2 Target Link Speed", offset: 0x84, bits: 0xF, wrote: 2, read: 4, path: "rp"))
+    }
+    let (before, now) = try port.setAERMasks(uncorrectable: 0x20, correctable: 1)
+    XCTAssertEqual(before.uncorrectable, now.uncorrectable, "the mask as read back: unchanged")
+    XCTAssertEqual(now.correctable, before.correctable)
+  }
+
   func testLinkControlRefusesEndpoints() throws {
     let nic = try fixture("0000:03:00.0")
     let up = try PCIAddress("0000:00:06.0")
@@ -119,7 +154,8 @@ final class PCIConfigAccessTests: XCTestCase {
   func testAERMasksReturnTheOldOnes() throws {
     let nic = try fixture("0000:03:00.0")
     let old = try XCTUnwrap(try nic.aerRegisters())
-    let before = try nic.setAERMasks(uncorrectable: 1 << 5 | 1 << 14, correctable: nil)
+    let (before, now) = try nic.setAERMasks(uncorrectable: 1 << 5 | 1 << 14, correctable: nil)
+    XCTAssertEqual(now.uncorrectable, 1 << 5 | 1 << 14)
     XCTAssertEqual(before.uncorrectable, old.uncorrectableMask)
     XCTAssertEqual(before.correctable, old.correctableMask)
     XCTAssertEqual(try nic.aerRegisters()?.uncorrectableMask, 1 << 5 | 1 << 14)

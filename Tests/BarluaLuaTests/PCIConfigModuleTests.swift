@@ -185,8 +185,9 @@ final class PCIConfigModuleTests: XCTestCase {
     XCTAssertEqual(
       try lua.eval(
         """
-        local old = pci.aer_mask("0000:03:00.0", {uncorrectable = 0x4020})
+        local old, set = pci.aer_mask("0000:03:00.0", {uncorrectable = 0x4020})
         local now = pci.aer("0000:03:00.0").mask
+        assert(set.uncorrectable == 0x4020 and set.correctable == old.correctable, "the masks as read back")
         local back = pci.aer_mask("0000:03:00.0", old)
         return string.format("%x %x %x %x %x", old.uncorrectable, old.correctable, now.uncorrectable,
           back.uncorrectable, pci.aer("0000:03:00.0").mask.uncorrectable)

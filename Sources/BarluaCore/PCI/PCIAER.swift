@@ -86,9 +86,11 @@ extension PCIConfigSpace {
       correctableMask: try read32(cap + PCIAER.correctableMask))
   }
 
-  /// Writes the masks given (nil: left as it is); returns both masks as they were.
+  /// Writes the masks given (nil: left as it is); returns both masks as they were and as they
+  /// read back now (bits a device does not implement stay 0; some emulations, e.g. QEMU before
+  /// 8.0, keep the whole uncorrectable mask read-only).
   public func setAERMasks(uncorrectable: UInt32?, correctable: UInt32?) throws
-    -> (uncorrectable: UInt32, correctable: UInt32)
+    -> (before: (uncorrectable: UInt32, correctable: UInt32), now: (uncorrectable: UInt32, correctable: UInt32))
   {
     guard let cap = try find(0x01, extended: true) else {
       throw PCIConfigError.noCapability(name: "AER (Advanced Error Reporting)", path: path)
@@ -96,7 +98,7 @@ extension PCIConfigSpace {
     let before = (try read32(cap + PCIAER.uncorrectableMask), try read32(cap + PCIAER.correctableMask))
     if let uncorrectable { try write(cap + PCIAER.uncorrectableMask, width: 4, value: uncorrectable) }
     if let correctable { try write(cap + PCIAER.correctableMask, width: 4, value: correctable) }
-    return before
+    return (before, (try read32(cap + PCIAER.uncorrectableMask), try read32(cap + PCIAER.correctableMask)))
   }
 
   /// The Device Serial Number as 16 hex digits (upper dword first, as lspci prints its

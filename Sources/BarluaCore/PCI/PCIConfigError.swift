@@ -41,6 +41,10 @@ public enum PCIConfigError: Error, Equatable, Sendable, CustomStringConvertible 
   case notADownstreamPort(portType: PCIExpressPortType, upstream: PCIAddress?, path: String)
   /// The target speed is not one the port supports (`supported`, GT/s).
   case unsupportedSpeed(speed: Double, supported: [Double], path: String)
+  /// A register write that the device did not take: `register` at `offset` was written with
+  /// `wrote` (in `bits`) and reads back `read` (hardware, or an emulation, that keeps the bit
+  /// read-only).
+  case writeIgnored(register: String, offset: Int, bits: UInt32, wrote: UInt32, read: UInt32, path: String)
   /// The link of `path` cannot be trained to another speed: its PCI Express capability is
   /// version 1, without Link Control 2.
   case noTargetSpeed(path: String)
@@ -95,6 +99,9 @@ public enum PCIConfigError: Error, Equatable, Sendable, CustomStringConvertible 
     case .unsupportedSpeed(let speed, let supported, let path):
       let list = supported.map { PCIExpressLink.speedText($0) }.joined(separator: ", ")
       return "\(path) does not support \(PCIExpressLink.speedText(speed)) GT/s (supported: \(list) GT/s)"
+    case .writeIgnored(let register, let offset, let bits, let wrote, let read, let path):
+      return "\(path) did not take the write of \(register) (0x\(hex(offset))): wrote 0x\(hex(wrote))"
+        + " in bits 0x\(hex(bits)), it reads back 0x\(hex(read)) (the device keeps these bits read-only)"
     case .noTargetSpeed(let path):
       return "\(path) has a version 1 PCI Express capability without Link Control 2: its target"
         + " link speed cannot be set"

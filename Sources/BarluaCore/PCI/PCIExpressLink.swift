@@ -174,7 +174,8 @@ extension PCIConfigSpace {
       guard try read16(cap + PCIExpressRegister.capabilities) & 0xF >= 2 else {
         throw PCIConfigError.noTargetSpeed(path: path)
       }
-      try update(cap + PCIExpressRegister.linkControl2, width: 2, mask: 0xF, to: UInt32(code))
+      try updateChecked(
+        "Link Control 2 Target Link Speed", cap + PCIExpressRegister.linkControl2, mask: 0xF, to: UInt32(code))
     }
     // Retrain Link (bit 5) always reads 0: setting it with the other bits as read is safe.
     try update(cap + PCIExpressRegister.linkControl, width: 2, mask: 1 << 5, to: 1 << 5)
@@ -187,12 +188,24 @@ extension PCIConfigSpace {
     }
   }
 
+  /// `update` of a 16-bit register, then a read-back: the bits in `mask` must now hold `bits`.
+  @discardableResult
+  func updateChecked(_ name: String, _ offset: Int, mask: UInt32, to bits: UInt32) throws -> UInt32 {
+    let before = try update(offset, width: 2, mask: mask, to: bits)
+    let now = try read(offset, width: 2)
+    guard now & mask == bits & mask else {
+      throw PCIConfigError.writeIgnored(
+        register: name, offset: offset, bits: mask, wrote: bits & mask, read: now & mask, path: path)
+    }
+    return before
+  }
+
   /// Sets or clears Link Disable (Link Control bit 4) of a downstream port; returns whether it
   /// was set before.
   public func setLinkDisabled(_ disabled: Bool, upstream: @autoclosure () -> PCIAddress?) throws -> Bool {
     let cap = try downstreamPort(upstream: upstream())
-    let before = try update(
-      cap + PCIExpressRegister.linkControl, width: 2, mask: 1 << 4, to: disabled ? 1 << 4 : 0)
+    let before = try updateChecked(
+      "Link Control Link Disable", cap + PCIExpressRegister.linkControl, mask: 1 << 4, to: disabled ? 1 << 4 : 0)
     return before & (1 << 4) != 0
   }
 }
