@@ -5,7 +5,10 @@
 # the guest needs, in load order.
 
 # Modules the guest's init loads (their dependencies are added in order).
-TESTBED_MODULES=(vfio_pci vfio_iommu_type1 virtio_pci 9pnet_virtio 9p virtio_rng)
+# virtio_net, virtio_blk and minix: the "in use" evidence of the binding tests (an interface that
+# is up, a mounted disk).
+TESTBED_MODULES=(vfio_pci vfio_iommu_type1 virtio_pci 9pnet_virtio 9p virtio_rng virtio_net
+  virtio_blk minix)
 
 # The series the bed knows: 6.1 and 6.12 come from the machine's own suite (bookworm); Debian's
 # newest kernel comes from unstable (sid) through a private apt configuration (apt-sid.sh).
