@@ -1,0 +1,59 @@
+/// Resetting one device through sysfs: `reset_method` (kernel 5.15+) lists the methods in the
+/// order the kernel tries them; `reset` (write 1) resets with them. A method asked for is set
+/// in `reset_method` for the one reset and the previous list is always written back.
+public struct PCIReset: Sendable {
+  public var binding: PCIDriverBinding
+  public var sysfs: PCISysfs { binding.sysfs }
+
+  public init(binding: PCIDriverBinding = PCIDriverBinding()) { self.binding = binding }
+
+  /// The methods in the kernel's order, or the reason the kernel cannot tell.
+  public func methods(_ addr: PCIAddress) throws -> Result<[String], PCILifecycleError> {
+    guard try sysfs.exists(addr) else { throw PCIError.noDevice(addr, root: sysfs.root) }
+    let dir = sysfs.path(addr)
+    guard let text = try SysfsFiles.readTextIfPresent("\(dir)/reset_method") else {
+      let reason =
+        try SysfsFiles.exists("\(dir)/reset")
+        ? "this kernel has no reset_method file (it came with 5.15); the reset file exists, so some method is offered"
+        : "the kernel offers no reset method for it (no reset file)"
+      return .failure(.noReset(addr, reason: reason))
+    }
+    let methods = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+    if methods.isEmpty { return .failure(.noReset(addr, reason: "its reset_method file is empty")) }
+    return .success(methods)
+  }
+
+  /// Resets `addr` with `method` (nil: the kernel's order). Returns the method used (for nil:
+  /// the first the kernel offers, the one it tries first). Refuses bridges, and a device in
+  /// use unless `force`.
+  @discardableResult
+  public func reset(_ addr: PCIAddress, method: String? = nil, force: Bool = false) throws -> String {
+    let offered: [String]
+    switch try methods(addr) {
+    case .success(let m): offered = m
+    case .failure(let e): throw e
+    }
+    try binding.refuseBridge(addr, action: "reset")
+    if try sysfs.driver(addr) != nil {
+      // A VFIO user does not stop a reset (the kernel saves and restores its config space).
+      let evidence = try binding.use.evidence(addr).filter {
+        if case .vfioOpen = $0 { return false }
+        return true
+      }
+      if !force, !evidence.isEmpty { throw PCILifecycleError.inUse(addr, action: "reset", evidence: evidence) }
+    }
+    let dir = sysfs.path(addr)
+    guard let method else {
+      try SysfsWrite.write("\(dir)/reset", "1")
+      return offered[0]
+    }
+    guard offered.contains(method) else {
+      throw PCILifecycleError.unknownResetMethod(addr, method: method, offered: offered)
+    }
+    try SysfsWrite.write("\(dir)/reset_method", method)
+    // Put back even when the reset fails; a signal meanwhile only sets a flag (barlua_interrupt.h).
+    defer { try? SysfsWrite.write("\(dir)/reset_method", offered.joined(separator: " ")) }
+    try SysfsWrite.write("\(dir)/reset", "1")
+    return method
+  }
+}
