@@ -56,18 +56,20 @@ public enum PCIDeviceUse: Equatable, Sendable, CustomStringConvertible {
 public struct PCIDeviceUseProbe: Sendable {
   public var sysfs: PCISysfs
   public var sysBlock: String
+  public var sysNet: String
   public var mountInfo: String
   public var swaps: String
   public var proc: String
   public var devVFIO: String
 
   public init(
-    sysfs: PCISysfs = PCISysfs(), sysBlock: String = "/sys/block",
+    sysfs: PCISysfs = PCISysfs(), sysBlock: String = "/sys/block", sysNet: String = "/sys/class/net",
     mountInfo: String = "/proc/self/mountinfo", swaps: String = "/proc/swaps", proc: String = "/proc",
     devVFIO: String = "/dev/vfio"
   ) {
     self.sysfs = sysfs
     self.sysBlock = sysBlock
+    self.sysNet = sysNet
     self.mountInfo = mountInfo
     self.swaps = swaps
     self.proc = proc
@@ -93,17 +95,17 @@ public struct PCIDeviceUseProbe: Sendable {
     let dir = sysfs.path(addr)
     var found: [PCIDeviceUse] = []
     if try SysfsFiles.readTextIfPresent("\(dir)/boot_vga") == "1" { found.append(.bootVGA(device: addr)) }
-    for name in (try? SysfsFiles.list("\(dir)/net")) ?? [] {
-      let flags = try SysfsFiles.readTextIfPresent("\(dir)/net/\(name)/flags") ?? "0x0"
-      guard let value = UInt32(flags.dropFirst(2), radix: 16) else {
-        throw SystemError(content: "\(dir)/net/\(name)/flags", text: flags, expected: "a hex number")
+    for name in below(dir, in: sysNet) {
+      let flags = try SysfsFiles.readTextIfPresent("\(sysNet)/\(name)/flags") ?? "0x0"
+      guard flags.hasPrefix("0x"), let value = UInt32(flags.dropFirst(2), radix: 16) else {
+        throw SystemError(content: "\(sysNet)/\(name)/flags", text: flags, expected: "a hex number")
       }
       if value & 1 != 0 {
-        let state = try SysfsFiles.readTextIfPresent("\(dir)/net/\(name)/operstate") ?? "unknown"
+        let state = try SysfsFiles.readTextIfPresent("\(sysNet)/\(name)/operstate") ?? "unknown"
         found.append(.interfaceUp(device: addr, interface: name, operstate: state))
       }
     }
-    let blocks = blockDevices(below: dir)
+    let blocks = below(dir, in: sysBlock)
     if !blocks.isEmpty {
       let mounts = (try? SysfsFiles.readText(mountInfo)) ?? ""
       let swapText = (try? SysfsFiles.readText(swaps)) ?? ""
@@ -125,11 +127,12 @@ public struct PCIDeviceUseProbe: Sendable {
     return found
   }
 
-  /// The disks in `sysBlock` whose device path lies below `dir` (the PCI device's directory).
-  func blockDevices(below dir: String) -> [String] {
+  /// The entries of `classDir` (`/sys/block`, `/sys/class/net`) whose device path lies below
+  /// `dir` (the PCI device's directory): a virtio disk is `.../0000:00:06.0/virtio3/block/vda`.
+  func below(_ dir: String, in classDir: String) -> [String] {
     guard let real = Self.realPath(dir) else { return [] }
-    return ((try? SysfsFiles.list(sysBlock)) ?? []).sorted().filter { name in
-      guard let target = Self.realPath("\(sysBlock)/\(name)") else { return false }
+    return ((try? SysfsFiles.list(classDir)) ?? []).sorted().filter { name in
+      guard let target = Self.realPath("\(classDir)/\(name)") else { return false }
       return target.hasPrefix(real + "/")
     }
   }

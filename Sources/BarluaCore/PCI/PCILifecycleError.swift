@@ -24,6 +24,8 @@ public enum PCILifecycleError: Error, Equatable, CustomStringConvertible {
   case notABridge(PCIAddress)
   /// A hot reset would also reset these devices, whose groups no open device holds.
   case hotResetUnheld(PCIAddress, devices: [String])
+  /// The kernel refused the reset (the errno of the `reset` write) and logged `messages`.
+  case resetFailed(PCIAddress, method: String, error: SystemError, messages: [String])
   /// The device is still there after its removal was asked for.
   case stillPresent(PCIAddress)
 
@@ -59,6 +61,9 @@ public enum PCILifecycleError: Error, Equatable, CustomStringConvertible {
       return "a hot reset of \(addr) would also reset \(devices.joined(separator: ", ")), which no open"
         + " device of this process holds: open each of them through VFIO first (the kernel needs every"
         + " affected group)"
+    case .resetFailed(let addr, let method, let error, let messages):
+      let log = messages.isEmpty ? "" : "; the kernel says: " + messages.joined(separator: " | ")
+      return "the \(method) reset of \(addr) failed: \(error)\(log)"
     case .stillPresent(let addr):
       return "\(addr) is still present after writing its remove file"
     }

@@ -28,12 +28,13 @@ public struct PCIReset: Sendable {
   /// use unless `force`.
   @discardableResult
   public func reset(_ addr: PCIAddress, method: String? = nil, force: Bool = false) throws -> String {
+    guard try sysfs.exists(addr) else { throw PCIError.noDevice(addr, root: sysfs.root) }
+    try binding.refuseBridge(addr, action: "reset")
     let offered: [String]
     switch try methods(addr) {
     case .success(let m): offered = m
     case .failure(let e): throw e
     }
-    try binding.refuseBridge(addr, action: "reset")
     if try sysfs.driver(addr) != nil {
       // A VFIO user does not stop a reset (the kernel saves and restores its config space).
       let evidence = try binding.use.evidence(addr).filter {
@@ -44,7 +45,7 @@ public struct PCIReset: Sendable {
     }
     let dir = sysfs.path(addr)
     guard let method else {
-      try SysfsWrite.write("\(dir)/reset", "1")
+      try resetWrite(addr, method: offered[0])
       return offered[0]
     }
     guard offered.contains(method) else {
@@ -53,7 +54,25 @@ public struct PCIReset: Sendable {
     try SysfsWrite.write("\(dir)/reset_method", method)
     // Put back even when the reset fails; a signal meanwhile only sets a flag (barlua_interrupt.h).
     defer { try? SysfsWrite.write("\(dir)/reset_method", offered.joined(separator: " ")) }
-    try SysfsWrite.write("\(dir)/reset", "1")
+    try resetWrite(addr, method: method)
     return method
+  }
+
+  /// Writes `reset`; a refusal carries what the kernel logged about the device and its port
+  /// meanwhile (e.g. "Data Link Layer Link Active not set in 1000 msec" when a bus reset's
+  /// link did not come back).
+  private func resetWrite(_ addr: PCIAddress, method: String) throws {
+    let mark = try? KernelLog.mark()
+    do {
+      try SysfsWrite.write("\(sysfs.path(addr))/reset", "1")
+    } catch {
+      let parent = PCIDeviceUseProbe.realPath(sysfs.path(addr)).map { path in
+        String(path.split(separator: "/").dropLast().last ?? "")
+      }
+      let names = [addr.description] + (parent.map { [$0] } ?? [])
+      let messages = mark.flatMap { try? KernelLog.records(since: $0) }?.map(\.message)
+        .filter { m in names.contains { m.contains($0) } } ?? []
+      throw PCILifecycleError.resetFailed(addr, method: method, error: error, messages: Array(messages.suffix(6)))
+    }
   }
 }
