@@ -19,7 +19,7 @@ public final class LuaRuntime {
   static let modules: [(String, [(String, LuaSwiftFunction)])] = [
     ("mmio", MmioModule.functions),
     ("pat", PATModule.functions),
-    ("pci", PCIModule.functions + PCILifecycleModule.functions),
+    ("pci", PCIModule.functions + PCIConfigModule.functions + PCILifecycleModule.functions),
     ("vfio", VFIOModule.functions),
   ]
 
@@ -49,6 +49,8 @@ public final class LuaRuntime {
     clua_pop(L, 1)
     registerType(VFIOModule.typeName, methods: VFIOModule.methods, metamethods: VFIOModule.metamethods)
     registerType(IRQModule.typeName, methods: IRQModule.methods, metamethods: IRQModule.metamethods)
+    registerType(
+      PCIConfigModule.typeName, methods: PCIConfigModule.methods, metamethods: PCIConfigModule.metamethods)
     barlua_add_searcher(
       L, Self.searchTemplates(ignoreEnvironment: ignoreEnvironment, scriptPath: scriptPath).joined(separator: ";"))
   }

@@ -15,6 +15,7 @@ enum VFIOModule {
     ("config_write32", configWrite32), ("reset", reset), ("close", close),
     ("dma", dma), ("iova_ranges", iovaRanges), ("irq", IRQModule.irq),
     ("hot_reset_info", hotResetInfo), ("hot_reset", hotReset),
+    ("config", PCIConfigModule.deviceConfig),
   ]
 
   static let metamethods: [(String, LuaSwiftFunction)] = [
