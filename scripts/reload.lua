@@ -12,9 +12,9 @@
 -- 130 / 143 after Ctrl-C / SIGTERM (after the clean-up).
 local argparse = require "argparse"
 local regs = require "barlua.regs"
+local card_reload = require "card_reload"
 
 local PROG = "reload.lua"
-local SURPRISE_DOWN, COMPLETION_TIMEOUT = 1 << 5, 1 << 14
 
 local parser = argparse(PROG, "Reload a card (FPGA programming) and get it back bound and verified.")
 parser:option("--device", "PCI address of the card, e.g. 0000:03:00.0"):argname("ADDR")
@@ -40,10 +40,7 @@ local wait_s = args.wait or 10
 if not wait_s or wait_s <= 0 or wait_s > 1e6 then usage("--wait must be a number of seconds > 0") end
 
 local function say(fmt, ...) io.stdout:write(string.format(fmt, ...), "\n") io.stdout:flush() end
-local function message(err) return (tostring(err):gsub("^[^\n]-%.lua:%d+: ", "")) end
-
--- A shell word: the user's command goes to sh -c as one argument, never pasted into our text.
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local message = card_reload.message
 
 local function size_text(n)
   for _, u in ipairs { { 1 << 30, "GiB" }, { 1 << 20, "MiB" }, { 1 << 10, "KiB" } } do
@@ -61,16 +58,6 @@ end
 local function link_text(l)
   if not l then return "no PCIe link" end
   return string.format("%s GT/s x%d%s", tostring(l.speed), l.width, l.dll_active == false and " (DLL down)" or "")
-end
-
--- The upstream port: the device's parent in sysfs, unless that is a root bus.
-local function upstream_port(addr)
-  local p = io.popen("readlink -f " .. q("/sys/bus/pci/devices/" .. addr))
-  local path = p and p:read("l")
-  if p then p:close() end
-  local parent = path and path:match("/([^/]+)/[^/]+$")
-  if parent and parent:match("^%x%x%x%x:%x%x:%x%x%.%x$") then return parent end
-  return nil
 end
 
 -- The register map, loaded before anything changes (a bad file stops here, harmlessly).
@@ -127,21 +114,17 @@ if not found then
   os.exit(1)
 end
 addr = info.addr
-local port = upstream_port(addr)
-
--- What was done, so the clean-up knows what to undo, and what it could not.
-local state = { unbound = false, masked = nil, removed = false, previous = nil, previous_override = nil }
-local before = { driver = info.driver, bars = info.bars, id = string.format("%04x:%04x", info.vendor, info.device) }
-local mark = pat.mark()
+local port = card_reload.upstream_port(addr)
+local before = { bars = info.bars, id = string.format("%04x:%04x", info.vendor, info.device) }
 
 say("%s: %s (%s) on %s, %s", PROG, addr, before.id, tostring(info.driver or "no driver"),
   port and ("below port " .. port) or "on a root bus (no upstream port: AER masking skipped)")
-before.link = port and pci.link(port) or pci.link(addr)
 local bar_list = {}
 for i = 0, 5 do
   if info.bars[i] and info.bars[i].size > 0 then bar_list[#bar_list + 1] = "BAR" .. i .. " " .. bar_text(info.bars[i]) end
 end
-say("before: link %s; %s", link_text(before.link), #bar_list > 0 and table.concat(bar_list, ", ") or "no BARs")
+say("before: link %s; %s", link_text(port and pci.link(port) or pci.link(addr)),
+  #bar_list > 0 and table.concat(bar_list, ", ") or "no BARs")
 if map_spec then
   before.registers = snapshot(addr)
   local n = 0
@@ -149,136 +132,10 @@ if map_spec then
   say("before: %d registers read from %s%s", n, args.map, regs.snapshot and "" or " (read here: this barlua has no regs.snapshot)")
 end
 
--- The programming command: its own session (so it and its children can be stopped as one),
--- in the background so waiting for it is barlua's interruptible time.sleep. Returns
--- "ok" | "failed" | "timeout", and the exit status.
-local function run_program(cmd)
-  local dir = io.popen("mktemp -d"):read("l")
-  if not dir then error("cannot create a temporary folder (mktemp -d)", 0) end
-  local status_file, pid_file = dir .. "/status", dir .. "/pid"
-  local started = time.ns()
-  os.execute("setsid sh -c 'sh -c \"$1\"; echo $? > \"$2\"' reload-program " .. q(cmd) .. " " ..
-    q(status_file) .. " </dev/null & echo $! > " .. q(pid_file))
-  local pf = io.open(pid_file)
-  local pid = pf and math.tointeger(tonumber(pf:read("l")))
-  if pf then pf:close() end
-  local function cleanup_dir() os.remove(status_file) os.remove(pid_file) os.remove(dir) end
-  local function stop()
-    if not pid then return end
-    os.execute("kill -TERM -" .. pid .. " 2>/dev/null")
-    for _ = 1, 50 do
-      if not os.execute("kill -0 -" .. pid .. " 2>/dev/null") then return end
-      time.sleep(0.1)
-    end
-    os.execute("kill -KILL -" .. pid .. " 2>/dev/null")
-  end
-  local done, result, status = pcall(function()
-    while time.ns() - started < timeout * 1e9 do
-      local f = io.open(status_file)
-      local text = f and f:read("l")
-      if f then f:close() end
-      if text then
-        local st = math.tointeger(tonumber(text))
-        return st == 0 and "ok" or "failed", st
-      end
-      time.sleep(0.05)
-    end
-    return "timeout"
-  end)
-  if not done or result == "timeout" then stop() end
-  cleanup_dir()
-  if not done then error(result, 0) end
-  return result, status, (time.ns() - started) / 1e9
-end
-
-local function reload()
-  state.previous, state.previous_override = pci.bind(addr, nil)
-  state.unbound = true
-  say("unbound from %s", tostring(state.previous or "no driver"))
-  if port then
-    local aer = pci.aer(port)
-    if aer and aer.mask then
-      local old = aer.mask
-      local new_unc = old.uncorrectable | SURPRISE_DOWN | COMPLETION_TIMEOUT
-      state.masked = pci.aer_mask(port, { uncorrectable = new_unc })
-      say("masked Surprise Down and Completion Timeout on %s (uncorrectable mask 0x%08x -> 0x%08x)", port,
-        old.uncorrectable, new_unc)
-    else
-      say("%s has no AER capability: nothing to mask", port)
-    end
-  end
-  pci.remove(addr)
-  state.removed = true
-  say("removed %s", addr)
-  say("programming: %s", args.program)
-  local result, status, took = run_program(args.program)
-  if result == "timeout" then
-    error(string.format("the programming command did not finish within %g s: stopped it", timeout), 0)
-  elseif result == "failed" then
-    error(string.format("the programming command failed (exit status %s after %.1f s)", tostring(status), took), 0)
-  end
-  say("programming done in %.1f s", took)
-  pci.rescan(port)
-  say("rescanned %s", port and ("below " .. port) or "the whole bus")
-  local back, why = pci.wait(addr, { timeout = wait_s })
-  if not back then
-    error(string.format("%s did not come back within %g s (%s)", addr, wait_s, tostring(why)), 0)
-  end
-  state.removed = false
-  say("%s is back (%04x:%04x)", addr, back.vendor, back.device)
-  -- The link: wait (bounded) for Data Link Layer Link Active where the port reports it.
-  local after_link = port and pci.link(port) or pci.link(addr)
-  local deadline = time.ns() + 2e9
-  while after_link and after_link.dll_active == false and time.ns() < deadline do
-    time.sleep(0.05)
-    after_link = port and pci.link(port) or pci.link(addr)
-  end
-  return back, after_link
-end
-
--- Puts back what `state` says was changed; returns the list of what it could not.
-local function restore()
-  local left = {}
-  if state.removed then
-    local ok1, err = pcall(function()
-      pci.rescan(port)
-      if not pci.wait(addr, { timeout = wait_s }) then error("did not come back after a rescan", 0) end
-    end)
-    if ok1 then
-      state.removed = false
-      say("restore: %s is present again (rescan)", addr)
-    else
-      left[#left + 1] = string.format("%s is removed (%s): rescan with: echo 1 > /sys/bus/pci/rescan", addr, message(err))
-    end
-  end
-  if state.unbound and not state.removed then
-    local ok2, err = pcall(pci.bind, addr, state.previous, { override = state.previous_override or false })
-    if ok2 then
-      state.unbound = false
-      say("restore: %s bound to %s again", addr, tostring(state.previous or "no driver"))
-    else
-      left[#left + 1] = string.format("%s is not bound to %s: %s", addr, tostring(state.previous), message(err))
-    end
-  elseif state.unbound then
-    left[#left + 1] = string.format("%s is not bound to %s (it is not present)", addr, tostring(state.previous))
-  end
-  if state.masked then
-    local ok3, err = pcall(pci.aer_mask, port, state.masked)
-    if ok3 then
-      say("restore: AER masks of %s put back (uncorrectable 0x%08x)", port, state.masked.uncorrectable)
-      state.masked = nil
-    else
-      left[#left + 1] = string.format("the AER masks of %s are still set (restore uncorrectable 0x%08x): %s", port,
-        state.masked.uncorrectable, message(err))
-    end
-  end
-  return left
-end
-
-local reloaded, back, after_link = pcall(reload)
-local failure = not reloaded and message(back) or nil
-if failure then say("%s: %s", PROG, failure) end
-local left = restore()
+local r = card_reload.run(addr, args.program, { timeout = timeout, wait = wait_s, say = function(l) say("%s", l) end })
+local failure, left = r.failure, r.left
+local mark, after_link = r.mark, r.link_after
+before.link = r.link_before
 
 if not failure then
   -- The report.
@@ -330,10 +187,12 @@ end
 if #left > 0 then
   say("LEFT CHANGED:")
   for _, l in ipairs(left) do say("  %s", l) end
+elseif failure and not r.touched then
+  say("nothing was changed: %s stays on %s", addr, tostring(info.driver or "no driver"))
 elseif failure then
-  say("everything put back as it was: %s on %s", addr, tostring(state.previous or "no driver"))
+  say("everything put back as it was: %s on %s", addr, tostring(r.previous or "no driver"))
 else
-  say("done: %s on %s", addr, tostring(state.previous or "no driver"))
+  say("done: %s on %s", addr, tostring(r.previous or "no driver"))
 end
 if failure and failure:find("terminated", 1, true) then os.exit(143) end
 if failure and failure:find("interrupted", 1, true) then os.exit(130) end
