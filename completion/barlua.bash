@@ -16,7 +16,7 @@ _barlua_vfio_devices() {
 # Options of each script (checked against its --help by the tests).
 _barlua_script_options() {
   case $1 in
-  persistence) echo "-h --help --device --id --bar --method --file --reset --read-only --json" ;;
+  persistence) echo "-h --help --device --id --bar --method --file --reset --reload --matrix --read-only --json" ;;
   dump_info) echo "-h --help --vfio" ;;
   pat_trace) echo "-h --help --device --bar --method --json" ;;
   bar_timing) echo "-h --help --device --bar --file --count --size --methods --write --csv --json --svg --scale" ;;
@@ -56,6 +56,7 @@ _barlua_script() {
     mapfile -t COMPREPLY < <(compgen -P "$done" -W "vfio vfio-wc sysfs sysfs-wc sysfs-wc-flush file file-flush" -- "$rest")
     return
     ;;
+  --reset) mapfile -t COMPREPLY < <(compgen -W "vfio flr pm bus hot" -- "$cur"); return ;;
   --scale) mapfile -t COMPREPLY < <(compgen -W "auto log linear" -- "$cur"); return ;;
   --file | --svg) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
   --map)
@@ -63,7 +64,7 @@ _barlua_script() {
     [[ $script == reload ]] && mapfile -t COMPREPLY < <(compgen -f -- "$cur")
     return
     ;;
-  --id | --count | --size | --block | --program | --timeout | --wait) return ;;
+  --id | --count | --size | --block | --program | --timeout | --wait | --reload) return ;;
   esac
   if [[ $cur == -* ]]; then
     mapfile -t COMPREPLY < <(compgen -W "$(_barlua_script_options "$script")" -- "$cur")
