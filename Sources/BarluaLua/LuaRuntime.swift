@@ -19,7 +19,7 @@ public final class LuaRuntime {
   static let modules: [(String, [(String, LuaSwiftFunction)])] = [
     ("mmio", MmioModule.functions),
     ("pat", PATModule.functions),
-    ("pci", PCIModule.functions + PCIConfigModule.functions),
+    ("pci", PCIModule.functions + PCIConfigModule.functions + PCILifecycleModule.functions),
     ("vfio", VFIOModule.functions),
   ]
 
