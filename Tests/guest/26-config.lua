@@ -151,6 +151,9 @@ for _, d in ipairs(vfio.devices()) do
       t.is(w:read8(0x3c), line ~ 0x0f, d.addr .. " VFIO Interrupt Line written")
       w:write8(0x3c, line)
       t.is(w:read8(0x3c), line, d.addr .. " and put back")
+      dev:close()
+      t.contains(t.error_of(v.read8, v, 0), "config:read8: config space VFIO device " .. d.addr
+        .. " config region is closed", "closing the device ends its config object")
     end)
   end
 end
