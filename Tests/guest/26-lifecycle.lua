@@ -10,7 +10,6 @@ local function env(name) return os.getenv(name) end
 if env("BARLUA_GUEST") ~= "1" or not env("BARLUA_IVSHMEM_HOTPLUG") then
   t.skip("needs the test bed guest (scripts/testbed/guest) with BARLUA_IVSHMEM_HOTPLUG")
 end
-local MODE = env("BARLUA_GUEST_MODE")
 local HOTPLUG, HPORT = env("BARLUA_IVSHMEM_HOTPLUG"), env("BARLUA_HOTPLUG_PORT")
 local FLR, FPORT = env("BARLUA_FLR"), env("BARLUA_FLR_PORT")
 local NET, BLK = env("BARLUA_VIRTIO_NET"), env("BARLUA_VIRTIO_BLK")
@@ -136,7 +135,7 @@ t.test("remove, wait times out, rescan below the port, wait finds it", function(
   assert(info.vendor == 0x1af4 and info.device == 0x1110, "the ivshmem is back")
   assert(info.driver == nil, "no driver: its driver_override went with the removed device")
   pci.bind(HOTPLUG, "vfio-pci")
-  info = assert(pci.wait({ vendor = 0x1af4, device = 0x1110, driver = "vfio-pci" }, { timeout = 1 }))
+  assert(pci.wait({ vendor = 0x1af4, device = 0x1110, driver = "vfio-pci" }, { timeout = 1 }))
 end)
 t.contains(error_of(pci.rescan, HOTPLUG), "is not a bridge", "rescan below a device that is not a bridge")
 t.contains(error_of(pci.wait, HOTPLUG, { timeout = -1 }), "out of range", "a negative timeout")
