@@ -121,7 +121,9 @@ say("%s: %s (%s) on %s, %s", PROG, addr, before.id, tostring(info.driver or "no 
   port and ("below port " .. port) or "on a root bus (no upstream port: AER masking skipped)")
 local bar_list = {}
 for i = 0, 5 do
-  if info.bars[i] and info.bars[i].size > 0 then bar_list[#bar_list + 1] = "BAR" .. i .. " " .. bar_text(info.bars[i]) end
+  if info.bars[i] and info.bars[i].size > 0 then
+    bar_list[#bar_list + 1] = "BAR" .. i .. " " .. bar_text(info.bars[i])
+  end
 end
 say("before: link %s; %s", link_text(port and pci.link(port) or pci.link(addr)),
   #bar_list > 0 and table.concat(bar_list, ", ") or "no BARs")
@@ -129,7 +131,8 @@ if map_spec then
   before.registers = snapshot(addr)
   local n = 0
   for _ in pairs(before.registers) do n = n + 1 end
-  say("before: %d registers read from %s%s", n, args.map, regs.snapshot and "" or " (read here: this barlua has no regs.snapshot)")
+  say("before: %d registers read from %s%s", n, args.map,
+    regs.snapshot and "" or " (read here: this barlua has no regs.snapshot)")
 end
 
 local r = card_reload.run(addr, args.program, { timeout = timeout, wait = wait_s, say = function(l) say("%s", l) end })

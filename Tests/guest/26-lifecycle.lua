@@ -54,7 +54,8 @@ end
 
 t.test("virtio-pci -> vfio-pci -> virtio-pci (the FLR device)", function()
   local prev, prev_override = pci.bind(FLR, "vfio-pci")
-  assert(prev == "virtio-pci" and prev_override == nil, "previous: " .. tostring(prev) .. " " .. tostring(prev_override))
+  assert(prev == "virtio-pci" and prev_override == nil,
+    "previous: " .. tostring(prev) .. " " .. tostring(prev_override))
   assert(driver(FLR) == "vfio-pci")
   do
     local d <close> = vfio.open(FLR)
@@ -72,7 +73,8 @@ t.contains(error_of(pci.bind, HPORT, nil, { force = true }), "is a bridge or PCI
 t.contains(error_of(pci.remove, FPORT, { force = true }), "is a bridge or PCIe port", "removing a port is refused")
 local bridge = pci.device(env("BARLUA_NONVIABLE_EDU")) and
   io.popen("basename $(dirname $(readlink -f /sys/bus/pci/devices/" .. env("BARLUA_NONVIABLE_EDU") .. "))"):read("l")
-t.contains(error_of(pci.bind, bridge, "vfio-pci"), "class 0x060400", "binding the PCI-PCI bridge is refused, with its class")
+t.contains(error_of(pci.bind, bridge, "vfio-pci"), "class 0x060400",
+  "binding the PCI-PCI bridge is refused, with its class")
 t.contains(error_of(pci.bind, "0000:00:00.0", nil), "class 0x060000", "the host bridge too")
 t.contains(error_of(pci.bind, HOTPLUG), "driver missing", "pci.bind without a driver argument is an error")
 t.contains(error_of(pci.bind, HOTPLUG, "no-such-driver"), "no driver 'no-such-driver'", "an unknown driver")
@@ -112,7 +114,8 @@ t.ok(sh("swapoff /dev/" .. disk), "swapoff")
 do
   local d <close> = vfio.open(HOTPLUG)
   err = error_of(pci.bind, HOTPLUG, nil, { force = true })
-  t.contains(err, "this process holds its VFIO group", "unbinding a device this process holds open is refused, forced or not")
+  t.contains(err, "this process holds its VFIO group",
+    "unbinding a device this process holds open is refused, forced or not")
   t.ok(d.info or true, "device still open")
 end
 

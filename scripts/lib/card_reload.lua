@@ -136,7 +136,8 @@ function M.restore(r, opts, say)
       r.removed = false
       say(string.format("restore: %s is present again (rescan)", r.addr))
     else
-      left[#left + 1] = string.format("%s is removed (%s): rescan with: echo 1 > /sys/bus/pci/rescan", r.addr, message(err))
+      left[#left + 1] = string.format("%s is removed (%s): rescan with: echo 1 > /sys/bus/pci/rescan", r.addr,
+        message(err))
     end
   end
   if r.unbound and not r.removed then
