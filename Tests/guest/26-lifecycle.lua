@@ -209,6 +209,40 @@ t.test("hot_reset_info lists exactly the devices on the bus, and hot_reset works
   assert(bar:read32(0x40) == 0xfeedf00d, "ivshmem memory kept by the hot reset")
 end)
 
+-- Two devices on one bus (behind the conventional bridge), the virtio one moved to vfio-pci:
+-- the hot reset hits both; with only the edu open it is refused where the virtio device has a
+-- group of its own (no-IOMMU), and works once both are held.
+t.test("hot reset of a bus of two: listed, refused until every group is held", function()
+  local VIRTIO, BEDU = env("BARLUA_NONVIABLE_VIRTIO"), env("BARLUA_NONVIABLE_EDU")
+  local prev, prev_override = pci.bind(VIRTIO, "vfio-pci")
+  local ok, failure = pcall(function()
+    local a <close> = vfio.open(BEDU)
+    local list = a:hot_reset_info()
+    local addrs = {}
+    for _, h in ipairs(list) do addrs[#addrs + 1] = h.addr end
+    table.sort(addrs)
+    local want = { BEDU, VIRTIO }
+    table.sort(want)
+    assert(table.concat(addrs, " ") == table.concat(want, " "), "lists both: " .. table.concat(addrs, " "))
+    local b <close> = vfio.open(VIRTIO)
+    if a.group ~= b.group then
+      b:close()
+      local e = t.error_of(a.hot_reset, a)
+      assert(e and e:find("would also reset " .. VIRTIO, 1, true), tostring(e))
+      assert(e:find("vfio.open each", 1, true), "says what to do: " .. e)
+      local _b2 <close> = vfio.open(VIRTIO)
+      a:hot_reset()
+    else
+      a:hot_reset()
+    end
+    local bar <close> = a:map(0)
+    assert(bar:read32(0) == 0x010000ed, "the edu answers after the hot reset")
+  end)
+  pci.bind(VIRTIO, prev, { override = prev_override or false })
+  assert(pci.device(VIRTIO).driver == prev, "the virtio device is back on " .. tostring(prev))
+  assert(ok, failure)
+end)
+
 -- Everything back as the bed booted it.
 for _, d in ipairs(boot) do
   t.is(driver(d.addr), d.driver, d.name .. " is on " .. tostring(d.driver) .. " again")
