@@ -20,10 +20,17 @@ local parser = argparse(PROG, "Reload a card (FPGA programming) and get it back 
 parser:option("--device", "PCI address of the card, e.g. 0000:03:00.0"):argname("ADDR")
 parser:option("--program", "the programming command (run by sh -c; the card is removed meanwhile)")
   :argname("CMD")
+local function seconds(option)
+  return function(s)
+    local n = tonumber(s)
+    if not n or n <= 0 or n > 1e6 then return nil, option .. " must be a number of seconds > 0, not '" .. s .. "'" end
+    return n
+  end
+end
 parser:option("--timeout", "seconds the programming command may take (default 600)")
-  :argname("S"):convert(tonumber)
+  :argname("S"):convert(seconds("--timeout"))
 parser:option("--wait", "seconds to wait for the card after the rescan (default 10)")
-  :argname("S"):convert(tonumber)
+  :argname("S"):convert(seconds("--wait"))
 parser:option("--map", "register map (IP-XACT .xml, or a .lua file returning a regs.define table)"
   .. " to snapshot before and compare after"):argname("FILE")
 local ok, args = parser:pparse()
@@ -35,9 +42,7 @@ if not ok then usage(args) end
 if not args.device then usage("--device ADDR is required (the card to reload)") end
 if not args.program then usage("--program CMD is required (the command that programs the card)") end
 local timeout = args.timeout or 600
-if not timeout or timeout <= 0 or timeout > 1e6 then usage("--timeout must be a number of seconds > 0") end
 local wait_s = args.wait or 10
-if not wait_s or wait_s <= 0 or wait_s > 1e6 then usage("--wait must be a number of seconds > 0") end
 
 local function say(fmt, ...) io.stdout:write(string.format(fmt, ...), "\n") io.stdout:flush() end
 local message = card_reload.message

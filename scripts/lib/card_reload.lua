@@ -22,7 +22,9 @@ local message = M.message
 
 -- The upstream port: the device's parent in sysfs, unless that is a root bus (nil then).
 function M.upstream_port(addr)
-  local p = io.popen("readlink -f " .. q("/sys/bus/pci/devices/" .. addr))
+  local root = os.getenv("BARLUA_SYSFS_PCI") or ""
+  if root == "" then root = "/sys/bus/pci/devices" end
+  local p = io.popen("readlink -f " .. q(root .. "/" .. addr))
   local path = p and p:read("l")
   if p then p:close() end
   local parent = path and path:match("/([^/]+)/[^/]+$")
