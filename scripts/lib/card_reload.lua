@@ -116,10 +116,12 @@ local function steps(r, program, opts, say)
   end
   r.removed = false
   say(string.format("%s is back (%04x:%04x)", r.addr, back.vendor, back.device))
-  -- The link: wait (bounded) for Data Link Layer Link Active where the port reports it.
+  -- The link: wait (bounded) for Data Link Layer Link Active when it was active before (a
+  -- port that does not report it, as QEMU's for a conventional device, is not waited for).
   r.link_after = link_of(r)
   local deadline = time.ns() + 2e9
-  while r.link_after and r.link_after.dll_active == false and time.ns() < deadline do
+  local was_active = r.link_before and r.link_before.dll_active
+  while was_active and r.link_after and r.link_after.dll_active == false and time.ns() < deadline do
     time.sleep(0.05)
     r.link_after = link_of(r)
   end
