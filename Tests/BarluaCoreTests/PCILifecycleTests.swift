@@ -156,18 +156,21 @@ final class PCILifecycleTests: XCTestCase {
     XCTAssertEqual(try read("\(tree.sys)/bus/pci/drivers/vfio-pci/unbind"), "0000:00:04.0")
   }
 
-  func testABindingThatDoesNotHappenIsAnErrorAfterTheTimeout() throws {
+  func testABindingThatDoesNotHappenIsAnErrorAfterTheTimeoutAndIsPutBack() throws {
     try addDevice("0000:00:04.0", driver: nil)
     try fm.createDirectory(atPath: "\(tree.sys)/bus/pci/drivers/vfio-pci", withIntermediateDirectories: true)
     XCTAssertThrowsError(try binding().bind(PCIAddress("0000:00:04.0"), driver: "vfio-pci", timeout: 0.05)) { e in
-      guard case .notBound(_, let driver, let boundTo, _, _)? = e as? PCILifecycleError else {
+      guard case .failedAndPutBack(_, let reason, let previous, let problem)? = e as? PCILifecycleError else {
         return XCTFail("\(e)")
       }
-      XCTAssertEqual(driver, "vfio-pci")
-      XCTAssertNil(boundTo)
+      XCTAssertTrue(reason.contains("0000:00:04.0 is not bound to vfio-pci after"), reason)
+      XCTAssertTrue(reason.contains("(it has no driver)"), reason)
+      XCTAssertNil(previous)
+      XCTAssertNil(problem)
+      XCTAssertTrue("\(e)".hasSuffix("0000:00:04.0 is without a driver again, as before"), "\(e)")
     }
-    XCTAssertEqual(try read("\(devDir("0000:00:04.0"))/driver_override"), "vfio-pci\n")
     XCTAssertEqual(try read("\(tree.sys)/bus/pci/drivers_probe"), "0000:00:04.0")
+    XCTAssertEqual(try read("\(devDir("0000:00:04.0"))/driver_override"), "\n", "the override is put back (empty)")
   }
 
   // MARK: resets

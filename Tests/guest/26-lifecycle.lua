@@ -123,9 +123,10 @@ end
 local EDU = env("BARLUA_EDU")
 err = error_of(pci.bind, EDU, "virtio-pci", { timeout = 1 })
 t.contains(err, "is not bound to virtio-pci", "a driver that does not take the device: the error says so")
+t.contains(err, EDU .. " is bound to vfio-pci again, as before", "and that the device was put back")
 t.diag(err)
-pci.bind(EDU, "vfio-pci")
 t.is(driver(EDU), "vfio-pci", "the edu is back on vfio-pci")
+t.is(io.open("/sys/bus/pci/devices/" .. EDU .. "/driver_override"):read("l"), "vfio-pci", "with its override")
 
 -- 3. Remove, rescan, wait.
 t.test("remove, wait times out, rescan below the port, wait finds it", function()
