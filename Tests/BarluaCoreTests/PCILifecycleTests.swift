@@ -138,6 +138,33 @@ final class PCILifecycleTests: XCTestCase {
     XCTAssertEqual(try read("\(tree.sys)/bus/pci/drivers/virtio-pci/unbind"), "0000:00:06.0")
   }
 
+  /// An interface that is up on another member of the device's IOMMU group: the group goes
+  /// with the device (VFIO takes the whole group), so the device is in use too.
+  func testAGroupMemberInUse() throws {
+    try tree.addDevice("0000:00:05.0", driver: "e1000e", group: 7)
+    try tree.addDevice("0000:00:05.1", driver: "vfio-pci", group: 7)
+    for addr in ["0000:00:05.0", "0000:00:05.1"] {
+      try write("0x020000\n", "\(devDir(addr))/class")
+      try Data(count: 64).write(to: URL(fileURLWithPath: "\(devDir(addr))/config"))
+      try write("(null)\n", "\(devDir(addr))/driver_override")
+    }
+    let net = "\(devDir("0000:00:05.0"))/net/eth1"
+    try fm.createDirectory(atPath: net, withIntermediateDirectories: true)
+    try write("0x1003\n", "\(net)/flags")
+    try write("up\n", "\(net)/operstate")
+    let sysNet = tree.root.appendingPathComponent("net").path
+    try fm.createDirectory(atPath: sysNet, withIntermediateDirectories: true)
+    try fm.createSymbolicLink(atPath: "\(sysNet)/eth1", withDestinationPath: net)
+    let member = try PCIAddress("0000:00:05.0")
+    let addr = try PCIAddress("0000:00:05.1")
+    XCTAssertThrowsError(try binding(sysNet: sysNet).bind(addr, driver: nil)) { e in
+      XCTAssertEqual(
+        e as? PCILifecycleError,
+        .inUse(addr, action: "unbind", evidence: [.interfaceUp(device: member, interface: "eth1", operstate: "up")]))
+      XCTAssertTrue("\(e)".contains("0000:00:05.0: network interface eth1 is up"), "\(e)")
+    }
+  }
+
   func testBootVGAIsInUse() throws {
     try addDevice("0000:00:02.0", driver: "i915", cls: "0x030000")
     try write("1\n", "\(devDir("0000:00:02.0"))/boot_vga")

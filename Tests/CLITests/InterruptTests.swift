@@ -78,6 +78,8 @@ final class InterruptTests: XCTestCase {
     Blocking(call: "time.sleep(30)", name: "time.sleep"),
     Blocking(setup: mapScratch, call: "b:poll32(0, 1, 1, 30)", name: "bar:poll32"),
     Blocking(setup: mapScratch, call: "b:poll64(0, 1, 1, 30)", name: "bar:poll64"),
+    // A device that never appears (an address no machine has): sysfs is only read.
+    Blocking(call: "pci.wait('ffff:ff:1f.7', {timeout = 30})", name: "pci.wait"),
   ]
 
   /// A script that marks when it is about to block, with a to-be-closed variable whose
