@@ -408,7 +408,9 @@ local function matrix_device(addr, opts, now_text, say)
   say(conditions.table(m))
   local facts = { addr = addr, method = "vfio", bars = {}, matrix = m.rows }
   for _, row in ipairs(m.rows) do
-    if row.error then facts.error = (facts.error and facts.error .. "; " or "") .. row.condition .. ": " .. row.error end
+    if row.error then
+      facts.error = (facts.error and facts.error .. "; " or "") .. row.condition .. ": " .. row.error
+    end
   end
   return facts
 end

@@ -20,10 +20,17 @@ local parser = argparse(PROG, "Reload a card (FPGA programming) and get it back 
 parser:option("--device", "PCI address of the card, e.g. 0000:03:00.0"):argname("ADDR")
 parser:option("--program", "the programming command (run by sh -c; the card is removed meanwhile)")
   :argname("CMD")
+local function seconds(option)
+  return function(s)
+    local n = tonumber(s)
+    if not n or n <= 0 or n > 1e6 then return nil, option .. " must be a number of seconds > 0, not '" .. s .. "'" end
+    return n
+  end
+end
 parser:option("--timeout", "seconds the programming command may take (default 600)")
-  :argname("S"):convert(tonumber)
+  :argname("S"):convert(seconds("--timeout"))
 parser:option("--wait", "seconds to wait for the card after the rescan (default 10)")
-  :argname("S"):convert(tonumber)
+  :argname("S"):convert(seconds("--wait"))
 parser:option("--map", "register map (IP-XACT .xml, or a .lua file returning a regs.define table)"
   .. " to snapshot before and compare after"):argname("FILE")
 local ok, args = parser:pparse()
@@ -35,9 +42,7 @@ if not ok then usage(args) end
 if not args.device then usage("--device ADDR is required (the card to reload)") end
 if not args.program then usage("--program CMD is required (the command that programs the card)") end
 local timeout = args.timeout or 600
-if not timeout or timeout <= 0 or timeout > 1e6 then usage("--timeout must be a number of seconds > 0") end
 local wait_s = args.wait or 10
-if not wait_s or wait_s <= 0 or wait_s > 1e6 then usage("--wait must be a number of seconds > 0") end
 
 local function say(fmt, ...) io.stdout:write(string.format(fmt, ...), "\n") io.stdout:flush() end
 local message = card_reload.message
@@ -121,7 +126,9 @@ say("%s: %s (%s) on %s, %s", PROG, addr, before.id, tostring(info.driver or "no 
   port and ("below port " .. port) or "on a root bus (no upstream port: AER masking skipped)")
 local bar_list = {}
 for i = 0, 5 do
-  if info.bars[i] and info.bars[i].size > 0 then bar_list[#bar_list + 1] = "BAR" .. i .. " " .. bar_text(info.bars[i]) end
+  if info.bars[i] and info.bars[i].size > 0 then
+    bar_list[#bar_list + 1] = "BAR" .. i .. " " .. bar_text(info.bars[i])
+  end
 end
 say("before: link %s; %s", link_text(port and pci.link(port) or pci.link(addr)),
   #bar_list > 0 and table.concat(bar_list, ", ") or "no BARs")
@@ -129,7 +136,8 @@ if map_spec then
   before.registers = snapshot(addr)
   local n = 0
   for _ in pairs(before.registers) do n = n + 1 end
-  say("before: %d registers read from %s%s", n, args.map, regs.snapshot and "" or " (read here: this barlua has no regs.snapshot)")
+  say("before: %d registers read from %s%s", n, args.map,
+    regs.snapshot and "" or " (read here: this barlua has no regs.snapshot)")
 end
 
 local r = card_reload.run(addr, args.program, { timeout = timeout, wait = wait_s, say = function(l) say("%s", l) end })

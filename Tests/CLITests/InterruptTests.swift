@@ -97,6 +97,8 @@ final class InterruptTests: XCTestCase {
     Blocking(
       call: "pci.retrain('0000:00:04.0', {timeout = 30})", name: "pci.retrain",
       env: ["BARLUA_SYSFS_PCI": InterruptTests.trainingPort]),
+    // A device that never appears (an address no machine has): sysfs is only read.
+    Blocking(call: "pci.wait('ffff:ff:1f.7', {timeout = 30})", name: "pci.wait"),
   ]
 
   /// A script that marks when it is about to block, with a to-be-closed variable whose

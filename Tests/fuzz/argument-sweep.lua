@@ -207,7 +207,18 @@ function targets.mmio()
 end
 
 function targets.pci()
-  sweep_module("pci", pci, 3)
+  -- pci.rescan() with no argument rescans the whole bus, and pci.wait waits 10 s by default:
+  -- both are swept below with arguments that touch nothing and return at once.
+  sweep_module("pci", pci, 3, { rescan = true, wait = true })
+  for _, v in ipairs(values) do
+    if v ~= nil then try_named(true, "pci.rescan", pci.rescan, 1, v) end
+    try_named(true, "pci.wait", pci.wait, 2, v, { timeout = 0 })
+    if not (type(v) == "number" and v > 0.001) then
+      try("pci.wait(absent, {timeout = v})", function(x) return pci.wait("ffff:ff:1f.7", { timeout = x }) end, 1, v)
+    end
+    try("pci.bind(absent, v)", function(x) return pci.bind("ffff:ff:1f.7", x) end, 1, v)
+    try("pci.bind(absent, nil, v)", function(x) return pci.bind("ffff:ff:1f.7", nil, x) end, 1, v)
+  end
   for _, v in ipairs(values) do
     for _, key in ipairs { "addr", "vendor", "device", "subvendor", "subdevice", "class", "driver" } do
       try("pci.devices{" .. key .. " = v}", function(x) return pci.devices { [key] = x } end, 1, v)

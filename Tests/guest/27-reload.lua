@@ -112,7 +112,7 @@ t.contains(text, "did not finish within 1 s", "the time-out is named")
 t.ok(time.ns() - started < 30e9, "the hanging command was stopped (took " .. (time.ns() - started) // 1e6 .. " ms)")
 t.ok(not os.execute("pgrep -f 'slee[p] 60' >/dev/null"), "no programming command is left running")
 
-code, text = reload("true", "--timeout 0")
+code = reload("true", "--timeout 0")
 t.is(code, 2, "--timeout 0 is a usage error")
 local _, _, c2 = os.execute("barlua scripts/reload.lua --device 0000:0f:1f.7 --program true >/dev/null 2>&1")
 t.is(c2, 1, "an absent device: exit 1, nothing done")

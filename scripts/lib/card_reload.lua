@@ -22,7 +22,9 @@ local message = M.message
 
 -- The upstream port: the device's parent in sysfs, unless that is a root bus (nil then).
 function M.upstream_port(addr)
-  local p = io.popen("readlink -f " .. q("/sys/bus/pci/devices/" .. addr))
+  local root = os.getenv("BARLUA_SYSFS_PCI") or ""
+  if root == "" then root = "/sys/bus/pci/devices" end
+  local p = io.popen("readlink -f " .. q(root .. "/" .. addr))
   local path = p and p:read("l")
   if p then p:close() end
   local parent = path and path:match("/([^/]+)/[^/]+$")
@@ -114,10 +116,12 @@ local function steps(r, program, opts, say)
   end
   r.removed = false
   say(string.format("%s is back (%04x:%04x)", r.addr, back.vendor, back.device))
-  -- The link: wait (bounded) for Data Link Layer Link Active where the port reports it.
+  -- The link: wait (bounded) for Data Link Layer Link Active when it was active before (a
+  -- port that does not report it, as QEMU's for a conventional device, is not waited for).
   r.link_after = link_of(r)
   local deadline = time.ns() + 2e9
-  while r.link_after and r.link_after.dll_active == false and time.ns() < deadline do
+  local was_active = r.link_before and r.link_before.dll_active
+  while was_active and r.link_after and r.link_after.dll_active == false and time.ns() < deadline do
     time.sleep(0.05)
     r.link_after = link_of(r)
   end
@@ -136,7 +140,8 @@ function M.restore(r, opts, say)
       r.removed = false
       say(string.format("restore: %s is present again (rescan)", r.addr))
     else
-      left[#left + 1] = string.format("%s is removed (%s): rescan with: echo 1 > /sys/bus/pci/rescan", r.addr, message(err))
+      left[#left + 1] = string.format("%s is removed (%s): rescan with: echo 1 > /sys/bus/pci/rescan", r.addr,
+        message(err))
     end
   end
   if r.unbound and not r.removed then

@@ -32,7 +32,8 @@ function M.apply(addr, name, opts)
     local r = card_reload.run(addr, opts.reload, { timeout = opts.reload_timeout or 600, wait = 10,
       say = opts.say_steps })
     if r.failure or #r.left > 0 then
-      error("reload: " .. (r.failure or "") .. (#r.left > 0 and (" (left: " .. table.concat(r.left, "; ") .. ")") or ""), 0)
+      local left = #r.left > 0 and (" (left: " .. table.concat(r.left, "; ") .. ")") or ""
+      error("reload: " .. (r.failure or "") .. left, 0)
     end
     return "reloaded by: " .. opts.reload
   elseif SYSFS[name] or pci.reset_methods(addr) then

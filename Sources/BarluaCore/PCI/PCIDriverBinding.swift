@@ -88,24 +88,18 @@ public struct PCIDriverBinding: Sendable {
       guard try SysfsFiles.exists(path) else { throw PCILifecycleError.noDriver(name: driver, path: path) }
     }
     let dir = sysfs.path(addr)
-    try SysfsWrite.write("\(dir)/driver_override", driver.map { "\($0)\n" } ?? "\n")
-    if let current, current != driver {
-      try SysfsWrite.write("\(dir)/driver/unbind", addr.description)
-    }
-    if let driver, current != driver {
-      let mark = try? KernelLog.mark()
-      try SysfsWrite.write("\(busPath)/drivers_probe", addr.description)
-      let started = barlua_monotonic_ns()
-      let bound = try PCIWaiter.until(timeout: timeout) { try sysfs.driver(addr) == driver ? true : nil }
-      if bound == nil {
-        let waited = Double(barlua_monotonic_ns() - started) / 1e9
-        let messages =
-          mark.flatMap { try? KernelLog.records(since: $0) }?.map(\.message)
-          .filter { $0.contains(addr.description) || $0.contains(driver) } ?? []
-        throw PCILifecycleError.notBound(
-          addr, driver: driver, boundTo: try sysfs.driver(addr), waited: (waited * 10).rounded() / 10,
-          messages: Array(messages.suffix(8)))
+    do {
+      try SysfsWrite.write("\(dir)/driver_override", driver.map { "\($0)\n" } ?? "\n")
+      if let current, current != driver {
+        try SysfsWrite.write("\(dir)/driver/unbind", addr.description)
       }
+      if let driver, current != driver { try probe(addr, driver: driver, timeout: timeout) }
+    } catch {
+      // The new binding did not happen: put back what was there, then say what happened.
+      let restored = putBack(addr, previous)
+      if case PCILifecycleError.interrupted = error { throw error }
+      throw PCILifecycleError.failedAndPutBack(
+        addr, reason: "\(error)", previous: previous.driver, problem: restored)
     }
     switch override {
     case .driver: break
@@ -113,6 +107,44 @@ public struct PCIDriverBinding: Sendable {
     case .name(let name): try SysfsWrite.write("\(dir)/driver_override", "\(name)\n")
     }
     return previous
+  }
+
+  /// Writes `drivers_probe` and waits for `driver`; the kernel's words when it is not bound.
+  private func probe(_ addr: PCIAddress, driver: String, timeout: Double) throws {
+    let mark = try? KernelLog.mark()
+    try SysfsWrite.write("\(busPath)/drivers_probe", addr.description)
+    let started = barlua_monotonic_ns()
+    let bound = try PCIWaiter.until(timeout: timeout) { try sysfs.driver(addr) == driver ? true : nil }
+    if bound == nil {
+      let waited = Double(barlua_monotonic_ns() - started) / 1e9
+      let messages =
+        mark.flatMap { try? KernelLog.records(since: $0) }?.map(\.message)
+        .filter { $0.contains(addr.description) || $0.contains(driver) } ?? []
+      throw PCILifecycleError.notBound(
+        addr, driver: driver, boundTo: try sysfs.driver(addr), waited: (waited * 10).rounded() / 10,
+        messages: Array(messages.suffix(8)))
+    }
+  }
+
+  /// Puts `previous` back after a failed binding (not interruptible: a pending Ctrl-C is
+  /// reported after it, bounded to 2 s). Returns nil when done, else what went wrong.
+  private func putBack(_ addr: PCIAddress, _ previous: Previous) -> String? {
+    let dir = sysfs.path(addr)
+    do {
+      let now = try sysfs.driver(addr)
+      if let wanted = previous.driver, now != wanted {
+        try SysfsWrite.write("\(dir)/driver_override", "\(wanted)\n")
+        if now != nil { try SysfsWrite.write("\(dir)/driver/unbind", addr.description) }
+        try SysfsWrite.write("\(busPath)/drivers_probe", addr.description)
+        let deadline = barlua_monotonic_ns() + 2_000_000_000
+        while try sysfs.driver(addr) != wanted, barlua_monotonic_ns() < deadline { usleep(10_000) }
+        if try sysfs.driver(addr) != wanted { return "it did not bind to \(wanted) again" }
+      }
+      try SysfsWrite.write("\(dir)/driver_override", (previous.override ?? "") + "\n")
+      return nil
+    } catch {
+      return "\(error)"
+    }
   }
 }
 

@@ -14,7 +14,10 @@ public enum PCILifecycleError: Error, Equatable, CustomStringConvertible {
   /// The device did not end up bound to `driver` within `waited` seconds; `messages` are the
   /// kernel's log lines about the device from the attempt (its probe error).
   case notBound(PCIAddress, driver: String, boundTo: String?, waited: Double, messages: [String])
-  /// Ctrl-C (SIGINT) or SIGTERM arrived while waiting; what was done so far stays done.
+  /// A binding failed (`reason`) after the device had been changed; what was there before
+  /// (`previous`) was put back, or `problem` says why not.
+  case failedAndPutBack(PCIAddress, reason: String, previous: String?, problem: String?)
+  /// Ctrl-C (SIGINT) or SIGTERM arrived while waiting (a failed binding is put back first).
   case interrupted(signal: Int32)
   /// The device does not have `method` among the kernel's reset methods.
   case unknownResetMethod(PCIAddress, method: String, offered: [String])
@@ -48,6 +51,10 @@ public enum PCILifecycleError: Error, Equatable, CustomStringConvertible {
         ? "the kernel logged nothing about it (the driver's id table may not list the device)"
         : "the kernel says: " + messages.joined(separator: " | ")
       return "\(addr) is not bound to \(driver) after \(waited) s (\(now)); \(log)"
+    case .failedAndPutBack(let addr, let reason, let previous, let problem):
+      let back = previous.map { "bound to \($0)" } ?? "without a driver"
+      return problem.map { "\(reason); putting \(addr) back \(back) failed: \($0)" }
+        ?? "\(reason); \(addr) is \(back) again, as before"
     case .interrupted(let signal):
       return signal == 15 ? "terminated (SIGTERM)" : "interrupted!"
     case .unknownResetMethod(let addr, let method, let offered):

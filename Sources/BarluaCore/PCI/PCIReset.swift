@@ -70,7 +70,8 @@ public struct PCIReset: Sendable {
         String(path.split(separator: "/").dropLast().last ?? "")
       }
       let names = [addr.description] + (parent.map { [$0] } ?? [])
-      let messages = mark.flatMap { try? KernelLog.records(since: $0) }?.map(\.message)
+      let messages =
+        mark.flatMap { try? KernelLog.records(since: $0) }?.map(\.message)
         .filter { m in names.contains { m.contains($0) } } ?? []
       throw PCILifecycleError.resetFailed(addr, method: method, error: error, messages: Array(messages.suffix(6)))
     }

@@ -8,7 +8,7 @@
 /// `SystemError` naming the file.
 enum SysfsWrite {
   static func write(_ path: String, _ text: String) throws(SystemError) {
-    let fd = Glibc.open(path, O_WRONLY | O_CLOEXEC)
+    let fd = Glibc.open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)  // O_TRUNC: no-op on sysfs
     if fd < 0 { throw SystemError.current("open", path: path, hint: hint(errno)) }
     defer { _ = Glibc.close(fd) }
     let bytes = Array(text.utf8)
