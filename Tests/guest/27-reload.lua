@@ -53,7 +53,18 @@ end
 write_record()
 local code, text = reload("testbed-hotplug reload --fresh")
 after("fresh", code, text, 0)
-t.contains(text, "masked Surprise Down and Completion Timeout on " .. PORT, "fresh: masks the port")
+-- QEMU before 8.0 keeps a root port's uncorrectable mask read-only: then the script must say the
+-- mask did not hold, never claim it did (what the port keeps decides which line is true).
+do
+  local probe = pci.aer(PORT).mask.uncorrectable
+  local _, now = pci.aer_mask(PORT, { uncorrectable = probe | 0x20 })
+  pci.aer_mask(PORT, { uncorrectable = probe })
+  if now.uncorrectable == probe | 0x20 then
+    t.contains(text, "masked Surprise Down and Completion Timeout on " .. PORT, "fresh: masks the port")
+  else
+    t.contains(text, "WARNING: " .. PORT .. " did not keep the AER mask", "fresh: says the port kept no mask")
+  end
+end
 t.contains(text, "restore: AER masks of " .. PORT .. " put back", "fresh: puts the masks back")
 t.contains(text, "BARs: same sizes and flags as before", "fresh: no BAR changed")
 t.contains(text, "link: before ", "fresh: the link before and after")

@@ -90,9 +90,18 @@ local function steps(r, program, opts, say)
     if aer and aer.mask then
       local old = aer.mask
       local new_unc = old.uncorrectable | M.SURPRISE_DOWN | M.COMPLETION_TIMEOUT
-      r.masked = pci.aer_mask(r.port, { uncorrectable = new_unc })
-      say(string.format("masked Surprise Down and Completion Timeout on %s (uncorrectable mask 0x%08x -> 0x%08x)",
-        r.port, old.uncorrectable, new_unc))
+      local now
+      r.masked, now = pci.aer_mask(r.port, { uncorrectable = new_unc })
+      if now and now.uncorrectable == new_unc then
+        say(string.format("masked Surprise Down and Completion Timeout on %s (uncorrectable mask 0x%08x -> 0x%08x)",
+          r.port, old.uncorrectable, new_unc))
+      else
+        -- The port ignored the write (QEMU before 8.0 keeps this mask read-only): say so, the
+        -- card may still raise a fatal Surprise Down while it is programmed.
+        say(string.format("WARNING: %s did not keep the AER mask (wrote 0x%08x, reads back 0x%08x): Surprise Down "
+          .. "and Completion Timeout stay unmasked while the card is programmed", r.port, new_unc,
+          now and now.uncorrectable or -1))
+      end
     else
       say(string.format("%s has no AER capability: nothing to mask", r.port))
     end
