@@ -8,6 +8,10 @@
 local argparse = require "argparse"
 local pattrace = require "pattrace"
 local script = require "barlua.script"
+local out = require "script_output"
+out.guard("pat_trace")
+-- Kernel log lines and sysfs text: printed with control bytes escaped.
+local print = out.print
 
 local function fail(fmt, ...) script.fail("pat_trace", 1, string.format(fmt, ...)) end
 
@@ -187,4 +191,4 @@ local function main()
 end
 
 main()
-
+out.done()

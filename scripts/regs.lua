@@ -10,6 +10,11 @@
 local argparse = require "argparse"
 local regs = require "barlua.regs"
 local script = require "barlua.script"
+local out = require "script_output"
+out.guard("regs.lua")
+-- Names, descriptions and access texts come from the design file: printed with control bytes
+-- escaped.
+local print = out.print
 
 local parser = argparse("regs.lua", "Show the registers an IP-XACT file describes; with a device, "
   .. "read each readable one by name (regs.dump).")
@@ -95,3 +100,4 @@ end
 local dumped, err = pcall(regs.dump, binding)
 if dev then dev:close() end
 if not dumped then fail(err) end
+out.done()

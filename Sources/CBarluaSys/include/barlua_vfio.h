@@ -15,22 +15,24 @@
 // enumerators of type unsigned long they import as `UInt`, the type ioctl(2)'s request has.
 // One list (X-macro) makes both the enumerators and the names errors show
 // (barlua_vfio_ioctl_name), so a request and its name cannot disagree.
-#define BARLUA_VFIO_IOCTLS(X)    \
-  X(VFIO_GET_API_VERSION)        \
-  X(VFIO_CHECK_EXTENSION)        \
-  X(VFIO_SET_IOMMU)              \
-  X(VFIO_GROUP_GET_STATUS)       \
-  X(VFIO_GROUP_SET_CONTAINER)    \
-  X(VFIO_GROUP_UNSET_CONTAINER)  \
-  X(VFIO_GROUP_GET_DEVICE_FD)    \
-  X(VFIO_DEVICE_GET_INFO)        \
-  X(VFIO_DEVICE_GET_REGION_INFO) \
-  X(VFIO_DEVICE_GET_IRQ_INFO)    \
-  X(VFIO_DEVICE_SET_IRQS)        \
-  X(VFIO_DEVICE_RESET)           \
-  X(VFIO_DEVICE_FEATURE)         \
-  X(VFIO_IOMMU_GET_INFO)         \
-  X(VFIO_IOMMU_MAP_DMA)          \
+#define BARLUA_VFIO_IOCTLS(X)           \
+  X(VFIO_GET_API_VERSION)               \
+  X(VFIO_CHECK_EXTENSION)               \
+  X(VFIO_SET_IOMMU)                     \
+  X(VFIO_GROUP_GET_STATUS)              \
+  X(VFIO_GROUP_SET_CONTAINER)           \
+  X(VFIO_GROUP_UNSET_CONTAINER)         \
+  X(VFIO_GROUP_GET_DEVICE_FD)           \
+  X(VFIO_DEVICE_GET_INFO)               \
+  X(VFIO_DEVICE_GET_REGION_INFO)        \
+  X(VFIO_DEVICE_GET_IRQ_INFO)           \
+  X(VFIO_DEVICE_SET_IRQS)               \
+  X(VFIO_DEVICE_RESET)                  \
+  X(VFIO_DEVICE_GET_PCI_HOT_RESET_INFO) \
+  X(VFIO_DEVICE_PCI_HOT_RESET)          \
+  X(VFIO_DEVICE_FEATURE)                \
+  X(VFIO_IOMMU_GET_INFO)                \
+  X(VFIO_IOMMU_MAP_DMA)                 \
   X(VFIO_IOMMU_UNMAP_DMA)
 
 #define BARLUA_VFIO_IOCTL_ENUMERATOR(name) BARLUA_##name = name,
