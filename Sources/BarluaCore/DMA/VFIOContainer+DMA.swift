@@ -16,7 +16,7 @@ extension VFIOContainer {
         var info = vfio_iommu_type1_info()
         info.argsz = UInt32(length)
         buffer.storeBytes(of: info, as: vfio_iommu_type1_info.self)
-        try VFIOIoctl.call(fd, BARLUA_VFIO_IOMMU_GET_INFO, buffer.baseAddress!)
+        try VFIOIoctl.call(fd, BARLUA_IOCTL_VFIO_IOMMU_GET_INFO, buffer.baseAddress!)
         return buffer.loadUnaligned(as: vfio_iommu_type1_info.self).argsz
       }
       if Int(argsz) > length {
@@ -25,7 +25,7 @@ extension VFIOContainer {
       }
       return try IOMMUInfo.parse(answer)
     }
-    throw VFIOAnswerError.bufferKeptGrowing(request: VFIOIoctl.name(BARLUA_VFIO_IOMMU_GET_INFO), path: fd.path)
+    throw VFIOAnswerError.bufferKeptGrowing(request: VFIOIoctl.name(BARLUA_IOCTL_VFIO_IOMMU_GET_INFO), path: fd.path)
   }
 
   /// The allocator over this container's valid IOVA ranges, made on first use. A kernel that
@@ -61,7 +61,7 @@ extension VFIOContainer {
     map.iova = iova
     map.size = length
     do {
-      try VFIOIoctl.call(fd, BARLUA_VFIO_IOMMU_MAP_DMA, &map) { e in
+      try VFIOIoctl.call(fd, BARLUA_IOCTL_VFIO_IOMMU_MAP_DMA, &map) { e in
         switch e {
         case ENOMEM: MemlockLimit.hint(adding: length)
         case EEXIST: "the IOVA range is already mapped in this container"

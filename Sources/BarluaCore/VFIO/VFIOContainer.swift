@@ -39,7 +39,7 @@ final class VFIOContainer: @unchecked Sendable {
       }
     }
     let container = VFIOContainer(fd: fd)
-    let version = try VFIOIoctl.call(fd, BARLUA_VFIO_GET_API_VERSION)
+    let version = try VFIOIoctl.call(fd, BARLUA_IOCTL_VFIO_GET_API_VERSION)
     guard version == BARLUA_VFIO_API_VERSION else {
       throw VFIOAnswerError.apiVersion(path: path, version: version, expected: Int32(BARLUA_VFIO_API_VERSION))
     }
@@ -48,7 +48,7 @@ final class VFIOContainer: @unchecked Sendable {
 
   /// Whether the kernel offers IOMMU type `type` (VFIO_CHECK_EXTENSION).
   func supports(_ type: VFIOIOMMU) throws -> Bool {
-    try VFIOIoctl.call(fd, BARLUA_VFIO_CHECK_EXTENSION, value: type.ioctlValue) > 0
+    try VFIOIoctl.call(fd, BARLUA_IOCTL_VFIO_CHECK_EXTENSION, value: type.ioctlValue) > 0
   }
 
   /// Attaches `group` (VFIO_GROUP_SET_CONTAINER) and, for the first group, sets the IOMMU type:
@@ -56,11 +56,11 @@ final class VFIOContainer: @unchecked Sendable {
   func attach(_ group: VFIOGroup) throws {
     var containerFD = fd.rawValue
     try VFIOIoctl.call(
-      group.fd, BARLUA_VFIO_GROUP_SET_CONTAINER, &containerFD, hint: VFIOIoctl.commonHint)
+      group.fd, BARLUA_IOCTL_VFIO_GROUP_SET_CONTAINER, &containerFD, hint: VFIOIoctl.commonHint)
     if iommu == nil {
       do {
         let type = try chooseIOMMU(noIOMMU: group.isNoIOMMU)
-        try VFIOIoctl.call(fd, BARLUA_VFIO_SET_IOMMU, value: type.ioctlValue) {
+        try VFIOIoctl.call(fd, BARLUA_IOCTL_VFIO_SET_IOMMU, value: type.ioctlValue) {
           e in
           switch e {
           case EPERM where type == .noiommu:

@@ -26,7 +26,7 @@ extension VFIODevice {
       let result: Result<Int, SystemError> = buffer.withUnsafeMutableBytes { raw in
         raw.storeBytes(of: size, toByteOffset: 0, as: UInt32.self)
         do {
-          try VFIOIoctl.call(fd, BARLUA_VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, raw.baseAddress!)
+          try VFIOIoctl.call(fd, BARLUA_IOCTL_VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, raw.baseAddress!)
           return .success(0)
         } catch let e as SystemError {
           return .failure(e)
@@ -76,7 +76,7 @@ extension VFIODevice {
       raw.storeBytes(of: UInt32(raw.count), toByteOffset: 0, as: UInt32.self)
       raw.storeBytes(of: UInt32(fds.count), toByteOffset: 8, as: UInt32.self)
       for (i, fd) in fds.enumerated() { raw.storeBytes(of: fd, toByteOffset: header + 4 * i, as: Int32.self) }
-      try VFIOIoctl.call(fd, BARLUA_VFIO_DEVICE_PCI_HOT_RESET, raw.baseAddress!)
+      try VFIOIoctl.call(fd, BARLUA_IOCTL_VFIO_DEVICE_PCI_HOT_RESET, raw.baseAddress!)
     }
   }
 }

@@ -87,7 +87,7 @@ public final class VFIODevice: @unchecked Sendable {
   {
     var info_ = vfio_device_info()
     info_.argsz = UInt32(MemoryLayout<vfio_device_info>.size)
-    try VFIOIoctl.call(fd, BARLUA_VFIO_DEVICE_GET_INFO, &info_)
+    try VFIOIoctl.call(fd, BARLUA_IOCTL_VFIO_DEVICE_GET_INFO, &info_)
     self.address = address
     self.group = group.number
     self.groupPath = group.path
@@ -127,7 +127,7 @@ public final class VFIODevice: @unchecked Sendable {
       let argsz = try answer.withUnsafeMutableBytes { buffer -> UInt32 in
         buffer.storeBytes(of: info, as: vfio_region_info.self)
         try VFIOIoctl.call(
-          fd, BARLUA_VFIO_DEVICE_GET_REGION_INFO, buffer.baseAddress!, detail: VFIORegion.name(index))
+          fd, BARLUA_IOCTL_VFIO_DEVICE_GET_REGION_INFO, buffer.baseAddress!, detail: VFIORegion.name(index))
         return buffer.loadUnaligned(as: vfio_region_info.self).argsz
       }
       if Int(argsz) > length {
@@ -137,7 +137,7 @@ public final class VFIODevice: @unchecked Sendable {
       return answer
     }
     throw VFIOAnswerError.bufferKeptGrowing(
-      request: VFIOIoctl.name(BARLUA_VFIO_DEVICE_GET_REGION_INFO, VFIORegion.name(index)), path: fd.path)
+      request: VFIOIoctl.name(BARLUA_IOCTL_VFIO_DEVICE_GET_REGION_INFO, VFIORegion.name(index)), path: fd.path)
   }
 
   /// The raw VFIO_DEVICE_GET_REGION_INFO answer for region `index` (diagnostics, fixtures).
@@ -174,7 +174,7 @@ public final class VFIODevice: @unchecked Sendable {
       info.index = UInt32(i)
       do {
         try VFIOIoctl.call(
-          fd, BARLUA_VFIO_DEVICE_GET_IRQ_INFO, &info, detail: VFIOIRQ(index: i, count: 0, flags: 0).name)
+          fd, BARLUA_IOCTL_VFIO_DEVICE_GET_IRQ_INFO, &info, detail: VFIOIRQ(index: i, count: 0, flags: 0).name)
       } catch let e as SystemError where e.errno == EINVAL {
         // vfio-pci answers EINVAL for an index the device lacks (ERR on conventional PCI).
         return VFIOIRQ(index: i, count: 0, flags: 0)
@@ -292,7 +292,7 @@ public final class VFIODevice: @unchecked Sendable {
     guard canReset else {
       throw VFIODeviceError.resetUnsupported(addr: addr)
     }
-    try VFIOIoctl.call(fd, BARLUA_VFIO_DEVICE_RESET)
+    try VFIOIoctl.call(fd, BARLUA_IOCTL_VFIO_DEVICE_RESET)
   }
 
   /// Unmaps every live mapping of this device, closes the device file and releases the group

@@ -44,7 +44,7 @@ final class VFIOGroup: @unchecked Sendable {
     let group = VFIOGroup(number: number, fd: fd, isNoIOMMU: file.noIOMMU)
     var status = vfio_group_status()
     status.argsz = UInt32(MemoryLayout<vfio_group_status>.size)
-    try VFIOIoctl.call(fd, BARLUA_VFIO_GROUP_GET_STATUS, &status)
+    try VFIOIoctl.call(fd, BARLUA_IOCTL_VFIO_GROUP_GET_STATUS, &status)
     if status.flags & UInt32(BARLUA_VFIO_GROUP_FLAGS_VIABLE) == 0 {
       throw VFIOError.groupNotViable(group: number, members: (try? members()) ?? [])
     }
@@ -56,7 +56,7 @@ final class VFIOGroup: @unchecked Sendable {
     var name = Array(addr.utf8CString)
     let raw = try name.withUnsafeMutableBytes { buf in
       try VFIOIoctl.call(
-        fd, BARLUA_VFIO_GROUP_GET_DEVICE_FD, buf.baseAddress!, detail: addr, hint: VFIOIoctl.commonHint)
+        fd, BARLUA_IOCTL_VFIO_GROUP_GET_DEVICE_FD, buf.baseAddress!, detail: addr, hint: VFIOIoctl.commonHint)
     }
     return FileDescriptor(rawValue: raw, path: "\(path) device \(addr)")
   }

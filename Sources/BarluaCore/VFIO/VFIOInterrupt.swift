@@ -95,7 +95,7 @@ public final class VFIOInterrupt: @unchecked Sendable {
         buffer.storeBytes(of: fd, toByteOffset: header + i * 4, as: Int32.self)
       }
       try VFIOIoctl.call(
-        deviceFD, BARLUA_VFIO_DEVICE_SET_IRQS, buffer.baseAddress!, detail: "\(kind.name), \(what)",
+        deviceFD, BARLUA_IOCTL_VFIO_DEVICE_SET_IRQS, buffer.baseAddress!, detail: "\(kind.name), \(what)",
         hint: hint)
     }
   }

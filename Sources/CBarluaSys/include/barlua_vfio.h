@@ -13,8 +13,9 @@
 // ---- ioctl request numbers ----
 // _IO(VFIO_TYPE, VFIO_BASE + n) expands to a cast expression Swift does not import; as
 // enumerators of type unsigned long they import as `UInt`, the type ioctl(2)'s request has.
-// One list (X-macro) makes both the enumerators and the names errors show
-// (barlua_vfio_ioctl_name), so a request and its name cannot disagree.
+// One list (X-macro) makes the enumerators, and the entries errors are named from
+// (BARLUA_IOCTL_*: barlua_vfio_ioctl_number and barlua_vfio_ioctl_name), so a request and
+// its name cannot disagree.
 #define BARLUA_VFIO_IOCTLS(X)           \
   X(VFIO_GET_API_VERSION)               \
   X(VFIO_CHECK_EXTENSION)               \
@@ -39,13 +40,27 @@
 enum : unsigned long { BARLUA_VFIO_IOCTLS(BARLUA_VFIO_IOCTL_ENUMERATOR) };
 #undef BARLUA_VFIO_IOCTL_ENUMERATOR
 
-/// The name of a VFIO ioctl request ("VFIO_DEVICE_RESET"), or NULL for another number.
-static inline const char *barlua_vfio_ioctl_name(unsigned long request) {
-#define BARLUA_VFIO_IOCTL_NAME(name) \
-  if (request == (unsigned long)(name)) return #name;
-  BARLUA_VFIO_IOCTLS(BARLUA_VFIO_IOCTL_NAME)
+// A request's place in the list, for errors: VFIO reuses numbers across object types
+// (VFIO_IOMMU_GET_INFO on a container and VFIO_DEVICE_GET_PCI_HOT_RESET_INFO on a device are
+// both VFIO_BASE + 12), so the number alone cannot name it. BARLUA_IOCTL_VFIO_DEVICE_RESET, ...
+#define BARLUA_VFIO_IOCTL_INDEX(name) BARLUA_IOCTL_##name,
+enum { BARLUA_VFIO_IOCTLS(BARLUA_VFIO_IOCTL_INDEX) BARLUA_IOCTL_COUNT };
+#undef BARLUA_VFIO_IOCTL_INDEX
+
+/// The request number of list entry `index` (BARLUA_IOCTL_*), 0 for another index.
+static inline unsigned long barlua_vfio_ioctl_number(int index) {
+#define BARLUA_VFIO_IOCTL_NUMBER(name) name,
+  static const unsigned long numbers[] = {BARLUA_VFIO_IOCTLS(BARLUA_VFIO_IOCTL_NUMBER)};
+#undef BARLUA_VFIO_IOCTL_NUMBER
+  return index >= 0 && index < BARLUA_IOCTL_COUNT ? numbers[index] : 0;
+}
+
+/// The name of list entry `index` ("VFIO_DEVICE_RESET"), NULL for another index.
+static inline const char *barlua_vfio_ioctl_name(int index) {
+#define BARLUA_VFIO_IOCTL_NAME(name) #name,
+  static const char *const names[] = {BARLUA_VFIO_IOCTLS(BARLUA_VFIO_IOCTL_NAME)};
 #undef BARLUA_VFIO_IOCTL_NAME
-  return NULL;
+  return index >= 0 && index < BARLUA_IOCTL_COUNT ? names[index] : NULL;
 }
 
 // ---- constants (some are shift expressions Swift would not import reliably) ----
