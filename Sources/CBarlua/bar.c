@@ -40,6 +40,17 @@ static int bar_finalize(lua_State *L) {
   return 0;
 }
 
+// __gc: unmap, and drop a trace that was never stopped.
+static int bar_gc(lua_State *L) {
+  barlua_bar *b = to_bar(L, 1);
+  if (b != NULL) {
+    bar_do_unmap(b);
+    barlua_trace_free(b->trace);
+    b->trace = NULL;
+  }
+  return 0;
+}
+
 // buf:free() for DMA buffers: like __close, quiet when already freed.
 int barlua_bar_free(lua_State *L) {
   barlua_bar *b = to_bar(L, 1);
@@ -79,7 +90,8 @@ static const luaL_Reg bar_methods[] = {{"read8", bar_read8},         {"read16", 
                                        {"fill", bar_fill},           {"count", bar_count},
                                        {"compare", bar_compare},     {"dump", bar_dump},
                                        {"poll32", bar_poll32},       {"poll64", bar_poll64},
-                                       {"unmap", bar_unmap},         {NULL, NULL}};
+                                       {"unmap", bar_unmap},         {"trace", bar_trace},
+                                       {"trace_stop", bar_trace_stop}, {NULL, NULL}};
 
 void barlua_bar_open(lua_State *L) {
   lua_newtable(L);
@@ -98,6 +110,7 @@ void barlua_bar_push(lua_State *L, barlua_window *win, void *owner, void (*unmap
   b->unmap = unmap;
   b->release = release;
   b->flags = flags;
+  b->trace = NULL;
   // P: the methods, then the fields, then the metamethods.
   lua_newtable(L);
   int p = lua_gettop(L);
@@ -117,7 +130,7 @@ void barlua_bar_push(lua_State *L, barlua_window *win, void *owner, void (*unmap
   }
   lua_pushvalue(L, p);
   lua_setfield(L, p, "__index");
-  lua_pushcfunction(L, bar_finalize);
+  lua_pushcfunction(L, bar_gc);
   lua_setfield(L, p, "__gc");
   lua_pushcfunction(L, bar_finalize);
   lua_setfield(L, p, "__close");

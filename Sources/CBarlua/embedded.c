@@ -20,6 +20,10 @@ static const char regs_lua[] = {
 #embed "lua/barlua/regs.lua"
 };
 
+static const char trace_lua[] = {
+#embed "lua/barlua/trace.lua"
+};
+
 static const char test_lua[] = {
 #embed "lua/barlua/test.lua"
 };
@@ -34,6 +38,7 @@ static const struct {
     {"barlua.ipxact_expr", ipxact_expr_lua, sizeof ipxact_expr_lua},
     {"barlua.regs", regs_lua, sizeof regs_lua},
     {"barlua.test", test_lua, sizeof test_lua},
+    {"barlua.trace", trace_lua, sizeof trace_lua},
 };
 
 const char *barlua_embedded_name(size_t i) {

@@ -53,6 +53,10 @@ int barlua_object_is(lua_State *L, int i, const char *tname);
 /// Like barlua_object_get, and clears it: the caller now owns the retain.
 void *barlua_object_take(lua_State *L, int i, const char *tname);
 
+/// Pushes barlua.trace_core: new(fields[, limit]) and add(trace, kind, offset, value, ns), the
+/// C side of traces built from text (regs.mmiotrace).
+int barlua_open_trace_core(lua_State *L);
+
 /// buf:free() of a DMA buffer (a bar with an `iova` field): unmaps it, quiet when freed.
 int barlua_bar_free(lua_State *L);
 

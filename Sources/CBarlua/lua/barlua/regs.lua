@@ -534,6 +534,152 @@ function M.map_of(b)
   return s.map
 end
 
+-- ---- snapshots and diffs by name ----
+
+-- The snapshot a binding took, by snapshot: its map (for field names in diffs).
+local snapshot_map = setmetatable({}, {__mode = "k"})
+
+-- Why a register is not read by snapshot (nil: it is read).
+local function not_read(reg)
+  if reg.access == "wo" then return "write-only" end
+  if reg.side_effects then return "reading it has side effects" end
+end
+
+-- regs.snapshot(binding) -> {NAME = value, ...}, skipped: every register readable without side
+-- effects, each read once, in the map's order; `skipped` lists the others
+-- ({register =, why =}), which are never read.
+function M.snapshot(b)
+  local s = state[b]
+  if not s then
+    fail(2, "regs.snapshot: argument must be a binding from regs.bind, got %s", type(b))
+  end
+  local snap, skipped = {}, {}
+  for _, reg in ipairs(s.map.registers) do
+    local why = not_read(reg)
+    if why then
+      skipped[#skipped + 1] = {register = reg.name, why = why}
+    else
+      snap[reg.name] = read_reg(s, reg, 2)
+    end
+  end
+  snapshot_map[snap] = s.map
+  return snap, skipped
+end
+
+local function check_snapshot(t, fn, n)
+  if type(t) ~= "table" then
+    fail(3, "regs.%s: argument %d must be a snapshot (a table from regs.snapshot), got %s", fn, n,
+      type(t))
+  end
+  for k, v in pairs(t) do
+    if type(k) ~= "string" or math.type(v) ~= "integer" then
+      fail(3, "regs.%s: argument %d is not a snapshot: entry %s = %s is not NAME = integer", fn, n,
+        tostring(k), tostring(v))
+    end
+  end
+end
+
+-- regs.diff(a, b[, map]) -> {{register =, field =, before =, after =}, ...}: every register whose
+-- value differs, one entry per changed field when the map gives it fields (field = nil for a
+-- register without fields, or for bits outside every field); a register in only one snapshot
+-- has before or after nil. In the map's order, else by name.
+function M.diff(a, b, map)
+  check_snapshot(a, "diff", 1)
+  check_snapshot(b, "diff", 2)
+  if map ~= nil and getmetatable(map) ~= Map then
+    local st = state[map]
+    if not st then
+      fail(2, "regs.diff: argument 3 must be a register map (regs.define) or a binding, got %s",
+        type(map))
+    end
+    map = st.map
+  end
+  map = map or snapshot_map[a] or snapshot_map[b]
+  local order, seen = {}, {}
+  if map then
+    for _, reg in ipairs(map.registers) do
+      if (a[reg.name] ~= nil or b[reg.name] ~= nil) and not seen[reg.name] then
+        order[#order + 1] = reg.name
+        seen[reg.name] = true
+      end
+    end
+  end
+  local rest = {}
+  for _, t in ipairs{a, b} do
+    for name in pairs(t) do
+      if not seen[name] then
+        seen[name] = true
+        rest[#rest + 1] = name
+      end
+    end
+  end
+  table.sort(rest)
+  for _, name in ipairs(rest) do order[#order + 1] = name end
+  local out = {}
+  for _, name in ipairs(order) do
+    local before, after = a[name], b[name]
+    if before ~= after then
+      local reg = map and map.by_name[name]
+      if reg and reg.fields and before and after then
+        local covered = 0
+        for _, fname in ipairs(reg.field_names) do
+          local f = reg.fields[fname]
+          local fb, fa = extract(before, f), extract(after, f)
+          covered = covered | (mask_of(f.width) << f.lsb)
+          if fb ~= fa then out[#out + 1] = {register = name, field = fname, before = fb, after = fa} end
+        end
+        local rb, ra = before & ~covered, after & ~covered
+        if rb ~= ra then out[#out + 1] = {register = name, before = rb, after = ra} end
+      else
+        out[#out + 1] = {register = name, before = before, after = after}
+      end
+    end
+  end
+  return out
+end
+
+-- regs.restore(binding, snapshot) -> written, skipped: writes back every register of the
+-- snapshot that is read-write and now reads differently (each read once, then one write);
+-- `written` names them in the map's order, `skipped` lists what was not written and why.
+function M.restore(b, snap)
+  local s = state[b]
+  if not s then
+    fail(2, "regs.restore: argument 1 must be a binding from regs.bind, got %s", type(b))
+  end
+  check_snapshot(snap, "restore", 2)
+  local written, skipped = {}, {}
+  local known = {}
+  for _, reg in ipairs(s.map.registers) do
+    local want = snap[reg.name]
+    known[reg.name] = true
+    if want ~= nil then
+      if reg.access ~= "rw" then
+        skipped[#skipped + 1] = {register = reg.name, why = reg.access == "ro" and "read-only" or "write-only"}
+      elseif reg.side_effects then
+        skipped[#skipped + 1] = {register = reg.name, why = "reading it has side effects"}
+      elseif read_reg(s, reg, 2) ~= want then
+        write_reg(s, reg, want, 2)
+        written[#written + 1] = reg.name
+      end
+    end
+  end
+  local unknown = {}
+  for name in pairs(snap) do
+    if not known[name] then unknown[#unknown + 1] = name end
+  end
+  table.sort(unknown)
+  for _, name in ipairs(unknown) do
+    skipped[#skipped + 1] = {register = name, why = "not in map " .. s.map.name}
+  end
+  return written, skipped
+end
+
+-- regs.mmiotrace(text[, {base =, limit =}]) -> a trace (see barlua.trace).
+function M.mmiotrace(text, opts)
+  local trace = require("barlua.trace").mmiotrace(text, opts)
+  return trace -- not a tail call: the errors blame the caller's line (level 3)
+end
+
 -- Every readable register of a binding in hex, one a line; printed and returned.
 function M.dump(b)
   local s = state[b]
