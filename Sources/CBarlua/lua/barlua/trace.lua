@@ -12,10 +12,11 @@ local function hex(v) return string.format("0x%x", v) end
 -- A map from regs.define, or the map of a binding (regs.map_of), or nil.
 local function map_of(map, fn)
   if map == nil then return nil end
-  local regs = require "barlua.regs"
-  if type(map) == "table" and type(map.registers) == "table" and map.by_name then return map end
-  local ok, m = pcall(regs.map_of, map)
+  local ok, m = pcall(require("barlua.regs").map_of, map)
   if ok then return m end
+  if type(map) == "table" and type(rawget(map, "registers")) == "table" and rawget(map, "by_name") then
+    return map
+  end
   error(string.format("trace:%s: argument must be a register map (regs.define) or a binding "
     .. "(regs.bind), got %s", fn, type(map)), 3)
 end
@@ -294,11 +295,12 @@ end
 local MAX_LINE = 4096
 local WIDTH_KIND = {["1"] = 8, ["2"] = 16, ["4"] = 32, ["8"] = 64}
 
--- "12.345678" -> ns, or nil (bounded: at most 12 digits of seconds, 9 of fraction).
+-- "12.345678" -> ns, or nil (bounded: at most 9 digits of seconds, 9 of fraction, so the
+-- product fits an integer).
 local function timestamp_ns(s)
-  local sec, frac = s:match("^(%d%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?%d?)%.(%d%d?%d?%d?%d?%d?%d?%d?%d?)$")
+  local sec, frac = s:match("^(%d%d?%d?%d?%d?%d?%d?%d?%d?)%.(%d%d?%d?%d?%d?%d?%d?%d?%d?)$")
   if not sec then return nil end
-  return math.tointeger(sec) * 1000000000 + math.tointeger(frac) * 10 ^ (9 - #frac) // 1
+  return tonumber(sec) * 1000000000 + tonumber((frac .. "00000000"):sub(1, 9))
 end
 
 -- A hex number "0x..." of at most 16 digits, as an integer (two's complement above 2^63).
@@ -308,10 +310,25 @@ local function hexnum(s)
   return math.tointeger(tonumber(d, 16))
 end
 
+-- Calls fn(line) for each non-empty line of text; lines longer than MAX_LINE go to too_long.
+local function each_line(text, fn, too_long)
+  local pos, n = 1, #text
+  while pos <= n do
+    local nl = text:find("\n", pos, true) or n + 1
+    local len = nl - pos
+    if len > MAX_LINE then
+      if too_long then too_long() end
+    elseif len > 0 then
+      fn(text:sub(pos, nl - 1))
+    end
+    pos = nl + 1
+  end
+end
+
 -- regs.mmiotrace(text[, {base =, limit =}]) -> a trace of the R and W records, offsets
 -- relative to `base` (default: the physical address of the first MAP record, or 0).
 -- Lines it does not understand are counted in trace.unparsed; accesses below base or past the
--- first mapping's length (when base is that mapping's) in trace.outside.
+-- end of the mapping that holds base (its MAP record) in trace.outside.
 function M.mmiotrace(text, opts)
   if type(text) ~= "string" then
     error("regs.mmiotrace: argument 1 must be the text of an mmiotrace log (a string), got "
@@ -343,56 +360,49 @@ function M.mmiotrace(text, opts)
   local fields = {source = "mmiotrace log", maps = {}, unparsed = 0, outside = 0}
   local ok, trace = pcall(core.new, fields, limit)
   if not ok then error("regs.mmiotrace: " .. tostring(trace), 3) end
-  local given_base = base ~= nil
-  local span -- the first mapping's length when base is its address
-  local t0
-  local pos, n = 1, #text
-  while pos <= n do
-    local nl = text:find("\n", pos, true) or n + 1
-    local len = nl - pos
-    if len > MAX_LINE then
-      fields.unparsed = fields.unparsed + 1
-    elseif len > 0 then
-      local line = text:sub(pos, nl - 1)
-      local kw = line:match("^(%u+) ")
-      if kw == "R" or kw == "W" then
-        local w, ts, _, phys, value = line:match("^%u (%d) (%S+) (%d+) (%S+) (%S+)")
-        local width, ns, addr, v = WIDTH_KIND[w or ""], ts and timestamp_ns(ts), hexnum(phys), hexnum(value)
-        if width and ns and addr and v then
-          if not base then base = 0 end
-          local off = addr - base
-          if math.ult(addr, base) or (span and off >= span) then
-            fields.outside = fields.outside + 1
-          else
-            t0 = t0 or ns
-            local kind = (kw == "R" and "read" or "write") .. width
-            if width < 64 then v = v & ((1 << width) - 1) end
-            core.add(trace, kind, off, v, ns >= t0 and ns - t0 or 0)
-          end
-        else
-          fields.unparsed = fields.unparsed + 1
-        end
-      elseif kw == "MAP" then
-        local ts, id, phys, _, length = line:match("^MAP (%S+) (%d+) (%S+) (%S+) (%S+)")
-        local addr, l = hexnum(phys), hexnum(length)
-        if ts and addr and l and #fields.maps < 4096 then
-          fields.maps[#fields.maps + 1] = {id = math.tointeger(id), phys = addr, len = l}
-          if not base and not given_base then
-            base, span = addr, l
-          end
-        elseif not (ts and addr and l) then
-          fields.unparsed = fields.unparsed + 1
-        end
-      elseif kw == "UNMAP" or kw == "MARK" or kw == "VERSION" or kw == "PCIDEV" or kw == "LSPCI"
-        or kw == "UNKNOWN" or line:sub(1, 1) == "#" or line:match("^%s*$") then
-        -- noted by the kernel for readers; nothing to replay
-      else
-        fields.unparsed = fields.unparsed + 1
-      end
+  -- Pass 1: the mappings (MAP records), so base and the mapping that holds it are known
+  -- before the first access, wherever the MAP record stands.
+  local span -- bytes from base to the end of its mapping
+  each_line(text, function(line)
+    if line:sub(1, 4) ~= "MAP " then return end
+    local ts, id, phys, _, length = line:match("^MAP (%S+) (%d+) (%S+) (%S+) (%S+)")
+    local addr, l = hexnum(phys), hexnum(length)
+    if not (ts and addr and l) then return end
+    if #fields.maps < 4096 then
+      fields.maps[#fields.maps + 1] = {id = math.tointeger(tonumber(id)), phys = addr, len = l}
     end
-    pos = nl + 1
-  end
-  fields.base = base or 0
+    if not base then
+      base, span = addr, l
+    elseif not span and not math.ult(base, addr) and math.ult(base - addr, l) then
+      span = l - (base - addr)
+    end
+  end)
+  base = base or 0
+  -- Pass 2: the accesses.
+  local t0
+  each_line(text, function(line)
+    local kw = line:match("^(%u+) ")
+    if kw == "R" or kw == "W" then
+      local w, ts, _, phys, value = line:match("^%u (%d) (%S+) (%d+) (%S+) (%S+)")
+      local width, ns, addr, v = WIDTH_KIND[w or ""], ts and timestamp_ns(ts), hexnum(phys), hexnum(value)
+      if not (width and ns and addr and v) then
+        fields.unparsed = fields.unparsed + 1
+        return
+      end
+      local off = addr - base
+      if math.ult(addr, base) or (span and not math.ult(off, span)) then
+        fields.outside = fields.outside + 1
+        return
+      end
+      t0 = t0 or ns
+      if width < 64 then v = v & ((1 << width) - 1) end
+      core.add(trace, (kw == "R" and "read" or "write") .. width, off, v, ns >= t0 and ns - t0 or 0)
+    elseif not (kw == "MAP" or kw == "UNMAP" or kw == "MARK" or kw == "VERSION" or kw == "PCIDEV"
+      or kw == "LSPCI" or kw == "UNKNOWN" or line:sub(1, 1) == "#" or line:match("^%s*$")) then
+      fields.unparsed = fields.unparsed + 1 -- the others are notes for readers: nothing to replay
+    end
+  end, function() fields.unparsed = fields.unparsed + 1 end)
+  fields.base = base
   return trace
 end
 
