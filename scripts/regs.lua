@@ -158,7 +158,7 @@ local function run()
         tostring(err), map.name))
     end
     local now = regs.snapshot(binding)
-    local changes = regs.diff(before, now, map)
+    local changes = regs.diff(before, now) -- fields from now's map
     for _, d in ipairs(changes) do
       local name = d.field and d.register .. "." .. d.field or d.register
       print(string.format("%-32s %s -> %s", name, d.before and string.format("0x%x", d.before) or "(absent)",

@@ -579,22 +579,15 @@ local function check_snapshot(t, fn, n)
   end
 end
 
--- regs.diff(a, b[, map]) -> {{register =, field =, before =, after =}, ...}: every register whose
--- value differs, one entry per changed field when the map gives it fields (field = nil for a
--- register without fields, or for bits outside every field); a register in only one snapshot
--- has before or after nil. In the map's order, else by name.
-function M.diff(a, b, map)
+-- regs.diff(a, b) -> {{register =, field =, before =, after =}, ...}: every register whose value
+-- differs, one entry per changed field when the map of a snapshot taken by regs.snapshot gives
+-- it fields (field = nil for a register without fields, or for bits outside every field); a
+-- register in only one snapshot has before or after nil. In the map's order, else by name.
+-- (Only two arguments: `regs.diff(a, regs.snapshot(r))` passes snapshot's second result too.)
+function M.diff(a, b)
   check_snapshot(a, "diff", 1)
   check_snapshot(b, "diff", 2)
-  if map ~= nil and getmetatable(map) ~= Map then
-    local st = state[map]
-    if not st then
-      fail(2, "regs.diff: argument 3 must be a register map (regs.define) or a binding, got %s",
-        type(map))
-    end
-    map = st.map
-  end
-  map = map or snapshot_map[a] or snapshot_map[b]
+  local map = snapshot_map[a] or snapshot_map[b]
   local order, seen = {}, {}
   if map then
     for _, reg in ipairs(map.registers) do

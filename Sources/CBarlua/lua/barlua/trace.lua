@@ -211,8 +211,9 @@ local function step_line(n, e)
     return string.format("b:write(%s, %q%s)", off, e.data, wa):gsub("\\\n", "\\n")
   elseif k == "read" then
     if not e.data then return string.format("b:read(%s, %d%s)", off, e.len, wa) end
-    return string.format("check(%d, %q, b:compare(%s, %q), nil)", n, "read " .. off, off, e.data)
-      :gsub("\\\n", "\\n")
+    -- The same accesses as recorded (a width: exact-width loads; bar:compare has none).
+    return string.format("check(%d, %q, b:read(%s, %d%s) == %q, true)", n, "read " .. off, off, e.len, wa,
+      e.data):gsub("\\\n", "\\n")
   elseif k == "fill" then
     return string.format("b:fill(%s, %s, %d%s)", hex(e.value), off, e.len, wa)
   elseif k == "count" then
