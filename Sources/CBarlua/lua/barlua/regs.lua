@@ -472,6 +472,29 @@ function Bound.__tostring(b)
   return string.format("%s registers on %s", s.map.name, tostring(s.bar))
 end
 
+-- REPL completion (barlua.repl): the names after `r.` of a binding (its registers) and after
+-- `r.reg.` of a register view (its fields, value, get, set); `r.reg` steps to the view. Never
+-- reads the device: a view is made without a read, a register without fields ends the path.
+function Bound.__complete(b, name)
+  local s = state[b]
+  if name == nil then
+    local t = {}
+    for _, n in ipairs(s.map.names) do t[n] = true end
+    return t
+  end
+  local reg = s.map.by_name[name]
+  if reg and reg.fields then return Bound.__index(b, name) end
+  return nil
+end
+
+function View.__complete(view, name)
+  if name ~= nil then return nil end
+  local v = views[view]
+  local t = {value = true, get = view_methods.get, set = view_methods.set}
+  for _, f in ipairs(v.reg.field_names) do t[f] = true end
+  return t
+end
+
 -- regs.bind(bar, map) -> the registers of `map` by name on `bar`.
 function M.bind(bar, map)
   if getmetatable(map) ~= Map then
