@@ -122,8 +122,8 @@ local function read_snapshot(path)
   if not f then return nil, err end
   local text = f:read("a")
   f:close()
-  local ok, doc = pcall(cjson.decode, text)
-  if not ok or type(doc) ~= "table" or type(doc.registers) ~= "table" then
+  local decoded, doc = pcall(cjson.decode, text)
+  if not decoded or type(doc) ~= "table" or type(doc.registers) ~= "table" then
     return nil, path .. ": not a snapshot written by regs.lua --snapshot"
   end
   local snap = {}

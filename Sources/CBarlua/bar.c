@@ -80,18 +80,15 @@ static int bar_newindex(lua_State *L) {
                    luaL_typename(L, 2));
 }
 
-static const luaL_Reg bar_methods[] = {{"read8", bar_read8},         {"read16", bar_read16},
-                                       {"read32", bar_read32},       {"read64", bar_read64},
-                                       {"write8", bar_write8},       {"write16", bar_write16},
-                                       {"write32", bar_write32},     {"write64", bar_write64},
-                                       {"read64hl", bar_read64hl},   {"read64lh", bar_read64lh},
-                                       {"write64hl", bar_write64hl}, {"write64lh", bar_write64lh},
-                                       {"read", bar_read},           {"write", bar_write},
-                                       {"fill", bar_fill},           {"count", bar_count},
-                                       {"compare", bar_compare},     {"dump", bar_dump},
-                                       {"poll32", bar_poll32},       {"poll64", bar_poll64},
-                                       {"unmap", bar_unmap},         {"trace", bar_trace},
-                                       {"trace_stop", bar_trace_stop}, {NULL, NULL}};
+static const luaL_Reg bar_methods[] = {
+    {"read8", bar_read8},       {"read16", bar_read16},         {"read32", bar_read32},
+    {"read64", bar_read64},     {"write8", bar_write8},         {"write16", bar_write16},
+    {"write32", bar_write32},   {"write64", bar_write64},       {"read64hl", bar_read64hl},
+    {"read64lh", bar_read64lh}, {"write64hl", bar_write64hl},   {"write64lh", bar_write64lh},
+    {"read", bar_read},         {"write", bar_write},           {"fill", bar_fill},
+    {"count", bar_count},       {"compare", bar_compare},       {"dump", bar_dump},
+    {"poll32", bar_poll32},     {"poll64", bar_poll64},         {"unmap", bar_unmap},
+    {"trace", bar_trace},       {"trace_stop", bar_trace_stop}, {NULL, NULL}};
 
 void barlua_bar_open(lua_State *L) {
   lua_newtable(L);

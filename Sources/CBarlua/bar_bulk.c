@@ -111,7 +111,8 @@ int bar_write(lua_State *L) {
   const char *s = check_data(L, b, "write", 3, "offset, string, width", &off, &len);
   unsigned width = bar_check_width(L, b, 4, "write", off, len, "string length");
   transfer(L, b, BARLUA_OP_WRITE, off, (void *)(uintptr_t)s, len, width);  // only read
-  if (UNLIKELY(b->trace != NULL)) barlua_trace_add(b->trace, TR_WRITE, width, off, 0, len, 0, s, len);
+  if (UNLIKELY(b->trace != NULL))
+    barlua_trace_add(b->trace, TR_WRITE, width, off, 0, len, 0, s, len);
   return 0;
 }
 
@@ -156,8 +157,8 @@ int bar_compare(lua_State *L) {
   if (barlua_compare(b->win, off, s, len, &at, &f) != 0)
     bar_bulk_bus_error(L, "compare", &f, len, "compared");
   if (UNLIKELY(b->trace != NULL))
-    barlua_trace_add(b->trace, TR_COMPARE, 0, off, at < 0 ? UINT64_MAX : off + (uint64_t)at, len,
-                     0, s, len);
+    barlua_trace_add(b->trace, TR_COMPARE, 0, off, at < 0 ? UINT64_MAX : off + (uint64_t)at, len, 0,
+                     s, len);
   if (at < 0)
     lua_pushnil(L);
   else

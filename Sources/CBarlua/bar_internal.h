@@ -18,7 +18,7 @@ typedef struct barlua_bar {
   void *owner;
   void (*unmap)(void *);
   void (*release)(void *);
-  unsigned flags;  // BARLUA_BAR_*
+  unsigned flags;              // BARLUA_BAR_*
   struct barlua_trace *trace;  // recording this bar's accesses (bar:trace), else NULL
 } barlua_bar;
 
@@ -110,10 +110,26 @@ HOT uint64_t check_value(lua_State *L, int i, const char *fn, int bits) {
 // ---- access traces (bar_trace.c) ----
 // What an entry records, by the bar method that made it (the names are in bar_trace.c).
 enum {
-  TR_READ8, TR_READ16, TR_READ32, TR_READ64,
-  TR_WRITE8, TR_WRITE16, TR_WRITE32, TR_WRITE64,
-  TR_READ64HL, TR_READ64LH, TR_WRITE64HL, TR_WRITE64LH,
-  TR_READ, TR_WRITE, TR_FILL, TR_COUNT, TR_COMPARE, TR_POLL32, TR_POLL64, TR_DUMP,
+  TR_READ8,
+  TR_READ16,
+  TR_READ32,
+  TR_READ64,
+  TR_WRITE8,
+  TR_WRITE16,
+  TR_WRITE32,
+  TR_WRITE64,
+  TR_READ64HL,
+  TR_READ64LH,
+  TR_WRITE64HL,
+  TR_WRITE64LH,
+  TR_READ,
+  TR_WRITE,
+  TR_FILL,
+  TR_COUNT,
+  TR_COMPARE,
+  TR_POLL32,
+  TR_POLL64,
+  TR_DUMP,
   TR_NKINDS
 };
 /// Appends one entry (called only while tracing). `data`/`dlen`: bytes a bulk read or write

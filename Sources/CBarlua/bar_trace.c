@@ -31,9 +31,9 @@
 #define MAX_DATA ((uint64_t)1 << 32)
 
 static const char *const kind_names[TR_NKINDS] = {
-    "read8",    "read16",   "read32",   "read64",   "write8",    "write16",   "write32",
-    "write64",  "read64hl", "read64lh", "write64hl", "write64lh", "read",      "write",
-    "fill",     "count",    "compare",  "poll32",   "poll64",    "dump"};
+    "read8",   "read16",   "read32",   "read64",    "write8",    "write16", "write32",
+    "write64", "read64hl", "read64lh", "write64hl", "write64lh", "read",    "write",
+    "fill",    "count",    "compare",  "poll32",    "poll64",    "dump"};
 
 typedef struct {
   uint64_t ns;      // ticks while recording, ns from the start once stopped
@@ -131,8 +131,8 @@ static int grow(barlua_trace *t) {
   return 1;
 }
 
-void barlua_trace_add(barlua_trace *t, unsigned kind, unsigned width, uint64_t off,
-                      uint64_t value, uint64_t len, uint64_t aux, const void *data, size_t dlen) {
+void barlua_trace_add(barlua_trace *t, unsigned kind, unsigned width, uint64_t off, uint64_t value,
+                      uint64_t len, uint64_t aux, const void *data, size_t dlen) {
   uint64_t ticks = TICKS();
   if (UNLIKELY(t->n == t->cap) && (t->n >= t->limit || !grow(t))) {
     t->dropped++;
@@ -158,8 +158,8 @@ static void convert_times(barlua_trace *t) {
     return;
   }
   uint64_t ns1 = now_ns(), ticks1 = TICKS();
-  double per_tick = ticks1 > t->t0_ticks ? (double)(ns1 - t->t0_ns) / (double)(ticks1 - t->t0_ticks)
-                                         : 0.0;
+  double per_tick =
+      ticks1 > t->t0_ticks ? (double)(ns1 - t->t0_ns) / (double)(ticks1 - t->t0_ticks) : 0.0;
   for (size_t i = 0; i < t->n; i++) {
     uint64_t d = t->e[i].ns > t->t0_ticks ? t->e[i].ns - t->t0_ticks : 0;
     t->e[i].ns = (uint64_t)((double)d * per_tick);
@@ -286,8 +286,10 @@ static int trace_tostring(lua_State *L) {
   lua_getfield(L, -1, "source");
   const char *src = lua_tostring(L, -1);
   lua_pushfstring(L, "trace of %s: %I accesses", src ? src : "?", (lua_Integer)t->n);
-  if (t->dropped) lua_pushfstring(L, " (%I more dropped: past the limit)", (lua_Integer)t->dropped);
-  else lua_pushliteral(L, "");
+  if (t->dropped)
+    lua_pushfstring(L, " (%I more dropped: past the limit)", (lua_Integer)t->dropped);
+  else
+    lua_pushliteral(L, "");
   lua_concat(L, 2);
   return 1;
 }
@@ -339,8 +341,7 @@ static void check_trace_options(lua_State *L, int i, const char *fn, uint64_t *l
                   (unsigned long long)MAX_DATA, luaL_tolstring(L, -1, NULL));
       *data = (uint64_t)v;
     } else {
-      bar_error(L, "%s: unknown option '%s' (known: limit, data)", fn,
-                luaL_tolstring(L, -2, NULL));
+      bar_error(L, "%s: unknown option '%s' (known: limit, data)", fn, luaL_tolstring(L, -2, NULL));
     }
     lua_pop(L, 1);
   }
@@ -370,7 +371,8 @@ static void copy_field(lua_State *L, int from, int to, const char *k) {
 int bar_trace_stop(lua_State *L) {
   barlua_bar *b = to_bar(L, 1);
   if (b == NULL)
-    return bar_error(L, "bar:trace_stop: expected a bar as self (call it as bar:trace_stop()), got %s",
+    return bar_error(L,
+                     "bar:trace_stop: expected a bar as self (call it as bar:trace_stop()), got %s",
                      bar_type_name(L, 1));
   check_nargs(L, "trace_stop", 0, "");
   if (b->trace == NULL)
@@ -404,7 +406,8 @@ static int core_new(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_Integer limit = luaL_optinteger(L, 2, (lua_Integer)DEFAULT_LIMIT);
   if (limit < 1 || (uint64_t)limit > MAX_LIMIT)
-    return bar_error(L, "limit must be an integer 1 .. %llu (entries)", (unsigned long long)MAX_LIMIT);
+    return bar_error(L, "limit must be an integer 1 .. %llu (entries)",
+                     (unsigned long long)MAX_LIMIT);
   barlua_trace *t = push_trace(L, 1);
   trace_init(t, (uint64_t)limit, 0);
   t->converted = 1;

@@ -20,6 +20,10 @@ static const char regs_lua[] = {
 #embed "lua/barlua/regs.lua"
 };
 
+static const char regs_cache_lua[] = {
+#embed "lua/barlua/regs_cache.lua"
+};
+
 static const char trace_lua[] = {
 #embed "lua/barlua/trace.lua"
 };
@@ -39,6 +43,7 @@ static const struct {
     {"barlua.regs", regs_lua, sizeof regs_lua},
     {"barlua.test", test_lua, sizeof test_lua},
     {"barlua.trace", trace_lua, sizeof trace_lua},
+    {"barlua.regs_cache", regs_cache_lua, sizeof regs_cache_lua},
 };
 
 const char *barlua_embedded_name(size_t i) {

@@ -30,7 +30,7 @@ local live = r.liveness
 r.factorial = 6
 local done = bar:poll32(0x20, 1, 0, 1)
 local fact = r.factorial
-local block = bar:read(0, 12, 32)
+bar:read(0, 12, 32) -- a bulk read: one entry
 local trace = bar:trace_stop()
 t.is(id, 1, "edu id major")
 t.is(live, 0xedcba987, "liveness inverted")

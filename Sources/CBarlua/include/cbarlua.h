@@ -57,6 +57,10 @@ void *barlua_object_take(lua_State *L, int i, const char *tname);
 /// C side of traces built from text (regs.mmiotrace).
 int barlua_open_trace_core(lua_State *L);
 
+/// Pushes barlua.cache_core (content hash, private directory and file I/O) for the register
+/// map cache, barlua.regs_cache.
+int barlua_open_cache_core(lua_State *L);
+
 /// buf:free() of a DMA buffer (a bar with an `iova` field): unmaps it, quiet when freed.
 int barlua_bar_free(lua_State *L);
 

@@ -525,27 +525,40 @@ function M.bind(bar, map)
   return b
 end
 
--- regs.load(path[, {map =, block =}]) -> the definition table of an IP-XACT component's memory
--- map (see barlua.ipxact), ready for regs.define.
+-- regs.load(path[, {map =, block =, cache =}]) -> the definition table of an IP-XACT
+-- component's memory map (see barlua.ipxact), ready for regs.define. The compiled form is
+-- cached by content (barlua.regs_cache); cache = false parses the file every time.
 function M.load(path, opts)
   if type(path) ~= "string" then
     error("regs.load: argument 1 must be the path of an IP-XACT file, got " .. type(path), 2)
   end
   if path:find("\0", 1, true) then error("regs.load: the path contains a NUL byte", 2) end
+  local parse_opts, cache = {}, true
   if opts ~= nil then
     if type(opts) ~= "table" then
-      error("regs.load: argument 2 must be a table {map =, block =}, got " .. type(opts), 2)
+      error("regs.load: argument 2 must be a table {map =, block =, cache =}, got " .. type(opts), 2)
     end
     for k, v in pairs(opts) do
-      if k ~= "map" and k ~= "block" then
-        error(string.format("regs.load: unknown option '%s' (known: map, block)", tostring(k)), 2)
-      end
-      if type(v) ~= "string" then
-        error(string.format("regs.load: option %s must be a name (string), got %s", k, type(v)), 2)
+      if k == "cache" then
+        if type(v) ~= "boolean" then
+          error("regs.load: option cache must be true or false, got " .. type(v), 2)
+        end
+        cache = v
+      elseif k == "map" or k == "block" then
+        if type(v) ~= "string" then
+          error(string.format("regs.load: option %s must be a name (string), got %s", k, type(v)), 2)
+        end
+        parse_opts[k] = v
+      else
+        error(string.format("regs.load: unknown option '%s' (known: map, block, cache)", tostring(k)), 2)
       end
     end
   end
-  local ok, res = pcall(require("barlua.ipxact").load, path, opts)
+  local function parse() return require("barlua.ipxact").load(path, parse_opts) end
+  local ok, res = pcall(function()
+    if not cache then return parse() end
+    return (require("barlua.regs_cache").load(path, parse_opts, parse))
+  end)
   if not ok then error("regs.load: " .. tostring(res), 2) end
   return res
 end
