@@ -8,10 +8,11 @@
 -- tables, strings, integers and booleans read by a strict decoder in C (barlua.cache_core:
 -- every count and length checked against the bytes left, depth limited), then checked field
 -- by field against what regs.load returns, and used only when every check passes. The
--- directories and the entry must be owned by this user and not writable by group or others (barlua runs as root: a file another user can write is not
--- read); a symlinked entry is not followed. Anything wrong (no HOME, unwritable or full
--- directory, a corrupt, truncated, foreign or hostile entry) means the file is
--- parsed as if there were no cache; a failure to store is not an error.
+-- directories and the entry must be owned by this user and not writable by group or others
+-- (barlua runs as root: a file another user can write is not read); a symlinked entry is not
+-- followed. Anything wrong (no HOME, unwritable or full directory, a corrupt, truncated,
+-- foreign or hostile entry) means the file is parsed as if there were no cache; a failure to
+-- store is not an error.
 local core = require "barlua.cache_core"
 
 local M = {}
