@@ -83,6 +83,8 @@ int barlua_openlibs(lua_State *L) {
   barlua_preload_value(L, "barlua.trace_core");
   barlua_open_cache_core(L);
   barlua_preload_value(L, "barlua.cache_core");
+  barlua_open_xml_core(L);
+  barlua_preload_value(L, "barlua.xml_core");
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
   const char *name;
   for (size_t i = 0; (name = barlua_embedded_name(i)) != NULL; i++) {

@@ -61,6 +61,10 @@ int barlua_open_trace_core(lua_State *L);
 /// map cache, barlua.regs_cache.
 int barlua_open_cache_core(lua_State *L);
 
+/// Pushes barlua.xml_core: tree(data, path, namespaces, limits, none), an XML document as the
+/// tables barlua.ipxact walks, built in C over libexpat.
+int barlua_open_xml_core(lua_State *L);
+
 /// buf:free() of a DMA buffer (a bar with an `iova` field): unmaps it, quiet when freed.
 int barlua_bar_free(lua_State *L);
 
