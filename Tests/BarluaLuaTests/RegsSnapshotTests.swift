@@ -20,15 +20,18 @@ final class RegsSnapshotTests: XCTestCase {
     XCTAssertEqual(try lua.eval("return snap.id"), "\(0x0100_00ed)")
     XCTAssertEqual(try lua.eval("return snap.ctrl"), "\(0x8000_0011)")
     XCTAssertEqual(try lua.eval("return snap.q"), "-2")
-    XCTAssertEqual(try lua.eval("return tostring(snap.isr) .. tostring(snap.doorbell) .. tostring(snap.cmd)"), "nilnilnil")
+    XCTAssertEqual(
+      try lua.eval("return tostring(snap.isr) .. tostring(snap.doorbell) .. tostring(snap.cmd)"), "nilnilnil")
     XCTAssertEqual(
       try lua.eval(
-        "local s = {} for _, k in ipairs(skipped) do s[#s + 1] = k.register .. ':' .. k.why end return table.concat(s, ',')"),
+        "local s = {} for _, k in ipairs(skipped) do s[#s + 1] = k.register .. ':' .. k.why end return table.concat(s, ',')"
+      ),
       "doorbell:write-only,isr:reading it has side effects,cmd:write-only")
     // Exactly one read per readable register, none at the read-to-clear isr (0x20).
     XCTAssertEqual(
       try lua.eval(
-        "local s = {} for _, e in ipairs(t:entries()) do s[#s + 1] = e.kind .. '@' .. e.offset end return table.concat(s, ' ')"),
+        "local s = {} for _, e in ipairs(t:entries()) do s[#s + 1] = e.kind .. '@' .. e.offset end return table.concat(s, ' ')"
+      ),
       "read32@0 read32@4 read32@8 read8@16 read16@18 read64@24 read32@36")
   }
 
@@ -64,7 +67,8 @@ final class RegsSnapshotTests: XCTestCase {
     XCTAssertEqual(file.data[0], 0xff, "read-only id not written back")
     XCTAssertEqual(try lua.eval("return skipped[1].register .. ':' .. skipped[1].why"), "id:read-only")
     XCTAssertEqual(
-      try lua.eval("local n = 0 for _, e in ipairs(t:entries()) do if e.offset == 0x20 then n = n + 1 end end return n"), "0",
+      try lua.eval(
+        "local n = 0 for _, e in ipairs(t:entries()) do if e.offset == 0x20 then n = n + 1 end end return n"), "0",
       "the side-effect register is never touched")
   }
 
@@ -73,7 +77,10 @@ final class RegsSnapshotTests: XCTestCase {
       ("regs.snapshot(bar)", "regs.snapshot: argument must be a binding from regs.bind, got userdata"),
       ("regs.diff(1, {})", "regs.diff: argument 1 must be a snapshot (a table from regs.snapshot), got number"),
       ("regs.diff({}, {x = 'a'})", "regs.diff: argument 2 is not a snapshot: entry x = a is not NAME = integer"),
-      ("regs.restore(d, {scratch = 1.5})", "regs.restore: argument 2 is not a snapshot: entry scratch = 1.5 is not NAME = integer"),
+      (
+        "regs.restore(d, {scratch = 1.5})",
+        "regs.restore: argument 2 is not a snapshot: entry scratch = 1.5 is not NAME = integer"
+      ),
       ("regs.restore({}, {})", "regs.restore: argument 1 must be a binding from regs.bind, got table"),
     ])
   }

@@ -53,10 +53,12 @@ final class TraceTests: MappedBarTestCase {
       try entries("t"),
       "write8@1=ab read16@0=ab00 write64@8=ffffffffffffffff read32@4=12345678 read64hl@8=ffffffffffffffff "
         + "write64lh@10=5 write@100=- fill@200=7 read@100=- count@200=40 compare@100=103 poll32@4=12345678 dump@0=-")
-    XCTAssertEqual(try lua.eval("local e = t:entries() return e[7].data .. e[7].len .. e[7].width .. e[9].data"), "abcdef616abcdef")
+    XCTAssertEqual(
+      try lua.eval("local e = t:entries() return e[7].data .. e[7].len .. e[7].width .. e[9].data"), "abcdef616abcdef")
     XCTAssertEqual(try lua.eval("local e = t:entries()[12] return e.mask .. ' ' .. e.want"), "255 120")
     XCTAssertEqual(
-      try lua.eval("local e = t:entries() for i = 2, #e do assert(e[i].ns >= e[i-1].ns) end return e[#e].ns < 1e9"), "true",
+      try lua.eval("local e = t:entries() for i = 2, #e do assert(e[i].ns >= e[i-1].ns) end return e[#e].ns < 1e9"),
+      "true",
       "times ascend from the start, in ns")
     XCTAssertEqual(try lua.eval("return tostring(t)"), "trace of bar \(file.path) file 4 KiB: 13 accesses")
     XCTAssertEqual(try lua.eval("return t.path .. ' ' .. t.method"), "\(file.path) file")
@@ -65,7 +67,8 @@ final class TraceTests: MappedBarTestCase {
   func testLimitDropsTheRestAndSaysSo() throws {
     try lua.eval("b:trace{limit = 3} for i = 1, 10 do b:read32(0) end t = b:trace_stop()")
     XCTAssertEqual(try lua.eval("return #t .. ' ' .. t.dropped"), "3 7")
-    XCTAssertTrue(try lua.eval("return t:format()").hasSuffix("(7 more accesses not recorded: past the trace's limit)\n"))
+    XCTAssertTrue(
+      try lua.eval("return t:format()").hasSuffix("(7 more accesses not recorded: past the trace's limit)\n"))
   }
 
   func testFormatNamesRegistersAndFields() throws {
@@ -74,7 +77,9 @@ final class TraceTests: MappedBarTestCase {
       "r = regs.bind(b, edu) b:trace() r.liveness = 5 r.status.irq_enable = 1 local _ = r.id.major b:write8(0x81, 1) b:read(0, 12) t = b:trace_stop()"
     )
     let text = try lua.eval("return t:format(edu)")
-    let lines = text.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).dropFirst(2).joined(separator: " ") }
+    let lines = text.split(separator: "\n").map {
+      $0.split(separator: " ", omittingEmptySubsequences: true).dropFirst(2).joined(separator: " ")
+    }
     XCTAssertEqual(
       lines,
       [
@@ -95,9 +100,18 @@ final class TraceTests: MappedBarTestCase {
       ("b:trace{limit = 0}", "bar:trace: limit must be an integer 1 .. 16777216 (entries), got 0"),
       ("b:trace{limt = 5}", "bar:trace: unknown option 'limt' (known: limit, data)"),
       ("b:trace(5)", "bar:trace: argument must be a table {limit = ENTRIES, data = BYTES}, got number"),
-      ("regs = require 'barlua.regs' regs.mmiotrace(5)", "regs.mmiotrace: argument 1 must be the text of an mmiotrace log (a string), got number"),
-      ("regs = require 'barlua.regs' regs.mmiotrace('', {base = 'x'})", "regs.mmiotrace: base must be an integer (the physical address of the BAR), got string"),
-      ("regs = require 'barlua.regs' regs.mmiotrace('', {bas = 1})", "regs.mmiotrace: unknown option 'bas' (known: base, limit)"),
+      (
+        "regs = require 'barlua.regs' regs.mmiotrace(5)",
+        "regs.mmiotrace: argument 1 must be the text of an mmiotrace log (a string), got number"
+      ),
+      (
+        "regs = require 'barlua.regs' regs.mmiotrace('', {base = 'x'})",
+        "regs.mmiotrace: base must be an integer (the physical address of the BAR), got string"
+      ),
+      (
+        "regs = require 'barlua.regs' regs.mmiotrace('', {bas = 1})",
+        "regs.mmiotrace: unknown option 'bas' (known: base, limit)"
+      ),
     ])
   }
 
@@ -108,9 +122,12 @@ final class TraceTests: MappedBarTestCase {
       try entries("t"),
       "read32@0=10000ed write32@4=12345678 read32@4=edcba987 write32@20=80 write32@8=5 read32@20=81 read32@20=80 "
         + "read32@8=78 read32@24=1 write32@64=1 read64@80=0 write8@3=ff read16@2=100")
-    XCTAssertEqual(try lua.eval("return t.base .. ' ' .. t.outside .. ' ' .. t.unparsed .. ' ' .. #t.maps"), "\(0xfea0_0000) 1 0 2")
+    XCTAssertEqual(
+      try lua.eval("return t.base .. ' ' .. t.outside .. ' ' .. t.unparsed .. ' ' .. #t.maps"), "\(0xfea0_0000) 1 0 2")
     XCTAssertEqual(try lua.eval("local e = t:entries() return e[1].ns .. ' ' .. e[13].ns"), "0 176000")
-    let named = try lua.eval("return t:format(edu)").split(separator: "\n").map { $0.split(separator: " ").last.map(String.init) ?? "" }
+    let named = try lua.eval("return t:format(edu)").split(separator: "\n").map {
+      $0.split(separator: " ").last.map(String.init) ?? ""
+    }
     XCTAssertEqual(
       named,
       [
@@ -118,13 +135,15 @@ final class TraceTests: MappedBarTestCase {
         "irq_enable=0x1}", "edu.factorial", "edu.irq_status", "edu.irq_ack", "edu.dma_src", "edu.id+0x3", "edu.id+0x2",
       ])
     // An explicit base: the second mapping's access, the others outside.
-    XCTAssertEqual(try lua.eval("local t = regs.mmiotrace(text, {base = 0xfe000000}) return #t .. ' ' .. t.outside"), "1 13")
+    XCTAssertEqual(
+      try lua.eval("local t = regs.mmiotrace(text, {base = 0xfe000000}) return #t .. ' ' .. t.outside"), "1 13")
     XCTAssertEqual(try entries("regs.mmiotrace(text, {base = 0xfe000010})"), "read32@0=deadbeef")
   }
 
   /// Mutated logs and random bytes: never an error, never more entries than lines, quickly.
   func testFuzzedMmiotraceNeverFails() throws {
-    try lua.eval("regs = require 'barlua.regs' f = io.open('\(Self.fixtures)edu-driver.txt') text = f:read('a') f:close()")
+    try lua.eval(
+      "regs = require 'barlua.regs' f = io.open('\(Self.fixtures)edu-driver.txt') text = f:read('a') f:close()")
     let result = try lua.eval(
       """
       math.randomseed(25)

@@ -250,7 +250,8 @@ final class RegsLoadTests: XCTestCase {
     XCTAssertTrue(try loadError(p).contains("XML error: mismatched tag"))
     XCTAssertTrue(try loadError(dir + "/none.xml").contains("regs.load: \(dir)/none.xml: No such file or directory"))
     let r = try run(Barlua.path, ["-e", "require('barlua.regs').load('\(p)', {mapp = 'x'})"])
-    XCTAssertTrue(r.err.contains("(command line):1: regs.load: unknown option 'mapp' (known: map, block, cache)"), r.err)
+    XCTAssertTrue(
+      r.err.contains("(command line):1: regs.load: unknown option 'mapp' (known: map, block, cache)"), r.err)
   }
 
   /// What is deliberately not loaded (memory remaps, alternate registers) is listed, not dropped.

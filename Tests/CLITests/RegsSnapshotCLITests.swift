@@ -10,7 +10,8 @@ final class RegsSnapshotCLITests: XCTestCase {
   func testSnapshotThenDiffNamesTheChangedField() throws {
     let dir = Barlua.tempDir()
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let bar = dir + "/bar", json = dir + "/before.json"
+    let bar = dir + "/bar"
+    let json = dir + "/before.json"
     _ = FileManager.default.createFile(atPath: bar, contents: Data(count: 4096))
     let script = Barlua.repository + "/scripts/regs.lua"
     let s = try Barlua.run([script, Self.leon, "--file", bar, "--snapshot", json])
@@ -27,10 +28,14 @@ final class RegsSnapshotCLITests: XCTestCase {
     XCTAssertEqual(d.status, 0, d.err)
     XCTAssertEqual(
       d.out.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") },
-      ["timer1.timerReload.timerReloadValue 0x0 -> 0x5", "timer1.timerReload.reserved 0x0 -> 0xff", "2 changes since \(json)"])
+      [
+        "timer1.timerReload.timerReloadValue 0x0 -> 0x5", "timer1.timerReload.reserved 0x0 -> 0xff",
+        "2 changes since \(json)",
+      ])
     let bad = try Barlua.run([script, Self.leon, "--snapshot", json])
     XCTAssertEqual(bad.status, 2)
-    XCTAssertEqual(bad.err, "regs.lua: --snapshot and --diff read registers: give --device ADDR --bar N or --file PATH\n")
+    XCTAssertEqual(
+      bad.err, "regs.lua: --snapshot and --diff read registers: give --device ADDR --bar N or --file PATH\n")
     Barlua.write("{\"registers\": {\"x\": 5}}", to: json)
     let corrupt = try Barlua.run([script, Self.leon, "--file", bar, "--diff", json])
     XCTAssertEqual(corrupt.status, 1)
@@ -40,7 +45,9 @@ final class RegsSnapshotCLITests: XCTestCase {
   func testSavedTraceReplaysAndChecks() throws {
     let dir = Barlua.tempDir()
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let bar = dir + "/bar", other = dir + "/other", script = dir + "/replay.lua"
+    let bar = dir + "/bar"
+    let other = dir + "/other"
+    let script = dir + "/replay.lua"
     _ = FileManager.default.createFile(atPath: bar, contents: Data(count: 4096))
     _ = FileManager.default.createFile(atPath: other, contents: Data(count: 4096))
     let rec = try Barlua.run([
