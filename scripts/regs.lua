@@ -9,8 +9,8 @@
 -- strings: 64-bit values do not fit JSON numbers); --diff FILE takes a new snapshot and prints
 -- what changed since FILE, by register and field (regs.snapshot, regs.diff).
 -- A SystemRDL source: scripts/rdl2ipxact -o uart.xml uart.rdl first.
--- It only reads: registers marked as having read side effects are not read (none are, from
--- IP-XACT), write-only ones are shown as such. Exit status: 0 done, 1 the description or the
+-- It only reads: registers with read side effects (an IP-XACT field with a readAction) are
+-- not read, write-only ones are shown as such. Exit status: 0 done, 1 the description or the
 -- device failed, 2 bad arguments.
 local argparse = require "argparse"
 local regs = require "barlua.regs"

@@ -2,7 +2,7 @@
 // Lua tables barlua.ipxact walks, built in C: one expat parse and no Lua callback per
 // element (the Lua callbacks of lua-expat were most of a large file's load time).
 //
-//   tree(data, path, namespaces, limits, none) -> root, uri
+//   tree(data, path, namespaces, limits, none) -> root, uri, parameters
 //     data        the whole document
 //     path        for messages ("FILE:LINE: <tag>: ...")
 //     namespaces  {URI = generation}: the root element's namespace must be one of them
@@ -11,7 +11,9 @@
 //     none        the shared empty table used for no kids / no attributes
 //   Each element of the root's namespace is {tag =, line =, kids = none | {...},
 //   attr = none | {local name = value}, text = (all its character data, when it had any)};
-//   elements of other namespaces are left out with everything inside them.
+//   elements of other namespaces are left out with everything inside them. `parameters` lists
+//   the <parameter> and <moduleParameter> elements in document order (what the loader would
+//   otherwise find by walking the whole tree).
 //   Errors are raised as strings without a position, after expat is stopped and freed.
 #include <expat.h>
 #include <lauxlib.h>
@@ -149,6 +151,12 @@ static void on_start(void *ud, const XML_Char *name, const XML_Char **attrs) {
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, "barlua.xml_core.root");
   }
+  if (strcmp(tag, "parameter") == 0 || strcmp(tag, "moduleParameter") == 0) {
+    lua_getfield(L, LUA_REGISTRYINDEX, "barlua.xml_core.params");
+    lua_pushvalue(L, -2);
+    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    lua_pop(L, 1);
+  }
   lua_pushvalue(L, c->none);  // this element's kids slot
   text *t = &c->texts[c->open++];
   t->n = 0;
@@ -265,6 +273,8 @@ static int tree(lua_State *L) {
   lua_setfield(L, LUA_REGISTRYINDEX, "barlua.xml_core.root");
   lua_pushnil(L);
   lua_setfield(L, LUA_REGISTRYINDEX, "barlua.xml_core.uri");
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, "barlua.xml_core.params");
   lua_pushcfunction(L, run);
   lua_pushlightuserdata(L, &c);
   lua_pushvalue(L, 1);
@@ -277,19 +287,22 @@ static int tree(lua_State *L) {
   if (status != LUA_OK) return lua_error(L);
   lua_getfield(L, LUA_REGISTRYINDEX, "barlua.xml_core.root");
   lua_getfield(L, LUA_REGISTRYINDEX, "barlua.xml_core.uri");
+  lua_getfield(L, LUA_REGISTRYINDEX, "barlua.xml_core.params");
   lua_pushnil(L);
   lua_setfield(L, LUA_REGISTRYINDEX, "barlua.xml_core.root");
   lua_pushnil(L);
   lua_setfield(L, LUA_REGISTRYINDEX, "barlua.xml_core.uri");
+  lua_pushnil(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, "barlua.xml_core.params");
   if (c.failed) {
     lua_pushstring(L, c.msg);
     return lua_error(L);
   }
-  if (lua_isnil(L, -2)) {
+  if (lua_isnil(L, -3)) {
     lua_pushfstring(L, "%s: empty document", path);
     return lua_error(L);
   }
-  return 2;
+  return 3;
 }
 
 int barlua_open_xml_core(lua_State *L) {

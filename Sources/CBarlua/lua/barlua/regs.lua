@@ -28,7 +28,7 @@ local M = {}
 local WIDTHS = {[8] = true, [16] = true, [32] = true, [64] = true}
 local ACCESS = {ro = true, rw = true, wo = true}
 local MAP_KEYS = {name = true, size = true, bar = true, vendor = true, device = true,
-  doc = true, registers = true, skipped = true}
+  doc = true, registers = true, skipped = true, warnings = true}
 local REG_KEYS = {name = true, offset = true, width = true, access = true, fields = true,
   reset = true, side_effects = true, doc = true, origin = true}
 local FIELD_KEYS = {bit = true, width = true, lsb = true, msb = true, access = true, doc = true,
