@@ -66,6 +66,7 @@ local function print_table()
 -- The table: offset, width, access (barlua's, and IP-XACT's when it differs), name, fields.
 print(string.format("%s: %d registers, %s", spec.name, #spec.registers, spec.doc))
 for _, why in ipairs(spec.skipped or {}) do print("not loaded: " .. why) end
+for _, why in ipairs(spec.warnings or {}) do print("warning: " .. why) end
 print(string.format("%-10s %5s %-6s %s", "offset", "width", "access", "register / fields [msb:lsb] access"))
 local order = {}
 for i, r in ipairs(spec.registers) do order[i] = r end
