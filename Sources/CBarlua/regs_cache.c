@@ -10,6 +10,9 @@
 //                                         writable, at most max bytes
 //   write_private(path, data) -> true | nil, why  written to a new file (0600) beside path,
 //                                         then renamed over it
+//   prune(dir, max_entries, max_bytes)   removes the least recently written entries (files
+//                                         named by 32 hex digits, owned by this user) beyond
+//                                         either bound
 //   encode(value) -> bytes | nil, why     a tree of tables, strings, integers and booleans
 //   decode(bytes) -> value | nil, why     ... back; anything malformed is refused, never run
 //
@@ -22,6 +25,7 @@
 // The hash is not cryptographic: it keys the cache by content so a changed file is never
 // served stale (same size and mtime included). Whoever can make two files collide on purpose
 // can write the description itself, which is already trusted to say what the map is.
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <lauxlib.h>
@@ -267,6 +271,62 @@ static int loader_id(lua_State *L) {
   return 1;
 }
 
+typedef struct {
+  char name[40];
+  time_t mtime;
+  off_t size;
+} cached_file;
+
+static int newer_first(const void *a, const void *b) {
+  const cached_file *x = a, *y = b;
+  return (x->mtime < y->mtime) - (x->mtime > y->mtime);
+}
+
+static int is_entry_name(const char *n) {
+  size_t i = 0;
+  for (; n[i]; i++)
+    if (!((n[i] >= '0' && n[i] <= '9') || (n[i] >= 'a' && n[i] <= 'f'))) return 0;
+  return i == 32;
+}
+
+static int prune(lua_State *L) {
+  const char *dir = luaL_checkstring(L, 1);
+  lua_Integer max_entries = luaL_checkinteger(L, 2), max_bytes = luaL_checkinteger(L, 3);
+  DIR *d = opendir(dir);
+  if (d == NULL) return 0;
+  size_t n = 0, cap = 64;
+  cached_file *files = malloc(cap * sizeof *files);
+  struct dirent *e;
+  while (files != NULL && (e = readdir(d)) != NULL) {
+    if (!is_entry_name(e->d_name)) continue;
+    struct stat st;
+    if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+        st.st_uid != geteuid())
+      continue;
+    if (n == cap) {
+      cached_file *f = realloc(files, 2 * cap * sizeof *files);
+      if (f == NULL) break;
+      files = f;
+      cap *= 2;
+    }
+    snprintf(files[n].name, sizeof files[n].name, "%s", e->d_name);
+    files[n].mtime = st.st_mtime;
+    files[n].size = st.st_size;
+    n++;
+  }
+  if (files != NULL) {
+    qsort(files, n, sizeof *files, newer_first);
+    lua_Integer bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+      bytes += files[i].size;
+      if ((lua_Integer)i >= max_entries || bytes > max_bytes) unlinkat(dirfd(d), files[i].name, 0);
+    }
+    free(files);
+  }
+  closedir(d);
+  return 0;
+}
+
 #define MAGIC "barlua-regs-cache 1\n"
 #define MAX_DEPTH 32
 
@@ -506,6 +566,7 @@ int barlua_open_cache_core(lua_State *L) {
                                   {"write_private", write_private},
                                   {"encode", encode},
                                   {"decode", decode},
+                                  {"prune", prune},
                                   {NULL, NULL}};
   luaL_newlib(L, core);
   return 1;

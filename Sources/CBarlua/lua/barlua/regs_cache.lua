@@ -18,6 +18,9 @@ local core = require "barlua.cache_core"
 local M = {}
 
 M.MAX_ENTRY = 1 << 30
+-- The cache keeps the most recently stored entries within both bounds.
+M.MAX_ENTRIES = 64
+M.MAX_BYTES = 1 << 30
 
 -- $XDG_CACHE_HOME/barlua/regs, each level private, or nil, why.
 function M.dir()
@@ -99,6 +102,7 @@ function M.load(path, opts, parse)
   local data, err = core.encode({key = key, spec = spec})
   if not data then return spec, "parsed: not cacheable: " .. tostring(err) end
   local stored, werr = core.write_private(file, data)
+  core.prune(dir, M.MAX_ENTRIES, M.MAX_BYTES)
   return spec, stored and "parsed" or "parsed: " .. tostring(werr)
 end
 
