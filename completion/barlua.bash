@@ -20,7 +20,7 @@ _barlua_script_options() {
   dump_info) echo "-h --help --vfio" ;;
   pat_trace) echo "-h --help --device --bar --method --json" ;;
   bar_timing) echo "-h --help --device --bar --file --count --size --methods --write --csv --json --svg --scale" ;;
-  regs) echo "-h --help --map --block --device --bar --file" ;;
+  regs) echo "-h --help --map --block --device --bar --file --snapshot --diff" ;;
   esac
 }
 
@@ -56,7 +56,7 @@ _barlua_script() {
     return
     ;;
   --scale) mapfile -t COMPREPLY < <(compgen -W "auto log linear" -- "$cur"); return ;;
-  --file | --svg) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
+  --file | --svg | --snapshot | --diff) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
   --id | --count | --size | --map | --block) return ;;
   esac
   if [[ $cur == -* ]]; then
