@@ -2,14 +2,20 @@
 # barlua-pat-trace, barlua-bar-timing, barlua-regs), also as `barlua scripts/NAME.lua ...` in a checkout.
 # --device completes the PCI addresses bound to vfio-pci (read from sysfs, or from
 # $BARLUA_SYSFS_PCI when set), --bar the BAR numbers 0-5.
+# Names read from the system are data, never code: they are not given to compgen -W (which
+# expands its word list, so a folder named '$(cmd)' would run cmd), and only names that are PCI
+# addresses are offered.
 
-# The addresses of devices bound to vfio-pci.
+# Sets COMPREPLY to the addresses of devices bound to vfio-pci that start with $1.
 _barlua_vfio_devices() {
-  local root=${BARLUA_SYSFS_PCI:-/sys/bus/pci/devices} d drv
+  local root=${BARLUA_SYSFS_PCI:-/sys/bus/pci/devices} d drv name
+  local address='^[0-9a-fA-F]{4,8}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$'
+  COMPREPLY=()
   for d in "$root"/*; do
-    [[ -e $d/driver ]] || continue
-    drv=$(readlink "$d/driver") || continue
-    [[ ${drv##*/} == vfio-pci ]] && printf '%s\n' "${d##*/}"
+    name=${d##*/}
+    [[ $name =~ $address && $name == "$1"* && -e $d/driver ]] || continue
+    drv=$(readlink -- "$d/driver") || continue
+    [[ ${drv##*/} == vfio-pci ]] && COMPREPLY+=("$name")
   done
 }
 
@@ -43,7 +49,7 @@ _barlua_script() {
   ((cword > $2)) || prev=""
   case $prev in
   --device)
-    mapfile -t COMPREPLY < <(compgen -W "$(_barlua_vfio_devices)" -- "$cur")
+    _barlua_vfio_devices "$cur"
     declare -F __ltrim_colon_completions >/dev/null && __ltrim_colon_completions "$cur"
     return
     ;;

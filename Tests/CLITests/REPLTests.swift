@@ -280,4 +280,18 @@ final class REPLTests: XCTestCase {
     XCTAssertTrue(t.expect("42"), t.screen)
     XCTAssertEqual(t.quit(), 0)
   }
+
+  /// A 40,000-character _PROMPT corrupted readline's heap (`realloc(): invalid next size`,
+  /// an abort; lua5.4 dies the same way): barlua hands readline at most 4096 bytes of it.
+  func testLongPromptIsCutTo4096Bytes() throws {
+    let t = try PseudoTerminal(
+      args: ["-i", "-e", "_PROMPT = string.rep('p', 40000) .. 'END'"], env: ["BARLUA_HISTORY": ""])
+    XCTAssertTrue(t.expect(String(repeating: "p", count: 80)), t.screen)
+    t.send("print('x' .. 'y')\n")
+    XCTAssertTrue(t.expect("xy"), t.screen)
+    XCTAssertFalse(t.screen.contains("END"), "the prompt was not cut")
+    XCTAssertFalse(t.screen.contains("invalid"), t.screen)
+    t.send("\u{4}")
+    XCTAssertEqual(t.wait(), 0, String(t.screen.suffix(300)))
+  }
 }

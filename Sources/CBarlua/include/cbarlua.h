@@ -11,6 +11,7 @@
 
 #include <barlua_interrupt.h>
 #include <barlua_sys.h>
+#include <barlua_trust.h>
 
 #define BARLUA_RAISE (-2)
 
@@ -127,8 +128,12 @@ int barlua_openlibs(lua_State *L);
 void barlua_preload_value(lua_State *L, const char *name);
 
 /// Adds a package.searchers entry, right after the preload searcher, that searches the
-/// `;`-separated `?` templates (as package.searchpath does) for Lua modules.
-void barlua_add_searcher(lua_State *L, const char *templates);
+/// `;`-separated `?` templates (as package.searchpath does) for Lua modules and loads only
+/// files that pass the trust rule (barlua_trust.h) for root, the effective user, the owner of
+/// the executable and of `script` (the script being run, or NULL). Lua's own searchers (Lua
+/// files and C libraries along package.path and package.cpath) are wrapped so that they skip
+/// a file failing the same rule.
+void barlua_add_searcher(lua_State *L, const char *templates, const char *script);
 
 /// Keeps large blocks on the heap so big bar:read buffers are not page-faulted in each time.
 void barlua_tune_heap(void);
