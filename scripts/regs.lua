@@ -14,6 +14,11 @@
 -- device failed, 2 bad arguments.
 local argparse = require "argparse"
 local regs = require "barlua.regs"
+local out = require "script_output"
+out.guard("regs.lua")
+-- Names, descriptions and access texts come from the design file: printed with control bytes
+-- escaped.
+local print = out.print
 
 local parser = argparse("regs.lua", "Show the registers an IP-XACT file describes; with a device, "
   .. "read each readable one by name (regs.dump).")
@@ -143,10 +148,9 @@ local function run()
     local snap, skipped = regs.snapshot(binding)
     local values = {}
     for name, v in pairs(snap) do values[name] = string.format("0x%x", v) end
-    local f, err = io.open(args.snapshot, "w")
-    if not f then error(err, 0) end
-    f:write(cjson.encode({map = map.name, registers = values, skipped = skipped}), "\n")
-    assert(f:close())
+    local written, err = out.write_file(args.snapshot,
+      cjson.encode({map = map.name, registers = values, skipped = skipped}) .. "\n", "w")
+    if not written then error(err, 0) end
     local n = 0
     for _ in pairs(snap) do n = n + 1 end
     print(string.format("%s: %d registers saved to %s", map.name, n, args.snapshot))
@@ -173,3 +177,4 @@ end
 local done, err = pcall(run)
 if dev then dev:close() end
 if not done then fail(err) end
+out.done()

@@ -405,7 +405,7 @@ final class RegsLoadTests: XCTestCase {
     defer { try? FileManager.default.removeItem(atPath: dir) }
     var p = component(reg("r", "<ipxact:dim>2**40</ipxact:dim>"), in: dir)
     XCTAssertTrue(
-      try loadError(p).contains("<dim> 'r': the array has more than 1048576 elements (barlua's limit per file)"))
+      try loadError(p).contains("<dim> 'r': the array has more than 262144 elements (barlua's limit per file)"))
     p = component(
       reg("r", offset: String(repeating: "(", count: 3000) + "1" + String(repeating: ")", count: 3000)), in: dir)
     XCTAssertTrue(try loadError(p).contains("...': expression longer than 4096 characters"))

@@ -16,7 +16,7 @@
 --   edu.status.irq_enable        -- a register with fields is a view: reading a field reads it
 --   edu.status.irq_enable = 1    -- read-modify-write of status (rw); wo: the shadow, below
 --   edu.status.value             -- the whole register; edu.status:get() all fields, one read
---   edu.status:set{irq_enable = 1, ...}   -- several fields in one read-modify-write
+--   edu.status:set{irq_enable = 1, ...}   -- several fields in one read-modify-write ({}: no access)
 --   regs.dump(edu)               -- every readable register in hex (printed and returned)
 --
 -- Write-only registers cannot be read back, so a field write on one starts from the shadow:
@@ -402,6 +402,9 @@ function view_methods.set(v, values)
   if type(values) ~= "table" then
     fail(2, "%s.%s:set: argument must be a table of field = value", v.s.map.name, v.reg.name)
   end
+  -- No fields, no access: a read-modify-write that changes nothing is still two accesses (and a
+  -- write of the shadow on a write-only register).
+  if next(values) == nil then return end
   set_fields(v, values, 2)
 end
 
