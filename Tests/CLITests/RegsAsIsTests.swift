@@ -37,7 +37,7 @@ final class RegsAsIsTests: XCTestCase {
         "W barlua-asis-1685-2014.xml:47: <field> 'mode.ghost': bits 20..23 are outside the 16-bit register: the "
           + "field is not loaded",
         "W barlua-asis-1685-2014.xml:13: <addressBlock> 'ctrl': no range: 0xa address units, from its registers",
-        "S barlua-asis-1685-2014.xml:34: <register> 'broken': addressOffset is missing (not loaded)", "",
+        "S barlua-asis-1685-2014.xml:34: <register> 'broken': addressOffset is missing (not loaded)",
       ])
   }
 

@@ -1,6 +1,6 @@
 -- barlua.regs_cache: regs.load's result kept in a compiled form, so a design file is parsed
 -- once. Entries live under $XDG_CACHE_HOME/barlua/regs (default ~/.cache/barlua/regs), one
--- file each, named by a hash of the design file's content, the load options and the
+-- file each, named by a hash of the design file's content, its path, the load options and the
 -- loader (barlua's version and the source of its IP-XACT modules: barlua.cache_core.loader_id).
 --
 -- Never stale: the key is the content, not the size or the time, so a file changed in place
@@ -42,7 +42,8 @@ end
 local function key_of(path, opts)
   local hash, size = core.hash_file(path)
   if not hash then return nil, size end
-  return core.hash_string(table.concat({hash, tostring(size), core.loader_id(), opts.map or "",
+  -- The path too: the result names it (doc, FILE:LINE in skipped and warnings).
+  return core.hash_string(table.concat({hash, tostring(size), core.loader_id(), path, opts.map or "",
     opts.block or ""}, "\0"))
 end
 
