@@ -232,9 +232,12 @@ final class RegsLoadTests: XCTestCase {
     // A field past its register is clipped to it, said in `warnings` (docs/registers.md "Real
     // files as they are"); the register loads.
     XCTAssertEqual(
-      try run(Barlua.path, [
-        "-e", "local s = require('barlua.regs').load('\(p)') print(s.registers[1].fields.f.width, s.warnings[1])",
-      ]).out, "2\t\(p):7: <field> 'r.f': bits 30..33 pass the 32-bit register: clipped to bits 30..31\n")
+      try run(
+        Barlua.path,
+        [
+          "-e", "local s = require('barlua.regs').load('\(p)') print(s.registers[1].fields.f.width, s.warnings[1])",
+        ]
+      ).out, "2\t\(p):7: <field> 'r.f': bits 30..33 pass the 32-bit register: clipped to bits 30..31\n")
     p = component(reg("r", offset: "SIZE * 4"), in: dir)
     XCTAssertTrue(
       try loadError(p).contains(
