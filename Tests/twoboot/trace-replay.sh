@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A trace saved in one boot replays in the next: boot 1 runs Tests/guest/27-regs-trace.lua,
+# A trace saved in one boot replays in the next: boot 1 runs Tests/guest/61-regs-trace.lua,
 # which records a known sequence on edu and saves it as $BARLUA_OUT/edu-replay.lua; boot 2 (a
 # new guest, same out folder) runs that script with its default target (the edu it was
 # recorded on) and its checks must pass.
@@ -36,7 +36,7 @@ result() { # STATUS NAME [DIAGNOSTIC...]
 for mode in "${modes[@]}"; do
   dir=$(mktemp -d "${TMPDIR:-/tmp}/barlua-trace-replay.XXXXXX")
   scripts/testbed/guest --quiet --mode "$mode" --kernel "$kernel" --out "$dir" --timeout 300 -- \
-    bash -c 'barlua Tests/guest/27-regs-trace.lua >"$BARLUA_OUT/record.tap" 2>&1' >/dev/null 2>"$dir/bed1.err"
+    bash -c 'barlua Tests/guest/61-regs-trace.lua >"$BARLUA_OUT/record.tap" 2>&1' >/dev/null 2>"$dir/bed1.err"
   result $? "$mode: boot 1 recorded the trace" "$(tail -5 "$dir/record.tap" "$dir/bed1.err" 2>&1)"
   [[ -s $dir/edu-replay.lua ]]
   result $? "$mode: boot 1 saved edu-replay.lua"
