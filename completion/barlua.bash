@@ -1,5 +1,5 @@
 # bash completion for barlua and its script commands (barlua-persistence, barlua-dump-info,
-# barlua-pat-trace, barlua-bar-timing, barlua-regs), also as `barlua scripts/NAME.lua ...` in a checkout.
+# barlua-pat-trace, barlua-bar-timing, barlua-regs, barlua-reload), also as `barlua scripts/NAME.lua ...` in a checkout.
 # --device completes the PCI addresses bound to vfio-pci (read from sysfs, or from
 # $BARLUA_SYSFS_PCI when set), --bar the BAR numbers 0-5.
 # Names read from the system are data, never code: they are not given to compgen -W (which
@@ -22,11 +22,16 @@ _barlua_vfio_devices() {
 # Options of each script (checked against its --help by the tests).
 _barlua_script_options() {
   case $1 in
-  persistence) echo "-h --help --device --id --bar --method --file --reset --read-only --json" ;;
+  persistence) echo "-h --help --device --id --bar --method --file --reset --reload --matrix --read-only --json" ;;
   dump_info) echo "-h --help --vfio" ;;
   pat_trace) echo "-h --help --device --bar --method --json" ;;
   bar_timing) echo "-h --help --device --bar --file --count --size --methods --write --csv --json --svg --scale" ;;
+<<<<<<< HEAD
   regs) echo "-h --help --map --block --device --bar --file --snapshot --diff" ;;
+=======
+  regs) echo "-h --help --map --block --device --bar --file" ;;
+  reload) echo "-h --help --device --program --timeout --wait --map" ;;
+>>>>>>> main
   esac
 }
 
@@ -61,9 +66,20 @@ _barlua_script() {
     mapfile -t COMPREPLY < <(compgen -P "$done" -W "vfio vfio-wc sysfs sysfs-wc sysfs-wc-flush file file-flush" -- "$rest")
     return
     ;;
+  --reset) mapfile -t COMPREPLY < <(compgen -W "vfio flr pm bus hot" -- "$cur"); return ;;
   --scale) mapfile -t COMPREPLY < <(compgen -W "auto log linear" -- "$cur"); return ;;
+<<<<<<< HEAD
   --file | --svg | --snapshot | --diff) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
   --id | --count | --size | --map | --block) return ;;
+=======
+  --file | --svg) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
+  --map)
+    # reload.lua's --map is a file; regs.lua's names a memory map inside the description.
+    [[ $script == reload ]] && mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+    return
+    ;;
+  --id | --count | --size | --block | --program | --timeout | --wait | --reload) return ;;
+>>>>>>> main
   esac
   if [[ $cur == -* ]]; then
     mapfile -t COMPREPLY < <(compgen -W "$(_barlua_script_options "$script")" -- "$cur")
@@ -110,4 +126,4 @@ _barlua_command() {
 }
 
 complete -F _barlua barlua
-complete -F _barlua_command barlua-persistence barlua-dump-info barlua-pat-trace barlua-bar-timing barlua-regs
+complete -F _barlua_command barlua-persistence barlua-dump-info barlua-pat-trace barlua-bar-timing barlua-regs barlua-reload

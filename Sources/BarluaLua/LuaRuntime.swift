@@ -21,7 +21,7 @@ public final class LuaRuntime {
   static let modules: [(String, [(String, LuaSwiftFunction)])] = [
     ("mmio", MmioModule.functions),
     ("pat", PATModule.functions),
-    ("pci", PCIModule.functions),
+    ("pci", PCIModule.functions + PCIConfigModule.functions + PCILifecycleModule.functions),
     ("vfio", VFIOModule.functions),
   ]
 
@@ -54,6 +54,8 @@ public final class LuaRuntime {
     clua_pop(L, 1)
     registerType(VFIOModule.typeName, methods: VFIOModule.methods, metamethods: VFIOModule.metamethods)
     registerType(IRQModule.typeName, methods: IRQModule.methods, metamethods: IRQModule.metamethods)
+    registerType(
+      PCIConfigModule.typeName, methods: PCIConfigModule.methods, metamethods: PCIConfigModule.metamethods)
     let templates = Self.searchTemplates(ignoreEnvironment: ignoreEnvironment, scriptPath: scriptPath)
     let joined = Array(templates.joined(separator: [UInt8(ascii: ";")])) + [0]
     let script = scriptPath.map { $0 + [0] }

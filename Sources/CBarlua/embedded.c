@@ -16,6 +16,10 @@ static const char ipxact_expr_lua[] = {
 #embed "lua/barlua/ipxact_expr.lua"
 };
 
+static const char pcie_lua[] = {
+#embed "lua/barlua/pcie.lua"
+};
+
 static const char regs_lua[] = {
 #embed "lua/barlua/regs.lua"
 };
@@ -40,6 +44,7 @@ static const struct {
     {"barlua.repl", repl_lua, sizeof repl_lua},
     {"barlua.ipxact", ipxact_lua, sizeof ipxact_lua},
     {"barlua.ipxact_expr", ipxact_expr_lua, sizeof ipxact_expr_lua},
+    {"barlua.pcie", pcie_lua, sizeof pcie_lua},
     {"barlua.regs", regs_lua, sizeof regs_lua},
     {"barlua.test", test_lua, sizeof test_lua},
     {"barlua.trace", trace_lua, sizeof trace_lua},
