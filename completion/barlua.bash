@@ -26,12 +26,8 @@ _barlua_script_options() {
   dump_info) echo "-h --help --vfio" ;;
   pat_trace) echo "-h --help --device --bar --method --json" ;;
   bar_timing) echo "-h --help --device --bar --file --count --size --methods --write --csv --json --svg --scale" ;;
-<<<<<<< HEAD
   regs) echo "-h --help --map --block --device --bar --file --snapshot --diff" ;;
-=======
-  regs) echo "-h --help --map --block --device --bar --file" ;;
   reload) echo "-h --help --device --program --timeout --wait --map" ;;
->>>>>>> main
   esac
 }
 
@@ -68,18 +64,13 @@ _barlua_script() {
     ;;
   --reset) mapfile -t COMPREPLY < <(compgen -W "vfio flr pm bus hot" -- "$cur"); return ;;
   --scale) mapfile -t COMPREPLY < <(compgen -W "auto log linear" -- "$cur"); return ;;
-<<<<<<< HEAD
   --file | --svg | --snapshot | --diff) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
-  --id | --count | --size | --map | --block) return ;;
-=======
-  --file | --svg) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
   --map)
     # reload.lua's --map is a file; regs.lua's names a memory map inside the description.
     [[ $script == reload ]] && mapfile -t COMPREPLY < <(compgen -f -- "$cur")
     return
     ;;
   --id | --count | --size | --block | --program | --timeout | --wait | --reload) return ;;
->>>>>>> main
   esac
   if [[ $cur == -* ]]; then
     mapfile -t COMPREPLY < <(compgen -W "$(_barlua_script_options "$script")" -- "$cur")
