@@ -7,9 +7,9 @@
 local argparse = require "argparse"
 local cjson = require "cjson"
 local record = require "persistence_record"
+local conditions = require "persistence_conditions"
 local output = require "script_output"
 output.guard("persistence.lua")
-local conditions = require "persistence_conditions"
 
 -- Byte-read timing is one exact-width 8-bit transfer in C (bar:read(0, n, 8): one volatile
 -- byte read each, as the seed's C loop); past this many bytes it is timed over the first

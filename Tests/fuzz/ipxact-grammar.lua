@@ -207,6 +207,68 @@ function Gen:deep(n)
     .. string.rep("</" .. self:p("registerFile") .. ">", n)
 end
 
+-- One hostile feature in an otherwise sane file (a file full of hostile values fails at its
+-- first one, so the deep defects need a sane file around a single one). Each kind is a defect
+-- class of issue #22; the values vary.
+local PAYLOADS = {
+  function(g) -- an expression at its edges as an offset (replications, shifts, huge numbers)
+    return g:sane_register(g.gen >= 2014 and expression(g.ids, R(1, 3)) or pick(SCALED))
+  end,
+  function(g) -- replications of zero width or a wrapping count
+    if g.gen < 2014 then return g:sane_register(pick({"16777216T", "8192T", "0x10000000000000000"})) end
+    return g:sane_register("{" .. pick({"'h1000000000", "'h4000000000000000", "'h2000000000000000", "2**62"})
+      .. "{" .. pick({"{0{1'b1}}", "4'hf", "{{0{1'b1}}}", "8'h1"}) .. "}}")
+  end,
+  function(g) -- nested arrays of empty or absent register files
+    local inner = chance(0.5) and "" or (g:el("register", g:el("name", "gone") .. g:el("isPresent", "0")
+      .. g:el("addressOffset", "0") .. g:el("size", "32")))
+    local dim = g.gen >= 2014 and pick({"2**18", "2**17", "2**16"}) or pick({"262144", "65536"})
+    return g:el("registerFile", g:el("name", "outer") .. g:el("dim", dim) .. g:el("addressOffset", "0")
+      .. g:el("range", "4") .. g:el("registerFile", g:el("name", "inner") .. g:el("dim", dim)
+      .. g:el("addressOffset", "0") .. g:el("range", "4") .. inner))
+  end,
+  function(g) -- many fields of one name
+    local f = {}
+    for i = 1, pick({64, 2000, 25000}) do
+      f[i] = g:el("field", g:el("name", "reserved") .. g:el("bitOffset", tostring((i - 1) % 32))
+        .. g:el("bitWidth", "1"))
+    end
+    return g:el("register", g:el("name", "many") .. g:el("addressOffset", "0") .. g:el("size", "32")
+      .. table.concat(f))
+  end,
+  function(g) -- nesting deep
+    return g:deep(pick({255, 2000, 20000}))
+  end,
+  function(g) -- offsets that pass 2^63 with address units of several bytes, or by an array
+    g.aub = pick({"16", "32", "64"})
+    return g:sane_register(g.gen >= 2014 and pick({"'h4000000000000001", "'h2000000000000000", "'h7ffffffffffffff0"})
+      or pick({"0x4000000000000001", "4194304T"}), g:el("dim", pick({"1", "8", "64"})))
+  end,
+  function(g) -- one long attribute, on an IP-XACT or a vendor element
+    local blob = string.rep("a", pick({100000, 3000000}))
+    if chance(0.5) then return g:sane_register("0", '<v:x xmlns:v="urn:v" v:b="' .. blob .. '"/>') end
+    return (g:sane_register("0"):gsub("^<" .. g.prefix .. ":register>", function()
+      return "<" .. g.prefix .. ":register " .. g.prefix .. ':id="' .. blob .. '">'
+    end))
+  end,
+  function(g) -- a parameter chain (2014+)
+    if g.gen < 2014 then return g:sane_register("0") end
+    local n = pick({30, 200, 1000})
+    for i = 1, n do
+      g.extra_params[#g.extra_params + 1] = g:el("parameter", g:el("name", "q" .. i)
+        .. g:el("value", i == 1 and "4" or ("q" .. (i - 1) .. " + 4")), ' parameterId="q' .. i .. '"')
+    end
+    return g:sane_register("q" .. n)
+  end,
+}
+
+-- A register with sane values and this offset text (and `extra` inside).
+function Gen:sane_register(offset, extra)
+  return self:el("register", self:el("name", "payload") .. (extra and extra:find("<[%w]*:?dim") and extra or "")
+    .. self:el("addressOffset", (offset:gsub("&", "&amp;"):gsub("<", "&lt;"))) .. self:el("size", "32")
+    .. (extra and not extra:find("<[%w]*:?dim") and extra or ""))
+end
+
 function Gen:block(i)
   self.offset = 0
   local parts = {self:el("name", "b" .. i),
@@ -214,6 +276,10 @@ function Gen:block(i)
     self:el("range", hostile() and self:text() or string.format("%d", 1 << 32)), self:el("width", "32")}
   if hostile() and chance(0.2) then parts[#parts + 1] = self:dims() end
   if hostile() and chance(0.2) then parts[#parts + 1] = self:deep(pick({50, 255, 300, 3000})) end
+  if self.payload then
+    parts[#parts + 1] = self.payload(self)
+    self.payload = nil
+  end
   parts[#parts + 1] = self:contents(0)
   return self:el("addressBlock", table.concat(parts))
 end
@@ -259,14 +325,19 @@ local function component()
   H = pick({0, 0, 0.01, 0.05, 0.2, 0.6})
   local s = pick(SCHEMAS)
   local g = setmetatable({gen = s.gen, prefix = s.prefix, ids = {}, budget = pick({5, 20, 60}), offset = 0,
+    extra_params = {}, payload = H == 0 and chance(0.6) and pick(PAYLOADS) or nil,
     max_depth = pick({2, 4, 8})}, Gen)
   -- Parameters first, so expressions can name them (they are placed after the maps).
   local params = s.gen >= 2014 and g:parameters() or ""
   local items = {}
   for i = 1, R(1, 3) do items[#items + 1] = (s.gen ~= 1.4 and chance(0.15)) and g:bank(0) or g:block(i) end
+  local aub = g.aub or (chance(0.2) and (hostile() and pick({"7", "0", "128", g:text()})
+    or pick({"8", "16", "32", "64"})))
   local map = g:el("memoryMap", g:el("name", "m") .. table.concat(items)
-    .. (chance(0.2) and g:el("addressUnitBits", hostile() and pick({"7", "0", "128", g:text()})
-      or pick({"8", "16", "32", "64"})) or ""))
+    .. (aub and g:el("addressUnitBits", aub) or ""))
+  if #g.extra_params > 0 then
+    params = g:el("parameters", table.concat(g.extra_params)) .. params
+  end
   return table.concat{'<?xml version="1.0"?>\n<', s.prefix, ':component xmlns:', s.prefix, '="', s.ns, '">',
     g:el("name", "c"), g:el("memoryMaps", map), params, "</", s.prefix, ":component>\n"}
 end
