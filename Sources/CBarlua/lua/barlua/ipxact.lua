@@ -52,10 +52,6 @@ local NONE = setmetatable({}, {__newindex = function() error("barlua.ipxact: NON
 -- elements only: an element of another namespace (vendor extensions) is not kept, nor anything
 -- inside it.
 local function parse(path)
-  local ok_lxp, lxp = pcall(require, "lxp")
-  if not ok_lxp then
-    error("IP-XACT needs Debian's lua-expat (apt-get install lua-expat): " .. tostring(lxp), 0)
-  end
   local f, err = io.open(path, "rb")
   if not f then error(err, 0) end
   -- One read and one parse: expat fed in 64 KiB chunks scanned an unfinished token (a 48 MB
@@ -74,6 +70,11 @@ local function parse(path)
     local root, uri, params = core.tree(data, path, M.NAMESPACES,
       {depth = M.MAX_DEPTH, elements = M.MAX_ELEMENTS, text = M.MAX_TEXT_BYTES}, NONE)
     return root, M.NAMESPACES[uri], params
+  end
+  -- Without barlua.xml_core (not in a normal build): lua-expat's callbacks build the tree.
+  local ok_lxp, lxp = pcall(require, "lxp")
+  if not ok_lxp then
+    error("IP-XACT needs Debian's lua-expat (apt-get install lua-expat): " .. tostring(lxp), 0)
   end
   local root
   local stack, texts, sizes = {}, {}, {}
