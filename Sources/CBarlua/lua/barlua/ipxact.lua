@@ -8,6 +8,13 @@
 -- from the memory map's start; see docs/registers.md for the
 -- rules (arrays, banks, register files, widths, access, resets) and what is not loaded.
 -- Errors are strings "FILE:LINE: <element> 'name': what is wrong" (no Lua position).
+--
+-- How it is built, in file order: the limits (M.MAX_*); parse() reads the file at once into a
+-- tree of the IP-XACT namespace's elements; Ctx holds one load: parameters (collect_parameters,
+-- param), values (int, units; expressions in barlua.ipxact_expr), arrays (dims, each_index,
+-- layout: the work and byte-offset checks before an array is laid out), registers
+-- (register_shape: what one <register> says, read once; register: its elements placed),
+-- register files, address blocks and banks; M.load picks the memory map and returns the table.
 local expr = require "barlua.ipxact_expr"
 
 local M = {}
