@@ -3,18 +3,20 @@
 # which records a known sequence on edu and saves it as $BARLUA_OUT/edu-replay.lua; boot 2 (a
 # new guest, same out folder) runs that script with its default target (the edu it was
 # recorded on) and its checks must pass.
-#   Tests/twoboot/trace-replay.sh [--mode type1|noiommu]... [--kernel 6.1|6.12]
-# Default: both IOMMU modes, kernel 6.1. Prints TAP-like lines, ends with "N passed, M failed",
+#   Tests/twoboot/trace-replay.sh [--mode type1|noiommu]... [--kernel SERIES]
+# Default: both IOMMU modes, the bed's default kernel (scripts/testbed/kernels.tsv). Prints TAP-like lines, ends with "N passed, M failed",
 # exits non-zero when anything failed. Needs `swift build` first.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 2
 
-modes=() kernel=6.1
+# shellcheck source=scripts/testbed/kernels.sh
+. scripts/testbed/kernels.sh
+modes=() kernel=$(kernel_default)
 while [[ $# -gt 0 ]]; do
   case $1 in
   --mode) modes+=("$2"); shift 2 ;;
   --kernel) kernel=$2; shift 2 ;;
-  *) echo "usage: $0 [--mode type1|noiommu]... [--kernel 6.1|6.12]" >&2; exit 2 ;;
+  *) echo "usage: $0 [--mode type1|noiommu]... [--kernel $(kernel_choices | paste -sd'|')]" >&2; exit 2 ;;
   esac
 done
 [[ ${#modes[@]} -gt 0 ]] || modes=(type1 noiommu)
