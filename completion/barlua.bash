@@ -26,7 +26,7 @@ _barlua_script_options() {
   dump_info) echo "-h --help --vfio" ;;
   pat_trace) echo "-h --help --device --bar --method --json" ;;
   bar_timing) echo "-h --help --device --bar --file --count --size --methods --write --csv --json --svg --scale" ;;
-  regs) echo "-h --help --map --block --device --bar --file" ;;
+  regs) echo "-h --help --map --block --device --bar --file --snapshot --diff" ;;
   reload) echo "-h --help --device --program --timeout --wait --map" ;;
   esac
 }
@@ -64,7 +64,7 @@ _barlua_script() {
     ;;
   --reset) mapfile -t COMPREPLY < <(compgen -W "vfio flr pm bus hot" -- "$cur"); return ;;
   --scale) mapfile -t COMPREPLY < <(compgen -W "auto log linear" -- "$cur"); return ;;
-  --file | --svg) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
+  --file | --svg | --snapshot | --diff) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
   --map)
     # reload.lua's --map is a file; regs.lua's names a memory map inside the description.
     [[ $script == reload ]] && mapfile -t COMPREPLY < <(compgen -f -- "$cur")

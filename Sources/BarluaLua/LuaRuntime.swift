@@ -36,6 +36,9 @@ public final class LuaRuntime {
       lua_pushboolean(L, 1)
       lua_setfield(L, clua_registryindex(), "LUA_NOENV")
     }
+    // barlua's version, for what keys data by it (the register map cache, barlua.cache_core).
+    lua_pushstring(L, BarluaVersion.string)
+    lua_setfield(L, clua_registryindex(), "barlua.version")
     // Opening the standard libraries runs Lua code: do it under lua_pcall, from C.
     clua_pushcfunction(L, barlua_openlibs)
     if clua_pcall(L, 0, 0, 0) != clua_ok() {

@@ -29,6 +29,14 @@ static const char script_lua[] = {
 #embed "../../scripts/lib/barlua/script.lua"
 };
 
+static const char regs_cache_lua[] = {
+#embed "../../scripts/lib/barlua/regs_cache.lua"
+};
+
+static const char trace_lua[] = {
+#embed "../../scripts/lib/barlua/trace.lua"
+};
+
 static const char test_lua[] = {
 #embed "../../scripts/lib/barlua/test.lua"
 };
@@ -45,6 +53,8 @@ static const struct {
     {"barlua.regs", regs_lua, sizeof regs_lua},
     {"barlua.script", script_lua, sizeof script_lua},
     {"barlua.test", test_lua, sizeof test_lua},
+    {"barlua.trace", trace_lua, sizeof trace_lua},
+    {"barlua.regs_cache", regs_cache_lua, sizeof regs_cache_lua},
 };
 
 const char *barlua_embedded_name(size_t i) {

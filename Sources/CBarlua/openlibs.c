@@ -47,6 +47,12 @@ int barlua_openlibs(lua_State *L) {
   lua_pushvalue(L, -1);
   lua_setglobal(L, "time");
   barlua_preload_value(L, "barlua.time");
+  barlua_open_trace_core(L);
+  barlua_preload_value(L, "barlua.trace_core");
+  barlua_open_cache_core(L);
+  barlua_preload_value(L, "barlua.cache_core");
+  barlua_open_xml_core(L);
+  barlua_preload_value(L, "barlua.xml_core");
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
   barlua_open_helpers(L);
   const char *name;

@@ -223,7 +223,7 @@ final class RegsTests: XCTestCase {
     XCTAssertEqual(
       lua.error("regs.define{name = 'dev', regs = {}}"),
       e
-        + "map 'dev': unknown key 'regs'; did you mean 'registers'? known: bar, device, doc, name, registers, size, skipped, vendor"
+        + "map 'dev': unknown key 'regs'; did you mean 'registers'? known: bar, device, doc, name, registers, size, skipped, vendor, warnings"
     )
     XCTAssertEqual(lua.error("regs.define(5)"), e + "the map must be a table {name =, registers = {...}}")
   }

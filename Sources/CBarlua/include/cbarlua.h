@@ -64,6 +64,18 @@ int barlua_object_is(lua_State *L, int i, const char *tname);
 /// Like barlua_object_get, and clears it: the caller now owns the retain.
 void *barlua_object_take(lua_State *L, int i, const char *tname);
 
+/// Pushes barlua.trace_core: new(fields[, limit]) and add(trace, kind, offset, value, ns), the
+/// C side of traces built from text (regs.mmiotrace).
+int barlua_open_trace_core(lua_State *L);
+
+/// Pushes barlua.cache_core (content hash, private directory and file I/O) for the register
+/// map cache, barlua.regs_cache.
+int barlua_open_cache_core(lua_State *L);
+
+/// Pushes barlua.xml_core: tree(data, path, namespaces, limits, none), an XML document as the
+/// tables barlua.ipxact walks, built in C over libexpat.
+int barlua_open_xml_core(lua_State *L);
+
 /// buf:free() of a DMA buffer (a bar with an `iova` field): unmaps it, quiet when freed.
 int barlua_bar_free(lua_State *L);
 

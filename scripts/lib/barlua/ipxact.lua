@@ -59,10 +59,6 @@ local NONE = setmetatable({}, {__newindex = function() error("barlua.ipxact: NON
 -- elements only: an element of another namespace (vendor extensions) is not kept, nor anything
 -- inside it.
 local function parse(path)
-  local ok_lxp, lxp = pcall(require, "lxp")
-  if not ok_lxp then
-    error("IP-XACT needs Debian's lua-expat (apt-get install lua-expat): " .. tostring(lxp), 0)
-  end
   local f, err = io.open(path, "rb")
   if not f then error(err, 0) end
   -- One read and one parse: expat fed in 64 KiB chunks scanned an unfinished token (a 48 MB
@@ -75,6 +71,17 @@ local function parse(path)
   end
   if #data > M.MAX_FILE_BYTES then
     error(string.format("%s: larger than %d bytes (barlua's limit for an IP-XACT file)", path, M.MAX_FILE_BYTES), 0)
+  end
+  local has_core, core = pcall(require, "barlua.xml_core")
+  if has_core then
+    local root, uri, params = core.tree(data, path, M.NAMESPACES,
+      {depth = M.MAX_DEPTH, elements = M.MAX_ELEMENTS, text = M.MAX_TEXT_BYTES}, NONE)
+    return root, M.NAMESPACES[uri], params
+  end
+  -- Without barlua.xml_core (not in a normal build): lua-expat's callbacks build the tree.
+  local ok_lxp, lxp = pcall(require, "lxp")
+  if not ok_lxp then
+    error("IP-XACT needs Debian's lua-expat (apt-get install lua-expat): " .. tostring(lxp), 0)
   end
   local root
   local stack, texts, sizes = {}, {}, {}
@@ -163,17 +170,37 @@ local function parse(path)
   return root, M.NAMESPACES[ns]
 end
 
+-- (Numeric loops: ipairs and gsub were a third of a large file's load time.)
 local function kids(node, tag)
-  local out = {}
-  for _, k in ipairs(node.kids) do if k.tag == tag then out[#out + 1] = k end end
+  local out, ks = {}, node.kids
+  for i = 1, #ks do
+    local k = ks[i]
+    if k.tag == tag then out[#out + 1] = k end
+  end
   return out
 end
 
+-- The first kid of each tag, indexed on a node's first lookup (a register is asked for a
+-- dozen of its kids by tag).
 local function kid(node, tag)
-  for _, k in ipairs(node.kids) do if k.tag == tag then return k end end
+  local ks = node.kids
+  for i = 1, #ks do
+    local k = ks[i]
+    if k.tag == tag then return k end
+  end
 end
 
-local function trim(s) return s and (s:gsub("^%s+", ""):gsub("%s+$", "")) end
+-- Linear in the text's length, whatever its spaces.
+local SPACE = {[9] = true, [10] = true, [11] = true, [12] = true, [13] = true, [32] = true}
+local function trim(s)
+  if not s then return nil end
+  if not SPACE[s:byte(1)] and not SPACE[s:byte(-1)] then return s end
+  local a = s:find("%S")
+  if not a then return "" end
+  local b = #s
+  while SPACE[s:byte(b)] do b = b - 1 end
+  return s:sub(a, b)
+end
 
 -- The loading context: file, generation, parameters by id.
 local Ctx = {}
@@ -184,6 +211,13 @@ Ctx.__index = Ctx
 function Ctx:skip(node, what, why)
   self.skipped[#self.skipped + 1] = string.format("%s:%d: <%s>%s: %s", self.path, node.line, node.tag,
     what and (" '" .. what .. "'") or "", why)
+end
+
+-- An inconsistency repaired (the result's `warnings`): the file is read as its other data
+-- implies, and says so with its line.
+function Ctx:warn(node, what, fmt, ...)
+  self.warnings[#self.warnings + 1] = string.format("%s:%d: <%s>%s: " .. fmt, self.path, node.line,
+    node.tag or "?", what and (" '" .. what .. "'") or "", ...)
 end
 
 function Ctx:fail(node, what, fmt, ...)
@@ -199,17 +233,25 @@ end
 
 -- Parameters by id (the parameterId attribute, 2014+), anywhere in the component; values are
 -- evaluated when first referenced. Older schemas have no expressions, so nothing refers to them.
-function Ctx:collect_parameters(node)
-  local stack = {node}
-  while #stack > 0 do
-    local n = table.remove(stack)
-    if (n.tag == "parameter" or n.tag == "moduleParameter") and n.attr.parameterId then
+function Ctx:collect_parameters(node, list)
+  local function add(n)
+    if n.attr.parameterId then
       local v = kid(n, "value")
       self.params[n.attr.parameterId] = {line = n.line, text = trim(v and v.text)}
       local nm = kid(n, "name")
       -- Real files also refer to a parameter by its name; the id wins when both exist.
       if nm and nm.text then self.names[trim(nm.text)] = self.names[trim(nm.text)] or n.attr.parameterId end
     end
+  end
+  -- The parser's list of <parameter>/<moduleParameter> elements, else a walk of the tree.
+  if list then
+    for i = 1, #list do add(list[i]) end
+    return
+  end
+  local stack = {node}
+  while #stack > 0 do
+    local n = table.remove(stack)
+    if n.tag == "parameter" or n.tag == "moduleParameter" then add(n) end
     for i = #n.kids, 1, -1 do stack[#stack + 1] = n.kids[i] end
   end
 end
@@ -403,6 +445,17 @@ end
 
 local WIDER = {8, 16, 32, 64}
 
+-- A field's readAction (2009/2014: in the field; 2022: in its fieldAccessPolicies), or nil.
+local function read_action(fnode)
+  local ra = kid(fnode, "readAction")
+  local policies = not ra and kid(fnode, "fieldAccessPolicies")
+  if policies then
+    for _, p in ipairs(kids(policies, "fieldAccessPolicy")) do ra = ra or kid(p, "readAction") end
+  end
+  local text = ra and trim(ra.text)
+  return text ~= "" and text or nil
+end
+
 -- What a <register> element says, independent of where it is placed: size, width, offset,
 -- access, reset, fields. Read once per element (a register inside an array of register files is
 -- placed many times) and kept in self.shapes.
@@ -433,7 +486,7 @@ function Ctx:register_shape(node, full, inherited_access)
   local fields, nfields = {}, 0
   local next_suffix = {}  -- name -> the next n to try for NAME_n (linear, not quadratic, renaming)
   local reset, any_field_reset = 0, false
-  local readable, writable = false, false
+  local readable, writable, side_effects = false, false, false
   for _, fnode in ipairs(kids(node, "field")) do
     local fname = self:name(fnode)
     local fwhat = full .. "." .. shorten(fname)
@@ -448,11 +501,24 @@ function Ctx:register_shape(node, full, inherited_access)
       end
       local lsb = self:int(fnode, "bitOffset", fwhat)
       local fw = self:int(fnode, "bitWidth", fwhat)
-      if lsb < 0 or fw < 1 or lsb > bits - 1 or fw > bits - lsb then
-        if lsb < 0 or lsb > bits - 1 or fw < 1 or fw > 64 then
-          self:fail(fnode, fwhat, "bitOffset %d, bitWidth %d are outside the %d-bit register", lsb, fw, bits)
-        end
-        self:fail(fnode, fwhat, "bits %d..%d are outside the %d-bit register", lsb, lsb + fw - 1, bits)
+      if lsb < 0 or fw < 1 or fw > 64 or lsb > 63 then
+        self:fail(fnode, fwhat, "bitOffset %d, bitWidth %d are outside the %d-bit register", lsb, fw, bits)
+      end
+      -- A field reaching past the register's size (real files have them): the register's
+      -- size is what it is accessed with, so the field is clipped to it, or, starting past
+      -- it, left out; either is listed in `warnings`.
+      if lsb > bits - 1 then
+        self:warn(fnode, fwhat, "bits %d..%d are outside the %d-bit register: the field is not loaded", lsb,
+          lsb + fw - 1, bits)
+        fw = 0
+      elseif fw > bits - lsb then
+        self:warn(fnode, fwhat, "bits %d..%d pass the %d-bit register: clipped to bits %d..%d", lsb,
+          lsb + fw - 1, bits, lsb, bits - 1)
+        fw = bits - lsb
+      end
+      if fw == 0 then
+        nfields = nfields - 1
+        goto next_field
       end
       if #self:dims(fnode, fwhat) > 0 then self:fail(fnode, fwhat, "field arrays are not supported") end
       local ftext, fanode = access_text(fnode)
@@ -487,10 +553,15 @@ function Ctx:register_shape(node, full, inherited_access)
         next_suffix[key] = n + 1
         key = key .. "_" .. n
       end
+      -- A field read with a side effect (IP-XACT readAction: clear, set, modify) makes the
+      -- register one that regs.snapshot and regs.dump never read.
+      local ra = read_action(fnode)
+      if ra then side_effects = true end
       fields[key] = {bit = lsb, width = fw, access = facc,
         doc = trim((kid(fnode, "description") or {}).text),
-        origin = {name = fname, access = ftext, line = fnode.line}}
+        origin = {name = fname, access = ftext, line = fnode.line, read_action = ra}}
     end
+    ::next_field::
   end
   local access
   if nfields > 0 then
@@ -508,6 +579,7 @@ function Ctx:register_shape(node, full, inherited_access)
   if bits < 64 then reset = reset & ((1 << bits) - 1) end
   local dims, count, stride = self:dims(node, full)
   shape = {bits = bits, width = width, offset = offset, access = access, atext = atext, reset = reset, doc = doc,
+    side_effects = side_effects or nil,
     fields = nfields > 0 and fields or nil, dims = dims, count = count,
     -- Array elements are packed at the register's size in address units unless a stride says.
     stride = stride or -((-bits) // self.aub)}
@@ -529,7 +601,7 @@ function Ctx:register(node, base, prefix, inherited_access)
   each_index(r.dims, r.count, function(suffix, flat)
     self.out[#self.out + 1] = {name = self:full_name(node, full, suffix),
       offset = base + (r.offset + flat * r.stride) * unit, width = r.width, access = r.access, reset = r.reset,
-      doc = r.doc, fields = r.fields, origin = origin}
+      doc = r.doc, fields = r.fields, origin = origin, side_effects = r.side_effects}
   end)
 end
 
@@ -566,12 +638,18 @@ function Ctx:has_registers(node)
   return known
 end
 
+-- One register (or register file) that cannot be read as intended is left out and listed in
+-- `skipped` with its reason; the others load. Limits of barlua's stay errors for the file.
 function Ctx:contents(node, base, prefix, access)
   for _, k in ipairs(node.kids) do
-    if k.tag == "register" then
-      self:register(k, base, prefix, access)
-    elseif k.tag == "registerFile" then
-      self:register_file(k, base, prefix, access)
+    local fn = (k.tag == "register" and self.register) or (k.tag == "registerFile" and self.register_file)
+    if fn then
+      local ok, err = pcall(fn, self, k, base, prefix, access)
+      if not ok then
+        if type(err) ~= "string" or err:find("barlua's limit", 1, true) then error(err, 0) end
+        self.bad[#self.bad + 1] = err
+        self.skipped[#self.skipped + 1] = err .. " (not loaded)"
+      end
     end
   end
 end
@@ -586,21 +664,36 @@ function Ctx:block(node, at)
   local dims = self:dims(node, name)
   if #dims > 0 then self:fail(node, name, "address block arrays are not supported") end
   local base = at or self:units(node, "baseAddress", name)
-  local range = self:units(node, "range", name)
+  local range = kid(node, "range") and self:units(node, "range", name)
   -- The block's end in bytes, checked: everything inside starts before it or is refused later.
-  local stop = byte_address(0, base, 1, range, self.aub_bytes)
-  if not stop then
-    self:fail(node, name, "base 0x%x + range 0x%x address units of %d bytes pass 2^63 - 1 (barlua's largest "
-      .. "offset)", base, range, self.aub_bytes)
+  local function stop_of(r)
+    local stop = byte_address(0, base, 1, r, self.aub_bytes)
+    if not stop then
+      self:fail(node, name, "base 0x%x + range 0x%x address units of %d bytes pass 2^63 - 1 (barlua's largest "
+        .. "offset)", base, r, self.aub_bytes)
+    end
+    return stop
   end
+  local stop = range and stop_of(range)
   self.blocks[#self.blocks + 1] = name
+  local first = #self.out + 1
   if not self.only_block or self.only_block == name then
     self.found_block = self.found_block or self.only_block == name
-    local first = #self.out + 1
     self:contents(node, base * self.aub_bytes, "", access_text(node))
     self.loaded[#self.loaded + 1] = {name = name, first = first, last = #self.out}
-    if stop > self.extent then self.extent = stop end
   end
+  -- No range (real files leave it out): the end of its last register, said in `warnings`.
+  if not range then
+    local last = base * self.aub_bytes
+    for i = first, #self.out do
+      local r = self.out[i]
+      last = math.max(last, r.offset + r.width // 8)
+    end
+    range = -((base * self.aub_bytes - last) // self.aub_bytes)
+    self:warn(node, name, "no range: 0x%x address units, from its registers", range)
+    stop = stop_of(range)
+  end
+  if (not self.only_block or self.only_block == name) and stop > self.extent then self.extent = stop end
   return range
 end
 
@@ -638,17 +731,18 @@ end
 -- Loads `path`; opts.map (memory map name), opts.block (address block name).
 function M.load(path, opts)
   opts = opts or {}
-  local root, gen = parse(path)
+  local root, gen, param_nodes = parse(path)
   local label = path:match("[^/]+$")
   if root.tag ~= "component" then
     error(string.format("%s:%d: <%s>: not an IP-XACT component (the file's root element must be <component>)",
       path, root.line, tostring(root.tag)), 0)
   end
   local ctx = setmetatable({path = path, gen = gen, params = {}, names = {}, cache = {}, out = {},
-    blocks = {}, loaded = {}, skipped = {}, extent = 0, only_block = opts.block, shapes = {}, nonempty = {},
+    blocks = {}, loaded = {}, skipped = {}, warnings = {}, bad = {}, extent = 0, only_block = opts.block,
+    shapes = {}, nonempty = {},
     expanded = 0, param_depth = 0}, Ctx)
   ctx.lookup = function(id) return ctx:param(id) end
-  ctx:collect_parameters(root)
+  ctx:collect_parameters(root, param_nodes)
   local maps = {}
   local mm = kid(root, "memoryMaps")
   for _, m in ipairs(mm and kids(mm, "memoryMap") or {}) do maps[#maps + 1] = m end
@@ -677,8 +771,14 @@ function M.load(path, opts)
   end
   ctx.aub_bytes = ctx.aub // 8
   for _, k in ipairs(chosen.kids) do
-    if k.tag == "addressBlock" then ctx:block(k)
-    elseif k.tag == "bank" then ctx:bank(k)
+    if k.tag == "addressBlock" or k.tag == "bank" then
+      -- A block that cannot be read as intended is listed in `skipped`; the others load.
+      local ok, err = pcall(k.tag == "bank" and ctx.bank or ctx.block, ctx, k)
+      if not ok then
+        if type(err) ~= "string" or err:find("barlua's limit", 1, true) then error(err, 0) end
+        ctx.bad[#ctx.bad + 1] = err
+        ctx.skipped[#ctx.skipped + 1] = err .. " (not loaded)"
+      end
     elseif k.tag == "memoryRemap" then
       ctx:skip(k, kid(k, "name") and ctx:name(k), "a memory remap (the map in another mode) is not loaded")
     elseif k.tag == "subspaceMap" then
@@ -697,10 +797,13 @@ function M.load(path, opts)
     end
   end
   if #ctx.out == 0 then
+    -- Nothing could be read: the first register's reason is the file's.
+    if #ctx.bad > 0 then error(ctx.bad[1], 0) end
     error(string.format("%s:%d: <memoryMap> '%s': no registers", path, chosen.line, mname), 0)
   end
   local cname = trim((kid(root, "name") or {}).text) or label
   return {name = cname, size = ctx.extent > 0 and ctx.extent or nil, registers = ctx.out, skipped = ctx.skipped,
+    warnings = ctx.warnings,
     doc = string.format("%s memory map %s (IP-XACT %s, %s)", cname, mname, tostring(gen), label)}
 end
 
