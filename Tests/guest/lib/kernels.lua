@@ -1,5 +1,6 @@
 -- The guest tests' view of scripts/testbed/kernels.tsv, the bed's one kernel table: what the
--- running guest kernel (BARLUA_GUEST_KERNEL, the resolved series) is known to do.
+-- running guest kernel (BARLUA_GUEST_KERNEL, the resolved series) is known to do. A module,
+-- not a test: the suite runs `prove Tests/guest` without -r, so lib/ is never run as a test.
 local M = {}
 
 local COLUMNS = { "series", "suite", "package", "release", "pattern", "quirks", "noiommu" }
