@@ -24,6 +24,18 @@ static const char test_lua[] = {
 #embed "lua/barlua/test.lua"
 };
 
+static const char test_report_lua[] = {
+#embed "lua/barlua/test_report.lua"
+};
+
+static const char boards_lua[] = {
+#embed "lua/barlua/boards.lua"
+};
+
+static const char board_filter_lua[] = {
+#embed "lua/barlua/board_filter.lua"
+};
+
 static const struct {
   const char *name;
   const char *src;
@@ -34,6 +46,9 @@ static const struct {
     {"barlua.ipxact_expr", ipxact_expr_lua, sizeof ipxact_expr_lua},
     {"barlua.regs", regs_lua, sizeof regs_lua},
     {"barlua.test", test_lua, sizeof test_lua},
+    {"barlua.test_report", test_report_lua, sizeof test_report_lua},
+    {"barlua.boards", boards_lua, sizeof boards_lua},
+    {"barlua.board_filter", board_filter_lua, sizeof board_filter_lua},
 };
 
 const char *barlua_embedded_name(size_t i) {

@@ -128,6 +128,14 @@ void barlua_tune_lua_heap(lua_State *L);
 /// Pushes the `time` library table.
 int barlua_open_time(lua_State *L);
 
+/// Puts `barlua.sys` (stat, access, ids, memlock: read-only facts for the Lua modules) into
+/// package.preload.
+void barlua_open_sys(lua_State *L);
+
+/// Wraps pci.devices and vfio.open so they accept `board=` and `serial=` (barlua.boards).
+/// Run through lua_pcall after the Swift modules are registered.
+int barlua_install_board_filter(lua_State *L);
+
 /// lua_pcall message handler: error value (any type) -> message with traceback.
 int barlua_msghandler(lua_State *L);
 
