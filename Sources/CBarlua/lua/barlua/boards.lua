@@ -144,14 +144,21 @@ function M.load_file(path)
   f:close()
   text = text or ""
   if #text > 1048576 then error("barlua.boards: " .. path .. " is larger than 1 MiB", 0) end
-  local chunk, cerr = load(text, "@" .. path, "t", sandbox())
-  if not chunk then error("barlua.boards: " .. cerr, 0) end
+  -- Lua shortens a long chunk name ("...rest/of/path"): load under a short one and put the
+  -- whole path back into the messages.
+  local function named(msg)
+    msg = tostring(msg)
+    if msg:sub(1, 7) == "BOARDS:" then msg = path .. msg:sub(7) end
+    return msg
+  end
+  local chunk, cerr = load(text, "=BOARDS", "t", sandbox())
+  if not chunk then error("barlua.boards: " .. named(cerr), 0) end
   local co = coroutine.create(chunk)
   debug.sethook(co, function()
     error(path .. ": ran more than " .. MAX_INSTRUCTIONS .. " instructions (a loop?)", 0)
   end, "", MAX_INSTRUCTIONS)
   local ok, result = coroutine.resume(co)
-  if not ok then error("barlua.boards: " .. tostring(result), 0) end
+  if not ok then error("barlua.boards: " .. named(result), 0) end
   if type(result) ~= "table" then
     error(string.format("barlua.boards: %s: the file must return a table {NAME = filter, ...}, "
       .. "got %s", path, type(result)), 0)
@@ -161,9 +168,8 @@ function M.load_file(path)
   return boards
 end
 
-local function load_all()
-  if loaded then return loaded end
-  local files, explicit = M.files()
+-- Reads `files` in order (a name in a later file wins) -> {names=, sources=, files=}.
+function M._load(files, explicit)
   local l = { names = {}, sources = {}, files = {} }
   for _, path in ipairs(files) do
     local boards, e = M.load_file(path)
@@ -177,8 +183,12 @@ local function load_all()
         .. ": point it at a readable boards file or unset it", 0)
     end
   end
-  loaded = l
   return l
+end
+
+local function load_all()
+  if not loaded then loaded = M._load(M.files()) end
+  return loaded
 end
 
 local function copy(t)
