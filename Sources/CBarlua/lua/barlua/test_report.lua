@@ -59,7 +59,7 @@ end
 
 local function number_text(v)
   if math.type(v) == "integer" then return string.format("%d", v) end
-  return string.format("%.17g", v)
+  return string.format("%.8g", v)
 end
 M.number_text = number_text
 
