@@ -68,7 +68,7 @@ final class CompletionTests: XCTestCase {
   func testScriptOptionsMatchTheirHelp() throws {
     for (script, command) in [
       ("persistence", "barlua-persistence"), ("dump_info", "barlua-dump-info"), ("pat_trace", "barlua-pat-trace"),
-      ("bar_timing", "barlua-bar-timing"), ("regs", "barlua-regs"),
+      ("bar_timing", "barlua-bar-timing"), ("regs", "barlua-regs"), ("doctor", "barlua-doctor"),
     ] {
       let help = try Barlua.run(["\(Self.repo)/scripts/\(script).lua", "--help"]).out
       let regex = try NSRegularExpression(pattern: "(?<![\\w-])(--?[a-z][a-z-]*)")

@@ -25,7 +25,9 @@ final class ManPageTests: XCTestCase {
     {
       XCTAssertTrue(text.contains("       \(option)"), "barlua(1) lacks \(option)")
     }
-    for command in ["barlua-persistence", "barlua-dump-info", "barlua-pat-trace", "barlua-bar-timing", "barlua-regs"] {
+    for command in [
+      "barlua-persistence", "barlua-dump-info", "barlua-pat-trace", "barlua-bar-timing", "barlua-regs", "barlua-doctor",
+    ] {
       XCTAssertTrue(text.contains("       \(command) "), "barlua(1) lacks \(command)")
     }
     for section in ["OPTIONS", "ENVIRONMENT", "FILES", "EXIT STATUS", "EXAMPLES", "SCRIPTS"] {

@@ -95,6 +95,7 @@ check() { # check NAME EXPECTED-TEXT COMMAND...: runs COMMAND in the root from /
 check "barlua -v" "barlua 0.1" barlua -v
 check "barlua-persistence --help" "Usage: " barlua-persistence --help
 check "barlua-dump-info runs" "" barlua-dump-info --help
+check "barlua-doctor --help" "Usage: barlua-doctor" barlua-doctor --help
 check "barlua-regs reads edu.xml" "edu: 11 registers" barlua-regs /usr/share/barlua/lib/devices/edu.xml
 check 'require "devices.edu"' "edu 4660" barlua -e 'local m = require "devices.edu" print(m.name .. " " .. m.vendor)'
 check "module search names no build tree" "/usr/share/barlua/lib/x.lua" \
