@@ -96,7 +96,8 @@ int barlua_openlibs(lua_State *L) {
 int barlua_install_board_filter(lua_State *L) {
   size_t len;
   const char *src = barlua_embedded_module("barlua.board_filter", &len);
-  if (src == NULL || luaL_loadbufferx(L, src, len, "=[barlua]/barlua.board_filter.lua", "t") != LUA_OK)
+  if (src == NULL ||
+      luaL_loadbufferx(L, src, len, "=[barlua]/barlua.board_filter.lua", "t") != LUA_OK)
     return luaL_error(L, "cannot load barlua.board_filter");
   lua_call(L, 0, 0);
   return 0;

@@ -133,7 +133,8 @@ final class BoardsTests: XCTestCase {
     let many = try run("local t = require 'barlua.test'; t.device('either')", env: env)
     XCTAssertTrue(
       many.err.contains(
-        "test.device: board \"either\" matches 2 devices: 0000:00:01.0, 0000:02:01.0; add addr= or serial= to the board"),
+        "test.device: board \"either\" matches 2 devices: 0000:00:01.0, 0000:02:01.0; add addr= or serial= to the board"
+      ),
       many.err)
     XCTAssertNotEqual(many.status, 0)
     let manyFilter = try run("local t = require 'barlua.test'; t.device{vendor = 0x1234}", env: env)
@@ -144,12 +145,18 @@ final class BoardsTests: XCTestCase {
       XCTAssertEqual(s.status, 0)
     }
     let late = try run("local t = require 'barlua.test'; t.ok(true); t.device('gone')", env: env)
-    XCTAssertTrue(late.err.contains("test.device: no board \"gone\" on this machine (call t.device before the first test"), late.err)
+    XCTAssertTrue(
+      late.err.contains("test.device: no board \"gone\" on this machine (call t.device before the first test"), late.err
+    )
     // vfio.open{board=}: the board's one device, or an error naming the board and the matches.
     let v0 = try run("vfio.open{board = 'gone'}", env: env)
-    XCTAssertTrue(v0.err.contains(#"vfio.open: no device matches board "gone" {serial="0000000000000001", vendor=0x1234}"#), v0.err)
+    XCTAssertTrue(
+      v0.err.contains(#"vfio.open: no device matches board "gone" {serial="0000000000000001", vendor=0x1234}"#), v0.err)
     let v2 = try run("vfio.open{board = 'either'}", env: env)
-    XCTAssertTrue(v2.err.contains("vfio.open: board \"either\" {device=0x11e8, vendor=0x1234} matches 2 devices: 0000:00:01.0, 0000:02:01.0"), v2.err)
+    XCTAssertTrue(
+      v2.err.contains(
+        "vfio.open: board \"either\" {device=0x11e8, vendor=0x1234} matches 2 devices: 0000:00:01.0, 0000:02:01.0"),
+      v2.err)
     let vu = try run("vfio.open{board = 'unknown'}", env: env)
     XCTAssertTrue(vu.err.contains("vfio.open: no board \"unknown\" in \(file)"), vu.err)
     XCTAssertTrue(vu.err.hasPrefix("barlua: (command line):1: "), "the error points at the caller: \(vu.err)")
@@ -159,10 +166,22 @@ final class BoardsTests: XCTestCase {
     let dir = Barlua.tempDir()
     let cases: [(String, String)] = [
       ("return {\n  dut = { vendor = 0x1234 \n", "boards.lua:3: '}' expected (to close '{' at line 2) near <eof>"),
-      ("local x = 1\nreturn { dut = io.open('/etc/passwd') }\n", "boards.lua:2: attempt to index a nil value (global 'io')"),
-      ("return {\n  a = {vendor = 1},\n  dut = { vendr = 0x1234 },\n}\n", "boards.lua:3: board \"dut\": unknown key vendr"),
-      ("return {\n  dut = { serial = '12345' },\n}\n", "boards.lua:2: board \"dut\": serial \"12345\" is not a Device Serial Number"),
-      ("return {\n  dut = { vendor = '0x1234' },\n}\n", "boards.lua:2: board \"dut\": vendor must be an integer, got string"),
+      (
+        "local x = 1\nreturn { dut = io.open('/etc/passwd') }\n",
+        "boards.lua:2: attempt to index a nil value (global 'io')"
+      ),
+      (
+        "return {\n  a = {vendor = 1},\n  dut = { vendr = 0x1234 },\n}\n",
+        "boards.lua:3: board \"dut\": unknown key vendr"
+      ),
+      (
+        "return {\n  dut = { serial = '12345' },\n}\n",
+        "boards.lua:2: board \"dut\": serial \"12345\" is not a Device Serial Number"
+      ),
+      (
+        "return {\n  dut = { vendor = '0x1234' },\n}\n",
+        "boards.lua:2: board \"dut\": vendor must be an integer, got string"
+      ),
       ("return 5\n", "the file must return a table {NAME = filter, ...}, got number"),
       ("while true do end\n", "boards.lua: ran more than 10000000 instructions (a loop?)"),
       ("return { ['a b'] = {} }\n", "board name \"a b\" must be a string of letters"),
@@ -183,7 +202,8 @@ final class BoardsTests: XCTestCase {
     chmod(file, 0o664)
     let r = try run("require('barlua.boards').list()", env: ["BARLUA_BOARDS": file])
     XCTAssertTrue(
-      r.err.contains("barlua.boards: refusing to load \(file) is writable by its group (mode 0664): chmod go-w \(file)"),
+      r.err.contains(
+        "barlua.boards: refusing to load \(file) is writable by its group (mode 0664): chmod go-w \(file)"),
       r.err)
     chmod(file, 0o646)
     let o = try run("require('barlua.boards').list()", env: ["BARLUA_BOARDS": file])

@@ -160,7 +160,9 @@ final class TestFormatsTests: XCTestCase {
     let v = try xmllint(xml)
     XCTAssertEqual(v.status, 0, v.err)
     let text = try String(contentsOfFile: xml, encoding: .utf8)
-    XCTAssertTrue(text.contains(#"<testsuite name="dut &lt;check&gt; &amp; more" tests="12" failures="3" errors="0" skipped="1""#), text)
+    XCTAssertTrue(
+      text.contains(#"<testsuite name="dut &lt;check&gt; &amp; more" tests="12" failures="3" errors="0" skipped="1""#),
+      text)
     XCTAssertTrue(text.contains(#"<property name="bandwidth" value="812.5"/>"#), text)
     XCTAssertTrue(text.contains(#"<property name="bandwidth.unit" value="MB/s"/>"#), text)
     XCTAssertTrue(text.contains(#"<property name="inner/deeper/latency" value="12"/>"#), text)

@@ -314,7 +314,10 @@ function M.resolve(fname, devices, filter, level)
     serial = s
   end
   local ok, list = pcall(devices, f)
-  if not ok then error(list, level + 1) end
+  if not ok then
+    -- (pci.devices through board_filter positions its errors at its caller, here: drop that)
+    error((tostring(list):gsub("^%[barlua%][^:]*:%d+: ", "")), level + 1)
+  end
   if not serial then return list, f end
   local found, notes = {}, {}
   for _, d in ipairs(list) do
@@ -329,26 +332,26 @@ function M.resolve(fname, devices, filter, level)
   return found, f, notes
 end
 
--- pci.devices{board=, serial=, ...}
+-- pci.devices{board=, serial=, ...} (through board_filter's call(), which positions errors)
 function M._devices(fname, devices, filter)
-  local list = M.resolve(fname, devices, filter, 2)
+  local list = M.resolve(fname, devices, filter, -1)
   return list
 end
 
 -- vfio.open{board=, ...}: exactly one device.
 function M._single(fname, devices, filter)
-  local list, f, notes = M.resolve(fname, devices, filter, 3)
+  local list, f, notes = M.resolve(fname, devices, filter, -1)
   local label = filter.board ~= nil and string.format("board %q %s", filter.board, M.describe(f))
     or M.describe(f)
   if #list == 0 then
     local why = (notes and #notes > 0) and (" (serial unreadable: " .. table.concat(notes, "; ")
       .. ")") or ""
-    error(string.format("%s: no device matches %s%s", fname, label, why), 3)
+    error(string.format("%s: no device matches %s%s", fname, label, why), 0)
   elseif #list > 1 then
     local addrs = {}
     for i, d in ipairs(list) do addrs[i] = d.addr end
     error(string.format("%s: %s matches %d devices: %s; add addr= or serial= to tell them apart",
-      fname, label, #list, table.concat(addrs, ", ")), 3)
+      fname, label, #list, table.concat(addrs, ", ")), 0)
   end
   return list[1]
 end

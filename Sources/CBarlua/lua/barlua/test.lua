@@ -90,6 +90,8 @@ local function caller()
   return "?"
 end
 
+local close_subtest, absent -- defined with subtest() and device()
+
 local function plural(n, word)
   return string.format("%d %s%s", n, word, n == 1 and "" or "s")
 end
@@ -249,7 +251,7 @@ end
 
 -- Ends subtest `sub` (already popped: cur is its parent): its lines, indented one level, and
 -- its result line in the parent.
-function M._close_subtest(sub, died)
+close_subtest = function(sub, died)
   local plan
   if sub.skip_all then
     plan = "1..0 # SKIP " .. sub.skip_all
@@ -302,7 +304,7 @@ function M.subtest(name, fn)
     local inner = cur
     cur = inner.parent
     inner.failed = inner.failed + 1
-    M._close_subtest(inner, "died")
+    close_subtest(inner, "died")
   end
   if finished then
     cur = parent
@@ -313,7 +315,7 @@ function M.subtest(name, fn)
     result(false, "subtest died", tb, "subtest '" .. name .. "'")
   end
   cur = parent
-  local r = M._close_subtest(sub)
+  local r = close_subtest(sub)
   return r
 end
 
@@ -323,15 +325,17 @@ end
 function M.device(what)
   check_open("device")
   local boards = require("barlua.boards")
-  local filter, absent
+  local filter, absent_reason
   if type(what) == "string" then
-    local f = boards.find(what)
-    absent = string.format("no board %q on this machine", what)
+    local found, f = pcall(boards.find, what)
+    if not found then error("test.device: " .. tostring(f), 2) end
+    absent_reason = string.format("no board %q on this machine", what)
     if not f then
       local files = boards.sources()
       diag_lines(string.format("board %q is in no boards file (read: %s)", what,
         #files > 0 and table.concat(files, ", ") or "none"))
-      return M._absent(absent)
+      absent(absent_reason) -- exits (skip all) or raises
+      return nil
     end
     filter = { board = what }
   elseif type(what) == "table" then
@@ -340,12 +344,18 @@ function M.device(what)
     error("test.device: expected a board name or a pci.devices filter, got " .. type(what), 2)
   end
   local pci = require("barlua.pci")
-  local ok, list, resolved, notes = pcall(boards.resolve, "test.device", pci.devices, filter, 1)
-  if not ok then error(list, 2) end
+  local ok, list, resolved, notes = pcall(boards.resolve, "test.device", pci.devices, filter, -1)
+  if not ok then
+    local m = tostring(list):gsub("^pci%.devices: ", "")
+    if not m:find("^test%.device: ") then m = "test.device: " .. m end
+    error(m, 2)
+  end
   if #list == 0 then
-    absent = absent or ("no device matching " .. boards.describe(resolved) .. " on this machine")
+    absent_reason = absent_reason
+      or ("no device matching " .. boards.describe(resolved) .. " on this machine")
     if notes and #notes > 0 then diag_lines("serial unreadable: " .. table.concat(notes, "; ")) end
-    return M._absent(absent)
+    absent(absent_reason)
+    return nil
   end
   if #list > 1 then
     local addrs = {}
@@ -357,7 +367,7 @@ function M.device(what)
   return list[1]
 end
 
-function M._absent(reason)
+absent = function(reason)
   if cur.count > 0 or cur.planned or cur ~= top then
     error("test.device: " .. reason .. " (call t.device before the first test, so a machine "
       .. "without the device skips the whole script)", 3)
@@ -387,7 +397,7 @@ function M.finish(died)
     local sub = cur
     cur = sub.parent
     if died ~= nil then sub.failed = sub.failed + 1 end
-    M._close_subtest(sub, died ~= nil and "script died inside" or nil)
+    close_subtest(sub, died ~= nil and "script died inside" or nil)
   end
   if died ~= nil then result(false, "script died", tostring(died), "the end of the script") end
   if top.planned == nil then emit("1.." .. top.count) end
