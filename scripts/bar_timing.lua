@@ -241,7 +241,7 @@ local function measure_ceiling(size, count)
   size = math.min(size, CEILING_MAX)
   local path = "/dev/shm/bar_timing-ceiling-" .. tostring(os.time()) .. "-"
     .. tostring(math.random(1 << 30))
-  local file <close> = setmetatable({}, { __close = function() os.remove(path) end })
+  local _file <close> = setmetatable({}, { __close = function() os.remove(path) end })
   local f, err = io.open(path, "wb")
   if not f then return { error = "cannot create " .. path .. ": " .. tostring(err) } end
   local ok
@@ -251,7 +251,7 @@ local function measure_ceiling(size, count)
   if not ok then return { error = "cannot size " .. path .. ": " .. tostring(err) } end
   local mok, b = pcall(mmio.map, path)
   if not mok then return { error = message(b) } end
-  local mapping <close> = b
+  local _mapping <close> = b
   b:fill(0) -- fault every page in before the clock runs
   local out = { bytes = size, count = count, results = {} }
   local opts = { size = size, count = count }
@@ -436,7 +436,7 @@ local function run_method(m, a, report)
     entry.status, entry.reason = "skipped", close
     return
   end
-  local mapping <close> = setmetatable({}, { __close = close })
+  local _mapping <close> = setmetatable({}, { __close = close })
   b:read8(0) -- the first touch: some kernels reserve the memory type at the fault
   entry.pat = pat_types(b, mark)
   entry.mapping = tostring(b)
@@ -451,7 +451,7 @@ local function run_method(m, a, report)
   local opts = { size = size, count = a.count }
   report.size = size
   local saved = a.write and b:read(0, size) or nil
-  local guard <close> = saved and restorer(b, saved, entry, report) or nil
+  local _guard <close> = saved and restorer(b, saved, entry, report) or nil
   local dirs = a.write and { "host-to-card", "card-to-host" } or { "card-to-host" }
   for _, path in ipairs(PATHS) do
     for _, dir in ipairs(dirs) do
@@ -675,7 +675,7 @@ local function main()
   if a.svg then check_writable(a.svg, "--svg") end
   local report = { target = a.file and { file = a.file } or { device = a.device, bar = a.bar },
     count = a.count, write = a.write, methods = {}, state = {} }
-  local device <close> = setmetatable({}, { __close = function()
+  local _device <close> = setmetatable({}, { __close = function()
     if report.state.device then report.state.device:close() end
   end })
   if a.device then

@@ -20,7 +20,7 @@ void barlua_tune_heap(void) {
 // transparent huge pages (MADV_HUGEPAGE), for the 2 MiB-aligned part of it: a copy of tens of
 // MiB then walks a few dozen page-table entries instead of thousands, and faults in a few
 // pages instead of thousands. Advice only: where THP is off (`never`) or absent nothing
-// changes, so its result is not checked. Measured in bench/run (README: exact-width reads).
+// changes, so its result is not checked. Measured in bench/run (docs/speed.md: exact-width reads).
 #define LARGE_BLOCK ((size_t)8 << 20)
 #define HUGE_PAGE ((uintptr_t)2 << 20)
 

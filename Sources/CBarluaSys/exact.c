@@ -6,7 +6,7 @@
 // width: on the host side (the Lua string or buffer) the loops move 8 bytes at a time, a write
 // loading 8 bytes of the string and storing them as 64 / width accesses, a large read
 // gathering 64 / width loads into one 8-byte store (below).
-// Measured in bench/run (README): 32-bit writes went from 0.78-0.87x to 1.03x the bare loop.
+// Measured in bench/run (docs/speed.md): 32-bit writes went from 0.78-0.87x to 1.03x the bare loop.
 #include <string.h>
 
 #include "loops.h"

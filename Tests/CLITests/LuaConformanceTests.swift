@@ -3,7 +3,7 @@ import XCTest
 
 /// The command line as lua.c does it: each test runs barlua and Debian's lua5.4 on the same
 /// command line (same argv[0], same folder, same environment) and compares what they print.
-/// The one difference allowed is documented in the README: lua.c's tracebacks end with
+/// The one difference allowed is documented in docs/scripts.md: lua.c's tracebacks end with
 /// `[C]: in ?` (its `pmain` frame), barlua's do not.
 final class LuaConformanceTests: XCTestCase {
   static let lua = "/usr/bin/lua5.4"

@@ -246,7 +246,8 @@ function targets.regs()
       name = "sweep", size = 65536,
       registers = {
         { name = "id", offset = 0, width = 32, access = "ro" },
-        { name = "ctrl", offset = 4, width = 32, access = "rw", fields = { en = { bit = 0 }, mode = { lsb = 4, msb = 7 } } },
+        { name = "ctrl", offset = 4, width = 32, access = "rw",
+          fields = { en = { bit = 0 }, mode = { lsb = 4, msb = 7 } } },
         { name = "wide", offset = 8, width = 64, access = "rw" },
         { name = "cmd", offset = 16, width = 32, access = "wo", fields = { go = { bit = 0 } } },
       },
@@ -277,7 +278,9 @@ function targets.regs()
   end
   -- A binding: read and write every register and field with every value.
   for _, v in ipairs(values) do
-    for _, path in ipairs { { "id" }, { "ctrl" }, { "wide" }, { "cmd" }, { "ctrl", "en" }, { "ctrl", "mode" }, { "cmd", "go" }, { "nope" }, { "ctrl", "value" } } do
+    local paths = { { "id" }, { "ctrl" }, { "wide" }, { "cmd" }, { "ctrl", "en" }, { "ctrl", "mode" }, { "cmd", "go" },
+      { "nope" }, { "ctrl", "value" } }
+    for _, path in ipairs(paths) do
       local pname = table.concat(path, ".")
       try("binding." .. pname .. " = v", function(x)
         local b <close> = map_scratch()

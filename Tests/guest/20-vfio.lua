@@ -37,7 +37,8 @@ local like = t.contains
 local edu = vfio.open(EDU)
 t.is(edu.addr, EDU, "vfio.open(BARLUA_EDU) opens it")
 t.is(edu.iommu, MODE == "noiommu" and "noiommu" or "type1v2", "IOMMU type of the mode")
-t.is(edu.group_path, (MODE == "noiommu" and "/dev/vfio/noiommu-" or "/dev/vfio/") .. edu.group, "group file of the mode")
+t.is(edu.group_path, (MODE == "noiommu" and "/dev/vfio/noiommu-" or "/dev/vfio/") .. edu.group,
+  "group file of the mode")
 t.is(edu.group, pci.device(EDU).iommu_group, "group equals the sysfs iommu_group")
 t.is(edu.info.vendor, 0x1234, "device.info is its pci device-info (vendor)")
 t.is(edu.info.device, 0x11e8, "device.info device id")
@@ -118,7 +119,8 @@ local function check_config(d)
   t.is(d:config_read8(0x3c), 0x5a, d.addr .. " config_write8/read8 at 0x3c")
   d:config_write8(0x3c, old)
   t.is(d:config_read8(0x3c), old, d.addr .. " config 0x3c restored")
-  like(error_of(d.config_read32, d, 2), "device:config_read32: offset 0x2 is not 4-byte aligned", "misaligned config read")
+  like(error_of(d.config_read32, d, 2), "device:config_read32: offset 0x2 is not 4-byte aligned",
+    "misaligned config read")
   like(error_of(d.config_read32, d, 0x1000), "exceeds config space size", "config read past the end")
   like(error_of(d.config_write8, d, 0x3c, 0x1ff), "device:config_write8: value 511 does not fit in 8 bits",
     "config value too wide")

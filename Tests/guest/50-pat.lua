@@ -1,10 +1,14 @@
 #!/usr/bin/env barlua
 -- PAT observation: which kernel-log events each step of a BAR mapping causes, as
 -- scripts/lib/pattrace.lua (pat_trace's core) collects them, asserted on the events.
---   6.1: VFIO reserves at mmap, Overlap + a second reserve at the first access, frees at
---        munmap and at close (the seed's 4.18 pattern); 6.12: reserve at mmap, free at close;
---   7.2: reserve at open (vfio.open), free at close: mmap and the accesses log nothing.
---   sysfs (resourceN / resourceN_wc): reserve at mmap, free at munmap on all three kernels.
+-- The pattern each guest kernel must show is its row's in scripts/testbed/kernels.tsv; the
+-- events each pattern has, step by step, are written out below (independently of pattrace):
+--   "the 4.18/6.1 pattern": VFIO reserves at mmap, Overlap + a second reserve at the first
+--        access, frees at munmap and at close (the seed's pattern);
+--   "the 6.12 pattern": reserve at mmap, free at close;
+--   "the 7.2 pattern": reserve at open (vfio.open), free at close: mmap and the accesses log
+--        nothing.
+--   sysfs (resourceN / resourceN_wc): reserve at mmap, free at munmap on every kernel.
 -- Noise written to /dev/kmsg around every step (in-range lines before the mark, other
 -- addresses and plain text inside the step) must stay out of the step's events.
 local t = require "barlua.test"
@@ -37,8 +41,8 @@ local function noise_reserve(first, last)
 end
 local OTHER = { 0x7ff00000, 0x7ff00fff } -- an address no device of the bed decodes
 local noise = {
-  before = function(step, r) noise_reserve(r.first, r.last) end,
-  after = function(step, r)
+  before = function(_, r) noise_reserve(r.first, r.last) end,
+  after = function(step)
     noise_reserve(OTHER[1], OTHER[2])
     kmsg(string.format("x86/PAT: memtype_free request [mem 0x%08x-0x%08x]", OTHER[1], OTHER[2]))
     kmsg("pattrace test: plain text during step " .. step)
@@ -59,11 +63,11 @@ end
 
 local EXPECTED = {
   vfio = {
-    ["6.1"] = { open = "", mmap = "reserve", ["first access"] = "overlap,reserve",
+    ["the 4.18/6.1 pattern"] = { open = "", mmap = "reserve", ["first access"] = "overlap,reserve",
       ["second access"] = "", munmap = "free", close = "free" },
-    ["6.12"] = { open = "", mmap = "reserve", ["first access"] = "", ["second access"] = "",
+    ["the 6.12 pattern"] = { open = "", mmap = "reserve", ["first access"] = "", ["second access"] = "",
       munmap = "", close = "free" },
-    ["7.2"] = { open = "reserve", mmap = "", ["first access"] = "", ["second access"] = "",
+    ["the 7.2 pattern"] = { open = "reserve", mmap = "", ["first access"] = "", ["second access"] = "",
       munmap = "", close = "free" },
   },
   sysfs = { open = "", mmap = "reserve", ["first access"] = "", ["second access"] = "",
@@ -116,7 +120,7 @@ local function trace(addr, bar, method, want, want_type, label)
   local steps = {}
   for _, s in ipairs(r.steps) do steps[s.name] = s end
   local reserve = steps.mmap and steps.mmap.events[1]
-  -- The first reserve: at mmap, or at open where the kernel reserves then (7.2's VFIO).
+  -- The first reserve: at mmap, or at open where the kernel reserves then ("the 7.2 pattern").
   if not reserve and steps.open then reserve = steps.open.events[1] end
   t.is(reserve and reserve.ret, want_type, label .. ": reserve ret " .. want_type)
   t.is(reserve and reserve.req, want_type, label .. ": reserve req " .. want_type)
@@ -128,15 +132,15 @@ local function trace(addr, bar, method, want, want_type, label)
 end
 
 -- The pattern each kernel showed, as pat_trace's verdict names it.
-local PATTERN = { ["6.1"] = "the 4.18/6.1 pattern", ["6.12"] = "the 6.12 pattern",
-  ["7.2"] = "the 7.2 pattern" }
-local vfio_want = EXPECTED.vfio[kernel]
-t.ok(vfio_want and PATTERN[kernel], "kernel " .. kernel .. " has measured VFIO expectations")
+local PATTERN = require("kernels").pattern(kernel) -- the kernel's row in scripts/testbed/kernels.tsv
+local vfio_want = PATTERN and EXPECTED.vfio[PATTERN]
+t.ok(vfio_want, "kernel " .. kernel .. " has a row in scripts/testbed/kernels.tsv naming a pattern with "
+  .. "measured VFIO expectations: " .. tostring(PATTERN))
 for _, case in ipairs { { edu, 0, "edu BAR0" }, { ivshmem, 2, "ivshmem BAR2" } } do
   local addr, bar, name = table.unpack(case)
   local r = trace(addr, bar, "vfio", vfio_want or {}, "uncached-minus", name .. " vfio")
   local verdict = pattrace.verdict(r, true)
-  local want = "This is " .. tostring(PATTERN[kernel]) .. "."
+  local want = "This is " .. tostring(PATTERN) .. "."
   t.ok(verdict:sub(-#want) == want, name .. ": verdict ends '" .. want .. "': " .. verdict)
 end
 

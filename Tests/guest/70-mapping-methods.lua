@@ -49,8 +49,9 @@ local list_ok = pcall(pat.memtype_list)
 t.ok(list_ok, "pat_memtype_list is readable (debugfs mounted)")
 
 -- 1. VFIO: uncached-minus, and no write-combining through VFIO on these kernels.
--- 7.2 reserves the BAR when the device is opened, 6.1 and 6.12 at mmap (50-pat.lua steps
--- through it): the mark is taken before the open, and where the reserve came is checked too.
+-- Kernels of "the 7.2 pattern" reserve the BAR when the device is opened, the others at mmap
+-- (50-pat.lua steps through it): the mark is taken before the open, and where the reserve came
+-- is checked too.
 local mark = pat.mark()
 local dev = vfio.open(ivshmem)
 local opened = pat.mark()
@@ -59,7 +60,7 @@ t.is(vb.method, "vfio", "VFIO maps ivshmem BAR2 with method vfio")
 t.is(vb.prefetchable, true, "ivshmem BAR2 is prefetchable")
 vb:write32(0, 0x70c0ffee)
 t.is(reserved_type(mark, vb), "uncached-minus", "PAT reserve for the VFIO mapping: uncached-minus")
-local reserves_at_open = kernel == "7.2"
+local reserves_at_open = require("kernels").pattern(kernel) == "the 7.2 pattern"
 t.is(reserved_type(opened, vb), (not reserves_at_open) and "uncached-minus" or nil,
   "kernel " .. kernel .. ": the reserve comes at " .. (reserves_at_open and "open" or "mmap"))
 t.ok(listed_types(vb)["uncached-minus"], "pat_memtype_list lists the VFIO BAR uncached-minus")

@@ -39,7 +39,7 @@ deb=$("$repo/scripts/package" "${binary[@]}" --out "$work")
 say "built ${deb##*/}"
 lintian --fail-on error,warning --display-info "$deb" 2>&1 | grep -v "running with root privileges" >&2 ||
   fail "lintian reports errors or warnings"
-# (info tags that remain are explained in the README, "Installing")
+# (info tags that remain are explained in docs/packaging.md)
 
 # 2. A fresh Debian 12 root: debootstrap once, then a copy per run.
 tarball=$cache/bookworm-minbase.tar
@@ -111,7 +111,7 @@ check "completion" "--device" bash -c '. /usr/share/bash-completion/bash_complet
   COMP_WORDS=(barlua-persistence --dev) COMP_CWORD=1 COMP_LINE="barlua-persistence --dev" COMP_POINT=24
   _barlua_command; echo "${COMPREPLY[@]}"'
 readelf -d "$root/usr/bin/barlua" | grep -F 'libstdc++' &&
-  fail "barlua needs libstdc++.so at start-up (Package.swift links it statically: README, Start-up)"
+  fail "barlua needs libstdc++.so at start-up (Package.swift links it statically: docs/speed.md, Start-up)"
 say "ok: libstdc++ is linked statically"
 strings "$root/usr/bin/barlua" | grep -F "$repo" && fail "the binary names the build tree $repo"
 if in_root dpkg -L barlua | xargs -I{} sh -c 'test -f "{}" && grep -lF "$0" "{}"' "$repo" 2>/dev/null | grep .; then

@@ -2,7 +2,7 @@
 """An independent reading of an IP-XACT component's memory map, for checking barlua's regs.load.
 
 Written separately from barlua.ipxact (Python's ElementTree, its own expression evaluator),
-following IEEE 1685 as the README's "Register maps from IP-XACT" section states the rules:
+following IEEE 1685 as docs/registers.md states the rules:
 byte offset = (block base + register-file offsets + register offset + index * stride)
 * addressUnitBits / 8; register arrays step by ceil(size / addressUnitBits) unless a 2022
 <array><stride> says; register-file arrays step by their range; a dim of 0 is no array;

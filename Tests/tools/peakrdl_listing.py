@@ -28,7 +28,8 @@ def main(path):
     lines = []
     for node in top.descendants(unroll=True):
         if isinstance(node, RegNode):
-            fields = ",".join("%s@%d+%d" % (f.inst_name, f.lsb, f.width) for f in sorted(node.fields(), key=lambda f: f.lsb))
+            ordered = sorted(node.fields(), key=lambda f: f.lsb)
+            fields = ",".join("%s@%d+%d" % (f.inst_name, f.lsb, f.width) for f in ordered)
             lines.append((node.absolute_address - top.absolute_address, name_of(node, top),
                           "0x%x %d %s fields=%s" % (node.absolute_address - top.absolute_address, node.size * 8,
                                                     name_of(node, top), fields)))

@@ -29,8 +29,9 @@ local function mutate(s)
       s = s:sub(1, i - 1) .. s:sub(i + math.random(1, 64))
     else
       -- A number inside an element becomes a large or negative one.
-      s = s:gsub(">(%d+)<", function(d)
-        if math.random() < 0.05 then return ">" .. ({"-1", "0", "2**62", "4294967296", "99999999999999999999"})[math.random(1, 5)] .. "<" end
+      local big = {"-1", "0", "2**62", "4294967296", "99999999999999999999"}
+      s = s:gsub(">(%d+)<", function()
+        if math.random() < 0.05 then return ">" .. big[math.random(1, 5)] .. "<" end
       end)
     end
   end

@@ -4,18 +4,20 @@
 # boots with an independent reader of the C record layout (Python's struct). Besides the record
 # of scripts/persistence.lua, boot 1 writes raw words into BAR2 (bar2_write.sh: barlua's
 # mmio.map and python's mmap), the host finds them in the file and boot 2 reads them back.
-#   Tests/twoboot/persistence.sh [--mode type1|noiommu]... [--kernel 6.1|6.12]
-# Default: both IOMMU modes, kernel 6.1. Prints TAP-like lines, ends with "N passed, M failed",
+#   Tests/twoboot/persistence.sh [--mode type1|noiommu]... [--kernel SERIES]
+# Default: both IOMMU modes, the bed's default kernel (scripts/testbed/kernels.tsv). Prints TAP-like lines, ends with "N passed, M failed",
 # exits non-zero when anything failed. Needs `swift build` first.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 2
 
-modes=() kernel=6.1
+# shellcheck source=scripts/testbed/kernels.sh
+. scripts/testbed/kernels.sh
+modes=() kernel=$(kernel_default)
 while [[ $# -gt 0 ]]; do
   case $1 in
   --mode) modes+=("$2"); shift 2 ;;
   --kernel) kernel=$2; shift 2 ;;
-  *) echo "usage: $0 [--mode type1|noiommu]... [--kernel 6.1|6.12]" >&2; exit 2 ;;
+  *) echo "usage: $0 [--mode type1|noiommu]... [--kernel $(kernel_choices | paste -sd'|')]" >&2; exit 2 ;;
   esac
 done
 [[ ${#modes[@]} -gt 0 ]] || modes=(type1 noiommu)

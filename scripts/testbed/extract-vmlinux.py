@@ -21,7 +21,7 @@ def main() -> int:
     setup_sects = data[0x1F1] or 4
     start = (setup_sects + 1) * 512
     offset, length = struct.unpack_from("<II", data, 0x248)
-    payload = data[start + offset : start + offset + length]
+    payload = data[start + offset:start + offset + length]
     if payload.startswith(b"\xfd7zXZ\x00"):
         elf = lzma.LZMADecompressor().decompress(payload)
     elif payload.startswith(b"\x28\xb5\x2f\xfd"):

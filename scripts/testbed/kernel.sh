@@ -7,17 +7,27 @@
 # Modules the guest's init loads (their dependencies are added in order).
 TESTBED_MODULES=(vfio_pci vfio_iommu_type1 virtio_pci 9pnet_virtio 9p virtio_rng)
 
-# The series the bed knows: 6.1 and 6.12 come from the machine's own suite (bookworm); Debian's
-# newest kernel comes from unstable (sid) through a private apt configuration (apt-sid.sh).
-# `newest` (or `sid`) is whatever series unstable ships today; a number such as 7.2 names it
-# too, as long as unstable still ships that series.
-TESTBED_KERNELS="6.1, 6.12, newest (alias sid; today's Debian unstable kernel, e.g. 7.2)"
+# The series the bed knows are the rows of kernels.tsv (kernels.sh reads it): rows of the
+# machine's own suite (bookworm) come from its apt; Debian's newest kernel, the row of suite
+# sid, comes from unstable through a private apt configuration (apt-sid.sh). `newest` (or
+# `sid`) is whatever series unstable ships today; a number newer than every bookworm row names
+# it too, as long as unstable still ships that series.
+# shellcheck source=scripts/testbed/kernels.sh
+. "$TESTBED_DIR/kernels.sh"
+TESTBED_KERNELS="$(kernel_choices | paste -sd, | sed 's/,/, /g') (newest: alias sid; today's Debian unstable kernel)"
 
-# kernel_series_known NAME: true for a series name the bed may be able to boot: 6.1, 6.12,
-# newest/sid, or a series newer than 6.12 (checked against unstable when resolved).
+# kernel_newest_own: the newest series of the machine's own suite in the table.
+kernel_newest_own() {
+  kernel_rows | awk -F'\t' '$2 != "sid" { print $1 }' | sort -V | tail -n 1
+}
+
+# kernel_series_known NAME: true for a series name the bed may be able to boot: a bookworm row,
+# newest/sid, or a series newer than every bookworm row (checked against unstable when resolved).
 kernel_series_known() {
-  [[ $1 == @(6.1|6.12|newest|sid) ]] && return 0
-  [[ $1 =~ ^[1-9][0-9]*\.[0-9]+$ ]] && [[ $(printf '6.12\n%s\n' "$1" | sort -V | tail -n 1) == "$1" ]]
+  [[ $1 == @(newest|sid) ]] && return 0
+  [[ $(kernel_column "$1" 2) == bookworm ]] && return 0
+  [[ $1 =~ ^[1-9][0-9]*\.[0-9]+$ ]] && [[ $1 != "$(kernel_newest_own)" ]] &&
+    [[ $(printf '%s\n%s\n' "$(kernel_newest_own)" "$1" | sort -V | tail -n 1) == "$1" ]]
 }
 
 # kernel_resolve SERIES: set KERNEL_SERIES (6.1, 6.12, 7.2, ...), KERNEL_PKG, KERNEL_RELEASE
@@ -25,16 +35,14 @@ kernel_series_known() {
 kernel_resolve() {
   local series=$1 meta pattern
   APT_OPTS=()
-  case $series in
-  6.1) meta=linux-image-amd64 ;;
-  6.12) meta=linux-image-6.12-amd64 ;;
-  *)
-    kernel_series_known "$series" ||
-      usage_fail "unknown kernel series '$series' (known: $TESTBED_KERNELS)"
+  kernel_series_known "$series" ||
+    usage_fail "unknown kernel series '$series' (known: $TESTBED_KERNELS)"
+  if [[ $(kernel_column "$series" 2) == bookworm ]]; then
+    meta=$(kernel_column "$series" 3)
+  else
     ensure_sid_lists
-    meta=linux-image-amd64
-    ;;
-  esac
+    meta=$(kernel_rows | awk -F'\t' '$2 == "sid" { print $3; exit }')
+  fi
   if [[ ${#APT_OPTS[@]} -eq 0 ]]; then
     pattern="^linux-image-$(kernel_release_pattern "$series")\$"
   else
@@ -64,13 +72,16 @@ kernel_series_of_release() {
   sed -E 's/^([0-9]+\.[0-9]+).*/\1/' <<<"$1"
 }
 
-# kernel_release_pattern SERIES: an extended regex matching the release names (uname -r).
+# kernel_release_pattern SERIES: an extended regex matching the release names (uname -r): the
+# table's, else SERIES.N with any Debian suffix.
 kernel_release_pattern() {
-  case $1 in
-  6.1) echo '6\.1\.[0-9]+-[0-9]+-amd64' ;;
-  6.12) echo '6\.12\.[0-9]+\+deb12-amd64' ;;
-  *) echo "${1//./\\.}\\.[0-9]+[-+.a-z0-9]*-amd64" ;;
-  esac
+  local pattern
+  pattern=$(kernel_column "$1" 4)
+  if [[ -n $pattern && $pattern != - ]]; then
+    echo "$pattern"
+  else
+    echo "${1//./\\.}\\.[0-9]+[-+.a-z0-9]*-amd64"
+  fi
 }
 
 # kernel_dir: the cache folder of the resolved kernel (its name changes with the module list).

@@ -5,7 +5,7 @@
 -- The XML is read by Debian's lua-expat (`lxp`, the binding of libexpat), with namespace
 -- processing on, so each schema generation is recognised by its namespace URI, whatever
 -- prefix the file uses. Every register of the chosen memory map comes out at its byte offset
--- from the memory map's start; see README "Register maps from IP-XACT and SystemRDL" for the
+-- from the memory map's start; see docs/registers.md for the
 -- rules (arrays, banks, register files, widths, access, resets) and what is not loaded.
 -- Errors are strings "FILE:LINE: <element> 'name': what is wrong" (no Lua position).
 local expr = require "barlua.ipxact_expr"

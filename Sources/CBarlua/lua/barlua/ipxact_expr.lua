@@ -29,7 +29,7 @@ local function tokenize(s)
       i = i + 1
     else
       -- Based literal: [size] ' [s] base digits
-      local size, sign, base, digits, stop = s:match("^(%d*)%s*'([sS]?)([hHdDbBoO])%s*([%w_]+)()", i)
+      local size, _sign, base, digits, stop = s:match("^(%d*)%s*'([sS]?)([hHdDbBoO])%s*([%w_]+)()", i)
       local hexdigits, hstop = s:match("^0[xX]([%x_]+)()", i)
       if base then
         local radix = ({h = 16, d = 10, b = 2, o = 8})[base:lower()]

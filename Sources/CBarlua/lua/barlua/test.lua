@@ -187,9 +187,9 @@ function M.error_of(fn, ...)
   if type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
     error("test.error_of: expected a function, got " .. type(fn), 2)
   end
-  local ok, err = pcall(fn, ...)
+  local ok, raised = pcall(fn, ...)
   if ok then return nil end
-  return tostring(err)
+  return tostring(raised)
 end
 
 -- Runs fn; an error inside is a failed test with its message and traceback.
