@@ -29,6 +29,8 @@ class BarluaDriver(Driver):
         workdir: the folder on the target the scripts' paths are relative to
         barlua: the barlua command on the target
         boot_timeout: seconds to wait for `ready`
+        exit_command: sent when the tests are done (ends the test bed guest's shell, which powers
+            it off; "" sends nothing)
     """
 
     bindings: ClassVar[dict] = {"console": ConsoleProtocol}
@@ -36,6 +38,7 @@ class BarluaDriver(Driver):
     workdir = attr.ib(default="", validator=attr.validators.instance_of(str))
     barlua = attr.ib(default="barlua", validator=attr.validators.instance_of(str))
     boot_timeout = attr.ib(default=300.0, validator=attr.validators.instance_of(float))
+    exit_command = attr.ib(default="exit", validator=attr.validators.instance_of(str))
 
     def __attrs_post_init__(self):
         super().__attrs_post_init__()
@@ -68,3 +71,9 @@ class BarluaDriver(Driver):
         status = int(match.group(1))
         text = before.decode("utf-8", "replace").replace("\r\n", "\n")
         return status, text, parse_tap(text)
+
+    def finish(self):
+        """Ends the shell the tests ran in (exit_command), if one was started."""
+        if self._shell_ready and self.exit_command:
+            self.console.sendline(self.exit_command)
+            self._shell_ready = False

@@ -87,12 +87,16 @@ def pytest_collection_modifyitems(session, config, items):
     if target is None:
         raise pytest.UsageError(f"{config.option.lg_env} has no target {config.option.barlua_target!r}")
     drv = target.get_driver("BarluaDriver")
+    config._barlua_driver = drv
     for script in scripts:
         node = BarluaScript.from_parent(session, name=script, script=script, driver=drv)
         items.extend(node.collect())
 
 
 def pytest_unconfigure(config):
+    drv = getattr(config, "_barlua_driver", None)
+    if drv is not None:
+        drv.finish()
     env = getattr(config, "_barlua_env", None)
     if env is not None:
         env.cleanup()
