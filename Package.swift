@@ -24,7 +24,9 @@ let package = Package(
     .target(name: "CLineEditor", dependencies: ["CBarluaSys"]),
     // C that talks to Lua: trampolines that raise, the bar userdata methods, embedded Lua modules.
     .target(
-      name: "CBarlua", dependencies: ["CLua", "CBarluaSys"], exclude: ["lua"]),
+      name: "CBarlua", dependencies: ["CLua", "CBarluaSys"], exclude: ["lua"],
+      // libexpat (Debian libexpat1-dev): barlua.xml_core builds IP-XACT trees in C.
+      linkerSettings: [.linkedLibrary("expat")]),
     // Swift, no Lua: PCI discovery, VFIO, mappings, PAT parsing. Usable from any Swift program.
     .target(name: "BarluaCore", dependencies: ["CBarluaSys"]),
     // The Lua bindings over BarluaCore.

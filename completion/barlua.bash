@@ -1,15 +1,21 @@
 # bash completion for barlua and its script commands (barlua-persistence, barlua-dump-info,
-# barlua-pat-trace, barlua-bar-timing, barlua-regs, barlua-doctor), also as `barlua scripts/NAME.lua ...` in a checkout.
+# barlua-pat-trace, barlua-bar-timing, barlua-regs, barlua-reload, barlua-doctor), also as `barlua scripts/NAME.lua ...` in a checkout.
 # --device completes the PCI addresses bound to vfio-pci (read from sysfs, or from
 # $BARLUA_SYSFS_PCI when set), --bar the BAR numbers 0-5.
+# Names read from the system are data, never code: they are not given to compgen -W (which
+# expands its word list, so a folder named '$(cmd)' would run cmd), and only names that are PCI
+# addresses are offered.
 
-# The addresses of devices bound to vfio-pci.
+# Sets COMPREPLY to the addresses of devices bound to vfio-pci that start with $1.
 _barlua_vfio_devices() {
-  local root=${BARLUA_SYSFS_PCI:-/sys/bus/pci/devices} d drv
+  local root=${BARLUA_SYSFS_PCI:-/sys/bus/pci/devices} d drv name
+  local address='^[0-9a-fA-F]{4,8}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$'
+  COMPREPLY=()
   for d in "$root"/*; do
-    [[ -e $d/driver ]] || continue
-    drv=$(readlink "$d/driver") || continue
-    [[ ${drv##*/} == vfio-pci ]] && printf '%s\n' "${d##*/}"
+    name=${d##*/}
+    [[ $name =~ $address && $name == "$1"* && -e $d/driver ]] || continue
+    drv=$(readlink -- "$d/driver") || continue
+    [[ ${drv##*/} == vfio-pci ]] && COMPREPLY+=("$name")
   done
 }
 
@@ -24,11 +30,12 @@ _barlua_pci_devices() {
 # Options of each script (checked against its --help by the tests).
 _barlua_script_options() {
   case $1 in
-  persistence) echo "-h --help --device --id --bar --method --file --reset --read-only --json" ;;
+  persistence) echo "-h --help --device --id --bar --method --file --reset --reload --matrix --read-only --json" ;;
   dump_info) echo "-h --help --vfio" ;;
   pat_trace) echo "-h --help --device --bar --method --json" ;;
   bar_timing) echo "-h --help --device --bar --file --count --size --methods --write --csv --json --svg --scale" ;;
-  regs) echo "-h --help --map --block --device --bar --file" ;;
+  regs) echo "-h --help --map --block --device --bar --file --snapshot --diff" ;;
+  reload) echo "-h --help --device --program --timeout --wait --map" ;;
   doctor) echo "-h --help --json" ;;
   esac
 }
@@ -52,7 +59,7 @@ _barlua_script() {
   ((cword > $2)) || prev=""
   case $prev in
   --device)
-    mapfile -t COMPREPLY < <(compgen -W "$(_barlua_vfio_devices)" -- "$cur")
+    _barlua_vfio_devices "$cur"
     declare -F __ltrim_colon_completions >/dev/null && __ltrim_colon_completions "$cur"
     return
     ;;
@@ -64,9 +71,15 @@ _barlua_script() {
     mapfile -t COMPREPLY < <(compgen -P "$done" -W "vfio vfio-wc sysfs sysfs-wc sysfs-wc-flush file file-flush" -- "$rest")
     return
     ;;
+  --reset) mapfile -t COMPREPLY < <(compgen -W "vfio flr pm bus hot" -- "$cur"); return ;;
   --scale) mapfile -t COMPREPLY < <(compgen -W "auto log linear" -- "$cur"); return ;;
-  --file | --svg) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
-  --id | --count | --size | --map | --block) return ;;
+  --file | --svg | --snapshot | --diff) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
+  --map)
+    # reload.lua's --map is a file; regs.lua's names a memory map inside the description.
+    [[ $script == reload ]] && mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+    return
+    ;;
+  --id | --count | --size | --block | --program | --timeout | --wait | --reload) return ;;
   esac
   if [[ $cur == -* ]]; then
     mapfile -t COMPREPLY < <(compgen -W "$(_barlua_script_options "$script")" -- "$cur")
@@ -116,4 +129,4 @@ _barlua_command() {
 }
 
 complete -F _barlua barlua
-complete -F _barlua_command barlua-persistence barlua-dump-info barlua-pat-trace barlua-bar-timing barlua-regs barlua-doctor
+complete -F _barlua_command barlua-persistence barlua-dump-info barlua-pat-trace barlua-bar-timing barlua-regs barlua-reload barlua-doctor

@@ -15,6 +15,8 @@
 -- A method that corrupts data is a failure (exit status 1), however fast it is.
 local argparse = require "argparse"
 local chart = require "svg_bar_chart"
+local output = require "script_output"
+output.guard("bar_timing")
 
 local PATHS = { "8-bit", "16-bit", "32-bit", "64-bit", "bulk" }
 
@@ -247,7 +249,8 @@ local function measure_ceiling(size, count)
   local ok
   ok, err = f:seek("set", size - 1)
   ok = ok and f:write("\0")
-  f:close()
+  local closed, cerr = f:close()
+  if ok and not closed then ok, err = nil, cerr end
   if not ok then return { error = "cannot size " .. path .. ": " .. tostring(err) } end
   local mok, b = pcall(mmio.map, path)
   if not mok then return { error = message(b) } end
@@ -400,11 +403,10 @@ local function restore(b, saved)
   end
   local left = left_changed(b, saved) or "the bytes now read back equal the saved contents"
   local path = os.tmpname()
-  local f = io.open(path, "wb")
-  local kept = f and f:write(saved) and f:close()
+  local kept, why = output.write_file(path, saved)
   return string.format("could not restore %s (%s): %s; %s", tostring(b), message(err), left,
     kept and string.format("the saved contents are in %s (%d bytes from offset 0)", path, #saved)
-      or "the saved contents could not be written to a file either")
+      or "the saved contents could not be written to a file either (" .. tostring(why) .. ")")
 end
 
 -- A to-be-closed guard: when the block holding it ends, however it ends (return, a Lua error,
@@ -595,10 +597,11 @@ local function write_svg(report, path, scale)
     axis = "MB/s (bar: mean; whiskers: min to max)",
     scale = scale, series = series, groups = groups,
   })
-  local f, err = io.open(path, "w")
-  if not f then die("--svg: cannot write " .. path .. ": " .. tostring(err)) end
-  f:write(svg)
-  f:close()
+  local ok, err = output.write_file(path, svg)
+  if not ok then
+    io.stderr:write("bar_timing: --svg: ", err, "\n")
+    os.exit(1)
+  end
 end
 
 -- MARK: main
@@ -746,3 +749,4 @@ if not ok then
   io.stderr:write("bar_timing: ", err, "\n")
   os.exit(STOPPED[err] or 1)
 end
+output.done()

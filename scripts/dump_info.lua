@@ -8,6 +8,10 @@
 --
 -- Reads sysfs only (no privileges) unless --vfio is given; never writes to a device.
 local argparse = require "argparse"
+local out = require "script_output"
+out.guard("dump_info")
+-- Names and text come from sysfs and pci.ids: printed with control bytes escaped.
+local print = out.print
 
 local parser = argparse("dump_info", "List PCI devices: ids, names, command bits, IOMMU group, BARs.")
 parser:argument("filter", "dom:bus:dev.func, bus:dev.func, vendor:device or vendor (hex); "
@@ -191,3 +195,4 @@ if unreadable > 0 then
     unreadable, unreadable == 1 and "" or "s"))
   os.exit(1)
 end
+out.done()

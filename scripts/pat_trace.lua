@@ -7,6 +7,10 @@
 -- writes to the device.
 local argparse = require "argparse"
 local pattrace = require "pattrace"
+local out = require "script_output"
+out.guard("pat_trace")
+-- Kernel log lines and sysfs text: printed with control bytes escaped.
+local print = out.print
 
 local function fail(fmt, ...)
   io.stderr:write("pat_trace: ", string.format(fmt, ...), "\n")
@@ -189,4 +193,4 @@ local function main()
 end
 
 main()
-
+out.done()

@@ -7,6 +7,9 @@
 local argparse = require "argparse"
 local cjson = require "cjson"
 local record = require "persistence_record"
+local conditions = require "persistence_conditions"
+local output = require "script_output"
+output.guard("persistence.lua")
 
 -- Byte-read timing is one exact-width 8-bit transfer in C (bar:read(0, n, 8): one volatile
 -- byte read each, as the seed's C loop); past this many bytes it is timed over the first
@@ -72,7 +75,15 @@ local function build_parser()
     :choices({ "vfio", "sysfs", "sysfs-wc" }):overwrite(false)
   p:option("--file", "Run on a file (mmio.map) as BAR 0 instead of a device."):argname("PATH")
     :overwrite(false)
-  p:flag("--reset", "VFIO_DEVICE_RESET each device before the test.")
+  p:option("--reset", "Reset each device before the test: vfio (VFIO_DEVICE_RESET, the default), "
+    .. "flr, pm, bus (the kernel's reset through sysfs with that method), hot (VFIO's bus/slot hot reset).")
+    :args("?"):choices(conditions.RESETS):argname("HOW")
+  p:option("--reload", "Reload each device before the test: remove it, run CMD (its programming "
+    .. "command, sh -c), rescan, rebind (as barlua-reload).")
+    :argname("CMD"):overwrite(false)
+  p:flag("--matrix", "Run the experiment through every condition the device offers (rerun, each "
+    .. "reset, --reload when given) and end with a table: condition -> per BAR kept / zeroed / "
+    .. "all 0xFF / changed.")
   p:flag("--read-only", "Report without writing anything.")
   p:flag("--json", "Print the facts as JSON instead of the report.")
   return p
@@ -82,11 +93,17 @@ local function parse_options()
   local parser = build_parser()
   local ok, opts = parser:pparse(arg)
   if not ok then usage_error(parser, opts) end
+  if opts.reset then opts.reset = opts.reset[1] or "vfio" end
+  if opts.matrix and (opts.reset or opts.read_only or opts.method or opts.file) then
+    usage_error(parser, "--matrix runs every condition itself through VFIO and writes: drop "
+      .. "--reset, --read-only, --method and --file")
+  end
   if opts.file then
     if #opts.device > 0 or #opts.id > 0 then
       usage_error(parser, "--file runs on a file instead of devices: drop --device/--id")
     end
     if opts.reset then usage_error(parser, "--reset needs a device, not --file") end
+    if opts.reload then usage_error(parser, "--reload needs a device, not --file") end
     if opts.method then usage_error(parser, "--method applies to devices, not --file") end
     for _, n in ipairs(opts.bar) do
       if n ~= 0 then
@@ -307,17 +324,26 @@ local function reset_device(addr, dev)
   dev:reset()
 end
 
+-- --reset flr|pm|bus|hot and --reload: applied before the device is opened for the test.
+local function before_test(addr, opts, say)
+  if opts.reload then
+    say("  " .. conditions.apply(addr, "reload", opts) .. "\n")
+  end
+  if opts.reset and opts.reset ~= "vfio" then
+    say("  device reset before the test: " .. conditions.apply(addr, opts.reset, opts) .. "\n")
+  end
+end
+
 -- The whole test of one device. Returns its facts; `say` prints report lines.
 local function test_device(addr, opts, now_text, say)
   local facts = { addr = addr, method = opts.method, bars = {} }
   local dev
   local ok, err = pcall(function()
+    before_test(addr, opts, say)
+    facts.reset, facts.reloaded = opts.reset, opts.reload and true or nil
     dev = vfio.open(addr)
     facts.group, facts.iommu = dev.group, dev.iommu
-    if opts.reset then
-      reset_device(addr, dev)
-      facts.reset = true
-    end
+    if opts.reset == "vfio" then reset_device(addr, dev) end
   end)
   local info = pci.device(addr)
   say(record.now_line(now_text))
@@ -333,7 +359,7 @@ local function test_device(addr, opts, now_text, say)
   end
   facts.group = facts.group or info.iommu_group
   say(record.device_line(addr, facts.group or "none"))
-  if facts.reset then say("  device reset (VFIO_DEVICE_RESET) before the test\n") end
+  if facts.reset == "vfio" then say("  device reset (VFIO_DEVICE_RESET) before the test\n") end
   local slots
   if opts.method == "vfio" then
     slots = vfio_slots(dev)
@@ -368,6 +394,26 @@ local function test_device(addr, opts, now_text, say)
     end
   end
   if dev then dev:close() end
+  return facts
+end
+
+-- --matrix on one device: every condition, then the table.
+local function matrix_device(addr, opts, now_text, say)
+  say(record.now_line(now_text))
+  say(string.format("Persistence matrix of %s: a fresh record in each BAR before each condition\n", addr))
+  local ok, m = pcall(conditions.matrix, addr, opts, now_text, function(i) return wanted(opts, i) end,
+    function(line) say(line .. "\n") end)
+  if not ok then
+    say("  error: " .. message(m) .. "\n")
+    return { addr = addr, error = message(m), bars = {} }
+  end
+  say(conditions.table(m))
+  local facts = { addr = addr, method = "vfio", bars = {}, matrix = m.rows }
+  for _, row in ipairs(m.rows) do
+    if row.error then
+      facts.error = (facts.error and facts.error .. "; " or "") .. row.condition .. ": " .. row.error
+    end
+  end
   return facts
 end
 
@@ -439,7 +485,11 @@ local function main()
     for _, p in ipairs(problems) do io.stderr:write(PROG, ": ", p, "\n") end
     if #problems > 0 then status = 1 end
     for _, addr in ipairs(addrs) do
-      report.devices[#report.devices + 1] = test_device(addr, opts, now_text, say)
+      if opts.matrix then
+        report.devices[#report.devices + 1] = matrix_device(addr, opts, now_text, say)
+      else
+        report.devices[#report.devices + 1] = test_device(addr, opts, now_text, say)
+      end
     end
   end
   for _, facts in ipairs(report.devices) do

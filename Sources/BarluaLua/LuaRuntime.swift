@@ -11,7 +11,9 @@ import CLua
 /// Modules are globals and also `require "barlua.NAME"` (package.preload). `require` searches,
 /// after package.preload and before Lua's own `package.path` (left as Lua sets it):
 /// BARLUA_PATH, the script's folder, its `lib/` and `../lib/`, then barlua's own modules
-/// (`ModuleFolder`), through one package.searchers entry.
+/// (`ModuleFolder`), through one package.searchers entry (CBarlua/searcher.c) that loads
+/// only files passing the trust rule (barlua_trust.h). Paths are bytes, as the command line
+/// and the environment gave them.
 public final class LuaRuntime {
   public let L: LuaState
 
@@ -19,14 +21,14 @@ public final class LuaRuntime {
   static let modules: [(String, [(String, LuaSwiftFunction)])] = [
     ("mmio", MmioModule.functions),
     ("pat", PATModule.functions),
-    ("pci", PCIModule.functions),
+    ("pci", PCIModule.functions + PCIConfigModule.functions + PCILifecycleModule.functions),
     ("vfio", VFIOModule.functions),
   ]
 
   /// - Parameters:
   ///   - ignoreEnvironment: `-E`: ignore LUA_PATH*, LUA_CPATH* and BARLUA_PATH.
   ///   - scriptPath: the script being run, whose folder joins the module path.
-  public init?(ignoreEnvironment: Bool = false, scriptPath: String? = nil) {
+  public init?(ignoreEnvironment: Bool = false, scriptPath: [UInt8]? = nil) {
     guard let L = luaL_newstate() else { return nil }
     self.L = L
     barlua_tune_lua_heap(L)
@@ -34,6 +36,9 @@ public final class LuaRuntime {
       lua_pushboolean(L, 1)
       lua_setfield(L, clua_registryindex(), "LUA_NOENV")
     }
+    // barlua's version, for what keys data by it (the register map cache, barlua.cache_core).
+    lua_pushstring(L, BarluaVersion.string)
+    lua_setfield(L, clua_registryindex(), "barlua.version")
     // Opening the standard libraries runs Lua code: do it under lua_pcall, from C.
     clua_pushcfunction(L, barlua_openlibs)
     if clua_pcall(L, 0, 0, 0) != clua_ok() {
@@ -52,8 +57,22 @@ public final class LuaRuntime {
     clua_pushcfunction(L, barlua_install_board_filter)
     if clua_pcall(L, 0, 0, 0) != clua_ok() { clua_pop(L, 1) }
     registerType(IRQModule.typeName, methods: IRQModule.methods, metamethods: IRQModule.metamethods)
-    barlua_add_searcher(
-      L, Self.searchTemplates(ignoreEnvironment: ignoreEnvironment, scriptPath: scriptPath).joined(separator: ";"))
+    registerType(
+      PCIConfigModule.typeName, methods: PCIConfigModule.methods, metamethods: PCIConfigModule.metamethods)
+    let templates = Self.searchTemplates(ignoreEnvironment: ignoreEnvironment, scriptPath: scriptPath)
+    let joined = Array(templates.joined(separator: [UInt8(ascii: ";")])) + [0]
+    let script = scriptPath.map { $0 + [0] }
+    joined.withUnsafeBufferPointer { t in
+      t.withMemoryRebound(to: CChar.self) { t in
+        if let script {
+          script.withUnsafeBufferPointer { s in
+            s.withMemoryRebound(to: CChar.self) { barlua_add_searcher(L, t.baseAddress, $0.baseAddress) }
+          }
+        } else {
+          barlua_add_searcher(L, t.baseAddress, nil)
+        }
+      }
+    }
   }
 
   deinit { lua_close(L) }
@@ -77,26 +96,33 @@ public final class LuaRuntime {
   }
 
   /// The `?` templates of barlua's package.searchers entry, in search order.
-  static func searchTemplates(ignoreEnvironment: Bool, scriptPath: String?) -> [String] {
-    var entries: [String] = []
+  static func searchTemplates(ignoreEnvironment: Bool, scriptPath: [UInt8]?) -> [[UInt8]] {
+    var entries: [[UInt8]] = []
     if !ignoreEnvironment, let env = getenv("BARLUA_PATH") {
-      entries += Self.pathTemplates(String(cString: env))
+      entries += Self.pathTemplates(
+        Array(UnsafeBufferPointer(start: env, count: strlen(env))).map { UInt8(bitPattern: $0) })
     }
     if let scriptPath {
       let dir = Self.directory(of: scriptPath)
-      entries += ["\(dir)/?.lua", "\(dir)/?/init.lua", "\(dir)/lib/?.lua", "\(dir)/../lib/?.lua"]
+      entries += ["/?.lua", "/?/init.lua", "/lib/?.lua", "/../lib/?.lua"].map { dir + Array($0.utf8) }
     }
-    if let own = ModuleFolder.path { entries += ["\(own)/?.lua", "\(own)/?/init.lua"] }
+    if let own = ModuleFolder.path { entries += [Array("\(own)/?.lua".utf8), Array("\(own)/?/init.lua".utf8)] }
     return entries
   }
 
   /// BARLUA_PATH: entries separated by ';' or ':'; a directory stands for `dir/?.lua` and
   /// `dir/?/init.lua`, an entry with `?` is used as it is.
-  static func pathTemplates(_ value: String) -> [String] {
-    value.split(whereSeparator: { $0 == ";" || $0 == ":" }).flatMap { entry -> [String] in
-      let e = String(entry)
-      return e.contains("?") ? [e] : ["\(e)/?.lua", "\(e)/?/init.lua"]
+  static func pathTemplates(_ value: [UInt8]) -> [[UInt8]] {
+    value.split(whereSeparator: { $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: ":") }).flatMap { entry -> [[UInt8]] in
+      let e = Array(entry)
+      return e.contains(UInt8(ascii: "?")) ? [e] : [e + Array("/?.lua".utf8), e + Array("/?/init.lua".utf8)]
     }
+  }
+
+  /// The folder part of a path given as bytes.
+  static func directory(of path: [UInt8]) -> [UInt8] {
+    guard let slash = path.lastIndex(of: UInt8(ascii: "/")) else { return [UInt8(ascii: ".")] }
+    return slash == 0 ? [UInt8(ascii: "/")] : Array(path[..<slash])
   }
 
   static func directory(of path: String) -> String {

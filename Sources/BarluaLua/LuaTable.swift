@@ -75,6 +75,9 @@ struct LuaRecord: LuaValue, ExpressibleByDictionaryLiteral {
     self.fields = functions.map { ($0, LuaExportedFunction(function: $1)) }
   }
 
+  /// Fields whose names come from data (a kernel file's names), in order.
+  init(pairs: [(String, (any LuaValue)?)]) { self.fields = pairs.map { ($0, $1) } }
+
   private init(fields: [(key: String, value: (any LuaValue)?)]) { self.fields = fields }
 
   /// These fields, then those of `more`.

@@ -13,6 +13,7 @@ enum LuaWording {
     case let e as SystemError: describe(e)
     case let e as MappingError: describe(e)
     case let e as VFIOWriteCombiningUnavailable: describe(e)
+    case let e as PCILifecycleError: describe(e)
     default: "\(error)"
     }
   }
@@ -51,6 +52,16 @@ enum LuaWording {
       "\(VFIOWriteCombiningUnavailable.missingText): use pci.map(\"\(addr)\","
         + " \(bar.map(String.init) ?? "bar"), {wc=true}) on a prefetchable BAR, after closing the"
         + " VFIO device"
+    }
+  }
+
+  static func describe(_ e: PCILifecycleError) -> String {
+    switch e {
+    case .inUse(_, _, let evidence) where !evidence.contains(where: \.blocksEvenWhenForced):
+      "\(e) (stop using it first, or pass {force=true} if you know it is safe)"
+    case .hotResetUnheld:
+      "\(e) (vfio.open each; pci.reset(addr, {method=\"bus\"}) resets through sysfs instead)"
+    default: "\(e)"
     }
   }
 }

@@ -14,6 +14,8 @@ enum VFIOModule {
     ("config_write8", configWrite8), ("config_write16", configWrite16),
     ("config_write32", configWrite32), ("reset", reset), ("close", close),
     ("dma", dma), ("iova_ranges", iovaRanges), ("irq", IRQModule.irq),
+    ("hot_reset_info", hotResetInfo), ("hot_reset", hotReset),
+    ("config", PCIConfigModule.deviceConfig),
   ]
 
   static let metamethods: [(String, LuaSwiftFunction)] = [
@@ -176,6 +178,26 @@ enum VFIOModule {
   /// "vfio device 0000:00:03.0 group 3 type1v2" (+ " (closed)").
   static let tostring: LuaSwiftFunction = { L in
     object.tostring(L) { d in "vfio device \(d.addr) group \(d.group) \(d.iommu.rawValue)\(d.isOpen ? "" : " (closed)")"
+    }
+  }
+
+  /// device:hot_reset_info() -> {{addr=, group=, held=}, ...}: every device a bus or slot
+  /// reset of this one would hit.
+  static let hotResetInfo: LuaSwiftFunction = { L in
+    object.method(L, "device:hot_reset_info", atMost: 1, "no arguments") { L, d, _ in
+      guard d.isOpen else { throw UsageError("device \(d.addr) is closed") }
+      LuaList(try d.hotResetInfo()) { h -> LuaRecord in
+        ["addr": h.address.description, "group": h.group, "held": h.held]
+      }.push(L)
+      return 1
+    }
+  }
+
+  /// device:hot_reset(): VFIO_DEVICE_PCI_HOT_RESET with the groups this process holds.
+  static let hotReset: LuaSwiftFunction = { L in
+    object.action(L, "device:hot_reset") { d in
+      guard d.isOpen else { throw UsageError("device \(d.addr) is closed") }
+      try d.hotReset()
     }
   }
 }

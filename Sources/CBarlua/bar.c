@@ -40,6 +40,17 @@ static int bar_finalize(lua_State *L) {
   return 0;
 }
 
+// __gc: unmap, and drop a trace that was never stopped.
+static int bar_gc(lua_State *L) {
+  barlua_bar *b = to_bar(L, 1);
+  if (b != NULL) {
+    bar_do_unmap(b);
+    barlua_trace_free(b->trace);
+    b->trace = NULL;
+  }
+  return 0;
+}
+
 // buf:free() for DMA buffers: like __close, quiet when already freed.
 int barlua_bar_free(lua_State *L) {
   barlua_bar *b = to_bar(L, 1);
@@ -69,17 +80,15 @@ static int bar_newindex(lua_State *L) {
                    luaL_typename(L, 2));
 }
 
-static const luaL_Reg bar_methods[] = {{"read8", bar_read8},         {"read16", bar_read16},
-                                       {"read32", bar_read32},       {"read64", bar_read64},
-                                       {"write8", bar_write8},       {"write16", bar_write16},
-                                       {"write32", bar_write32},     {"write64", bar_write64},
-                                       {"read64hl", bar_read64hl},   {"read64lh", bar_read64lh},
-                                       {"write64hl", bar_write64hl}, {"write64lh", bar_write64lh},
-                                       {"read", bar_read},           {"write", bar_write},
-                                       {"fill", bar_fill},           {"count", bar_count},
-                                       {"compare", bar_compare},     {"dump", bar_dump},
-                                       {"poll32", bar_poll32},       {"poll64", bar_poll64},
-                                       {"unmap", bar_unmap},         {NULL, NULL}};
+static const luaL_Reg bar_methods[] = {
+    {"read8", bar_read8},       {"read16", bar_read16},         {"read32", bar_read32},
+    {"read64", bar_read64},     {"write8", bar_write8},         {"write16", bar_write16},
+    {"write32", bar_write32},   {"write64", bar_write64},       {"read64hl", bar_read64hl},
+    {"read64lh", bar_read64lh}, {"write64hl", bar_write64hl},   {"write64lh", bar_write64lh},
+    {"read", bar_read},         {"write", bar_write},           {"fill", bar_fill},
+    {"count", bar_count},       {"compare", bar_compare},       {"dump", bar_dump},
+    {"poll32", bar_poll32},     {"poll64", bar_poll64},         {"unmap", bar_unmap},
+    {"trace", bar_trace},       {"trace_stop", bar_trace_stop}, {NULL, NULL}};
 
 void barlua_bar_open(lua_State *L) {
   lua_newtable(L);
@@ -98,6 +107,7 @@ void barlua_bar_push(lua_State *L, barlua_window *win, void *owner, void (*unmap
   b->unmap = unmap;
   b->release = release;
   b->flags = flags;
+  b->trace = NULL;
   // P: the methods, then the fields, then the metamethods.
   lua_newtable(L);
   int p = lua_gettop(L);
@@ -117,7 +127,7 @@ void barlua_bar_push(lua_State *L, barlua_window *win, void *owner, void (*unmap
   }
   lua_pushvalue(L, p);
   lua_setfield(L, p, "__index");
-  lua_pushcfunction(L, bar_finalize);
+  lua_pushcfunction(L, bar_gc);
   lua_setfield(L, p, "__gc");
   lua_pushcfunction(L, bar_finalize);
   lua_setfield(L, p, "__close");

@@ -9,6 +9,7 @@
     uint64_t off = check_range(L, b, 2, "read" #bits, bits / 8, bits / 8);                \
     uint##bits##_t v;                                                                     \
     if (barlua_try_rd##bits(b->win->base + off, &v)) bar_bus_error(L, "read" #bits, off); \
+    trace_single(b, TR_READ##bits, bits, off, v);                                         \
     lua_pushinteger(L, (lua_Integer)v);                                                   \
     return 1;                                                                             \
   }
@@ -20,6 +21,7 @@
     uint64_t off = check_range(L, b, 2, "write" #bits, bits / 8, bits / 8);               \
     uint##bits##_t v = (uint##bits##_t)check_value(L, 3, "write" #bits, bits);            \
     if (barlua_try_wr##bits(b->win->base + off, v)) bar_bus_error(L, "write" #bits, off); \
+    trace_single(b, TR_WRITE##bits, bits, off, v);                                        \
     return 0;                                                                             \
   }
 
@@ -42,6 +44,7 @@ static int read64_split(lua_State *L, const char *fn, int high_first) {
   int faulted = high_first ? barlua_try_rd32(p + 4, &hi) || barlua_try_rd32(p, &lo)
                            : barlua_try_rd32(p, &lo) || barlua_try_rd32(p + 4, &hi);
   if (faulted) bar_bus_error(L, fn, off);
+  trace_single(b, high_first ? TR_READ64HL : TR_READ64LH, 64, off, ((uint64_t)hi << 32) | lo);
   lua_pushinteger(L, (lua_Integer)(((uint64_t)hi << 32) | lo));
   return 1;
 }
@@ -56,6 +59,7 @@ static int write64_split(lua_State *L, const char *fn, int high_first) {
   int faulted = high_first ? barlua_try_wr32(p + 4, hi) || barlua_try_wr32(p, lo)
                            : barlua_try_wr32(p, lo) || barlua_try_wr32(p + 4, hi);
   if (faulted) bar_bus_error(L, fn, off);
+  trace_single(b, high_first ? TR_WRITE64HL : TR_WRITE64LH, 64, off, v);
   return 0;
 }
 

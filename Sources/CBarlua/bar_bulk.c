@@ -55,6 +55,15 @@ static void transfer(lua_State *L, barlua_bar *b, barlua_op op, uint64_t off, vo
     bar_bulk_bus_error(L, method[op], &f, len, done[op]);
 }
 
+// Records a bulk read whose result string is on top of the stack.
+static void trace_read(lua_State *L, barlua_bar *b, uint64_t off, unsigned width) {
+  if (UNLIKELY(b->trace != NULL)) {
+    size_t n;
+    const char *s = lua_tolstring(L, -1, &n);
+    barlua_trace_add(b->trace, TR_READ, width, off, 0, n, 0, s, n);
+  }
+}
+
 // bar:read(off, len[, width]) -> string
 int bar_read(lua_State *L) {
   barlua_bar *b = check_bar(L, "read");
@@ -69,16 +78,15 @@ int bar_read(lua_State *L) {
     char tmp[SHORT_STRING];
     transfer(L, b, BARLUA_OP_READ, off, tmp, len, width);
     lua_pushlstring(L, tmp, len);
-    return 1;
-  }
-  if (!width && (b->flags & BARLUA_BAR_RAM)) {
+  } else if (!width && (b->flags & BARLUA_BAR_RAM)) {
     read_one_copy(L, b, off, len);
-    return 1;
+  } else {
+    luaL_Buffer buf;
+    char *dst = luaL_buffinitsize(L, &buf, len);
+    transfer(L, b, BARLUA_OP_READ, off, dst, len, width);
+    luaL_pushresultsize(&buf, len);
   }
-  luaL_Buffer buf;
-  char *dst = luaL_buffinitsize(L, &buf, len);
-  transfer(L, b, BARLUA_OP_READ, off, dst, len, width);
-  luaL_pushresultsize(&buf, len);
+  trace_read(L, b, off, width);
   return 1;
 }
 
@@ -103,6 +111,8 @@ int bar_write(lua_State *L) {
   const char *s = check_data(L, b, "write", 3, "offset, string, width", &off, &len);
   unsigned width = bar_check_width(L, b, 4, "write", off, len, "string length");
   transfer(L, b, BARLUA_OP_WRITE, off, (void *)(uintptr_t)s, len, width);  // only read
+  if (UNLIKELY(b->trace != NULL))
+    barlua_trace_add(b->trace, TR_WRITE, width, off, 0, len, 0, s, len);
   return 0;
 }
 
@@ -115,6 +125,8 @@ int bar_fill(lua_State *L) {
   bar_check_span(L, b, 3, "fill", &off, &len);
   unsigned width = bar_check_width(L, b, 5, "fill", off, len, "length");
   transfer(L, b, BARLUA_OP_FILL, off, &byte, (size_t)len, width);
+  if (UNLIKELY(b->trace != NULL))
+    barlua_trace_add(b->trace, TR_FILL, width, off, byte, len, 0, NULL, 0);
   return 0;
 }
 
@@ -128,6 +140,8 @@ int bar_count(lua_State *L) {
   barlua_fault f;
   if (barlua_count(b->win, off, byte, (size_t)len, &n, &f) != 0)
     bar_bulk_bus_error(L, "count", &f, len, "examined");
+  if (UNLIKELY(b->trace != NULL))
+    barlua_trace_add(b->trace, TR_COUNT, 0, off, n, len, byte, NULL, 0);
   lua_pushinteger(L, (lua_Integer)n);
   return 1;
 }
@@ -142,6 +156,9 @@ int bar_compare(lua_State *L) {
   barlua_fault f;
   if (barlua_compare(b->win, off, s, len, &at, &f) != 0)
     bar_bulk_bus_error(L, "compare", &f, len, "compared");
+  if (UNLIKELY(b->trace != NULL))
+    barlua_trace_add(b->trace, TR_COMPARE, 0, off, at < 0 ? UINT64_MAX : off + (uint64_t)at, len, 0,
+                     s, len);
   if (at < 0)
     lua_pushnil(L);
   else

@@ -47,6 +47,7 @@ int bar_dump(lua_State *L) {
     memcpy(prev, cur, 16);
     have_prev = (n == 16);
   }
+  if (UNLIKELY(b->trace != NULL)) barlua_trace_add(b->trace, TR_DUMP, 0, off, 0, len, 0, NULL, 0);
   char end[32];
   snprintf(end, sizeof end, "%08llx\n", (unsigned long long)(off + len));
   luaL_addstring(&out, end);

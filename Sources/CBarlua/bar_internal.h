@@ -18,7 +18,8 @@ typedef struct barlua_bar {
   void *owner;
   void (*unmap)(void *);
   void (*release)(void *);
-  unsigned flags;  // BARLUA_BAR_*
+  unsigned flags;              // BARLUA_BAR_*
+  struct barlua_trace *trace;  // recording this bar's accesses (bar:trace), else NULL
 } barlua_bar;
 
 #define HOT static inline __attribute__((always_inline))
@@ -106,6 +107,43 @@ HOT uint64_t check_value(lua_State *L, int i, const char *fn, int bits) {
   return check_value_named(L, i, fn, bits, "value");
 }
 
+// ---- access traces (bar_trace.c) ----
+// What an entry records, by the bar method that made it (the names are in bar_trace.c).
+enum {
+  TR_READ8,
+  TR_READ16,
+  TR_READ32,
+  TR_READ64,
+  TR_WRITE8,
+  TR_WRITE16,
+  TR_WRITE32,
+  TR_WRITE64,
+  TR_READ64HL,
+  TR_READ64LH,
+  TR_WRITE64HL,
+  TR_WRITE64LH,
+  TR_READ,
+  TR_WRITE,
+  TR_FILL,
+  TR_COUNT,
+  TR_COMPARE,
+  TR_POLL32,
+  TR_POLL64,
+  TR_DUMP,
+  TR_NKINDS
+};
+/// Appends one entry (called only while tracing). `data`/`dlen`: bytes a bulk read or write
+/// moved, copied while the trace's data budget lasts.
+void barlua_trace_add(struct barlua_trace *t, unsigned kind, unsigned width, uint64_t off,
+                      uint64_t value, uint64_t len, uint64_t aux, const void *data, size_t dlen);
+/// Frees a trace still being recorded when its bar is collected.
+void barlua_trace_free(struct barlua_trace *t);
+
+// The hot-path hook: one load and one untaken branch while tracing is off.
+HOT void trace_single(barlua_bar *b, unsigned kind, unsigned width, uint64_t off, uint64_t v) {
+  if (UNLIKELY(b->trace != NULL)) barlua_trace_add(b->trace, kind, width, off, v, 0, 0, NULL, 0);
+}
+
 // ---- bulk arguments (bar_args.c) ----
 /// [off, off+len) must lie inside the bar (off was checked already).
 void bar_check_fits(lua_State *L, barlua_bar *b, const char *fn, uint64_t off, uint64_t len);
@@ -141,5 +179,7 @@ int bar_poll32(lua_State *L);  // bar_poll.c
 int bar_poll64(lua_State *L);
 int bar_dump(lua_State *L);      // bar_dump.c
 int bar_tostring(lua_State *L);  // bar_tostring.c
+int bar_trace(lua_State *L);     // bar_trace.c
+int bar_trace_stop(lua_State *L);
 
 #endif

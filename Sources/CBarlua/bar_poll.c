@@ -46,7 +46,13 @@ static int poll_register(lua_State *L, const char *fn, const char *method, unsig
               "match: clear them from want or add them to mask",
               fn, (unsigned long long)want, (unsigned long long)mask);
   barlua_poll_result r;
-  switch (barlua_poll(b->win, off, width, mask, want, timeout_ns, barlua_interrupt_pending, &r)) {
+  int status =
+      barlua_poll(b->win, off, width, mask, want, timeout_ns, barlua_interrupt_pending, &r);
+  // One entry: the last value read, what was waited for (len = want, aux = mask).
+  if (UNLIKELY(b->trace != NULL) && (status == BARLUA_POLL_MATCH || status == BARLUA_POLL_TIMEOUT))
+    barlua_trace_add(b->trace, width == 32 ? TR_POLL32 : TR_POLL64, width, off, r.value, want, mask,
+                     NULL, 0);
+  switch (status) {
     case BARLUA_POLL_MATCH:
       lua_pushinteger(L, (lua_Integer)r.value);
       lua_pushinteger(L, (lua_Integer)r.elapsed_ns);

@@ -16,8 +16,20 @@ static const char ipxact_expr_lua[] = {
 #embed "lua/barlua/ipxact_expr.lua"
 };
 
+static const char pcie_lua[] = {
+#embed "lua/barlua/pcie.lua"
+};
+
 static const char regs_lua[] = {
 #embed "lua/barlua/regs.lua"
+};
+
+static const char regs_cache_lua[] = {
+#embed "lua/barlua/regs_cache.lua"
+};
+
+static const char trace_lua[] = {
+#embed "lua/barlua/trace.lua"
 };
 
 static const char test_lua[] = {
@@ -44,11 +56,14 @@ static const struct {
     {"barlua.repl", repl_lua, sizeof repl_lua},
     {"barlua.ipxact", ipxact_lua, sizeof ipxact_lua},
     {"barlua.ipxact_expr", ipxact_expr_lua, sizeof ipxact_expr_lua},
+    {"barlua.pcie", pcie_lua, sizeof pcie_lua},
     {"barlua.regs", regs_lua, sizeof regs_lua},
     {"barlua.test", test_lua, sizeof test_lua},
     {"barlua.test_report", test_report_lua, sizeof test_report_lua},
     {"barlua.boards", boards_lua, sizeof boards_lua},
     {"barlua.board_filter", board_filter_lua, sizeof board_filter_lua},
+    {"barlua.trace", trace_lua, sizeof trace_lua},
+    {"barlua.regs_cache", regs_cache_lua, sizeof regs_cache_lua},
 };
 
 const char *barlua_embedded_name(size_t i) {

@@ -1,6 +1,6 @@
 // Opening a state's libraries, run under lua_pcall so a failure cannot abort the process, and
 // barlua's additions to `require`, made the Lua way: built-in modules in package.preload
-// (under `barlua.*` only), barlua's extra folders as one package.searchers entry.
+// (under `barlua.*` only), barlua's extra folders as one package.searchers entry (searcher.c).
 #include <lauxlib.h>
 #include <lualib.h>
 #include <string.h>
@@ -37,40 +37,6 @@ void barlua_preload_value(lua_State *L, const char *name) {
   lua_pop(L, 1);
 }
 
-// The package.searchers entry for barlua's own folders: upvalue 1 is a `;`-separated list of
-// `?` templates, searched with package.searchpath, loaded as Lua's own Lua searcher does.
-static int folder_searcher(lua_State *L) {
-  const char *name = luaL_checkstring(L, 1);
-  lua_getglobal(L, "package");
-  lua_getfield(L, -1, "searchpath");
-  if (!lua_isfunction(L, -1)) return luaL_error(L, "package.searchpath is not a function");
-  lua_pushstring(L, name);
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_call(L, 2, 2);
-  if (lua_isnil(L, -2)) return 1;  // the "no file ..." list
-  lua_pop(L, 1);
-  const char *filename = lua_tostring(L, -1);
-  if (luaL_loadfilex(L, filename, NULL) != LUA_OK)
-    return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", name, filename,
-                      lua_tostring(L, -1));
-  lua_pushstring(L, filename);
-  return 2;
-}
-
-void barlua_add_searcher(lua_State *L, const char *templates) {
-  lua_getglobal(L, "package");
-  lua_getfield(L, -1, "searchers");
-  int n = (int)lua_rawlen(L, -1);
-  for (int i = n; i >= 2; i--) {  // right after the preload searcher
-    lua_rawgeti(L, -1, i);
-    lua_rawseti(L, -2, i + 1);
-  }
-  lua_pushstring(L, templates);
-  lua_pushcclosure(L, folder_searcher, 1);
-  lua_rawseti(L, -2, 2);
-  lua_pop(L, 2);
-}
-
 int barlua_openlibs(lua_State *L) {
   luaL_openlibs(L);
   barlua_interrupt_open(L);
@@ -80,6 +46,12 @@ int barlua_openlibs(lua_State *L) {
   lua_setglobal(L, "time");
   barlua_preload_value(L, "barlua.time");
   barlua_open_sys(L);
+  barlua_open_trace_core(L);
+  barlua_preload_value(L, "barlua.trace_core");
+  barlua_open_cache_core(L);
+  barlua_preload_value(L, "barlua.cache_core");
+  barlua_open_xml_core(L);
+  barlua_preload_value(L, "barlua.xml_core");
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
   const char *name;
   for (size_t i = 0; (name = barlua_embedded_name(i)) != NULL; i++) {

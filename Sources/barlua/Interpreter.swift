@@ -8,13 +8,14 @@ import CLua
 
 /// Runs chunks the way lua.c does: under a traceback message handler, with Ctrl-C (and
 /// SIGTERM) armed, reporting errors as `PROGNAME: message` on stderr (PROGNAME is argv[0],
-/// as in lua.c).
+/// as in lua.c). Everything from the command line and the environment is bytes, passed to Lua
+/// as they are (not decoded as UTF-8), as lua.c does.
 final class Interpreter {
   let L: LuaState
   /// The program name as invoked (argv[0]), the prefix of error messages.
-  nonisolated(unsafe) static var progname = "barlua"
+  nonisolated(unsafe) static var progname = Array("barlua".utf8)
   /// The message of the last error reported (for barlua.test's finish).
-  private(set) var lastError: String?
+  private(set) var lastError: [UInt8]?
   /// Runs before barlua exits after SIGTERM stopped a chunk (the REPL saves its history).
   var beforeTerminatedExit: (() -> Void)?
 
@@ -24,7 +25,10 @@ final class Interpreter {
   @discardableResult
   func report(_ status: Int32) -> Int32 {
     if status != clua_ok() {
-      let msg = clua_tostring(L, -1).map { String(cString: $0) } ?? "(error object is not a string)"
+      var len = 0
+      let msg =
+        lua_tolstring(L, -1, &len).map { Array(UnsafeRawBufferPointer(start: $0, count: len)) }
+        ?? Array("(error object is not a string)".utf8)
       lastError = msg
       Self.message(msg)
       clua_pop(L, 1)
@@ -43,8 +47,10 @@ final class Interpreter {
     exit(143)
   }
 
-  static func message(_ msg: String) {
-    writeError("\(progname): \(msg)\n")
+  static func message(_ msg: String) { message(Array(msg.utf8)) }
+
+  static func message(_ msg: [UInt8]) {
+    writeError(progname + Array(": ".utf8) + msg + [UInt8(ascii: "\n")])
   }
 
   /// Calls the function below `nargs` arguments on the stack.
@@ -66,26 +72,43 @@ final class Interpreter {
   }
 
   /// Runs a file, or standard input when `path` is nil.
-  func dofile(_ path: String?) -> Int32 {
-    dochunk(luaL_loadfilex(L, path, nil))
+  func dofile(_ path: [UInt8]?) -> Int32 {
+    dochunk(Self.withCString(path) { luaL_loadfilex(L, $0, nil) })
   }
 
-  func dostring(_ s: String, name: String) -> Int32 {
-    dochunk(luaL_loadbufferx(L, s, s.utf8.count, name, nil))
+  func dostring(_ s: [UInt8], name: String) -> Int32 {
+    dochunk(Self.withBytes(s) { luaL_loadbufferx(L, $0, $1, name, nil) })
+  }
+
+  /// Calls `body` with a pointer to `bytes` (NUL-terminated) and their count.
+  static func withBytes<R>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>, Int) -> R) -> R {
+    (bytes + [0]).withUnsafeBufferPointer { b in
+      b.withMemoryRebound(to: CChar.self) { body($0.baseAddress!, bytes.count) }
+    }
+  }
+
+  /// Calls `body` with `bytes` as a NUL-terminated C string (NULL for nil).
+  static func withCString<R>(_ bytes: [UInt8]?, _ body: (UnsafePointer<CChar>?) -> R) -> R {
+    guard let bytes else { return body(nil) }
+    return (bytes + [0]).withUnsafeBufferPointer { b in b.withMemoryRebound(to: CChar.self) { body($0.baseAddress) } }
+  }
+
+  func pushBytes(_ bytes: [UInt8]) {
+    _ = Self.withBytes(bytes) { lua_pushlstring(L, $0, $1) }
   }
 
   /// `-l g=mod`: global g = require(mod).
-  func dolibrary(global: String, module: String) -> Int32 {
+  func dolibrary(global: [UInt8], module: [UInt8]) -> Int32 {
     clua_pushglobaltable(L)
     lua_pushstring(L, "require")
     lua_rawget(L, -2)
     clua_remove(L, -2)
-    lua_pushstring(L, module)
+    pushBytes(module)
     var status = docall(1, 1)
     if status == clua_ok() {
       clua_pushglobaltable(L)
       clua_insert(L, -2)
-      lua_pushstring(L, global)
+      pushBytes(global)
       clua_insert(L, -2)
       lua_rawset(L, -3)
       clua_pop(L, 1)
@@ -96,11 +119,11 @@ final class Interpreter {
 
   /// The global `arg`: arg[0] = script, arg[1...] its arguments, negative = barlua and options.
   /// With no script, arg[0] is the interpreter and arg[1...] the options, as in lua.c.
-  func createArgTable(_ argv: [String], script: Int?) {
+  func createArgTable(_ argv: [[UInt8]], script: Int?) {
     let s = script ?? 0
     lua_createtable(L, Int32(max(0, argv.count - s - 1)), Int32(s + 1))
     for (i, a) in argv.enumerated() {
-      lua_pushstring(L, a)
+      pushBytes(a)
       lua_rawseti(L, -2, Int64(i - s))
     }
     clua_pushglobaltable(L)
@@ -112,10 +135,10 @@ final class Interpreter {
 
   /// Runs the script at argv[index]; its `...` is arg[1..#arg] of the global `arg` as it is
   /// now (after LUA_INIT, -e and -l), as in lua.c.
-  func handleScript(_ argv: [String], index: Int) -> Int32 {
-    var fname: String? = argv[index]
-    if fname == "-" && argv[index - 1] != "--" { fname = nil }
-    var status = luaL_loadfilex(L, fname, nil)
+  func handleScript(_ argv: [[UInt8]], index: Int) -> Int32 {
+    var fname: [UInt8]? = argv[index]
+    if fname == Array("-".utf8) && argv[index - 1] != Array("--".utf8) { fname = nil }
+    var status = Self.withCString(fname) { luaL_loadfilex(L, $0, nil) }
     if status == clua_ok() {
       let before = lua_gettop(L)
       clua_pushcfunction(L, barlua_script_args)
@@ -138,7 +161,7 @@ final class Interpreter {
     lua_pushstring(L, "finish")
     lua_rawget(L, -2)
     guard lua_type(L, -1) == LUA_TFUNCTION else { return nil }
-    if died, let lastError { lua_pushstring(L, lastError) } else { lua_pushnil(L) }
+    if died, let lastError { pushBytes(lastError) } else { lua_pushnil(L) }
     guard docall(1, 1) == clua_ok() else {
       report(clua_errsyntax())
       return 1
@@ -155,8 +178,8 @@ final class Interpreter {
       value = getenv("LUA_INIT")
     }
     guard let value else { return clua_ok() }
-    let s = String(cString: value)
-    if s.hasPrefix("@") { return dofile(String(s.dropFirst())) }
+    let s = Array(UnsafeBufferPointer(start: value, count: strlen(value))).map { UInt8(bitPattern: $0) }
+    if s.first == UInt8(ascii: "@") { return dofile(Array(s.dropFirst())) }
     return dostring(s, name: name)
   }
 }

@@ -1,10 +1,10 @@
 /// The command line, parsed as the reference `lua` command does (lua.c 5.4), plus `--help`
 /// and `--version`.
 struct Options {
-  /// -e, -l and -W, in command-line order.
+  /// -e, -l and -W, in command-line order. Values are the command line's bytes, as they are.
   enum Action: Equatable {
-    case execute(String)
-    case require(global: String, module: String)
+    case execute([UInt8])
+    case require(global: [UInt8], module: [UInt8])
     case warningsOn
   }
 
@@ -17,62 +17,63 @@ struct Options {
   var scriptIndex: Int?
 
   struct UsageError: Error {
-    let message: String
+    let message: [UInt8]
   }
 
-  /// Parses `argv` (argv[0] is the program name).
-  static func parse(_ argv: [String]) throws -> Options {
+  /// Parses `argv` (argv[0] is the program name), each argument as its bytes.
+  static func parse(_ argv: [[UInt8]]) throws -> Options {
+    let dash = UInt8(ascii: "-")
+    func text(_ s: String) -> [UInt8] { Array(s.utf8) }
     var o = Options()
     var i = 1
     while i < argv.count {
       let a = argv[i]
-      if a == "--help" {
+      if a == text("--help") {
         o.help = true
         return o
       }
-      if a == "--version" {
+      if a == text("--version") {
         o.version = true
         i += 1
         continue
       }
-      guard a.hasPrefix("-") else { break }  // the script
-      if a == "-" { break }  // stdin as the script
-      if a == "--" {
+      guard a.first == dash else { break }  // the script
+      if a == [dash] { break }  // stdin as the script
+      if a == [dash, dash] {
         i += 1
         break
       }
-      let flag = a.dropFirst().first!
-      let rest = String(a.dropFirst(2))
+      let flag = a[1]
+      let rest = Array(a.dropFirst(2))
       switch flag {
-      case "E", "W", "i", "v":
-        guard rest.isEmpty else { throw UsageError(message: "unrecognized option '\(a)'") }
+      case UInt8(ascii: "E"), UInt8(ascii: "W"), UInt8(ascii: "i"), UInt8(ascii: "v"):
+        guard rest.isEmpty else { throw UsageError(message: text("unrecognized option '") + a + text("'")) }
         switch flag {
-        case "E": o.ignoreEnvironment = true
-        case "W": o.actions.append(.warningsOn)
-        case "i":
+        case UInt8(ascii: "E"): o.ignoreEnvironment = true
+        case UInt8(ascii: "W"): o.actions.append(.warningsOn)
+        case UInt8(ascii: "i"):
           o.interactive = true
           o.version = true
         default: o.version = true
         }
-      case "e", "l":
+      case UInt8(ascii: "e"), UInt8(ascii: "l"):
         var value = rest
         if value.isEmpty {
           i += 1
-          guard i < argv.count, !argv[i].hasPrefix("-") else {  // as lua.c: no option here
-            throw UsageError(message: "'-\(flag)' needs argument")
+          guard i < argv.count, argv[i].first != dash else {  // as lua.c: no option here
+            throw UsageError(message: text("'-") + [flag] + text("' needs argument"))
           }
           value = argv[i]
         }
-        if flag == "e" {
+        if flag == UInt8(ascii: "e") {
           o.actions.append(.execute(value))
-        } else if let eq = value.firstIndex(of: "=") {
-          o.actions.append(
-            .require(global: String(value[..<eq]), module: String(value[value.index(after: eq)...])))
+        } else if let eq = value.firstIndex(of: UInt8(ascii: "=")) {
+          o.actions.append(.require(global: Array(value[..<eq]), module: Array(value[(eq + 1)...])))
         } else {
           o.actions.append(.require(global: value, module: value))
         }
       default:
-        throw UsageError(message: "unrecognized option '\(a)'")
+        throw UsageError(message: text("unrecognized option '") + a + text("'"))
       }
       i += 1
     }

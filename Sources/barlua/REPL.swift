@@ -16,26 +16,30 @@ final class REPL {
   var L: LuaState { interp.L }
   /// Registry reference to the `barlua.repl` module table.
   private var module: Int32 = -1
-  private let historyFile: String?
+  /// The history file's path as bytes (BARLUA_HISTORY or HOME, as the environment gave them).
+  private let historyFile: [UInt8]?
 
   init(interp: Interpreter) {
     self.interp = interp
     historyFile = REPL.historyPath()
   }
 
-  static func historyPath() -> String? {
+  static func historyPath() -> [UInt8]? {
+    func bytes(_ p: UnsafePointer<CChar>) -> [UInt8] {
+      Array(UnsafeBufferPointer(start: p, count: strlen(p))).map { UInt8(bitPattern: $0) }
+    }
     if let v = getenv("BARLUA_HISTORY") {
-      let s = String(cString: v)
+      let s = bytes(v)
       return s.isEmpty ? nil : s
     }
     guard let home = getenv("HOME") else { return nil }
-    return String(cString: home) + "/.barlua_history"
+    return bytes(home) + Array("/.barlua_history".utf8)
   }
 
   func run() {
     loadModule()
     setUpReadline()
-    if let historyFile { creadline_load_history(historyFile) }
+    if let historyFile { Interpreter.withCString(historyFile) { creadline_load_history($0) } }
     interp.beforeTerminatedExit = { [unowned self] in self.saveHistory() }
     // Between prompts and chunks (printing, loading a line) Ctrl-C is caught too, so that no
     // Ctrl-C typed in the REPL ends it; SIGTERM there ends the session below.
@@ -71,11 +75,11 @@ final class REPL {
   /// system's reason (the session's lines are lost, the user should know).
   private func saveHistory() {
     guard let historyFile else { return }
-    let e = creadline_save_history(historyFile, 1000)
+    let e = Interpreter.withCString(historyFile) { creadline_save_history($0, 1000) }
     if e != 0 {
       Interpreter.message(
-        "cannot save the REPL history to \(historyFile): \(String(cString: strerror(e)))"
-          + " (BARLUA_HISTORY names another file; empty disables it)")
+        Array("cannot save the REPL history to ".utf8) + historyFile
+          + Array(": \(String(cString: strerror(e))) (BARLUA_HISTORY names another file; empty disables it)".utf8))
     }
   }
 
@@ -103,16 +107,26 @@ final class REPL {
     interp.report(interp.docall(count, 0))
   }
 
-  /// tostring(_PROMPT) or tostring(_PROMPT2), as lua.c; the default when nil (or when its
-  /// __tostring fails: the error is reported).
-  private func prompt(_ first: Bool) -> String {
+  /// The longest prompt handed to readline, in bytes: a longer one is cut (readline's prompt
+  /// handling corrupts its heap with a prompt of tens of thousands of characters; lua5.4
+  /// dies the same way).
+  static let promptLimit = 4096
+
+  /// tostring(_PROMPT) or tostring(_PROMPT2), as lua.c, cut to `promptLimit` bytes; the
+  /// default when nil (or when its __tostring fails: the error is reported).
+  private func prompt(_ first: Bool) -> [UInt8] {
     let top = lua_gettop(L)
     defer { lua_settop(L, top) }
     clua_pushcfunction(L, barlua_prompt)
     lua_pushboolean(L, first ? 1 : 0)
     let status = interp.report(clua_pcall(L, 1, 1, 0))
-    let p = status == clua_ok() ? clua_tostring(L, -1).map { String(cString: $0) } : nil
-    return p ?? (first ? "> " : ">> ")
+    var len = 0
+    if status == clua_ok(), let p = lua_tolstring(L, -1, &len) {
+      // The prompt ends at its first NUL byte, as a C string does.
+      let bytes = UnsafeRawBufferPointer(start: p, count: min(len, Self.promptLimit))
+      return Array(bytes.prefix { $0 != 0 })
+    }
+    return Array((first ? "> " : ">> ").utf8)
   }
 
   /// What one prompt gave: a chunk loaded (its function, or a syntax error message, on the
@@ -126,7 +140,7 @@ final class REPL {
 
   /// What one line read gave.
   private enum Line {
-    case text(String)
+    case text([UInt8])
     case interrupted
     case terminated
     case end
@@ -136,7 +150,7 @@ final class REPL {
   /// statement: the next prompt is a fresh `> `.
   private func readChunk() -> Input {
     lua_settop(L, 0)
-    let typed: String
+    let typed: [UInt8]
     switch readLine(prompt(true)) {
     case .text(let t): typed = t
     case .interrupted: return .abandoned
@@ -144,22 +158,23 @@ final class REPL {
     case .end: return .end
     }
     // "=expr" is "return expr"; any other line is first tried as "return <line>;".
-    let line = typed.hasPrefix("=") ? "return " + typed.dropFirst() : typed
-    let asExpression = typed.hasPrefix("=") ? line : "return \(line);"
-    if luaL_loadbufferx(L, asExpression, asExpression.utf8.count, "=stdin", nil) == clua_ok() {
+    let isExpression = typed.first == UInt8(ascii: "=")
+    let line = isExpression ? Array("return ".utf8) + typed.dropFirst() : typed
+    let asExpression = isExpression ? line : Array("return ".utf8) + line + [UInt8(ascii: ";")]
+    if load(asExpression) == clua_ok() {
       addHistory(typed)
       return .chunk(clua_ok())
     }
     clua_pop(L, 1)
     var buffer = line
     while true {
-      let status = luaL_loadbufferx(L, buffer, buffer.utf8.count, "=stdin", nil)
+      let status = load(buffer)
       if status == clua_errsyntax(), let msg = clua_tostring(L, -1),
         String(cString: msg).hasSuffix("<eof>")
       {
         clua_pop(L, 1)
         switch readLine(prompt(false)) {
-        case .text(let more): buffer += "\n" + more
+        case .text(let more): buffer += [UInt8(ascii: "\n")] + more
         case .interrupted:
           addHistory(buffer)
           return .abandoned
@@ -175,13 +190,18 @@ final class REPL {
     }
   }
 
-  private func addHistory(_ s: String) {
-    if !s.isEmpty { creadline_add_history(s) }
+  /// Loads `code` (bytes as typed) as the chunk `=stdin`.
+  private func load(_ code: [UInt8]) -> Int32 {
+    Interpreter.withBytes(code) { luaL_loadbufferx(L, $0, $1, "=stdin", nil) }
   }
 
-  private func readLine(_ prompt: String) -> Line {
+  private func addHistory(_ s: [UInt8]) {
+    if !s.isEmpty { Interpreter.withCString(s) { creadline_add_history($0) } }
+  }
+
+  private func readLine(_ prompt: [UInt8]) -> Line {
     var signal: Int32 = 0
-    guard let p = creadline_read(prompt, &signal) else {
+    guard let p = Interpreter.withCString(prompt, { creadline_read($0, &signal) }) else {
       switch signal {
       case SIGINT: return .interrupted
       case SIGTERM: return .terminated
@@ -189,7 +209,7 @@ final class REPL {
       }
     }
     defer { free(p) }
-    return .text(String(cString: p))
+    return .text(Array(UnsafeBufferPointer(start: p, count: strlen(p))).map { UInt8(bitPattern: $0) })
   }
 
   private func setUpReadline() {

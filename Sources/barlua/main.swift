@@ -12,7 +12,11 @@ import CLua
 /// stdin is a terminal (otherwise stdin runs as a script).
 func run() -> Int32 {
   barlua_tune_heap()
-  let argv = CommandLine.arguments
+  // The C argv's bytes, not CommandLine.arguments (which replaces bytes that are not UTF-8).
+  let argv = (0..<Int(CommandLine.argc)).map { i -> [UInt8] in
+    guard let p = CommandLine.unsafeArgv[i] else { return [] }
+    return Array(UnsafeBufferPointer(start: p, count: strlen(p))).map { UInt8(bitPattern: $0) }
+  }
   if let name = argv.first, !name.isEmpty { Interpreter.progname = name }
   let options: Options
   do {
@@ -31,7 +35,7 @@ func run() -> Int32 {
   if options.version { printVersion() }
   // -E: barlua's own variables are ignored like LUA_PATH (BARLUA_PATH in LuaRuntime).
   if options.ignoreEnvironment { unsetenv(PCISysfs.rootVariable) }
-  let scriptPath = options.scriptIndex.map { argv[$0] }.flatMap { $0 == "-" ? nil : $0 }
+  let scriptPath = options.scriptIndex.map { argv[$0] }.flatMap { $0 == Array("-".utf8) ? nil : $0 }
   guard let runtime = LuaRuntime(ignoreEnvironment: options.ignoreEnvironment, scriptPath: scriptPath)
   else {
     Interpreter.message("cannot create state: not enough memory")

@@ -127,6 +127,27 @@ final class RegsTests: XCTestCase {
       lua.error("d.ctrl:set(5)"), "test:1: dev.ctrl:set: argument must be a table of field = value")
   }
 
+  /// `set{}` names no field: no access at all (it was a read and a write, and on a write-only
+  /// register a write of the shadow).
+  func testSetOfNoFieldsDoesNoAccess() throws {
+    try lua.eval("bar:write32(0x0c, 0xffffffff)")
+    try lua.eval("d.doorbell:set{}")
+    XCTAssertEqual(word(0x0c), 0xffff_ffff, "the write-only register's reset was written")
+    let accesses = try lua.eval(
+      """
+      local n = 0
+      local fake = {size = 0x40,
+        read32 = function() n = n + 1 return 0 end, write32 = function() n = n + 1 end}
+      local f = regs.bind(fake, map)
+      f.ctrl:set{}
+      f.doorbell:set{}
+      local before = n
+      f.ctrl:set{mode = 1}
+      return before .. ' ' .. n
+      """)
+    XCTAssertEqual(accesses, "0 2", "set{} made accesses; set{mode = 1} is one read and one write")
+  }
+
   func testFailedFieldWriteWritesNothing() throws {
     try lua.eval("d.ctrl.value = 0x11")
     _ = lua.error("d.ctrl:set{enable = 0, mode = 9}")
@@ -202,7 +223,7 @@ final class RegsTests: XCTestCase {
     XCTAssertEqual(
       lua.error("regs.define{name = 'dev', regs = {}}"),
       e
-        + "map 'dev': unknown key 'regs'; did you mean 'registers'? known: bar, device, doc, name, registers, size, skipped, vendor"
+        + "map 'dev': unknown key 'regs'; did you mean 'registers'? known: bar, device, doc, name, registers, size, skipped, vendor, warnings"
     )
     XCTAssertEqual(lua.error("regs.define(5)"), e + "the map must be a table {name =, registers = {...}}")
   }

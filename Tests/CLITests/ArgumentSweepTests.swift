@@ -6,15 +6,17 @@ import XCTest
 /// hang fails the test and names the call. BARLUA_BIN chooses the binary (the release build
 /// too).
 final class ArgumentSweepTests: XCTestCase {
-  private func sweep(_ target: String, atLeast minimum: Int, file: StaticString = #filePath, line: UInt = #line)
-    throws
-  {
+  private func sweep(
+    _ target: String, atLeast minimum: Int, env: [String: String] = [:], file: StaticString = #filePath,
+    line: UInt = #line
+  ) throws {
     let dir = Barlua.tempDir()
     let progress = "\(dir)/progress"
     let p = Process()
     p.executableURL = URL(fileURLWithPath: Barlua.path)
     p.arguments = ["\(Barlua.repository)/Tests/fuzz/argument-sweep.lua", target, progress]
     p.environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(), "TMPDIR": "/dev/shm"]
+      .merging(env) { $1 }
     _ = FileManager.default.createFile(atPath: "\(dir)/out", contents: nil)
     _ = FileManager.default.createFile(atPath: "\(dir)/err", contents: nil)
     p.standardInput = FileHandle.nullDevice
@@ -53,6 +55,17 @@ final class ArgumentSweepTests: XCTestCase {
   func testBarMethodsOnMemoryThatVanished() throws { try sweep("vanished", atLeast: 10_000) }
   func testMmio() throws { try sweep("mmio", atLeast: 300) }
   func testPci() throws { try sweep("pci", atLeast: 1_000) }
+
+  /// Config objects, pcie.bind and the config functions on a scratch copy of a config space
+  /// captured in the test bed (an e1000e with AER and DSN).
+  func testConfig() throws {
+    let root = Barlua.tempDir()
+    try FileManager.default.createDirectory(atPath: root + "/0000:03:00.0", withIntermediateDirectories: true)
+    try FileManager.default.copyItem(
+      atPath: Barlua.repository + "/Tests/BarluaCoreTests/Fixtures/config/qemu-q35-6.1/0000:03:00.0.config",
+      toPath: root + "/0000:03:00.0/config")
+    try sweep("config", atLeast: 3_000, env: ["BARLUA_SYSFS_PCI": root])
+  }
   func testPat() throws { try sweep("pat", atLeast: 800) }
   func testRegs() throws { try sweep("regs", atLeast: 2_500) }
   func testTime() throws { try sweep("time", atLeast: 250) }

@@ -26,7 +26,7 @@ final class CompletionTests: XCTestCase {
   }()
 
   /// The completions bash offers for `line` (the cursor at its end).
-  func complete(_ line: String) throws -> [String] {
+  func complete(_ line: String, sysfs: String = sysfs, in directory: String? = nil) throws -> [String] {
     let script = """
       . /usr/share/bash-completion/bash_completion
       . "$REPO/completion/barlua.bash"
@@ -40,7 +40,8 @@ final class CompletionTests: XCTestCase {
       """
     let r = try ChildProcess.run(
       "/bin/bash", ["-c", script],
-      environment: ["PATH": "/usr/bin:/bin", "REPO": Self.repo, "LINE": line, "BARLUA_SYSFS_PCI": Self.sysfs])
+      environment: ["PATH": "/usr/bin:/bin", "REPO": Self.repo, "LINE": line, "BARLUA_SYSFS_PCI": sysfs],
+      directory: directory)
     XCTAssertEqual(r.status, 0, r.err)
     return r.out.split(separator: "\n").map(String.init).sorted()
   }
@@ -68,7 +69,8 @@ final class CompletionTests: XCTestCase {
   func testScriptOptionsMatchTheirHelp() throws {
     for (script, command) in [
       ("persistence", "barlua-persistence"), ("dump_info", "barlua-dump-info"), ("pat_trace", "barlua-pat-trace"),
-      ("bar_timing", "barlua-bar-timing"), ("regs", "barlua-regs"), ("doctor", "barlua-doctor"),
+      ("bar_timing", "barlua-bar-timing"), ("regs", "barlua-regs"), ("reload", "barlua-reload"),
+      ("doctor", "barlua-doctor"),
     ] {
       let help = try Barlua.run(["\(Self.repo)/scripts/\(script).lua", "--help"]).out
       let regex = try NSRegularExpression(pattern: "(?<![\\w-])(--?[a-z][a-z-]*)")
@@ -81,5 +83,29 @@ final class CompletionTests: XCTestCase {
       XCTAssertEqual(offered, inHelp, script)
       XCTAssertEqual(Set(try complete("barlua scripts/\(script).lua -")), offered, script)
     }
+  }
+
+  /// Device names are text from the system (a BARLUA_SYSFS_PCI tree anyone may have made):
+  /// completing them must run nothing. compgen -W expands its word list, so a folder named
+  /// `$(touch${IFS}X)` once ran `touch X` on Tab. Only PCI addresses are offered.
+  func testHostileDeviceNamesRunNothing() throws {
+    let d = Barlua.tempDir()
+    let fm = FileManager.default
+    try fm.createDirectory(atPath: "\(d)/drivers/vfio-pci", withIntermediateDirectories: true)
+    let names = [
+      "0000:00:01.0", "$(touch${IFS}X1)", "`touch X2`", "0000:00:02.0$(touch${IFS}X3)", "${IFS}$(touch X4)",
+      "0000:00:03.0;touch X5", "0000:00:04.0\ntouch X6", "0000:00:05.0 0000:00:06.0", "*", "0000:0?:0[0-9].[0-7]",
+    ]
+    for name in names {
+      try fm.createDirectory(atPath: "\(d)/devices/\(name)", withIntermediateDirectories: true)
+      try fm.createSymbolicLink(atPath: "\(d)/devices/\(name)/driver", withDestinationPath: "../../drivers/vfio-pci")
+    }
+    let cwd = Barlua.tempDir()
+    for line in ["barlua-persistence --device ", "barlua-persistence --device 0000:0", "barlua-regs --device $"] {
+      let offered = try complete(line, sysfs: "\(d)/devices", in: cwd)
+      XCTAssertTrue(offered.allSatisfy { $0 == "0000:00:01.0" || $0 == "00:01.0" }, "\(line): \(offered)")
+    }
+    XCTAssertEqual(try complete("barlua-persistence --device ", sysfs: "\(d)/devices", in: cwd), ["0000:00:01.0"])
+    XCTAssertEqual(try fm.contentsOfDirectory(atPath: cwd), [], "completion ran a command named in sysfs")
   }
 }

@@ -13,10 +13,11 @@ final class RunningBarlua {
   private let err = Pipe()
   private var outText = ""
 
-  init(_ args: [String]) throws {
+  init(_ args: [String], env: [String: String] = [:]) throws {
     process.executableURL = URL(fileURLWithPath: Barlua.path)
     process.arguments = args
     process.environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(), "BARLUA_HISTORY": ""]
+      .merging(env) { $1 }
     process.standardInput = FileHandle.nullDevice
     process.standardOutput = out
     process.standardError = err
@@ -68,7 +69,22 @@ final class InterruptTests: XCTestCase {
     var setup = ""
     var call: String
     var name: String
+    var env: [String: String] = [:]
   }
+
+  /// A sysfs tree whose root port (0000:00:04.0, captured in the test bed) has Link Training
+  /// stuck on, so pci.retrain polls until its timeout.
+  static let trainingPort: String = {
+    var fixture = URL(fileURLWithPath: "\(#filePath)")
+    for _ in 0..<2 { fixture.deleteLastPathComponent() }
+    fixture.appendPathComponent("BarluaCoreTests/Fixtures/config/qemu-q35-6.1/0000:00:04.0.config")
+    let root = Barlua.tempDir()
+    try! FileManager.default.createDirectory(atPath: root + "/0000:00:04.0", withIntermediateDirectories: true)
+    var bytes = try! Data(contentsOf: fixture)
+    bytes[0x54 + 0x12 + 1] |= 0x08  // Link Status bit 11 (PCI Express capability at 0x54)
+    try! bytes.write(to: URL(fileURLWithPath: root + "/0000:00:04.0/config"))
+    return root
+  }()
 
   static let mapScratch =
     "local path = os.tmpname() io.open(path, 'wb'):write(('\\0'):rep(4096)):close() "
@@ -78,6 +94,11 @@ final class InterruptTests: XCTestCase {
     Blocking(call: "time.sleep(30)", name: "time.sleep"),
     Blocking(setup: mapScratch, call: "b:poll32(0, 1, 1, 30)", name: "bar:poll32"),
     Blocking(setup: mapScratch, call: "b:poll64(0, 1, 1, 30)", name: "bar:poll64"),
+    Blocking(
+      call: "pci.retrain('0000:00:04.0', {timeout = 30})", name: "pci.retrain",
+      env: ["BARLUA_SYSFS_PCI": InterruptTests.trainingPort]),
+    // A device that never appears (an address no machine has): sysfs is only read.
+    Blocking(call: "pci.wait('ffff:ff:1f.7', {timeout = 30})", name: "pci.wait"),
   ]
 
   /// A script that marks when it is about to block, with a to-be-closed variable whose
@@ -98,7 +119,7 @@ final class InterruptTests: XCTestCase {
 
   func testCtrlCEndsEveryBlockingCallAtOnce() throws {
     for b in blocking {
-      let p = try RunningBarlua([script(b)])
+      let p = try RunningBarlua([script(b)], env: b.env)
       XCTAssertTrue(p.waitFor("blocking"), b.call)
       usleep(200_000)  // well inside the call
       p.signal(SIGINT)
@@ -113,7 +134,7 @@ final class InterruptTests: XCTestCase {
 
   func testSIGTERMEndsEveryBlockingCallWithCleanupAndStatus143() throws {
     for b in blocking {
-      let p = try RunningBarlua([script(b)])
+      let p = try RunningBarlua([script(b)], env: b.env)
       XCTAssertTrue(p.waitFor("blocking"), b.call)
       usleep(200_000)
       p.signal(SIGTERM)

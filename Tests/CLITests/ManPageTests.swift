@@ -26,7 +26,8 @@ final class ManPageTests: XCTestCase {
       XCTAssertTrue(text.contains("       \(option)"), "barlua(1) lacks \(option)")
     }
     for command in [
-      "barlua-persistence", "barlua-dump-info", "barlua-pat-trace", "barlua-bar-timing", "barlua-regs", "barlua-doctor",
+      "barlua-persistence", "barlua-dump-info", "barlua-pat-trace", "barlua-bar-timing", "barlua-regs", "barlua-reload",
+      "barlua-doctor",
     ] {
       XCTAssertTrue(text.contains("       \(command) "), "barlua(1) lacks \(command)")
     }

@@ -239,6 +239,37 @@ final class REPLTests: XCTestCase {
     XCTAssertEqual(t.quit(), 0)
   }
 
+  /// Register and field names of a barlua.regs binding, completed without reading the device
+  /// (the bar's trace shows no access from the Tabs).
+  func testTabCompletesRegisterAndFieldNames() throws {
+    let path = "/dev/shm/barlua-repl-\(UUID().uuidString)"
+    _ = FileManager.default.createFile(atPath: path, contents: Data(count: 4096))
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let t = try PseudoTerminal(env: ["BARLUA_HISTORY": ""])
+    XCTAssertTrue(t.expect("> "))
+    func type(_ keys: String...) {
+      for k in keys {
+        t.send(k)
+        usleep(150_000)
+      }
+    }
+    t.send(
+      "regs = require 'barlua.regs' b = mmio.map('\(path)') r = regs.bind(b, regs.define{name = 'dev', registers = {"
+        + "{name = 'liveness', offset = 4, width = 32, access = 'rw'}, {name = 'status', offset = 0x20, width = 32, "
+        + "access = 'rw', fields = {computing = {bit = 0, access = 'ro'}, irq_enable = {bit = 7}}}}}) b:trace()\n")
+    type("r.liv", "\t", " = 9\n")  // r.liveness = 9
+    type("r.sta", "\t", ".irq", "\t", " = 1\n")  // r.status.irq_enable = 1
+    type("=b:read32(4), b:read32(0x20)\n")
+    XCTAssertTrue(t.expect("9\t128\r\n"), t.screen)
+    type("r.status.", "\t", "\t")
+    XCTAssertTrue(t.expect("r.status.computing"), t.screen)
+    XCTAssertTrue(t.expect("r.status.irq_enable"), t.screen)
+    type("\u{15}", "=#b:trace_stop()\n")
+    // The accesses: liveness write, status read + write, the two reads; none from the Tabs.
+    XCTAssertTrue(t.expect("\n5\r\n"), t.screen)
+    XCTAssertEqual(t.quit(), 0)
+  }
+
   func testInteractiveAfterScript() throws {
     let dir = Barlua.tempDir()
     Barlua.write("answer = 42", to: "\(dir)/s.lua")
@@ -248,5 +279,19 @@ final class REPLTests: XCTestCase {
     t.send("=answer\n")
     XCTAssertTrue(t.expect("42"), t.screen)
     XCTAssertEqual(t.quit(), 0)
+  }
+
+  /// A 40,000-character _PROMPT corrupted readline's heap (`realloc(): invalid next size`,
+  /// an abort; lua5.4 dies the same way): barlua hands readline at most 4096 bytes of it.
+  func testLongPromptIsCutTo4096Bytes() throws {
+    let t = try PseudoTerminal(
+      args: ["-i", "-e", "_PROMPT = string.rep('p', 40000) .. 'END'"], env: ["BARLUA_HISTORY": ""])
+    XCTAssertTrue(t.expect(String(repeating: "p", count: 80)), t.screen)
+    t.send("print('x' .. 'y')\n")
+    XCTAssertTrue(t.expect("xy"), t.screen)
+    XCTAssertFalse(t.screen.contains("END"), "the prompt was not cut")
+    XCTAssertFalse(t.screen.contains("invalid"), t.screen)
+    t.send("\u{4}")
+    XCTAssertEqual(t.wait(), 0, String(t.screen.suffix(300)))
   }
 }

@@ -207,10 +207,53 @@ function targets.mmio()
 end
 
 function targets.pci()
-  sweep_module("pci", pci, 3)
+  -- pci.rescan() with no argument rescans the whole bus, and pci.wait waits 10 s by default:
+  -- both are swept below with arguments that touch nothing and return at once.
+  sweep_module("pci", pci, 3, { rescan = true, wait = true })
+  for _, v in ipairs(values) do
+    if v ~= nil then try_named(true, "pci.rescan", pci.rescan, 1, v) end
+    try_named(true, "pci.wait", pci.wait, 2, v, { timeout = 0 })
+    if not (type(v) == "number" and v > 0.001) then
+      try("pci.wait(absent, {timeout = v})", function(x) return pci.wait("ffff:ff:1f.7", { timeout = x }) end, 1, v)
+    end
+    try("pci.bind(absent, v)", function(x) return pci.bind("ffff:ff:1f.7", x) end, 1, v)
+    try("pci.bind(absent, nil, v)", function(x) return pci.bind("ffff:ff:1f.7", nil, x) end, 1, v)
+  end
   for _, v in ipairs(values) do
     for _, key in ipairs { "addr", "vendor", "device", "subvendor", "subdevice", "class", "driver" } do
       try("pci.devices{" .. key .. " = v}", function(x) return pci.devices { [key] = x } end, 1, v)
+    end
+  end
+end
+
+-- The config object and barlua.pcie on a captured config space: BARLUA_SYSFS_PCI names a
+-- scratch copy of a sysfs tree with 0000:03:00.0 (ArgumentSweepTests makes it), so writes
+-- change only that copy.
+function targets.config()
+  assert(os.getenv("BARLUA_SYSFS_PCI"), "the config target needs BARLUA_SYSFS_PCI (a scratch tree)")
+  local addr = "0000:03:00.0"
+  local function open() return pci.config(addr, {write = true}) end
+  local c = open()
+  local _, methods = debug.getupvalue(debug.getmetatable(c).__index, 1)  -- the methods table (object.c)
+  local closed = open()
+  closed:close()
+  local other = { __sweep_name = "a table posing as a config", size = 4096 }
+  for _, k in ipairs(functions_of(methods)) do
+    sweep_method("config:" .. k, methods[k], open, function(x) pcall(x.close, x) end, { closed, other, io.stdout })
+  end
+  c:close()
+  local pcie = require "barlua.pcie"
+  for _, v in ipairs(values) do try_named(true, "pcie.bind", pcie.bind, 1, v) end
+  -- The module functions on a device that exists, every option value.
+  for _, v in ipairs(values) do
+    for _, call in ipairs {
+      { "pci.aer_mask", function(x) return pci.aer_mask(addr, { uncorrectable = x }) end },
+      { "pci.aer_mask", function(x) return pci.aer_mask(addr, { correctable = x }) end },
+      { "pci.retrain", function(x) return pci.retrain(addr, { speed = x, timeout = 0.01 }) end },
+      { "pci.retrain", function(x) return pci.retrain(addr, { timeout = x }) end },
+      { "pci.link_disable", function(x) return pci.link_disable(addr, x) end },
+    } do
+      try(call[1] .. "(addr, v)", call[2], 1, v)
     end
   end
 end

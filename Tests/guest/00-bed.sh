@@ -13,9 +13,9 @@ check "the repository is the working directory" test -f Package.swift
 # Every expected device, by vendor:device, bound to vfio-pci.
 declare -A want_id=(
   [EDU]=0x1234:0x11e8 [IVSHMEM]=0x1af4:0x1110 [IVSHMEM_RESET]=0x1af4:0x1110 [TESTDEV]=0x1b36:0x0005
-  [NONVIABLE_EDU]=0x1234:0x11e8
+  [NONVIABLE_EDU]=0x1234:0x11e8 [IVSHMEM_HOTPLUG]=0x1af4:0x1110
 )
-for name in EDU IVSHMEM IVSHMEM_RESET TESTDEV NONVIABLE_EDU; do
+for name in EDU IVSHMEM IVSHMEM_RESET TESTDEV NONVIABLE_EDU IVSHMEM_HOTPLUG; do
   var=BARLUA_$name
   addr=${!var:-}
   like "$var is a PCI address" "$addr" '^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$'
@@ -88,6 +88,22 @@ esac
 like "the kernel command line has debugpat" "$(cat /proc/cmdline)" '(^| )debugpat( |$)'
 check "the kernel logs x86/PAT lines" grep -q 'x86/PAT' <(dmesg)
 check "debugfs PAT memtype list is readable" grep -q . /sys/kernel/debug/x86/pat_memtype_list
+
+# The life-cycle devices: the hotplug ivshmem alone behind its own port, the FLR/AER device,
+# the virtio-net and virtio-blk "in use" evidence, and the testbed-hotplug channel.
+hport=${BARLUA_HOTPLUG_PORT:-x}
+is "the hotplug ivshmem sits alone behind its PCIe root port" \
+  "$(basename "$(dirname "$(readlink -f "$(pci_dir "${BARLUA_IVSHMEM_HOTPLUG:-x}")")")"):$(cat "$(pci_dir "$hport")/class" 2>&1):$(pci_children "$(pci_dir "$hport")")" \
+  "$hport:0x060400:1"
+like "BARLUA_FLR is a virtio device behind its own port" \
+  "$(pci_id "${BARLUA_FLR:-x}" 2>&1) $(basename "$(dirname "$(readlink -f "$(pci_dir "${BARLUA_FLR:-x}")")")")" \
+  "^0x1af4:0x10[0-9a-f]+ ${BARLUA_FLR_PORT:-none}\$"
+is "the FLR device is on virtio-pci" "$(pci_driver "${BARLUA_FLR:-x}")" virtio-pci
+like "the FLR device offers flr" "$(cat "$(pci_dir "${BARLUA_FLR:-x}")/reset_method" 2>&1)" '^flr pm bus$'
+is "virtio-net is on virtio-pci" "$(pci_driver "${BARLUA_VIRTIO_NET:-x}")" virtio-pci
+is "virtio-blk is on virtio-pci" "$(pci_driver "${BARLUA_VIRTIO_BLK:-x}")" virtio-pci
+check "virtio-blk has its disk" test -n "$(ls "$(pci_dir "${BARLUA_VIRTIO_BLK:-x}")"/virtio*/block/ 2>/dev/null)"
+like "testbed-hotplug answers" "$(testbed-hotplug status 2>&1)" '^hpmem[0-9]+ hotplug-[0-9]+ 4194304$'
 
 # ivshmem BAR2 is the file-backed 4 MiB, 64-bit prefetchable BAR.
 res2=$(pci_dir "${BARLUA_IVSHMEM:-x}")/resource2

@@ -96,6 +96,8 @@ check "barlua -v" "barlua 0.1" barlua -v
 check "barlua-persistence --help" "Usage: " barlua-persistence --help
 check "barlua-dump-info runs" "" barlua-dump-info --help
 check "barlua-doctor --help" "Usage: barlua-doctor" barlua-doctor --help
+check "barlua-reload --help (its card_reload library is found)" "Usage: reload.lua" barlua-reload --help
+check "barlua-reload refuses without a device" "--device ADDR is required" sh -c 'barlua-reload 2>&1; true'
 check "barlua-regs reads edu.xml" "edu: 11 registers" barlua-regs /usr/share/barlua/lib/devices/edu.xml
 check 'require "devices.edu"' "edu 4660" barlua -e 'local m = require "devices.edu" print(m.name .. " " .. m.vendor)'
 check "module search names no build tree" "/usr/share/barlua/lib/x.lua" \

@@ -5,6 +5,8 @@
 -- C layout (x86-64, little-endian, no padding):
 --   char initialised_text[120]; char last_accessed_text[40]; uint32_t accessed_count;
 
+local out = require "script_output"
+
 local M = {}
 
 M.INITIALISED_LEN = 120
@@ -103,9 +105,12 @@ function M.next_record(old, index, now_text)
 end
 
 -- Report lines, worded as the C program prints them. Texts from ctime end in "\n"; one that
--- does not (another writer) gets one, so the next line still starts on its own line.
+-- does not (another writer) gets one, so the next line still starts on its own line. The text
+-- is device memory: every other control byte is shown escaped (script_output.text), so what
+-- a BAR holds cannot reach the terminal as an escape sequence.
 local function line_text(s)
-  return s:sub(-1) == "\n" and s or s .. "\n"
+  if s:sub(-1) == "\n" then s = s:sub(1, -2) end
+  return out.text(s) .. "\n"
 end
 
 function M.now_line(now_text)

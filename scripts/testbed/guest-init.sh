@@ -46,20 +46,32 @@ mount9p out /out ""
 # shellcheck disable=SC1091
 . /ctl/job.env # BARLUA_REPO, BARLUA_SHOW, BARLUA_OUT_DIR
 
-# Devices, found by vendor:device and by whether they sit behind the PCI bridge.
+# Devices, found by vendor:device and by where they sit: on the root bus, behind the PCI
+# bridge, or behind one of the two root ports qemu.sh puts at fixed slots (0x10: the hotplug
+# ivshmem's, 0x11: the FLR/AER device's).
 EDU='' IVSHMEM='' IVSHMEM_RESET='' TESTDEV='' NONVIABLE_EDU='' NONVIABLE_VIRTIO=''
+HOTPLUG='' HOTPLUG_PORT='' FLR='' FLR_PORT='' NET='' BLK=''
 for d in /sys/bus/pci/devices/*; do
   bdf=${d##*/}
   id=$(cat "$d/vendor"):$(cat "$d/device")
   parent=$(basename "$(dirname "$(readlink -f "$d")")")
-  case $parent in pci*) behind=0 ;; *) behind=1 ;; esac
-  case $id:$behind in
-  0x1234:0x11e8:0) EDU=$bdf ;;
-  0x1234:0x11e8:1) NONVIABLE_EDU=$bdf ;;
-  0x1af4:0x1110:0) IVSHMEM=$bdf ;;
-  0x1af4:0x1110:1) IVSHMEM_RESET=$bdf ;;
-  0x1b36:0x0005:0) TESTDEV=$bdf ;;
-  0x1af4:*:1) NONVIABLE_VIRTIO=$bdf ;;
+  case $parent in
+  pci*) where=root ;;
+  0000:00:10.0) where=hotplug ;;
+  0000:00:11.0) where=flr ;;
+  *) where=other ;;
+  esac
+  case $id:$where in
+  0x1234:0x11e8:root) EDU=$bdf ;;
+  0x1234:0x11e8:other) NONVIABLE_EDU=$bdf ;;
+  0x1af4:0x1110:root) IVSHMEM=$bdf ;;
+  0x1af4:0x1110:other) IVSHMEM_RESET=$bdf ;;
+  0x1af4:0x1110:hotplug) HOTPLUG=$bdf HOTPLUG_PORT=$parent ;;
+  0x1af4:*:flr) FLR=$bdf FLR_PORT=$parent ;;
+  0x1af4:0x1000:root | 0x1af4:0x1041:root) NET=$bdf ;;
+  0x1af4:0x1001:root | 0x1af4:0x1042:root) BLK=$bdf ;;
+  0x1b36:0x0005:root) TESTDEV=$bdf ;;
+  0x1af4:*:other) NONVIABLE_VIRTIO=$bdf ;;
   esac
 done
 [ -n "$EDU" ] || fail "no edu device (1234:11e8) on the root bus"
@@ -68,8 +80,12 @@ done
 [ -n "$TESTDEV" ] || fail "no pci-testdev (1b36:0005)"
 [ -n "$NONVIABLE_EDU" ] || fail "no edu device (1234:11e8) behind the PCI bridge"
 [ -n "$NONVIABLE_VIRTIO" ] || fail "no virtio device (1af4) behind the PCI bridge"
+[ -n "$HOTPLUG" ] || fail "no ivshmem device (1af4:1110) behind the hotplug root port 00:10.0"
+[ -n "$FLR" ] || fail "no virtio device (1af4) behind the root port 00:11.0"
+[ -n "$NET" ] || fail "no virtio-net device (1af4:1000) on the root bus"
+[ -n "$BLK" ] || fail "no virtio-blk device (1af4:1001) on the root bus"
 
-for bdf in $EDU $IVSHMEM $IVSHMEM_RESET $TESTDEV $NONVIABLE_EDU; do
+for bdf in $EDU $IVSHMEM $IVSHMEM_RESET $TESTDEV $NONVIABLE_EDU $HOTPLUG; do
   d=/sys/bus/pci/devices/$bdf
   [ -e "$d/driver" ] && echo "$bdf" >"$d/driver/unbind"
   echo vfio-pci >"$d/driver_override"
@@ -78,7 +94,8 @@ for bdf in $EDU $IVSHMEM $IVSHMEM_RESET $TESTDEV $NONVIABLE_EDU; do
   [ "$drv" = vfio-pci ] || fail "binding $bdf to vfio-pci failed (driver: '${drv:-none}')"
 done
 say "vfio-pci: edu=$EDU ivshmem=$IVSHMEM ivshmem_reset=$IVSHMEM_RESET testdev=$TESTDEV" \
-  "nonviable: edu=$NONVIABLE_EDU virtio=$NONVIABLE_VIRTIO"
+  "nonviable: edu=$NONVIABLE_EDU virtio=$NONVIABLE_VIRTIO" \
+  "hotplug=$HOTPLUG (port $HOTPLUG_PORT) flr=$FLR (port $FLR_PORT) net=$NET blk=$BLK"
 
 # The chroot: host root read-only, with the guest's /proc, /sys, /dev, writable /tmp and /run,
 # and the host's out folder at its own path.
@@ -110,8 +127,13 @@ mkdir -p /host/run/barlua
 cat >/host/run/barlua/devices.env <<ENV
 export BARLUA_EDU=$EDU BARLUA_IVSHMEM=$IVSHMEM BARLUA_IVSHMEM_RESET=$IVSHMEM_RESET BARLUA_TESTDEV=$TESTDEV
 export BARLUA_NONVIABLE_EDU=$NONVIABLE_EDU BARLUA_NONVIABLE_VIRTIO=$NONVIABLE_VIRTIO
+export BARLUA_IVSHMEM_HOTPLUG=$HOTPLUG BARLUA_HOTPLUG_PORT=$HOTPLUG_PORT
+export BARLUA_FLR=$FLR BARLUA_FLR_PORT=$FLR_PORT BARLUA_VIRTIO_NET=$NET BARLUA_VIRTIO_BLK=$BLK
 ENV
 cp /ctl/run.sh /host/run/barlua/run.sh || fail "cannot copy the job script"
+
+# ttyS3 is the channel to the host's hotplug-relay.py (testbed-hotplug): bytes as they are.
+stty -F /dev/ttyS3 raw -echo || fail "ttyS3 (the testbed-hotplug channel) is missing"
 
 echo started >/ctl/started
 if [ "$barlua_shell" = 1 ]; then

@@ -5,7 +5,10 @@
 # the guest needs, in load order.
 
 # Modules the guest's init loads (their dependencies are added in order).
-TESTBED_MODULES=(vfio_pci vfio_iommu_type1 virtio_pci 9pnet_virtio 9p virtio_rng)
+# virtio_net, virtio_blk and minix: the "in use" evidence of the binding tests (an interface that
+# is up, a mounted disk).
+TESTBED_MODULES=(vfio_pci vfio_iommu_type1 virtio_pci 9pnet_virtio 9p virtio_rng virtio_net
+  virtio_blk minix)
 
 # The series the bed knows are the rows of kernels.tsv (kernels.sh reads it): rows of the
 # machine's own suite (bookworm) come from its apt; Debian's newest kernel, the row of suite

@@ -3,6 +3,11 @@
 # ended into the bed's exit status.
 
 IVSHMEM_SIZE=4194304
+# The hot-pluggable ivshmem (BARLUA_IVSHMEM_HOTPLUG) starts with this BAR2 size; its root port
+# reserves HOTPLUG_WINDOW of 64-bit prefetchable space, so a "new bitstream" with a BAR2 up to
+# that size is assigned and a larger one is not (the kernel's "can't assign; no space").
+HOTPLUG_SIZE=4194304
+HOTPLUG_WINDOW=64M
 # shellcheck disable=SC2054 # commas separate QEMU sub-options, not array elements
 
 # qemu_command: fill QEMU_CMD from RUN_* settings, KERNEL_DIR and INITRAMFS.
@@ -35,6 +40,22 @@ qemu_command() {
     -device ivshmem-plain,memdev=shm1,bus=rp1
     # One IOMMU group that is not viable: a conventional bridge, an edu and a virtio device
     # that stays on its own driver.
+    # The FPGA that gets reprogrammed: an ivshmem alone behind its own hot-pluggable root port
+    # (fixed slot 0x10, how guest-init.sh tells the two ports apart), replaced at run time by
+    # `testbed-hotplug reload` through QMP (hotplug-relay.py). Its memory is a fresh file in the
+    # run's folder, never the --ivshmem file.
+    -object "memory-backend-file,id=hpmem0,size=$HOTPLUG_SIZE,share=on,mem-path=$RUN_WORK/hotplug-0"
+    -device "pcie-root-port,id=rphp,chassis=3,slot=2,addr=0x10,pref64-reserve=$HOTPLUG_WINDOW"
+    -device ivshmem-plain,id=hp,memdev=hpmem0,bus=rphp
+    # A PCIe endpoint with FLR, PM and an AER capability (errors injected by `testbed-hotplug
+    # aer`), alone behind its own root port (slot 0x11): virtio-rng in PCIe mode.
+    -device pcie-root-port,id=rpflr,chassis=4,slot=3,addr=0x11
+    -device virtio-rng-pci,id=flr0,bus=rpflr,aer=on
+    # "In use" evidence for binding: a network interface and a block device (on the root bus).
+    -device virtio-net-pci,id=net0,netdev=nd0
+    -netdev hubport,id=nd0,hubid=0
+    -drive "file=$RUN_WORK/disk.img,format=raw,if=none,id=disk0"
+    -device virtio-blk-pci,id=blk0,drive=disk0
     -device pci-bridge,id=br1,chassis_nr=1
     -device edu,bus=br1,addr=1.0
     -device virtio-rng-pci,bus=br1,addr=2.0
@@ -42,21 +63,28 @@ qemu_command() {
     -virtfs "local,path=$RUN_OUT,mount_tag=out,security_model=none,multidevs=remap"
     -virtfs "local,path=$RUN_WORK/ctl,mount_tag=ctl,security_model=none,multidevs=remap"
   )
+  # QMP for the relay, and the guest's fourth serial port (ttyS3) wired to the relay: the
+  # channel of `testbed-hotplug`. Both sockets live in the run's private folder.
+  QEMU_CMD+=(-chardev "socket,id=qmp,path=$RUN_WORK/qmp.sock,server=on,wait=off"
+    -mon chardev=qmp,mode=control
+    -chardev "socket,id=bedctl,path=$RUN_WORK/bedctl.sock,server=on,wait=off")
   local log="logfile=$RUN_OUT/console.log,logappend=on"
   if [[ $RUN_SHELL == 1 ]]; then
     QEMU_CMD+=(-chardev "stdio,id=con,mux=on,signal=off,$log" -serial chardev:con
-      -mon chardev=con,mode=readline -serial null -serial null)
+      -mon chardev=con,mode=readline -serial null -serial null -serial chardev:bedctl)
   elif [[ $RUN_QUIET == 1 ]]; then
     local port
     for port in con cout cerr; do
       QEMU_CMD+=(-chardev "file,id=$port,path=$RUN_OUT/console.log,append=on" -serial "chardev:$port")
     done
+    QEMU_CMD+=(-serial chardev:bedctl)
   else
     # ttyS0: console, only to console.log; ttyS1/ttyS2: the command's stdout/stderr, through
     # FIFOs that qemu_run copies to ours (and to console.log).
     QEMU_CMD+=(-chardev "file,id=con,path=$RUN_OUT/console.log,append=on" -serial chardev:con
       -chardev "file,id=cout,path=$RUN_WORK/stdout.fifo,$log" -serial chardev:cout
-      -chardev "file,id=cerr,path=$RUN_WORK/stderr.fifo,$log" -serial chardev:cerr)
+      -chardev "file,id=cerr,path=$RUN_WORK/stderr.fifo,$log" -serial chardev:cerr
+      -serial chardev:bedctl)
   fi
 }
 
@@ -72,7 +100,13 @@ qemu_run() {
   qemu_command
   : >"$RUN_OUT/console.log"
   printf '%q ' "${QEMU_CMD[@]}" >"$RUN_WORK/qemu.cmd"
-  local rc=0 started=$SECONDS
+  local rc=0 started=$SECONDS relay
+  truncate -s 1M "$RUN_WORK/disk.img" || return 125
+  truncate -s "$HOTPLUG_SIZE" "$RUN_WORK/hotplug-0" || return 125
+  # The host side of `testbed-hotplug`: it waits for QEMU's sockets and ends with QEMU.
+  /usr/bin/python3 "$TESTBED_DIR/hotplug-relay.py" "$RUN_WORK" "$HOTPLUG_SIZE" \
+    2>>"$RUN_OUT/relay.log" &
+  relay=$!
   if [[ $RUN_SHELL == 1 ]]; then
     "${QEMU_CMD[@]}" 2>"$RUN_WORK/qemu.log" || rc=$?
   else
@@ -97,6 +131,8 @@ qemu_run() {
     done
     [[ ${#copiers[@]} -eq 0 ]] || wait "${copiers[@]}"
   fi
+  kill "$relay" 2>/dev/null
+  wait "$relay" 2>/dev/null
   # shellcheck disable=SC2034 # read by guest
   RUN_SECONDS=$((SECONDS - started))
   local ctl=$RUN_WORK/ctl

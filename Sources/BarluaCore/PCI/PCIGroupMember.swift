@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// One device in an IOMMU group, as VFIO sees it when it decides whether the group is viable.
 public struct PCIGroupMember: Equatable, Sendable, CustomStringConvertible {
   /// The entry's name in `iommu_group/devices/` (a PCI address for PCI devices).
@@ -73,8 +77,16 @@ public struct PCIVFIODevice: Equatable, Sendable {
 
 extension PCISysfs {
   /// The bound driver's name (the `driver` link's last component), nil when none is bound.
+  /// A `driver` link that does not resolve because it loops (ELOOP: never made by the kernel)
+  /// is an error, not "no driver".
   public func driver(_ addr: PCIAddress) throws -> String? {
-    try SysfsFiles.linkBasename("\(path(addr))/driver")
+    let link = "\(path(addr))/driver"
+    guard let name = try SysfsFiles.linkBasename(link) else { return nil }
+    var st = stat()
+    if stat(link, &st) != 0 && errno == ELOOP {
+      throw SystemError.current("stat", path: link, hint: "the driver link loops: the tree is not the kernel's")
+    }
+    return name
   }
 
   /// The IOMMU group number (the `iommu_group` link), nil when the device has none.

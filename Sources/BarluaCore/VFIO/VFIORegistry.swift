@@ -16,6 +16,12 @@ final class VFIORegistry: Sendable {
 
   private let state = Mutex(State())
 
+  /// The groups this process holds open: number and group file descriptor (for the hot
+  /// reset, which needs every affected group's).
+  func heldGroups() -> [(number: Int, fd: Int32)] {
+    state.withLock { state in state.groups.values.map { ($0.number, $0.fd.rawValue) } }
+  }
+
   /// The open group `number`, opening and attaching it on first use. Counts one device.
   func acquireGroup(
     number: Int, file: (path: String, noIOMMU: Bool), devVFIO: String,

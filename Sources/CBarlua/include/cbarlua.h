@@ -11,6 +11,7 @@
 
 #include <barlua_interrupt.h>
 #include <barlua_sys.h>
+#include <barlua_trust.h>
 
 #define BARLUA_RAISE (-2)
 
@@ -52,6 +53,18 @@ void *barlua_object_get(lua_State *L, int i, const char *tname);
 int barlua_object_is(lua_State *L, int i, const char *tname);
 /// Like barlua_object_get, and clears it: the caller now owns the retain.
 void *barlua_object_take(lua_State *L, int i, const char *tname);
+
+/// Pushes barlua.trace_core: new(fields[, limit]) and add(trace, kind, offset, value, ns), the
+/// C side of traces built from text (regs.mmiotrace).
+int barlua_open_trace_core(lua_State *L);
+
+/// Pushes barlua.cache_core (content hash, private directory and file I/O) for the register
+/// map cache, barlua.regs_cache.
+int barlua_open_cache_core(lua_State *L);
+
+/// Pushes barlua.xml_core: tree(data, path, namespaces, limits, none), an XML document as the
+/// tables barlua.ipxact walks, built in C over libexpat.
+int barlua_open_xml_core(lua_State *L);
 
 /// buf:free() of a DMA buffer (a bar with an `iova` field): unmaps it, quiet when freed.
 int barlua_bar_free(lua_State *L);
@@ -115,8 +128,12 @@ int barlua_openlibs(lua_State *L);
 void barlua_preload_value(lua_State *L, const char *name);
 
 /// Adds a package.searchers entry, right after the preload searcher, that searches the
-/// `;`-separated `?` templates (as package.searchpath does) for Lua modules.
-void barlua_add_searcher(lua_State *L, const char *templates);
+/// `;`-separated `?` templates (as package.searchpath does) for Lua modules and loads only
+/// files that pass the trust rule (barlua_trust.h) for root, the effective user, the owner of
+/// the executable and of `script` (the script being run, or NULL). Lua's own searchers (Lua
+/// files and C libraries along package.path and package.cpath) are wrapped so that they skip
+/// a file failing the same rule.
+void barlua_add_searcher(lua_State *L, const char *templates, const char *script);
 
 /// Keeps large blocks on the heap so big bar:read buffers are not page-faulted in each time.
 void barlua_tune_heap(void);

@@ -4,4 +4,5 @@
 #include "barlua_interrupt.h"
 #include "barlua_pci_names.h"
 #include "barlua_sys.h"
+#include "barlua_trust.h"
 #include "barlua_vfio.h"

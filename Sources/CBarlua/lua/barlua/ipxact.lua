@@ -8,6 +8,13 @@
 -- from the memory map's start; see docs/registers.md for the
 -- rules (arrays, banks, register files, widths, access, resets) and what is not loaded.
 -- Errors are strings "FILE:LINE: <element> 'name': what is wrong" (no Lua position).
+--
+-- How it is built, in file order: the limits (M.MAX_*); parse() reads the file at once into a
+-- tree of the IP-XACT namespace's elements; Ctx holds one load: parameters (collect_parameters,
+-- param), values (int, units; expressions in barlua.ipxact_expr), arrays (dims, each_index,
+-- layout: the work and byte-offset checks before an array is laid out), registers
+-- (register_shape: what one <register> says, read once; register: its elements placed),
+-- register files, address blocks and banks; M.load picks the memory map and returns the table.
 local expr = require "barlua.ipxact_expr"
 
 local M = {}
@@ -32,24 +39,68 @@ M.ACCESS = {
 -- Names regs gives a register view itself; a field with one of them is loaded as NAME_.
 local RESERVED_FIELD = {value = true, get = true, set = true}
 
--- A tree of {tag =, line =, kids = {...}, text =, attr = {...}} in the IP-XACT namespace only
--- (vendor extensions and other namespaces are kept as opaque nodes with tag = nil).
+-- Limits. A design file is untrusted input (it comes from other teams and vendors): each limit
+-- is an error naming the element and FILE:LINE, so a broken or hostile file ends in bounded
+-- time and memory. Tests and users may lower them (require("barlua.ipxact").MAX_... = n).
+M.MAX_FILE_BYTES = 128 << 20  -- the whole file, read at once and parsed by expat in one call
+M.MAX_ELEMENTS = 1000000      -- IP-XACT elements kept (~350 bytes each; other namespaces are not kept)
+M.MAX_TEXT_BYTES = 1 << 20    -- one attribute value, or one element's text
+M.MAX_DEPTH = 256             -- elements inside elements (register files nest inside that)
+M.MAX_NAME = 1024             -- a register's full name ("file[3].sub.reg[1]"), regs.define's limit
+M.MAX_REGISTERS = 1 << 18     -- registers from one memory map (a real NIC has tens of thousands; ~400 bytes each)
+M.MAX_ELEMENTS_EXPANDED = 1 << 20  -- register and register-file array elements laid out, in all
+M.MAX_PARAMETER_DEPTH = 64    -- parameters whose values refer to parameters, one inside another
+
+-- A node with no children or attributes shares these (never changed: a node gets its own
+-- table with its first child).
+local NONE = setmetatable({}, {__newindex = function() error("barlua.ipxact: NONE is read-only") end})
+
+-- A tree of {tag =, line =, kids = {...}, text =, attr = {...}} of the IP-XACT namespace's
+-- elements only: an element of another namespace (vendor extensions) is not kept, nor anything
+-- inside it.
 local function parse(path)
+  local f, err = io.open(path, "rb")
+  if not f then error(err, 0) end
+  -- One read and one parse: expat fed in 64 KiB chunks scanned an unfinished token (a 48 MB
+  -- attribute) again with every chunk, 20 s against 0.2 s for one parse of the same bytes.
+  local data, rerr = f:read(M.MAX_FILE_BYTES + 1)
+  f:close()
+  if not data then
+    if rerr then error(path .. ": " .. tostring(rerr), 0) end
+    error(path .. ": empty document", 0)
+  end
+  if #data > M.MAX_FILE_BYTES then
+    error(string.format("%s: larger than %d bytes (barlua's limit for an IP-XACT file)", path, M.MAX_FILE_BYTES), 0)
+  end
+  local has_core, core = pcall(require, "barlua.xml_core")
+  if has_core then
+    local root, uri, params = core.tree(data, path, M.NAMESPACES,
+      {depth = M.MAX_DEPTH, elements = M.MAX_ELEMENTS, text = M.MAX_TEXT_BYTES}, NONE)
+    return root, M.NAMESPACES[uri], params
+  end
+  -- Without barlua.xml_core (not in a normal build): lua-expat's callbacks build the tree.
   local ok_lxp, lxp = pcall(require, "lxp")
   if not ok_lxp then
     error("IP-XACT needs Debian's lua-expat (apt-get install lua-expat): " .. tostring(lxp), 0)
   end
-  local f, err = io.open(path, "rb")
-  if not f then error(err, 0) end
   local root
-  local stack, texts = {}, {}
+  local stack, texts, sizes = {}, {}, {}
+  local depth, skipping, count = 0, 0, 0  -- skipping: the depth of the foreign element we are in
   local ns
-  local parser
+  local function too_long(p, tag, what)
+    error(string.format("%s:%d: <%s>: %s is longer than %d bytes (barlua's limit)", path, (p:pos()), tag, what,
+      M.MAX_TEXT_BYTES), 0)
+  end
   local callbacks = {
     StartElement = function(p, name, attrs)
+      depth = depth + 1
       local uri, tag = name:match("^(.-)\1(.*)$")
       if not uri then uri, tag = "", name end
       local line = p:pos()
+      if depth > M.MAX_DEPTH then
+        error(string.format("%s:%d: <%s>: elements nest deeper than %d (barlua's limit)", path, line, tag,
+          M.MAX_DEPTH), 0)
+      end
       if not root then
         ns = uri
         local gen = M.NAMESPACES[uri]
@@ -58,57 +109,98 @@ local function parse(path)
             .. "IEEE 1685-2009, 1685-2014 or 1685-2022)", path, line, tag, uri), 0)
         end
       end
-      local a = {}
-      for k, v in pairs(attrs) do
-        if type(k) == "string" then a[(k:match("\1(.*)$") or k)] = v end
+      if skipping > 0 then return end
+      if uri ~= ns then skipping = depth return end
+      count = count + 1
+      if count > M.MAX_ELEMENTS then
+        error(string.format("%s:%d: <%s>: more than %d IP-XACT elements (barlua's limit)", path, line, tag,
+          M.MAX_ELEMENTS), 0)
       end
-      local node = {tag = uri == ns and tag or nil, line = line, kids = {}, attr = a}
+      local a = NONE
+      for k, v in pairs(attrs) do
+        if type(k) == "string" then
+          if #v > M.MAX_TEXT_BYTES then too_long(p, tag, "attribute '" .. k:gsub("^.*\1", "") .. "'") end
+          if a == NONE then a = {} end
+          a[(k:match("\1(.*)$") or k)] = v
+        end
+      end
+      local node = {tag = tag, line = line, kids = NONE, attr = a}
       local parent = stack[#stack]
-      if parent then parent.kids[#parent.kids + 1] = node else root = node end
+      if parent then
+        if parent.kids == NONE then parent.kids = {} end
+        parent.kids[#parent.kids + 1] = node
+      else
+        root = node
+      end
       stack[#stack + 1] = node
-      texts[#stack] = {}
+      texts[#stack], sizes[#stack] = nil, 0
     end,
     EndElement = function()
-      local node = stack[#stack]
+      depth = depth - 1
+      if skipping > 0 then
+        if depth < skipping then skipping = 0 end
+        return
+      end
       local t = texts[#stack]
-      if #t > 0 then node.text = table.concat(t) end
+      if t then stack[#stack].text = table.concat(t) end
       texts[#stack] = nil
       stack[#stack] = nil
     end,
-    CharacterData = function(_, s)
-      local t = texts[#stack]
-      if t then t[#t + 1] = s end
+    CharacterData = function(p, s)
+      if skipping > 0 or #stack == 0 then return end
+      local n = #stack
+      local size = sizes[n] + #s
+      if size > M.MAX_TEXT_BYTES then too_long(p, stack[n].tag, "the text") end
+      sizes[n] = size
+      local t = texts[n]
+      if not t then t = {} texts[n] = t end
+      t[#t + 1] = s
     end,
   }
-  parser = lxp.new(callbacks, "\1")
+  local parser = lxp.new(callbacks, "\1")
   local ok, perr = pcall(function()
-    while true do
-      local chunk = f:read(1 << 16)
-      if not chunk then break end
-      local r, msg, line = parser:parse(chunk)
-      if not r then error(string.format("%s:%s: XML error: %s", path, tostring(line), msg), 0) end
-    end
-    local r, msg, line = parser:parse()
+    local r, msg, line = parser:parse(data)
+    if r then r, msg, line = parser:parse() end
     if not r then error(string.format("%s:%s: XML error: %s", path, tostring(line), msg), 0) end
   end)
+  data = nil  -- luacheck: ignore 311 (the file's bytes may be collected from here)
   pcall(parser.close, parser)  -- after a parse error close() raises again; the first error wins
-  f:close()
   if not ok then error(perr, 0) end
   if not root then error(path .. ": empty document", 0) end
   return root, M.NAMESPACES[ns]
 end
 
+-- (Numeric loops: ipairs and gsub were a third of a large file's load time.)
 local function kids(node, tag)
-  local out = {}
-  for _, k in ipairs(node.kids) do if k.tag == tag then out[#out + 1] = k end end
+  local out, ks = {}, node.kids
+  for i = 1, #ks do
+    local k = ks[i]
+    if k.tag == tag then out[#out + 1] = k end
+  end
   return out
 end
 
+-- The first kid of each tag, indexed on a node's first lookup (a register is asked for a
+-- dozen of its kids by tag).
 local function kid(node, tag)
-  for _, k in ipairs(node.kids) do if k.tag == tag then return k end end
+  local ks = node.kids
+  for i = 1, #ks do
+    local k = ks[i]
+    if k.tag == tag then return k end
+  end
 end
 
-local function trim(s) return s and (s:gsub("^%s+", ""):gsub("%s+$", "")) end
+-- Linear in the text's length, whatever its spaces.
+local SPACE = {[9] = true, [10] = true, [11] = true, [12] = true, [13] = true, [32] = true}
+local function trim(s)
+  if not s then return nil end
+  if not SPACE[s:byte(1)] and not SPACE[s:byte(-1)] then return s end
+  local a = s:find("%S")
+  if not a then return "" end
+  local b = #s
+  while SPACE[s:byte(b)] do b = b - 1 end
+  return s:sub(a, b)
+end
 
 -- The loading context: file, generation, parameters by id.
 local Ctx = {}
@@ -121,41 +213,78 @@ function Ctx:skip(node, what, why)
     what and (" '" .. what .. "'") or "", why)
 end
 
+-- An inconsistency repaired (the result's `warnings`): the file is read as its other data
+-- implies, and says so with its line.
+function Ctx:warn(node, what, fmt, ...)
+  self.warnings[#self.warnings + 1] = string.format("%s:%d: <%s>%s: " .. fmt, self.path, node.line,
+    node.tag or "?", what and (" '" .. what .. "'") or "", ...)
+end
+
 function Ctx:fail(node, what, fmt, ...)
   error(string.format("%s:%d: <%s>%s: " .. fmt, self.path, node.line, node.tag or "?",
     what and (" '" .. what .. "'") or "", ...), 0)
 end
 
+-- A long value shortened for a message.
+local function shorten(text, n)
+  n = n or 80
+  return #text > n and text:sub(1, n - 3) .. "..." or text
+end
+
 -- Parameters by id (the parameterId attribute, 2014+), anywhere in the component; values are
 -- evaluated when first referenced. Older schemas have no expressions, so nothing refers to them.
-function Ctx:collect_parameters(node)
-  local stack = {node}
-  while #stack > 0 do
-    local n = table.remove(stack)
-    if (n.tag == "parameter" or n.tag == "moduleParameter") and n.attr.parameterId then
+function Ctx:collect_parameters(node, list)
+  local function add(n)
+    if n.attr.parameterId then
       local v = kid(n, "value")
-      self.params[n.attr.parameterId] = {node = v or n, text = trim(v and v.text)}
+      self.params[n.attr.parameterId] = {line = n.line, text = trim(v and v.text)}
       local nm = kid(n, "name")
       -- Real files also refer to a parameter by its name; the id wins when both exist.
       if nm and nm.text then self.names[trim(nm.text)] = self.names[trim(nm.text)] or n.attr.parameterId end
     end
-    for i = #n.kids, 1, -1 do
-      if n.kids[i].tag then stack[#stack + 1] = n.kids[i] end
-    end
   end
+  -- The parser's list of <parameter>/<moduleParameter> elements, else a walk of the tree.
+  if list then
+    for i = 1, #list do add(list[i]) end
+    return
+  end
+  local stack = {node}
+  while #stack > 0 do
+    local n = table.remove(stack)
+    if n.tag == "parameter" or n.tag == "moduleParameter" then add(n) end
+    for i = #n.kids, 1, -1 do stack[#stack + 1] = n.kids[i] end
+  end
+end
+
+-- What went wrong inside a parameter's value, raised as a table: each enclosing parameter and
+-- expression passes it on unchanged, so the message names the innermost cause and its place
+-- (a chain of 200 parameters used to wrap it 200 times and cut it off).
+local ParamError = {}
+
+local function param_error(fmt, ...)
+  error(setmetatable({message = string.format(fmt, ...)}, ParamError), 0)
 end
 
 function Ctx:param(id)
   local p = self.params[id]
-  if not p and self.names[id] then p = self.params[self.names[id]] end
+  if not p and self.names[id] then p, id = self.params[self.names[id]], self.names[id] end
   if not p then return nil end
   if p.value == nil then
-    if p.busy then error("parameter '" .. id .. "' refers to itself", 0) end
-    if not p.text then error("parameter '" .. id .. "' has no value", 0) end
-    p.busy = true
+    local where = string.format("parameter '%s' (%s:%d)", shorten(id, 64), self.path, p.line)
+    if p.busy then param_error("%s refers to itself", where) end
+    if not p.text then param_error("%s has no value", where) end
+    -- Each level is a pcall (a C call): the limit keeps far below Lua's C stack.
+    if self.param_depth >= M.MAX_PARAMETER_DEPTH then
+      param_error("%s: parameters refer to parameters more than %d deep (barlua's limit)", where,
+        M.MAX_PARAMETER_DEPTH)
+    end
+    p.busy, self.param_depth = true, self.param_depth + 1
     local ok, v = pcall(expr.eval, p.text, self.lookup)
-    p.busy = false
-    if not ok then error("parameter '" .. id .. "' = '" .. p.text .. "': " .. v, 0) end
+    p.busy, self.param_depth = false, self.param_depth - 1
+    if not ok then
+      if getmetatable(v) == ParamError then error(v, 0) end
+      param_error("%s = '%s': %s", where, shorten(p.text), tostring(v))
+    end
     p.value = v
   end
   return p.value
@@ -186,11 +315,22 @@ function Ctx:int(node, tag, what, default)
     if not ok then v = why end
   end
   if not ok then
-    local shown = #text > 80 and text:sub(1, 77) .. "..." or text
-    if #v > 200 then v = v:sub(1, 197) .. "..." end
-    self:fail(n, what, "cannot evaluate '%s': %s", shown, v)
+    if getmetatable(v) == ParamError then
+      self:fail(n, what, "cannot evaluate '%s': %s", shorten(text), v.message)
+    end
+    self:fail(n, what, "cannot evaluate '%s': %s", shorten(text), shorten(tostring(v), 200))
   end
   self.cache[text] = v
+  return v
+end
+
+-- The value of child `tag` as a count of address units (an offset, a range, a stride): an
+-- integer from 0 to 2^63 - 1.
+function Ctx:units(node, tag, what, default)
+  local v = self:int(node, tag, what, default)
+  if v < 0 then
+    self:fail(tag and kid(node, tag) or node, what, "%s %d is negative (or beyond 2^63 - 1)", tag or node.tag, v)
+  end
   return v
 end
 
@@ -226,7 +366,8 @@ local function access_text(node)
 end
 
 -- Array dimensions: 2022 <array><dim>..</dim><stride>..</stride></array>; older: <dim>s.
--- Returns the list of dimensions (empty: not an array) and the stride (or nil).
+-- Returns the list of dimensions (empty: not an array), the number of elements and the stride
+-- (or nil).
 function Ctx:dims(node, what)
   local holder = kid(node, "array") or node
   local dims, count = {}, 1
@@ -241,21 +382,20 @@ function Ctx:dims(node, what)
   end
   -- A dim of 0 is written by tools for "not an array" (the schema wants >= 1).
   if #dims == 1 and dims[1] == 0 then dims = {} end
+  count = 1
+  for _, d in ipairs(dims) do count = count * d end
   local stride
-  local s = kid(holder, "stride")
-  if s then stride = self:int(s, nil, what) end
-  return dims, stride
+  if kid(holder, "stride") then stride = self:units(holder, "stride", what) end
+  return dims, count, stride
 end
 
--- At most this many registers from one file (a real NIC has tens of thousands): a typo in a
--- dim (2**40) is an error, not an endless loop.
-M.MAX_REGISTERS = 1 << 20
-
 -- Calls fn(suffix, index) for every element of an array ("[i][j]" and flat index).
-local function each_index(dims, fn)
+local function each_index(dims, count, fn)
   if #dims == 0 then fn("", 0) return end
-  local count = 1
-  for _, d in ipairs(dims) do count = count * d end
+  if #dims == 1 then
+    for flat = 0, count - 1 do fn("[" .. flat .. "]", flat) end
+    return
+  end
   local idx = {}
   for flat = 0, count - 1 do
     local rem = flat
@@ -266,13 +406,62 @@ local function each_index(dims, fn)
   end
 end
 
+-- base + (offset + index * stride) * unit for non-negative integers, or nil when it passes
+-- 2^63 - 1 (Lua's integers wrap: 'h4000000000000001 units of 4 bytes made byte 4).
+local function byte_address(base, offset, index, stride, unit)
+  local max = math.maxinteger
+  if stride ~= 0 and index > (max - offset) // stride then return nil end
+  local units = offset + index * stride
+  if units > (max - base) // unit then return nil end
+  return base + units * unit
+end
+
+-- Checks, before an array of `count` elements of `node` is laid out, that the work stays
+-- bounded (every element visited counts, also of empty register files: two nested arrays of
+-- 2^20 empty register files were 2^40 steps) and that its last element's byte address
+-- base + (offset + (count - 1) * stride) * aub fits; the earlier elements then fit too.
+function Ctx:layout(node, what, base, offset, count, stride)
+  self.expanded = self.expanded + count
+  if self.expanded > M.MAX_ELEMENTS_EXPANDED then
+    self:fail(node, what, "the arrays of the memory map have more than %d elements (registers and register "
+      .. "files, barlua's limit per file)", M.MAX_ELEMENTS_EXPANDED)
+  end
+  if count > 0 and not byte_address(base, offset, count - 1, stride, self.aub_bytes) then
+    self:fail(node, what, "byte offset %s + (%s + %d * %s) * %d passes 2^63 - 1 (barlua's largest offset)",
+      string.format("0x%x", base), string.format("0x%x", offset), count - 1, string.format("0x%x", stride),
+      self.aub_bytes)
+  end
+end
+
+-- The full name `prefix .. name`, at most M.MAX_NAME characters (with room for the "[i][j]" of
+-- its array elements, checked when they are named).
+function Ctx:full_name(node, prefix, name)
+  local full = prefix .. name
+  if #full > M.MAX_NAME then
+    self:fail(node, shorten(full), "the name is longer than %d characters (barlua's limit)", M.MAX_NAME)
+  end
+  return full
+end
+
 local WIDER = {8, 16, 32, 64}
 
--- One <register> (all its array elements) at byte base `base` with name prefix `prefix`.
-function Ctx:register(node, base, prefix, inherited_access)
-  local name = self:name(node)
-  local full = prefix .. name
-  if not self:present(node, full) then return end
+-- A field's readAction (2009/2014: in the field; 2022: in its fieldAccessPolicies), or nil.
+local function read_action(fnode)
+  local ra = kid(fnode, "readAction")
+  local policies = not ra and kid(fnode, "fieldAccessPolicies")
+  if policies then
+    for _, p in ipairs(kids(policies, "fieldAccessPolicy")) do ra = ra or kid(p, "readAction") end
+  end
+  local text = ra and trim(ra.text)
+  return text ~= "" and text or nil
+end
+
+-- What a <register> element says, independent of where it is placed: size, width, offset,
+-- access, reset, fields. Read once per element (a register inside an array of register files is
+-- placed many times) and kept in self.shapes.
+function Ctx:register_shape(node, full, inherited_access)
+  local shape = self.shapes[node]
+  if shape then return shape end
   if kid(node, "registerDefinitionRef") then
     self:fail(node, full, "registerDefinitionRef (2022 type definitions) is not supported")
   end
@@ -285,7 +474,7 @@ function Ctx:register(node, base, prefix, inherited_access)
   end
   local width
   for _, w in ipairs(WIDER) do if bits <= w then width = w break end end
-  local offset = self:int(node, "addressOffset", full)
+  local offset = self:units(node, "addressOffset", full)
   local atext, anode = access_text(node)
   atext = atext or inherited_access
   if atext and not M.ACCESS[atext] then
@@ -295,19 +484,41 @@ function Ctx:register(node, base, prefix, inherited_access)
   local doc = trim((kid(node, "description") or {}).text)
   -- Fields: each keeps its own access; the register's is the union of its fields'.
   local fields, nfields = {}, 0
+  local next_suffix = {}  -- name -> the next n to try for NAME_n (linear, not quadratic, renaming)
   local reset, any_field_reset = 0, false
-  local readable, writable = false, false
+  local readable, writable, side_effects = false, false, false
   for _, fnode in ipairs(kids(node, "field")) do
     local fname = self:name(fnode)
-    local fwhat = full .. "." .. fname
+    local fwhat = full .. "." .. shorten(fname)
     if self:present(fnode, fwhat) then
+      -- Each field has a bit of its own (regs.define refuses overlaps): no more fields than bits.
+      nfields = nfields + 1
+      if nfields > bits then
+        self:fail(fnode, fwhat, "the %d-bit register has more than %d fields", bits, bits)
+      end
       if kid(fnode, "fieldDefinitionRef") then
         self:fail(fnode, fwhat, "fieldDefinitionRef (2022 type definitions) is not supported")
       end
       local lsb = self:int(fnode, "bitOffset", fwhat)
       local fw = self:int(fnode, "bitWidth", fwhat)
-      if lsb < 0 or fw < 1 or lsb > bits - 1 or fw > bits - lsb then
-        self:fail(fnode, fwhat, "bits %d..%d are outside the %d-bit register", lsb, lsb + fw - 1, bits)
+      if lsb < 0 or fw < 1 or fw > 64 or lsb > 63 then
+        self:fail(fnode, fwhat, "bitOffset %d, bitWidth %d are outside the %d-bit register", lsb, fw, bits)
+      end
+      -- A field reaching past the register's size (real files have them): the register's
+      -- size is what it is accessed with, so the field is clipped to it, or, starting past
+      -- it, left out; either is listed in `warnings`.
+      if lsb > bits - 1 then
+        self:warn(fnode, fwhat, "bits %d..%d are outside the %d-bit register: the field is not loaded", lsb,
+          lsb + fw - 1, bits)
+        fw = 0
+      elseif fw > bits - lsb then
+        self:warn(fnode, fwhat, "bits %d..%d pass the %d-bit register: clipped to bits %d..%d", lsb,
+          lsb + fw - 1, bits, lsb, bits - 1)
+        fw = bits - lsb
+      end
+      if fw == 0 then
+        nfields = nfields - 1
+        goto next_field
       end
       if #self:dims(fnode, fwhat) > 0 then self:fail(fnode, fwhat, "field arrays are not supported") end
       local ftext, fanode = access_text(fnode)
@@ -337,15 +548,20 @@ function Ctx:register(node, base, prefix, inherited_access)
       -- a name (generators write several "reserved") is NAME_2, NAME_3...; origin.name keeps it.
       local key = RESERVED_FIELD[fname] and fname .. "_" or fname
       if fields[key] then
-        local n = 2
+        local n = next_suffix[key] or 2
         while fields[key .. "_" .. n] do n = n + 1 end
+        next_suffix[key] = n + 1
         key = key .. "_" .. n
       end
-      nfields = nfields + 1
+      -- A field read with a side effect (IP-XACT readAction: clear, set, modify) makes the
+      -- register one that regs.snapshot and regs.dump never read.
+      local ra = read_action(fnode)
+      if ra then side_effects = true end
       fields[key] = {bit = lsb, width = fw, access = facc,
         doc = trim((kid(fnode, "description") or {}).text),
-        origin = {name = fname, access = ftext, line = fnode.line}}
+        origin = {name = fname, access = ftext, line = fnode.line, read_action = ra}}
     end
+    ::next_field::
   end
   local access
   if nfields > 0 then
@@ -361,46 +577,79 @@ function Ctx:register(node, base, prefix, inherited_access)
     if mnode then reset = reset & self:int(mnode, nil, full) end
   end
   if bits < 64 then reset = reset & ((1 << bits) - 1) end
-  local dims, stride = self:dims(node, full)
-  local aub_bytes = self.aub // 8
-  -- Array elements are packed at the register's size in address units unless a stride says.
-  stride = stride or -((-bits) // self.aub)
-  each_index(dims, function(suffix, flat)
-    local reg = {name = full .. suffix, offset = base + (offset + flat * stride) * aub_bytes, width = width,
-      access = access, reset = reset, doc = doc,
-      origin = {line = node.line, access = atext, bits = bits, element = node.tag}}
-    if nfields > 0 then reg.fields = fields end
-    self.out[#self.out + 1] = reg
-    if #self.out > M.MAX_REGISTERS then
-      self:fail(node, full, "more than %d registers in the memory map (barlua's limit per file)", M.MAX_REGISTERS)
-    end
+  local dims, count, stride = self:dims(node, full)
+  shape = {bits = bits, width = width, offset = offset, access = access, atext = atext, reset = reset, doc = doc,
+    side_effects = side_effects or nil,
+    fields = nfields > 0 and fields or nil, dims = dims, count = count,
+    -- Array elements are packed at the register's size in address units unless a stride says.
+    stride = stride or -((-bits) // self.aub)}
+  self.shapes[node] = shape
+  return shape
+end
+
+-- One <register> (all its array elements) at byte base `base` with name prefix `prefix`.
+function Ctx:register(node, base, prefix, inherited_access)
+  local full = self:full_name(node, prefix, self:name(node))
+  if not self:present(node, full) then return end
+  local r = self:register_shape(node, full, inherited_access)
+  if #self.out + r.count > M.MAX_REGISTERS then
+    self:fail(node, full, "more than %d registers in the memory map (barlua's limit per file)", M.MAX_REGISTERS)
+  end
+  self:layout(node, full, base, r.offset, r.count, r.stride)
+  local unit = self.aub_bytes
+  local origin = {line = node.line, access = r.atext, bits = r.bits, element = node.tag}
+  each_index(r.dims, r.count, function(suffix, flat)
+    self.out[#self.out + 1] = {name = self:full_name(node, full, suffix),
+      offset = base + (r.offset + flat * r.stride) * unit, width = r.width, access = r.access, reset = r.reset,
+      doc = r.doc, fields = r.fields, origin = origin, side_effects = r.side_effects}
   end)
 end
 
 -- A <registerFile> (and its array elements): registers and nested register files, names
--- joined with '.'.
+-- joined with '.'. Nesting is bounded by M.MAX_DEPTH (when the file is read) and M.MAX_NAME.
 function Ctx:register_file(node, base, prefix, inherited_access)
-  local name = self:name(node)
-  local full = prefix .. name
+  local full = self:full_name(node, prefix, self:name(node))
   if not self:present(node, full) then return end
-  local offset = self:int(node, "addressOffset", full)
-  local range = self:int(node, "range", full)
-  local dims, stride = self:dims(node, full)
+  local offset = self:units(node, "addressOffset", full)
+  local range = self:units(node, "range", full)
+  local dims, count, stride = self:dims(node, full)
   stride = stride or range
   local atext = access_text(node) or inherited_access
-  local aub_bytes = self.aub // 8
-  each_index(dims, function(suffix, flat)
-    local b = base + (offset + flat * stride) * aub_bytes
-    self:contents(node, b, full .. suffix .. ".", atext)
+  self:layout(node, full, base, offset, count, stride)
+  -- Its elements are visited only when they can give a register.
+  if not self:has_registers(node) then return end
+  local unit = self.aub_bytes
+  each_index(dims, count, function(suffix, flat)
+    self:contents(node, base + (offset + flat * stride) * unit, self:full_name(node, full, suffix) .. ".", atext)
   end)
 end
 
+-- Whether a register file holds a <register>, directly or in a register file inside it (kept
+-- per element: each is looked at once).
+function Ctx:has_registers(node)
+  local known = self.nonempty[node]
+  if known == nil then
+    known = false
+    for _, k in ipairs(node.kids) do
+      if k.tag == "register" or (k.tag == "registerFile" and self:has_registers(k)) then known = true break end
+    end
+    self.nonempty[node] = known
+  end
+  return known
+end
+
+-- One register (or register file) that cannot be read as intended is left out and listed in
+-- `skipped` with its reason; the others load. Limits of barlua's stay errors for the file.
 function Ctx:contents(node, base, prefix, access)
   for _, k in ipairs(node.kids) do
-    if k.tag == "register" then
-      self:register(k, base, prefix, access)
-    elseif k.tag == "registerFile" then
-      self:register_file(k, base, prefix, access)
+    local fn = (k.tag == "register" and self.register) or (k.tag == "registerFile" and self.register_file)
+    if fn then
+      local ok, err = pcall(fn, self, k, base, prefix, access)
+      if not ok then
+        if type(err) ~= "string" or err:find("barlua's limit", 1, true) then error(err, 0) end
+        self.bad[#self.bad + 1] = err
+        self.skipped[#self.skipped + 1] = err .. " (not loaded)"
+      end
     end
   end
 end
@@ -414,17 +663,37 @@ function Ctx:block(node, at)
   end
   local dims = self:dims(node, name)
   if #dims > 0 then self:fail(node, name, "address block arrays are not supported") end
-  local base = at or self:int(node, "baseAddress", name)
-  local range = self:int(node, "range", name)
+  local base = at or self:units(node, "baseAddress", name)
+  local range = kid(node, "range") and self:units(node, "range", name)
+  -- The block's end in bytes, checked: everything inside starts before it or is refused later.
+  local function stop_of(r)
+    local stop = byte_address(0, base, 1, r, self.aub_bytes)
+    if not stop then
+      self:fail(node, name, "base 0x%x + range 0x%x address units of %d bytes pass 2^63 - 1 (barlua's largest "
+        .. "offset)", base, r, self.aub_bytes)
+    end
+    return stop
+  end
+  local stop = range and stop_of(range)
   self.blocks[#self.blocks + 1] = name
+  local first = #self.out + 1
   if not self.only_block or self.only_block == name then
     self.found_block = self.found_block or self.only_block == name
-    local first = #self.out + 1
-    self:contents(node, base * (self.aub // 8), "", access_text(node))
+    self:contents(node, base * self.aub_bytes, "", access_text(node))
     self.loaded[#self.loaded + 1] = {name = name, first = first, last = #self.out}
-    local stop = (base + range) * (self.aub // 8)
-    if stop > self.extent then self.extent = stop end
   end
+  -- No range (real files leave it out): the end of its last register, said in `warnings`.
+  if not range then
+    local last = base * self.aub_bytes
+    for i = first, #self.out do
+      local r = self.out[i]
+      last = math.max(last, r.offset + r.width // 8)
+    end
+    range = -((base * self.aub_bytes - last) // self.aub_bytes)
+    self:warn(node, name, "no range: 0x%x address units, from its registers", range)
+    stop = stop_of(range)
+  end
+  if (not self.only_block or self.only_block == name) and stop > self.extent then self.extent = stop end
   return range
 end
 
@@ -432,7 +701,7 @@ end
 -- parallel banks place every item at the bank's base. Returns the bank's range.
 function Ctx:bank(node, at)
   local name = (kid(node, "name") and self:name(node)) or "bank"
-  local base = at or self:int(node, "baseAddress", name)
+  local base = at or self:units(node, "baseAddress", name)
   local alignment = node.attr.bankAlignment
   if alignment ~= "serial" and alignment ~= "parallel" then
     self:fail(node, name, "bankAlignment must be 'serial' or 'parallel', got %s", tostring(alignment))
@@ -446,7 +715,14 @@ function Ctx:bank(node, at)
       self:skip(k, kid(k, "name") and self:name(k), "a subspace map (another initiator's space) is not loaded")
     end
     if r then
-      if alignment == "serial" then pos, total = pos + r, total + r else total = math.max(total, r) end
+      if alignment == "serial" then
+        if r > math.maxinteger - pos then
+          self:fail(k, name, "the serial bank's items pass address 2^63 - 1 (barlua's largest offset)")
+        end
+        pos, total = pos + r, total + r
+      else
+        total = math.max(total, r)
+      end
     end
   end
   return total
@@ -455,16 +731,18 @@ end
 -- Loads `path`; opts.map (memory map name), opts.block (address block name).
 function M.load(path, opts)
   opts = opts or {}
-  local root, gen = parse(path)
+  local root, gen, param_nodes = parse(path)
   local label = path:match("[^/]+$")
   if root.tag ~= "component" then
     error(string.format("%s:%d: <%s>: not an IP-XACT component (the file's root element must be <component>)",
       path, root.line, tostring(root.tag)), 0)
   end
   local ctx = setmetatable({path = path, gen = gen, params = {}, names = {}, cache = {}, out = {},
-    blocks = {}, loaded = {}, skipped = {}, extent = 0, only_block = opts.block}, Ctx)
+    blocks = {}, loaded = {}, skipped = {}, warnings = {}, bad = {}, extent = 0, only_block = opts.block,
+    shapes = {}, nonempty = {},
+    expanded = 0, param_depth = 0}, Ctx)
   ctx.lookup = function(id) return ctx:param(id) end
-  ctx:collect_parameters(root)
+  ctx:collect_parameters(root, param_nodes)
   local maps = {}
   local mm = kid(root, "memoryMaps")
   for _, m in ipairs(mm and kids(mm, "memoryMap") or {}) do maps[#maps + 1] = m end
@@ -491,9 +769,16 @@ function M.load(path, opts)
     ctx:fail(kid(chosen, "addressUnitBits"), mname, "addressUnitBits %d is not 8, 16, 24, ... 64: "
       .. "registers must start on bytes", ctx.aub)
   end
+  ctx.aub_bytes = ctx.aub // 8
   for _, k in ipairs(chosen.kids) do
-    if k.tag == "addressBlock" then ctx:block(k)
-    elseif k.tag == "bank" then ctx:bank(k)
+    if k.tag == "addressBlock" or k.tag == "bank" then
+      -- A block that cannot be read as intended is listed in `skipped`; the others load.
+      local ok, err = pcall(k.tag == "bank" and ctx.bank or ctx.block, ctx, k)
+      if not ok then
+        if type(err) ~= "string" or err:find("barlua's limit", 1, true) then error(err, 0) end
+        ctx.bad[#ctx.bad + 1] = err
+        ctx.skipped[#ctx.skipped + 1] = err .. " (not loaded)"
+      end
     elseif k.tag == "memoryRemap" then
       ctx:skip(k, kid(k, "name") and ctx:name(k), "a memory remap (the map in another mode) is not loaded")
     elseif k.tag == "subspaceMap" then
@@ -512,10 +797,13 @@ function M.load(path, opts)
     end
   end
   if #ctx.out == 0 then
+    -- Nothing could be read: the first register's reason is the file's.
+    if #ctx.bad > 0 then error(ctx.bad[1], 0) end
     error(string.format("%s:%d: <memoryMap> '%s': no registers", path, chosen.line, mname), 0)
   end
   local cname = trim((kid(root, "name") or {}).text) or label
   return {name = cname, size = ctx.extent > 0 and ctx.extent or nil, registers = ctx.out, skipped = ctx.skipped,
+    warnings = ctx.warnings,
     doc = string.format("%s memory map %s (IP-XACT %s, %s)", cname, mname, tostring(gen), label)}
 end
 

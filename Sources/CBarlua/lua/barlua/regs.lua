@@ -16,7 +16,7 @@
 --   edu.status.irq_enable        -- a register with fields is a view: reading a field reads it
 --   edu.status.irq_enable = 1    -- read-modify-write of status (rw); wo: the shadow, below
 --   edu.status.value             -- the whole register; edu.status:get() all fields, one read
---   edu.status:set{irq_enable = 1, ...}   -- several fields in one read-modify-write
+--   edu.status:set{irq_enable = 1, ...}   -- several fields in one read-modify-write ({}: no access)
 --   regs.dump(edu)               -- every readable register in hex (printed and returned)
 --
 -- Write-only registers cannot be read back, so a field write on one starts from the shadow:
@@ -28,7 +28,7 @@ local M = {}
 local WIDTHS = {[8] = true, [16] = true, [32] = true, [64] = true}
 local ACCESS = {ro = true, rw = true, wo = true}
 local MAP_KEYS = {name = true, size = true, bar = true, vendor = true, device = true,
-  doc = true, registers = true, skipped = true}
+  doc = true, registers = true, skipped = true, warnings = true}
 local REG_KEYS = {name = true, offset = true, width = true, access = true, fields = true,
   reset = true, side_effects = true, doc = true, origin = true}
 local FIELD_KEYS = {bit = true, width = true, lsb = true, msb = true, access = true, doc = true,
@@ -402,6 +402,9 @@ function view_methods.set(v, values)
   if type(values) ~= "table" then
     fail(2, "%s.%s:set: argument must be a table of field = value", v.s.map.name, v.reg.name)
   end
+  -- No fields, no access: a read-modify-write that changes nothing is still two accesses (and a
+  -- write of the shadow on a write-only register).
+  if next(values) == nil then return end
   set_fields(v, values, 2)
 end
 
@@ -472,6 +475,29 @@ function Bound.__tostring(b)
   return string.format("%s registers on %s", s.map.name, tostring(s.bar))
 end
 
+-- REPL completion (barlua.repl): the names after `r.` of a binding (its registers) and after
+-- `r.reg.` of a register view (its fields, value, get, set); `r.reg` steps to the view. Never
+-- reads the device: a view is made without a read, a register without fields ends the path.
+function Bound.__complete(b, name)
+  local s = state[b]
+  if name == nil then
+    local t = {}
+    for _, n in ipairs(s.map.names) do t[n] = true end
+    return t
+  end
+  local reg = s.map.by_name[name]
+  if reg and reg.fields then return Bound.__index(b, name) end
+  return nil
+end
+
+function View.__complete(view, name)
+  if name ~= nil then return nil end
+  local v = views[view]
+  local t = {value = true, get = view_methods.get, set = view_methods.set}
+  for _, f in ipairs(v.reg.field_names) do t[f] = true end
+  return t
+end
+
 -- regs.bind(bar, map) -> the registers of `map` by name on `bar`.
 function M.bind(bar, map)
   if getmetatable(map) ~= Map then
@@ -502,27 +528,48 @@ function M.bind(bar, map)
   return b
 end
 
--- regs.load(path[, {map =, block =}]) -> the definition table of an IP-XACT component's memory
--- map (see barlua.ipxact), ready for regs.define.
+-- regs.load(path[, {map =, block =, cache =}]) -> the definition table of an IP-XACT
+-- component's memory map (see barlua.ipxact), ready for regs.define. The compiled form is
+-- cached by content (barlua.regs_cache); cache = false parses the file every time.
 function M.load(path, opts)
   if type(path) ~= "string" then
     error("regs.load: argument 1 must be the path of an IP-XACT file, got " .. type(path), 2)
   end
   if path:find("\0", 1, true) then error("regs.load: the path contains a NUL byte", 2) end
+  local parse_opts, cache = {}, true
   if opts ~= nil then
     if type(opts) ~= "table" then
-      error("regs.load: argument 2 must be a table {map =, block =}, got " .. type(opts), 2)
+      error("regs.load: argument 2 must be a table {map =, block =, cache =}, got " .. type(opts), 2)
     end
     for k, v in pairs(opts) do
-      if k ~= "map" and k ~= "block" then
-        error(string.format("regs.load: unknown option '%s' (known: map, block)", tostring(k)), 2)
-      end
-      if type(v) ~= "string" then
-        error(string.format("regs.load: option %s must be a name (string), got %s", k, type(v)), 2)
+      if k == "cache" then
+        if type(v) ~= "boolean" then
+          error("regs.load: option cache must be true or false, got " .. type(v), 2)
+        end
+        cache = v
+      elseif k == "map" or k == "block" then
+        if type(v) ~= "string" then
+          error(string.format("regs.load: option %s must be a name (string), got %s", k, type(v)), 2)
+        end
+        parse_opts[k] = v
+      else
+        error(string.format("regs.load: unknown option '%s' (known: map, block, cache)", tostring(k)), 2)
       end
     end
   end
-  local ok, res = pcall(require("barlua.ipxact").load, path, opts)
+  -- The loader makes a large tree that stays live until it returns: the collector waits for
+  -- the heap to quadruple (not double) meanwhile, a fifth less time, memory still bounded.
+  local function parse()
+    local pause = collectgarbage("setpause", 400)
+    local done, spec = pcall(require("barlua.ipxact").load, path, parse_opts)
+    collectgarbage("setpause", pause)
+    if not done then error(spec, 0) end
+    return spec
+  end
+  local ok, res = pcall(function()
+    if not cache then return parse() end
+    return (require("barlua.regs_cache").load(path, parse_opts, parse))
+  end)
   if not ok then error("regs.load: " .. tostring(res), 2) end
   return res
 end
@@ -532,6 +579,145 @@ function M.map_of(b)
   local s = state[b]
   if not s then error("regs.map_of: argument must be a binding from regs.bind", 2) end
   return s.map
+end
+
+-- ---- snapshots and diffs by name ----
+
+-- The snapshot a binding took, by snapshot: its map (for field names in diffs).
+local snapshot_map = setmetatable({}, {__mode = "k"})
+
+-- Why a register is not read by snapshot (nil: it is read).
+local function not_read(reg)
+  if reg.access == "wo" then return "write-only" end
+  if reg.side_effects then return "reading it has side effects" end
+end
+
+-- regs.snapshot(binding) -> {NAME = value, ...}, skipped: every register readable without side
+-- effects, each read once, in the map's order; `skipped` lists the others
+-- ({register =, why =}), which are never read.
+function M.snapshot(b)
+  local s = state[b]
+  if not s then
+    fail(2, "regs.snapshot: argument must be a binding from regs.bind, got %s", type(b))
+  end
+  local snap, skipped = {}, {}
+  for _, reg in ipairs(s.map.registers) do
+    local why = not_read(reg)
+    if why then
+      skipped[#skipped + 1] = {register = reg.name, why = why}
+    else
+      snap[reg.name] = read_reg(s, reg, 2)
+    end
+  end
+  snapshot_map[snap] = s.map
+  return snap, skipped
+end
+
+local function check_snapshot(t, fn, n)
+  if type(t) ~= "table" then
+    fail(3, "regs.%s: argument %d must be a snapshot (a table from regs.snapshot), got %s", fn, n,
+      type(t))
+  end
+  for k, v in pairs(t) do
+    if type(k) ~= "string" or math.type(v) ~= "integer" then
+      fail(3, "regs.%s: argument %d is not a snapshot: entry %s = %s is not NAME = integer", fn, n,
+        tostring(k), tostring(v))
+    end
+  end
+end
+
+-- regs.diff(a, b) -> {{register =, field =, before =, after =}, ...}: every register whose value
+-- differs, one entry per changed field when the map of a snapshot taken by regs.snapshot gives
+-- it fields (field = nil for a register without fields, or for bits outside every field); a
+-- register in only one snapshot has before or after nil. In the map's order, else by name.
+-- (Only two arguments: `regs.diff(a, regs.snapshot(r))` passes snapshot's second result too.)
+function M.diff(a, b)
+  check_snapshot(a, "diff", 1)
+  check_snapshot(b, "diff", 2)
+  local map = snapshot_map[a] or snapshot_map[b]
+  local order, seen = {}, {}
+  if map then
+    for _, reg in ipairs(map.registers) do
+      if (a[reg.name] ~= nil or b[reg.name] ~= nil) and not seen[reg.name] then
+        order[#order + 1] = reg.name
+        seen[reg.name] = true
+      end
+    end
+  end
+  local rest = {}
+  for _, t in ipairs{a, b} do
+    for name in pairs(t) do
+      if not seen[name] then
+        seen[name] = true
+        rest[#rest + 1] = name
+      end
+    end
+  end
+  table.sort(rest)
+  for _, name in ipairs(rest) do order[#order + 1] = name end
+  local out = {}
+  for _, name in ipairs(order) do
+    local before, after = a[name], b[name]
+    if before ~= after then
+      local reg = map and map.by_name[name]
+      if reg and reg.fields and before and after then
+        local covered = 0
+        for _, fname in ipairs(reg.field_names) do
+          local f = reg.fields[fname]
+          local fb, fa = extract(before, f), extract(after, f)
+          covered = covered | (mask_of(f.width) << f.lsb)
+          if fb ~= fa then out[#out + 1] = {register = name, field = fname, before = fb, after = fa} end
+        end
+        local rb, ra = before & ~covered, after & ~covered
+        if rb ~= ra then out[#out + 1] = {register = name, before = rb, after = ra} end
+      else
+        out[#out + 1] = {register = name, before = before, after = after}
+      end
+    end
+  end
+  return out
+end
+
+-- regs.restore(binding, snapshot) -> written, skipped: writes back every register of the
+-- snapshot that is read-write and now reads differently (each read once, then one write);
+-- `written` names them in the map's order, `skipped` lists what was not written and why.
+function M.restore(b, snap)
+  local s = state[b]
+  if not s then
+    fail(2, "regs.restore: argument 1 must be a binding from regs.bind, got %s", type(b))
+  end
+  check_snapshot(snap, "restore", 2)
+  local written, skipped = {}, {}
+  local known = {}
+  for _, reg in ipairs(s.map.registers) do
+    local want = snap[reg.name]
+    known[reg.name] = true
+    if want ~= nil then
+      if reg.access ~= "rw" then
+        skipped[#skipped + 1] = {register = reg.name, why = reg.access == "ro" and "read-only" or "write-only"}
+      elseif reg.side_effects then
+        skipped[#skipped + 1] = {register = reg.name, why = "reading it has side effects"}
+      elseif read_reg(s, reg, 2) ~= want then
+        write_reg(s, reg, want, 2)
+        written[#written + 1] = reg.name
+      end
+    end
+  end
+  local unknown = {}
+  for name in pairs(snap) do
+    if not known[name] then unknown[#unknown + 1] = name end
+  end
+  table.sort(unknown)
+  for _, name in ipairs(unknown) do
+    skipped[#skipped + 1] = {register = name, why = "not in map " .. s.map.name}
+  end
+  return written, skipped
+end
+
+-- regs.mmiotrace(text[, {base =, limit =}]) -> a trace (see barlua.trace).
+function M.mmiotrace(text, opts)
+  local trace = require("barlua.trace").mmiotrace(text, opts)
+  return trace -- not a tail call: the errors blame the caller's line (level 3)
 end
 
 -- Every readable register of a binding in hex, one a line; printed and returned.

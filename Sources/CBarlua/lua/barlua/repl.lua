@@ -100,9 +100,23 @@ function M.show(...)
   if n > 0 then io.stdout:write(table.concat(out, "\t"), "\n") end
 end
 
+local function complete_hook(v)
+  local mt = debug.getmetatable(v)
+  local hook = type(mt) == "table" and rawget(mt, "__complete")
+  return type(hook) == "function" and hook or nil
+end
+
 -- The keys reachable from a value: table keys, bar fields and methods (through the hidden
 -- metatable), and __index tables; no __index function is ever called.
 local function members(v)
+  -- A value whose metatable has __complete (barlua.regs bindings and register views, and
+  -- any module that wants it) lists its own names: __complete(v) -> {name = value}, where
+  -- the value is a function for what `v:name` may call. It never touches a device.
+  local hook = complete_hook(v)
+  if hook then
+    local ok, names = pcall(hook, v)
+    return ok and type(names) == "table" and names or {}
+  end
   local names, seen = {}, {}
   local function add_table(t, depth)
     if type(t) ~= "table" or seen[t] or depth > 4 then return end
@@ -132,6 +146,10 @@ function M.complete(word)
     scope = _G
     for name in path:gmatch("[^.:]+") do
       local ok, nextv = pcall(function()
+        -- __complete(v, name): the value `v.name` names, for completing after it (a
+        -- register's view), or nil; computed without reading anything.
+        local hook = complete_hook(scope)
+        if hook then return hook(scope, name) end
         if type(scope) == "table" then return rawget(scope, name) end
         return members(scope)[name]
       end)
@@ -143,7 +161,9 @@ function M.complete(word)
   end
   local found = {}
   for name, val in pairs(members(scope)) do
-    if name:sub(1, #prefix) == prefix and (sep ~= ":" or type(val) == "function") then
+    -- Only names the syntax can follow: `r["timer1.ctrl"]` is not completed after a dot.
+    if name:sub(1, #prefix) == prefix and (sep ~= ":" or type(val) == "function")
+      and (sep == "" or name:match("^[%a_][%w_]*$")) then
       found[#found + 1] = path .. sep .. name
     end
   end

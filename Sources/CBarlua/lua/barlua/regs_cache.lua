@@ -1,0 +1,110 @@
+-- barlua.regs_cache: regs.load's result kept in a compiled form, so a design file is parsed
+-- once. Entries live under $XDG_CACHE_HOME/barlua/regs (default ~/.cache/barlua/regs), one
+-- file each, named by a hash of the design file's content, its path, the load options and the
+-- loader (barlua's version and the source of its IP-XACT modules: barlua.cache_core.loader_id).
+--
+-- Never stale: the key is the content, not the size or the time, so a file changed in place
+-- (same size and mtime included) gets another entry. An entry is data, never code: a tree of
+-- tables, strings, integers and booleans read by a strict decoder in C (barlua.cache_core:
+-- every count and length checked against the bytes left, depth limited), then checked field
+-- by field against what regs.load returns, and used only when every check passes. The
+-- directories and the entry must be owned by this user and not writable by group or others
+-- (barlua runs as root: a file another user can write is not read); a symlinked entry is not
+-- followed. Anything wrong (no HOME, unwritable or full directory, a corrupt, truncated,
+-- foreign or hostile entry) means the file is parsed as if there were no cache; a failure to
+-- store is not an error.
+local core = require "barlua.cache_core"
+
+local M = {}
+
+M.MAX_ENTRY = 1 << 30
+-- The cache keeps the most recently stored entries within both bounds.
+M.MAX_ENTRIES = 64
+M.MAX_BYTES = 1 << 30
+
+-- $XDG_CACHE_HOME/barlua/regs, each level private, or nil, why.
+function M.dir()
+  local base = os.getenv("XDG_CACHE_HOME")
+  if not base or base:sub(1, 1) ~= "/" then
+    local home = os.getenv("HOME")
+    if not home or home:sub(1, 1) ~= "/" then return nil, "no HOME or XDG_CACHE_HOME" end
+    base = home .. "/.cache"
+  end
+  local dirs = {base, base .. "/barlua", base .. "/barlua/regs"}
+  for _, d in ipairs(dirs) do
+    local ok, why = core.private_dir(d)
+    if not ok then return nil, why end
+  end
+  return dirs[3]
+end
+
+-- The key of `path` loaded with `opts`: content hash, size, loader, options.
+local function key_of(path, opts)
+  local hash, size = core.hash_file(path)
+  if not hash then return nil, size end
+  -- The path too: the result names it (doc, FILE:LINE in skipped and warnings).
+  return core.hash_string(table.concat({hash, tostring(size), core.loader_id(), path, opts.map or "",
+    opts.block or ""}, "\0"))
+end
+
+local function is_int(v) return math.type(v) == "integer" end
+
+-- The shape regs.load promises (what regs.define and scripts/regs.lua read).
+local function valid(spec)
+  if type(spec) ~= "table" or type(spec.name) ~= "string" or type(spec.registers) ~= "table"
+    or #spec.registers == 0 or (spec.size ~= nil and not is_int(spec.size)) then
+    return false
+  end
+  for _, list in ipairs{"skipped", "warnings"} do
+    if spec[list] ~= nil then
+      if type(spec[list]) ~= "table" then return false end
+      for _, s in ipairs(spec[list]) do if type(s) ~= "string" then return false end end
+    end
+  end
+  for _, r in ipairs(spec.registers) do
+    if type(r) ~= "table" or type(r.name) ~= "string" or not is_int(r.offset) or not is_int(r.width)
+      or type(r.access) ~= "string" or (r.reset ~= nil and not is_int(r.reset))
+      or (r.fields ~= nil and type(r.fields) ~= "table") then
+      return false
+    end
+    for name, f in pairs(r.fields or {}) do
+      if type(name) ~= "string" or type(f) ~= "table" or not is_int(f.bit) or not is_int(f.width)
+        or type(f.access) ~= "string" then
+        return false
+      end
+    end
+  end
+  return true
+end
+
+local function read_entry(file, key)
+  local data = core.read_private(file, M.MAX_ENTRY)
+  if not data then return nil end
+  local doc = core.decode(data)
+  if type(doc) ~= "table" or doc.key ~= key or not valid(doc.spec) then return nil end
+  return doc.spec
+end
+
+-- regs.load through the cache: `parse()` loads the file when there is no usable entry.
+-- Returns spec, and how it was served ("cache", "parsed", or "parsed: WHY not cached").
+function M.load(path, opts, parse)
+  local key = key_of(path, opts)
+  if not key then return parse(), "parsed" end -- parse reports the unreadable file
+  local dir, why = M.dir()
+  local file = dir and (dir .. "/" .. key)
+  if file then
+    local spec = read_entry(file, key)
+    if spec then return spec, "cache" end
+  end
+  local spec = parse()
+  if not file then return spec, "parsed: " .. tostring(why) end
+  -- Stored only when the file still has the content that was parsed.
+  if key_of(path, opts) ~= key then return spec, "parsed: the file changed while it was read" end
+  local data, err = core.encode({key = key, spec = spec})
+  if not data then return spec, "parsed: not cacheable: " .. tostring(err) end
+  local stored, werr = core.write_private(file, data)
+  core.prune(dir, M.MAX_ENTRIES, M.MAX_BYTES)
+  return spec, stored and "parsed" or "parsed: " .. tostring(werr)
+end
+
+return M

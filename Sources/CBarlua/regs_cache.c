@@ -1,0 +1,573 @@
+// barlua.cache_core: the file system side of the register-map cache (barlua.regs_cache).
+//
+//   hash_file(path[, max]) -> key, size   a 128-bit content hash of the file (hex), its size
+//   hash_string(s) -> key                 the same hash of a string
+//   private_dir(path) -> true | nil, why  makes path (mode 0700) if missing; true only when it
+//                                         is a directory (not a symlink) owned by this user
+//                                         and not writable by group or others
+//   read_private(path, max) -> data | nil, why   the contents of a regular file (no symlink
+//                                         followed) owned by this user, not group/world
+//                                         writable, at most max bytes
+//   write_private(path, data) -> true | nil, why  written to a new file (0600) beside path,
+//                                         then renamed over it
+//   prune(dir, max_entries, max_bytes)   removes the least recently written entries (files
+//                                         named by 32 hex digits, owned by this user) beyond
+//                                         either bound
+//   encode(value) -> bytes | nil, why     a tree of tables, strings, integers and booleans
+//   decode(bytes) -> value | nil, why     ... back; anything malformed is refused, never run
+//
+// The entry format (encode/decode): "barlua-regs-cache 1\n", then one value:
+//   'T' narr:u32 nhash:u32  narr values (keys 1..narr), then nhash key/value pairs
+//   'S' len:u32 bytes | 'I' int64 | 'F' | 'R'   (false, true); all little-endian.
+// A key is 'S' or 'I'. Depth is limited to MAX_DEPTH; counts and lengths are checked against
+// the bytes that remain before anything is allocated.
+//
+// The hash is not cryptographic: it keys the cache by content so a changed file is never
+// served stale (same size and mtime included). Whoever can make two files collide on purpose
+// can write the description itself, which is already trusted to say what the map is.
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cbarlua.h"
+
+#define K1 UINT64_C(0x9e3779b97f4a7c15)
+#define K2 UINT64_C(0xc2b2ae3d27d4eb4f)
+#define K3 UINT64_C(0x165667b19e3779f9)
+#define K4 UINT64_C(0x27d4eb2f165667c5)
+
+typedef struct {
+  uint64_t a, b, len;
+  unsigned char tail[8];
+  size_t ntail;
+} hasher;
+
+static uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+
+static uint64_t fmix(uint64_t h) {
+  h ^= h >> 33;
+  h *= UINT64_C(0xff51afd7ed558ccd);
+  h ^= h >> 33;
+  h *= UINT64_C(0xc4ceb9fe1a85ec53);
+  h ^= h >> 33;
+  return h;
+}
+
+static void word(hasher *h, uint64_t w) {
+  h->a = rotl(h->a ^ (w * K1), 31) * K2;
+  h->b = (rotl(h->b + (w ^ K3), 29) * K4) ^ h->a;
+}
+
+static void hash_init(hasher *h) {
+  h->a = K3;
+  h->b = K4;
+  h->len = 0;
+  h->ntail = 0;
+}
+
+static void hash_add(hasher *h, const unsigned char *p, size_t n) {
+  h->len += n;
+  while (h->ntail > 0 && h->ntail < 8 && n > 0) {
+    h->tail[h->ntail++] = *p++;
+    n--;
+  }
+  if (h->ntail == 8) {
+    uint64_t w;
+    memcpy(&w, h->tail, 8);
+    word(h, w);
+    h->ntail = 0;
+  }
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    word(h, w);
+  }
+  memcpy(h->tail, p, n);
+  h->ntail = n;
+}
+
+static void hash_push(lua_State *L, hasher *h) {
+  uint64_t w = 0;
+  memcpy(&w, h->tail, h->ntail);
+  word(h, w ^ ((uint64_t)h->ntail << 56));
+  uint64_t a = fmix(h->a ^ h->len), b = fmix(h->b + a);
+  a = fmix(a ^ b);
+  char s[40];
+  snprintf(s, sizeof s, "%016llx%016llx", (unsigned long long)a, (unsigned long long)b);
+  lua_pushstring(L, s);
+}
+
+static int fail(lua_State *L, const char *what, const char *path) {
+  lua_pushnil(L);
+  lua_pushfstring(L, "%s %s: %s", what, path, strerror(errno));
+  return 2;
+}
+
+static int hash_file(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(L, "cannot open", path);
+  hasher h;
+  hash_init(&h);
+  unsigned char *buf = malloc(1 << 20);
+  if (buf == NULL) {
+    close(fd);
+    return luaL_error(L, "not enough memory");
+  }
+  for (;;) {
+    ssize_t n = read(fd, buf, 1 << 20);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      free(buf);
+      close(fd);
+      errno = e;
+      return fail(L, "cannot read", path);
+    }
+    if (n == 0) break;
+    hash_add(&h, buf, (size_t)n);
+  }
+  free(buf);
+  close(fd);
+  hash_push(L, &h);
+  lua_pushinteger(L, (lua_Integer)h.len);
+  return 2;
+}
+
+static int hash_string(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  hasher h;
+  hash_init(&h);
+  hash_add(&h, (const unsigned char *)s, n);
+  hash_push(L, &h);
+  return 1;
+}
+
+// Why a file or directory we are about to trust is not ours alone, or NULL.
+static const char *not_private(const struct stat *st, int dir) {
+  if (dir ? !S_ISDIR(st->st_mode) : !S_ISREG(st->st_mode))
+    return dir ? "is not a directory (or is a symlink)" : "is not a regular file (or is a symlink)";
+  if (st->st_uid != geteuid()) return "is owned by another user";
+  if (st->st_mode & (S_IWGRP | S_IWOTH)) return "is writable by group or others";
+  return NULL;
+}
+
+static int private_dir(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  if (mkdir(path, 0700) != 0 && errno != EEXIST) return fail(L, "cannot create", path);
+  struct stat st;
+  if (lstat(path, &st) != 0) return fail(L, "cannot stat", path);
+  const char *why = not_private(&st, 1);
+  if (why != NULL) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s %s", path, why);
+    return 2;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int read_private(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  lua_Integer max = luaL_checkinteger(L, 2);
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return fail(L, "cannot open", path);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return fail(L, "cannot stat", path);
+  }
+  const char *why = not_private(&st, 0);
+  if (why == NULL && (st.st_size < 0 || st.st_size > max))
+    why = "is larger than a cache entry may be";
+  if (why != NULL) {
+    close(fd);
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s %s", path, why);
+    return 2;
+  }
+  size_t size = (size_t)st.st_size, got = 0;
+  luaL_Buffer b;
+  char *dst = luaL_buffinitsize(L, &b, size ? size : 1);
+  while (got < size) {
+    ssize_t n = read(fd, dst + got, size - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int e = n < 0 ? errno : EIO;
+      close(fd);
+      errno = e;
+      return fail(L, "cannot read", path);  // the buffer is dropped with the stack
+    }
+    got += (size_t)n;
+  }
+  close(fd);
+  luaL_pushresultsize(&b, size);
+  return 1;
+}
+
+static int write_private(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  size_t len;
+  const char *data = luaL_checklstring(L, 2, &len);
+  const char *tmp = lua_pushfstring(L, "%s.%d.tmp", path, (int)getpid());
+  unlink(tmp);  // a leftover of ours from a crash
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return fail(L, "cannot create", tmp);
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = write(fd, data + done, len - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      close(fd);
+      unlink(tmp);
+      errno = e;
+      return fail(L, "cannot write", tmp);
+    }
+    done += (size_t)n;
+  }
+  if (close(fd) != 0) {
+    int e = errno;
+    unlink(tmp);
+    errno = e;
+    return fail(L, "cannot write", tmp);
+  }
+  if (rename(tmp, path) != 0) {
+    int e = errno;
+    unlink(tmp);
+    errno = e;
+    return fail(L, "cannot rename to", path);
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+// loader_id() -> barlua's version and the hash of the loader's own sources (the embedded
+// ipxact, ipxact_expr and regs_cache modules): a cache entry made by another barlua, or by a
+// build whose loader differs, is never read.
+static int loader_id(lua_State *L) {
+  static const char *const parts[] = {"barlua.ipxact", "barlua.ipxact_expr", "barlua.regs_cache"};
+  hasher h;
+  hash_init(&h);
+  for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+    size_t len;
+    const char *src = barlua_embedded_module(parts[i], &len);
+    if (src != NULL) hash_add(&h, (const unsigned char *)src, len);
+  }
+  lua_getfield(L, LUA_REGISTRYINDEX, "barlua.version");
+  const char *version = lua_tostring(L, -1);
+  lua_pushfstring(L, "%s-", version ? version : "unknown");
+  hash_push(L, &h);
+  lua_concat(L, 2);
+  return 1;
+}
+
+typedef struct {
+  char name[40];
+  time_t mtime;
+  off_t size;
+} cached_file;
+
+static int newer_first(const void *a, const void *b) {
+  const cached_file *x = a, *y = b;
+  return (x->mtime < y->mtime) - (x->mtime > y->mtime);
+}
+
+static int is_entry_name(const char *n) {
+  size_t i = 0;
+  for (; n[i]; i++)
+    if (!((n[i] >= '0' && n[i] <= '9') || (n[i] >= 'a' && n[i] <= 'f'))) return 0;
+  return i == 32;
+}
+
+static int prune(lua_State *L) {
+  const char *dir = luaL_checkstring(L, 1);
+  lua_Integer max_entries = luaL_checkinteger(L, 2), max_bytes = luaL_checkinteger(L, 3);
+  DIR *d = opendir(dir);
+  if (d == NULL) return 0;
+  size_t n = 0, cap = 64;
+  cached_file *files = malloc(cap * sizeof *files);
+  struct dirent *e;
+  while (files != NULL && (e = readdir(d)) != NULL) {
+    if (!is_entry_name(e->d_name)) continue;
+    struct stat st;
+    if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+        st.st_uid != geteuid())
+      continue;
+    if (n == cap) {
+      cached_file *f = realloc(files, 2 * cap * sizeof *files);
+      if (f == NULL) break;
+      files = f;
+      cap *= 2;
+    }
+    snprintf(files[n].name, sizeof files[n].name, "%s", e->d_name);
+    files[n].mtime = st.st_mtime;
+    files[n].size = st.st_size;
+    n++;
+  }
+  if (files != NULL) {
+    qsort(files, n, sizeof *files, newer_first);
+    lua_Integer bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+      bytes += files[i].size;
+      if ((lua_Integer)i >= max_entries || bytes > max_bytes) unlinkat(dirfd(d), files[i].name, 0);
+    }
+    free(files);
+  }
+  closedir(d);
+  return 0;
+}
+
+#define MAGIC "barlua-regs-cache 1\n"
+#define MAX_DEPTH 32
+
+// The encoder's output: a growing block owned by a userdata (freed by __gc, also when an
+// error unwinds), so no luaL_Buffer rule on the stack's top constrains the recursion.
+typedef struct {
+  char *p;
+  size_t n, cap;
+  int failed;
+} outbuf;
+
+static int outbuf_gc(lua_State *L) {
+  outbuf *o = lua_touserdata(L, 1);
+  free(o->p);
+  o->p = NULL;
+  return 0;
+}
+
+static void add(outbuf *o, const void *data, size_t n) {
+  if (o->failed) return;
+  if (n > o->cap - o->n) {
+    size_t cap = o->cap ? o->cap : 1 << 16;
+    while (cap - o->n < n) {
+      if (cap > SIZE_MAX / 2) {
+        o->failed = 1;
+        return;
+      }
+      cap *= 2;
+    }
+    char *p = realloc(o->p, cap);
+    if (p == NULL) {
+      o->failed = 1;
+      return;
+    }
+    o->p = p;
+    o->cap = cap;
+  }
+  memcpy(o->p + o->n, data, n);
+  o->n += n;
+}
+
+static void add_char(outbuf *o, char c) { add(o, &c, 1); }
+
+static void put_u32(outbuf *b, uint32_t v) {
+  unsigned char c[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+                        (unsigned char)(v >> 24)};
+  add(b, c, 4);
+}
+
+static void put_i64(outbuf *b, uint64_t v) {
+  unsigned char c[8];
+  for (int i = 0; i < 8; i++) c[i] = (unsigned char)(v >> (8 * i));
+  add(b, c, 8);
+}
+
+// Encodes the value at the top of the stack (left there). Returns NULL or why it cannot.
+static const char *enc(lua_State *L, outbuf *b, int depth) {
+  switch (lua_type(L, -1)) {
+    case LUA_TSTRING: {
+      size_t n;
+      const char *s = lua_tolstring(L, -1, &n);
+      if (n > UINT32_MAX) return "a string is too long";
+      add_char(b, 'S');
+      put_u32(b, (uint32_t)n);
+      add(b, s, n);
+      return NULL;
+    }
+    case LUA_TNUMBER:
+      if (!lua_isinteger(L, -1)) return "a number is not an integer";
+      add_char(b, 'I');
+      put_i64(b, (uint64_t)lua_tointeger(L, -1));
+      return NULL;
+    case LUA_TBOOLEAN:
+      add_char(b, lua_toboolean(L, -1) ? 'R' : 'F');
+      return NULL;
+    case LUA_TTABLE:
+      break;
+    default:
+      return "a value is not a table, string, integer or boolean";
+  }
+  if (depth >= MAX_DEPTH) return "tables nest too deep";
+  luaL_checkstack(L, 4, "cache entry");
+  lua_Integer narr = (lua_Integer)lua_rawlen(L, -1);
+  uint64_t nhash = 0;
+  lua_pushnil(L);
+  while (lua_next(L, -2) != 0) {
+    lua_pop(L, 1);
+    if (!(lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 1 && lua_tointeger(L, -1) <= narr))
+      nhash++;
+  }
+  if ((uint64_t)narr > UINT32_MAX || nhash > UINT32_MAX) return "a table is too large";
+  add_char(b, 'T');
+  put_u32(b, (uint32_t)narr);
+  put_u32(b, (uint32_t)nhash);
+  for (lua_Integer i = 1; i <= narr; i++) {
+    lua_rawgeti(L, -1, i);
+    if (lua_isnil(L, -1)) return "an array has holes";
+    const char *why = enc(L, b, depth + 1);
+    if (why) return why;
+    lua_pop(L, 1);
+  }
+  lua_pushnil(L);
+  while (lua_next(L, -2) != 0) {
+    int k = lua_type(L, -2);
+    if (k == LUA_TNUMBER && lua_isinteger(L, -2) && lua_tointeger(L, -2) >= 1 &&
+        lua_tointeger(L, -2) <= narr) {
+      lua_pop(L, 1);
+      continue;
+    }
+    if (k != LUA_TSTRING && !(k == LUA_TNUMBER && lua_isinteger(L, -2)))
+      return "a key is not a string or integer";
+    lua_pushvalue(L, -2);
+    const char *why = enc(L, b, depth + 1);  // the key
+    if (why) return why;
+    lua_pop(L, 1);
+    why = enc(L, b, depth + 1);  // the value
+    if (why) return why;
+    lua_pop(L, 1);
+  }
+  return NULL;
+}
+
+// encode(value) -> bytes | nil, why
+static int encode(lua_State *L) {
+  luaL_checkany(L, 1);
+  lua_settop(L, 1);
+  outbuf *o = lua_newuserdatauv(L, sizeof *o, 0);
+  memset(o, 0, sizeof *o);
+  lua_newtable(L);
+  lua_pushcfunction(L, outbuf_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  add(o, MAGIC, sizeof MAGIC - 1);
+  lua_pushvalue(L, 1);
+  const char *why = enc(L, o, 0);
+  if (why == NULL && o->failed) why = "out of memory";
+  if (why != NULL) {
+    lua_pushnil(L);
+    lua_pushstring(L, why);
+    return 2;
+  }
+  lua_pushlstring(L, o->p, o->n);
+  return 1;
+}
+
+typedef struct {
+  const unsigned char *p, *end;
+} reader;
+
+static int get_u32(reader *r, uint32_t *v) {
+  if (r->end - r->p < 4) return 0;
+  *v = (uint32_t)r->p[0] | (uint32_t)r->p[1] << 8 | (uint32_t)r->p[2] << 16 |
+       (uint32_t)r->p[3] << 24;
+  r->p += 4;
+  return 1;
+}
+
+// Pushes one value; 0 (nothing pushed) when the bytes are not a valid encoding.
+static int dec(lua_State *L, reader *r, int depth, int key) {
+  if (r->p >= r->end) return 0;
+  unsigned char tag = *r->p++;
+  uint32_t n;
+  switch (tag) {
+    case 'S':
+      if (!get_u32(r, &n) || (size_t)(r->end - r->p) < n) return 0;
+      lua_pushlstring(L, (const char *)r->p, n);
+      r->p += n;
+      return 1;
+    case 'I': {
+      if (r->end - r->p < 8) return 0;
+      uint64_t v = 0;
+      for (int i = 0; i < 8; i++) v |= (uint64_t)r->p[i] << (8 * i);
+      r->p += 8;
+      lua_pushinteger(L, (lua_Integer)v);
+      return 1;
+    }
+    case 'F':
+    case 'R':
+      if (key) return 0;
+      lua_pushboolean(L, tag == 'R');
+      return 1;
+    case 'T':
+      break;
+    default:
+      return 0;
+  }
+  uint32_t narr, nhash;
+  if (key || depth >= MAX_DEPTH || !get_u32(r, &narr) || !get_u32(r, &nhash)) return 0;
+  // Every element takes at least one byte: counts beyond the bytes left are refused before
+  // the table is made.
+  size_t left = (size_t)(r->end - r->p);
+  if (narr > left || nhash > left / 2 || (size_t)narr + 2 * (size_t)nhash > left) return 0;
+  if (!lua_checkstack(L, 4)) return 0;
+  lua_createtable(L, (int)(narr > INT32_MAX ? INT32_MAX : narr),
+                  (int)(nhash > INT32_MAX ? INT32_MAX : nhash));
+  for (uint32_t i = 1; i <= narr; i++) {
+    if (!dec(L, r, depth + 1, 0)) {
+      lua_pop(L, 1);
+      return 0;
+    }
+    lua_rawseti(L, -2, i);
+  }
+  for (uint32_t i = 0; i < nhash; i++) {
+    if (!dec(L, r, depth + 1, 1)) {
+      lua_pop(L, 1);
+      return 0;
+    }
+    if (!dec(L, r, depth + 1, 0)) {
+      lua_pop(L, 2);
+      return 0;
+    }
+    lua_rawset(L, -3);
+  }
+  return 1;
+}
+
+// decode(bytes) -> value | nil, why
+static int decode(lua_State *L) {
+  size_t len;
+  const char *s = luaL_checklstring(L, 1, &len);
+  size_t m = sizeof MAGIC - 1;
+  reader r = {(const unsigned char *)s + m, (const unsigned char *)s + len};
+  if (len < m || memcmp(s, MAGIC, m) != 0 || !dec(L, &r, 0, 0) || r.p != r.end) {
+    lua_pushnil(L);
+    lua_pushliteral(L, "not a barlua register map cache entry (or a damaged one)");
+    return 2;
+  }
+  return 1;
+}
+
+int barlua_open_cache_core(lua_State *L) {
+  static const luaL_Reg core[] = {{"hash_file", hash_file},
+                                  {"hash_string", hash_string},
+                                  {"loader_id", loader_id},
+                                  {"private_dir", private_dir},
+                                  {"read_private", read_private},
+                                  {"write_private", write_private},
+                                  {"encode", encode},
+                                  {"decode", decode},
+                                  {"prune", prune},
+                                  {NULL, NULL}};
+  luaL_newlib(L, core);
+  return 1;
+}

@@ -1,0 +1,65 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// regs.load on what real files do that the schema does not want
+/// (Tests/Fixtures/ipxact/barlua-asis-1685-2014.xml): read as the file's other data implies,
+/// each repair in `warnings`, each register it cannot read in `skipped`, the rest loaded; a
+/// readAction register is one regs.snapshot never reads.
+final class RegsAsIsTests: XCTestCase {
+  static let file = Barlua.repository + "/Tests/Fixtures/ipxact/barlua-asis-1685-2014.xml"
+
+  func testRepairsAreWarningsAndABadRegisterIsSkipped() throws {
+    let r = try Barlua.run([
+      "-e",
+      """
+      local regs = require 'barlua.regs'
+      local s = regs.load('\(Self.file)', {cache = false})
+      for _, r in ipairs(s.registers) do
+        local fs = {}
+        for name, f in pairs(r.fields or {}) do fs[#fs + 1] = string.format('%s@%d+%d', name, f.bit, f.width) end
+        table.sort(fs)
+        print(string.format('%s 0x%x %d %s %s %s', r.name, r.offset, r.width, r.access, tostring(r.side_effects),
+          table.concat(fs, ',')))
+      end
+      print('size ' .. s.size)
+      for _, w in ipairs(s.warnings) do print('W ' .. w:gsub('^.*/', '')) end
+      for _, w in ipairs(s.skipped) do print('S ' .. w:gsub('^.*/', '')) end
+      """,
+    ])
+    XCTAssertEqual(r.status, 0, r.err)
+    XCTAssertEqual(
+      r.out.split(separator: "\n").map(String.init),
+      [
+        "id 0x0 32 ro nil ", "status 0x4 32 ro true done@0+1", "mode 0x8 16 rw nil speed@12+4", "size 10",
+        "W barlua-asis-1685-2014.xml:42: <field> 'mode.speed': bits 12..19 pass the 16-bit register: clipped to bits "
+          + "12..15",
+        "W barlua-asis-1685-2014.xml:47: <field> 'mode.ghost': bits 20..23 are outside the 16-bit register: the "
+          + "field is not loaded",
+        "W barlua-asis-1685-2014.xml:13: <addressBlock> 'ctrl': no range: 0xa address units, from its registers",
+        "S barlua-asis-1685-2014.xml:34: <register> 'broken': addressOffset is missing (not loaded)",
+      ])
+  }
+
+  func testAReadActionRegisterIsNeverReadBySnapshot() throws {
+    let dir = Barlua.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    _ = FileManager.default.createFile(atPath: dir + "/bar", contents: Data(count: 16))
+    let r = try Barlua.run([
+      "-e",
+      """
+      local regs = require 'barlua.regs'
+      local b = mmio.map('\(dir)/bar')
+      local r = regs.bind(b, regs.define(regs.load('\(Self.file)')))
+      b:trace()
+      local snap, skipped = regs.snapshot(r)
+      local t = b:trace_stop()
+      local offs = {}
+      for _, e in ipairs(t:entries()) do offs[#offs + 1] = e.offset end
+      print(table.concat(offs, ','), skipped[1].register, skipped[1].why, snap.status)
+      """,
+    ])
+    XCTAssertEqual(r.status, 0, r.err)
+    XCTAssertEqual(r.out, "0,8\tstatus\treading it has side effects\tnil\n")
+  }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// regs.load's cache (barlua.regs_cache): the same result as parsing, for every fixture; never
+/// stale (a file changed with the same size and mtime); and an unwritable, full, foreign,
+/// group-writable, corrupt or symlinked cache falls back to parsing.
+final class RegsCacheTests: XCTestCase {
+  static let fixtures = Barlua.repository + "/Tests/Fixtures/ipxact/"
+  var cache = ""
+
+  override func setUp() { cache = Barlua.tempDir() }
+  override func tearDown() { try? FileManager.default.removeItem(atPath: cache) }
+
+  /// (how it was served, canonical text) of regs.load(file) with XDG_CACHE_HOME = cache.
+  func load(_ file: String, nocache: Bool = false, shell: String = "") throws -> (how: String, spec: String) {
+    let script = Barlua.repository + "/Tests/tools/regs_canonical.lua"
+    let r = try ChildProcess.run(
+      "/bin/bash", ["-c", shell + "exec \"$0\" \"$@\"", Barlua.path, script, file] + (nocache ? ["nocache"] : []),
+      environment: ["PATH": "/usr/bin:/bin", "HOME": cache, "XDG_CACHE_HOME": cache + "/xdg"], stdin: "")
+    XCTAssertEqual(r.status, 0, r.err)
+    let lines = r.out.split(separator: "\n", maxSplits: 1).map(String.init)
+    return (lines.first ?? "", lines.count > 1 ? lines[1] : "")
+  }
+
+  var entries: [String] {
+    (try? FileManager.default.contentsOfDirectory(atPath: cache + "/xdg/barlua/regs")) ?? []
+  }
+
+  func testCachedResultEqualsParsedForEveryFixture() throws {
+    let files = try FileManager.default.contentsOfDirectory(atPath: Self.fixtures).filter {
+      $0.hasSuffix(".xml") && $0 != "barlua-features-1685-2022.xml"  // two maps: needs {map =}
+    }
+    XCTAssertGreaterThan(files.count, 4)
+    for f in files {
+      let parsed = try load(Self.fixtures + f, nocache: true)
+      let first = try load(Self.fixtures + f)
+      let second = try load(Self.fixtures + f)
+      XCTAssertEqual(first.how, "parsed", f)
+      XCTAssertEqual(second.how, "cache", f)
+      XCTAssertEqual(first.spec, parsed.spec, f)
+      XCTAssertEqual(second.spec, parsed.spec, f)
+    }
+    let attrs = try FileManager.default.attributesOfItem(atPath: cache + "/xdg/barlua/regs/" + entries[0])
+    XCTAssertEqual((attrs[.posixPermissions] as? Int) ?? 0, 0o600)
+    let dir = try FileManager.default.attributesOfItem(atPath: cache + "/xdg/barlua/regs")
+    XCTAssertEqual((dir[.posixPermissions] as? Int) ?? 0, 0o700)
+  }
+
+  /// The same size and modification time, one byte different: parsed again, the new value.
+  func testAChangedFileIsNeverServedStale() throws {
+    let file = cache + "/leon.xml"
+    try FileManager.default.copyItem(atPath: Self.fixtures + "leon2-timers-1685-2014.xml", toPath: file)
+    let before = try load(file)
+    XCTAssertEqual(try load(file).how, "cache")
+    let mtime = try FileManager.default.attributesOfItem(atPath: file)[.modificationDate] as! Date
+    var text = try String(contentsOfFile: file, encoding: .utf8)
+    text = text.replacingOccurrences(of: "timerControl", with: "timerKontrol")
+    try text.write(toFile: file, atomically: false, encoding: .utf8)
+    try FileManager.default.setAttributes([.modificationDate: mtime], ofItemAtPath: file)
+    let after = try load(file)
+    XCTAssertEqual(after.how, "parsed")
+    XCTAssertNotEqual(after.spec, before.spec)
+    XCTAssertTrue(after.spec.contains("timerKontrol"))
+    XCTAssertEqual(after.spec, try load(file, nocache: true).spec)
+  }
+
+  func testUnusableCachesFallBackToParsing() throws {
+    let file = Self.fixtures + "kactus2-wb_slave-1685-2014.xml"
+    let parsed = try load(file, nocache: true).spec
+    _ = try load(file)
+    let entry = cache + "/xdg/barlua/regs/" + entries[0]
+    let good = try Data(contentsOf: URL(fileURLWithPath: entry))
+    func check(_ name: String, wantHow: String = "parsed", shell: String = "", line: UInt = #line) throws {
+      let r = try load(file, shell: shell)
+      XCTAssertTrue(r.how.hasPrefix(wantHow), "\(name): \(r.how)", line: line)
+      XCTAssertEqual(r.spec, parsed, name, line: line)
+    }
+    // Corrupt: truncated, a flipped byte in a length, random bytes, Lua source.
+    for (name, data) in [
+      ("truncated", good.prefix(good.count / 2)), ("flipped", flip(good, at: 25)),
+      ("random", Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7919) })),
+      ("code", Data("return os.execute('touch /tmp/barlua-pwned')".utf8)),
+    ] {
+      try data.write(to: URL(fileURLWithPath: entry))
+      try check(name)
+    }
+    XCTAssertFalse(FileManager.default.fileExists(atPath: "/tmp/barlua-pwned"))
+    // Someone else's entry, a group-writable one, a symlink: not read.
+    try good.write(to: URL(fileURLWithPath: entry))
+    try check("rewritten", wantHow: "cache")
+    chown(entry, 65534, 65534)
+    try check("owned by nobody")
+    try FileManager.default.removeItem(atPath: entry)
+    try good.write(to: URL(fileURLWithPath: entry))
+    chmod(entry, 0o664)
+    try check("group-writable")
+    try FileManager.default.removeItem(atPath: entry)
+    try good.write(to: URL(fileURLWithPath: cache + "/elsewhere"))
+    try FileManager.default.createSymbolicLink(atPath: entry, withDestinationPath: cache + "/elsewhere")
+    try check("symlink")
+    try FileManager.default.removeItem(atPath: entry)
+    // A world-writable cache directory: not used (nothing read from or written into it).
+    chmod(cache + "/xdg/barlua/regs", 0o777)
+    try check("world-writable directory")
+    XCTAssertEqual(entries, [])
+    chmod(cache + "/xdg/barlua/regs", 0o700)
+    // Unwritable: XDG_CACHE_HOME's barlua is a file, not a directory.
+    try FileManager.default.removeItem(atPath: cache + "/xdg/barlua")
+    _ = FileManager.default.createFile(atPath: cache + "/xdg/barlua", contents: Data())
+    try check("not a directory")
+    try FileManager.default.removeItem(atPath: cache + "/xdg/barlua")
+    // Full: every write fails (EFBIG past the file size limit 0, SIGXFSZ ignored) and nothing is left behind.
+    try check("full", shell: "trap '' XFSZ; ulimit -f 0; ")
+    XCTAssertEqual(entries, [])
+    try check("stored again afterwards")
+    try check("then served", wantHow: "cache")
+  }
+
+  /// The decoder on mutated entries: every result is a table or nil with a reason; no crash,
+  /// no error, whatever the bytes (lengths and counts past the end, deep nesting).
+  func testDecoderOnMutatedEntries() throws {
+    let r = try Barlua.run([
+      "-e",
+      """
+      local core = require 'barlua.cache_core'
+      local spec = require('barlua.ipxact').load('\(Self.fixtures)leon2-timers-1685-2014.xml')
+      local good = assert(core.encode({key = 'k', spec = spec}))
+      assert(core.decode(good).spec.name == spec.name)
+      math.randomseed(25)
+      local tables, refused = 0, 0
+      for _ = 1, 3000 do
+        local b = {good:byte(1, -1)}
+        for _ = 1, math.random(1, 8) do b[math.random(#b)] = math.random(0, 255) end
+        local s = string.char(table.unpack(b)):sub(1, math.random(#b) + 40)
+        local v, why = core.decode(s)
+        if v == nil then assert(type(why) == 'string') refused = refused + 1 else tables = tables + 1 end
+      end
+      local deep = 'barlua-regs-cache 1\\n' .. string.rep('T\\1\\0\\0\\0\\0\\0\\0\\0', 100)
+      assert(core.decode(deep) == nil)
+      assert(core.decode('barlua-regs-cache 1\\nT\\255\\255\\255\\127\\0\\0\\0\\0') == nil)
+      print(tables + refused, refused > 2000)
+      """,
+    ])
+    XCTAssertEqual(r.status, 0, r.err)
+    XCTAssertEqual(r.out, "3000\ttrue\n")
+  }
+
+  func flip(_ d: Data, at i: Int) -> Data {
+    var c = d
+    c[i] ^= 0xff
+    return c
+  }
+}
