@@ -7,6 +7,8 @@ exclude_files = {".build/**"}
 -- barlua.test replaces os.exit, io.stdout/io.stderr writers so a script's verdict is kept
 -- whichever way it ends (docs/scripts.md, "Device test scripts").
 files["scripts/lib/barlua/test.lua"] = {globals = {"os", "io"}}
+-- board_filter wraps pci.devices and vfio.open once at start-up (board= and serial=).
+files["scripts/lib/barlua/board_filter.lua"] = {globals = {"pci", "vfio"}}
 -- The argument sweep stubs os.exit and silences io.stdout/io.stderr around each call.
 files["Tests/fuzz/argument-sweep.lua"] = {globals = {"os", "io"}}
 -- A name starting with "_" is unused on purpose (a <close> variable kept for its close).

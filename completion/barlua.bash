@@ -1,5 +1,5 @@
 # bash completion for barlua and its script commands (barlua-persistence, barlua-dump-info,
-# barlua-pat-trace, barlua-bar-timing, barlua-regs, barlua-reload), also as `barlua scripts/NAME.lua ...` in a checkout.
+# barlua-pat-trace, barlua-bar-timing, barlua-regs, barlua-reload, barlua-doctor), also as `barlua scripts/NAME.lua ...` in a checkout.
 # --device completes the PCI addresses bound to vfio-pci (read from sysfs, or from
 # $BARLUA_SYSFS_PCI when set), --bar the BAR numbers 0-5.
 # Names read from the system are data, never code: they are not given to compgen -W (which
@@ -19,6 +19,14 @@ _barlua_vfio_devices() {
   done
 }
 
+# The addresses of every PCI device (barlua-doctor checks any of them).
+_barlua_pci_devices() {
+  local root=${BARLUA_SYSFS_PCI:-/sys/bus/pci/devices} d
+  for d in "$root"/*; do
+    [[ -e $d ]] && printf '%s\n' "${d##*/}"
+  done
+}
+
 # Options of each script (checked against its --help by the tests).
 _barlua_script_options() {
   case $1 in
@@ -28,6 +36,7 @@ _barlua_script_options() {
   bar_timing) echo "-h --help --device --bar --file --count --size --methods --write --csv --json --svg --scale" ;;
   regs) echo "-h --help --map --block --device --bar --file --snapshot --diff" ;;
   reload) echo "-h --help --device --program --timeout --wait --map" ;;
+  doctor) echo "-h --help --json" ;;
   esac
 }
 
@@ -74,6 +83,9 @@ _barlua_script() {
   esac
   if [[ $cur == -* ]]; then
     mapfile -t COMPREPLY < <(compgen -W "$(_barlua_script_options "$script")" -- "$cur")
+  elif [[ $script == doctor ]]; then # the device to check
+    mapfile -t COMPREPLY < <(compgen -W "$(_barlua_pci_devices)" -- "$cur")
+    declare -F __ltrim_colon_completions >/dev/null && __ltrim_colon_completions "$cur"
   elif [[ $script == regs ]]; then # the IP-XACT description
     mapfile -t COMPREPLY < <(compgen -f -X '!*.xml' -- "$cur"; compgen -d -- "$cur")
   fi
@@ -117,4 +129,4 @@ _barlua_command() {
 }
 
 complete -F _barlua barlua
-complete -F _barlua_command barlua-persistence barlua-dump-info barlua-pat-trace barlua-bar-timing barlua-regs barlua-reload
+complete -F _barlua_command barlua-persistence barlua-dump-info barlua-pat-trace barlua-bar-timing barlua-regs barlua-reload barlua-doctor

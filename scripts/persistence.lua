@@ -444,11 +444,35 @@ local function failed(facts)
   return false
 end
 
+-- Under barlua.test's report formats (BARLUA_TEST_FORMAT: tap, junit:PATH, lava) each BAR's
+-- figures are also test results and measurements, and the usual report goes to standard error
+-- so that standard output stays TAP. Without the variable nothing changes.
+local function report_as_tests(report)
+  local t = require "barlua.test"
+  for _, facts in ipairs(report.devices) do
+    local who = (facts.addr or facts.file or "?"):gsub("[^%w.-]", "_")
+    t.ok(not facts.error, who .. " opened" .. (facts.error and (": " .. facts.error) or ""))
+    for _, b in ipairs(facts.bars) do
+      local name = who .. ".bar" .. b.index
+      if b.error or b.state == "not_responding" then
+        t.ok(false, name .. ": " .. (b.error or "not responding"))
+      elseif not b.skipped then
+        if b.record then t.measure(name .. ".accessed_count", b.record.accessed_count, "accesses") end
+        if b.ns_per_byte then t.measure(name .. ".byte_read", b.ns_per_byte, "ns/byte") end
+        if b.written then t.ok(b.kept, name .. " kept the record written") end
+      end
+    end
+  end
+  t.done()
+end
+
 local function main()
   local opts = parse_options()
+  local measuring = (os.getenv("BARLUA_TEST_FORMAT") or "") ~= ""
+  local out = measuring and io.stderr or io.stdout
   if not opts.file and #opts.device == 0 and #opts.id == 0 then list_candidates() end
   local now_text = record.ctime(os.time())
-  local say = opts.json and function() end or function(s) io.stdout:write(s) end
+  local say = opts.json and function() end or function(s) out:write(s) end
   local report = { now = now_text:gsub("\n$", ""), read_only = opts.read_only, devices = {} }
   local status = 0
   if opts.file then
@@ -468,8 +492,9 @@ local function main()
   for _, facts in ipairs(report.devices) do
     if failed(facts) then status = 1 end
   end
-  if opts.json then io.stdout:write(cjson.encode(report), "\n") end
-  io.stdout:flush()
+  if opts.json then out:write(cjson.encode(report), "\n") end
+  out:flush()
+  if measuring then report_as_tests(report) end
   os.exit(status)
 end
 

@@ -53,6 +53,9 @@ public final class LuaRuntime {
     PATModule.addParse(L)  // a C function over a Swift line parser (CBarlua/pat_parse.c)
     clua_pop(L, 1)
     registerType(VFIOModule.typeName, methods: VFIOModule.methods, metamethods: VFIOModule.metamethods)
+    // pci.devices{board=} and vfio.open{board=}: a Lua wrapper over the Swift functions.
+    clua_pushcfunction(L, barlua_install_board_filter)
+    if clua_pcall(L, 0, 0, 0) != clua_ok() { clua_pop(L, 1) }
     registerType(IRQModule.typeName, methods: IRQModule.methods, metamethods: IRQModule.metamethods)
     registerType(
       PCIConfigModule.typeName, methods: PCIConfigModule.methods, metamethods: PCIConfigModule.metamethods)

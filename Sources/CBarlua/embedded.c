@@ -41,6 +41,18 @@ static const char test_lua[] = {
 #embed "../../scripts/lib/barlua/test.lua"
 };
 
+static const char test_report_lua[] = {
+#embed "../../scripts/lib/barlua/test_report.lua"
+};
+
+static const char boards_lua[] = {
+#embed "../../scripts/lib/barlua/boards.lua"
+};
+
+static const char board_filter_lua[] = {
+#embed "../../scripts/lib/barlua/board_filter.lua"
+};
+
 static const struct {
   const char *name;
   const char *src;
@@ -53,6 +65,9 @@ static const struct {
     {"barlua.regs", regs_lua, sizeof regs_lua},
     {"barlua.script", script_lua, sizeof script_lua},
     {"barlua.test", test_lua, sizeof test_lua},
+    {"barlua.test_report", test_report_lua, sizeof test_report_lua},
+    {"barlua.boards", boards_lua, sizeof boards_lua},
+    {"barlua.board_filter", board_filter_lua, sizeof board_filter_lua},
     {"barlua.trace", trace_lua, sizeof trace_lua},
     {"barlua.regs_cache", regs_cache_lua, sizeof regs_cache_lua},
 };

@@ -47,6 +47,7 @@ int barlua_openlibs(lua_State *L) {
   lua_pushvalue(L, -1);
   lua_setglobal(L, "time");
   barlua_preload_value(L, "barlua.time");
+  barlua_open_sys(L);
   barlua_open_trace_core(L);
   barlua_preload_value(L, "barlua.trace_core");
   barlua_open_cache_core(L);
@@ -63,5 +64,17 @@ int barlua_openlibs(lua_State *L) {
     lua_setfield(L, -3, name);
   }
   lua_pop(L, 2);
+  return 0;
+}
+
+// Runs the built-in chunk that lets pci.devices and vfio.open take `board=` and `serial=`
+// (barlua.board_filter), after the Swift modules are registered. Call through lua_pcall.
+int barlua_install_board_filter(lua_State *L) {
+  size_t len;
+  const char *src = barlua_embedded_module("barlua.board_filter", &len);
+  if (src == NULL ||
+      luaL_loadbufferx(L, src, len, "=[barlua]/barlua.board_filter.lua", "t") != LUA_OK)
+    return luaL_error(L, "cannot load barlua.board_filter");
+  lua_call(L, 0, 0);
   return 0;
 }

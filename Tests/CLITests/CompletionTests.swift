@@ -70,6 +70,7 @@ final class CompletionTests: XCTestCase {
     for (script, command) in [
       ("persistence", "barlua-persistence"), ("dump_info", "barlua-dump-info"), ("pat_trace", "barlua-pat-trace"),
       ("bar_timing", "barlua-bar-timing"), ("regs", "barlua-regs"), ("reload", "barlua-reload"),
+      ("doctor", "barlua-doctor"),
     ] {
       let help = try Barlua.run(["\(Self.repo)/scripts/\(script).lua", "--help"]).out
       let regex = try NSRegularExpression(pattern: "(?<![\\w-])(--?[a-z][a-z-]*)")

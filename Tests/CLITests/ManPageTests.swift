@@ -27,6 +27,7 @@ final class ManPageTests: XCTestCase {
     }
     for command in [
       "barlua-persistence", "barlua-dump-info", "barlua-pat-trace", "barlua-bar-timing", "barlua-regs", "barlua-reload",
+      "barlua-doctor",
     ] {
       XCTAssertTrue(text.contains("       \(command) "), "barlua(1) lacks \(command)")
     }

@@ -95,6 +95,7 @@ check() { # check NAME EXPECTED-TEXT COMMAND...: runs COMMAND in the root from /
 check "barlua -v" "barlua 0.1" barlua -v
 check "barlua-persistence --help" "Usage: " barlua-persistence --help
 check "barlua-dump-info runs" "" barlua-dump-info --help
+check "barlua-doctor --help" "Usage: barlua-doctor" barlua-doctor --help
 check "barlua-reload --help (its card_reload library is found)" "Usage: reload.lua" barlua-reload --help
 check "barlua-reload refuses without a device" "--device ADDR is required" sh -c 'barlua-reload 2>&1; true'
 check "barlua-regs reads edu.xml" "edu: 11 registers" barlua-regs /usr/share/barlua/lib/devices/edu.xml

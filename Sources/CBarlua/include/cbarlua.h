@@ -138,6 +138,14 @@ void barlua_size_text(char *s, size_t n, uint64_t size);
 /// chunk argument (`size_text`); not reachable from user code.
 int barlua_open_helpers(lua_State *L);
 
+/// Puts `barlua.sys` (stat, access, ids, memlock: read-only facts for the Lua modules) into
+/// package.preload.
+void barlua_open_sys(lua_State *L);
+
+/// Wraps pci.devices and vfio.open so they accept `board=` and `serial=` (barlua.boards).
+/// Run through lua_pcall after the Swift modules are registered.
+int barlua_install_board_filter(lua_State *L);
+
 /// lua_pcall message handler: error value (any type) -> message with traceback.
 int barlua_msghandler(lua_State *L);
 
