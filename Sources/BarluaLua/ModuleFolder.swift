@@ -24,13 +24,23 @@ public enum ModuleFolder {
   }()
 
   /// The checkout this file was compiled in: `REPO/Sources/BarluaLua/ModuleFolder.swift`.
+  /// A packaged build (`-Xswiftc -DBARLUA_PACKAGE`, scripts/package) has none: an installed
+  /// binary knows only its installed folder and names no build tree.
   static let checkout: String? = {
+    #if BARLUA_PACKAGE
+      return nil
+    #else
+      return checkoutOfThisFile()
+    #endif
+  }()
+
+  private static func checkoutOfThisFile() -> String? {
     let file = #filePath
     guard file.hasPrefix("/") else { return nil }
     var dir = file
     for _ in 0..<3 { dir = LuaRuntime.directory(of: dir) }
     return dir == "/" ? nil : dir
-  }()
+  }
 
   /// The folder for an executable at `executable` (a resolved path) built in `checkout`;
   /// `exists` tests a path.
