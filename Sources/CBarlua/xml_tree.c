@@ -2,18 +2,26 @@
 // Lua tables barlua.ipxact walks, built in C: one expat parse and no Lua callback per
 // element (the Lua callbacks of lua-expat were most of a large file's load time).
 //
-//   tree(data, path, namespaces, limits, none) -> root, uri, parameters
+//   tree(data, path, namespaces, limits, none[, skip]) -> root, uri, parameters
 //     data        the whole document
 //     path        for messages ("FILE:LINE: <tag>: ...")
 //     namespaces  {URI = generation}: the root element's namespace must be one of them
 //     limits      {depth =, elements =, text =}: nesting, kept elements, bytes of one text or
 //                 attribute value
 //     none        the shared empty table used for no kids / no attributes
-//   Each element of the root's namespace is {tag =, line =, kids = none | {...},
-//   attr = none | {local name = value}, text = (all its character data, when it had any)};
-//   elements of other namespaces are left out with everything inside them. `parameters` lists
+//     skip        {tag = true}: elements of the root's namespace the loader never reads, left
+//                 out with everything inside them (and not counted as kept)
+//   Each element of the root's namespace is {tag =, line =, kids =, attr =, text =}:
+//   - kids and attr are `none` (through the node's metatable, not stored) when it has none;
+//   - kids is the array of its kept kids, and also indexes the first kid of each tag:
+//     kids[tag] = that kid, kids[0] = true (a table without kids[0] is not indexed);
+//   - text is all its character data without leading and trailing white space, kept when it
+//     had any and no kids, or something besides white space.
+//   Elements of other namespaces are left out with everything inside them. `parameters` lists
 //   the <parameter> and <moduleParameter> elements in document order (what the loader would
 //   otherwise find by walking the whole tree).
+//   Leaves are most of a register map: one table of 3 keys each (tag, line, text) instead of
+//   5 halves the tree's memory, and the time to fault it in.
 //   Errors are raised as strings without a position, after expat is stopped and freed.
 #include <expat.h>
 #include <lauxlib.h>
@@ -29,15 +37,22 @@
 typedef struct {
   char *p;
   size_t n, cap;
-  int any;  // character data arrived (even whitespace)
+  int any;    // character data arrived (even whitespace)
+  long kids;  // where this element's kids start in the scratch stack
 } text;
 
 typedef struct {
   lua_State *L;
   XML_Parser parser;
   const char *path;
-  int none, namespaces;  // stack indices
-  int base;              // stack index below the open elements (node, kids per level)
+  int none, namespaces, meta, skip;  // stack indices (skip: 0 when there is none)
+  int scratch;       // stack index: the kids of the open elements, (tag, node) pairs, as a stack
+  long stop;         // the scratch stack's top
+  int base;          // stack index below the open elements (tag, node per level)
+  const char *data;  // the document, for counting lines (when fast_lines)
+  size_t scanned;    // bytes of it counted
+  long line;         // the line at `scanned`
+  int fast_lines;    // lines are '\n' bytes: no '\r' and not UTF-16
   long max_depth, max_elements, max_text;
   long depth, skipping, count, open;  // open: elements kept and not yet ended
   const char *ns;                     // the root's namespace URI (interned in `nsref`)
@@ -58,7 +73,25 @@ static void stop(tree_ctx *c, const char *fmt, ...) {
   XML_StopParser(c->parser, XML_FALSE);
 }
 
-static int line_of(tree_ctx *c) { return (int)XML_GetCurrentLineNumber(c->parser); }
+// XML white space, and the vertical tab and form feed Lua's %s also trims.
+static int is_space(char ch) {
+  return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f';
+}
+
+// The line of the current event. Expat counts them byte by byte on every call (a twelfth of a
+// large file's parse); a UTF-8 or Latin-1 document without '\r' has one '\n' per line, counted
+// here with memchr from the last event on (events come in document order).
+static int line_of(tree_ctx *c) {
+  XML_Index at = c->fast_lines ? XML_GetCurrentByteIndex(c->parser) : -1;
+  if (at < 0 || (size_t)at < c->scanned) return (int)XML_GetCurrentLineNumber(c->parser);
+  const char *p = c->data + c->scanned, *end = c->data + at;
+  while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+    c->line++;
+    p++;
+  }
+  c->scanned = (size_t)at;
+  return (int)c->line;
+}
 
 static void on_start(void *ud, const XML_Char *name, const XML_Char **attrs) {
   tree_ctx *c = ud;
@@ -96,6 +129,16 @@ static void on_start(void *ud, const XML_Char *name, const XML_Char **attrs) {
     c->skipping = c->depth;
     return;
   }
+  lua_pushstring(L, tag);  // this level's first slot: the tag, kept for its kids' index
+  if (c->skip) {
+    lua_pushvalue(L, -1);
+    if (lua_rawget(L, c->skip) != LUA_TNIL) {
+      lua_pop(L, 2);
+      c->skipping = c->depth;
+      return;
+    }
+    lua_pop(L, 1);
+  }
   if (++c->count > c->max_elements) {
     stop(c, "%s:%d: <%s>: more than %ld IP-XACT elements (barlua's limit)", c->path, line, tag,
          c->max_elements);
@@ -105,13 +148,11 @@ static void on_start(void *ud, const XML_Char *name, const XML_Char **attrs) {
     stop(c, "%s:%d: <%s>: out of stack", c->path, line, tag);
     return;
   }
-  lua_createtable(L, 0, 5);
-  lua_pushstring(L, tag);
+  lua_createtable(L, 0, 3);
+  lua_pushvalue(L, -2);
   lua_setfield(L, -2, "tag");
   lua_pushinteger(L, line);
   lua_setfield(L, -2, "line");
-  lua_pushvalue(L, c->none);
-  lua_setfield(L, -2, "kids");
   int have_attr = 0;
   for (int i = 0; attrs[i] != NULL; i += 2) {
     size_t vlen = strlen(attrs[i + 1]);
@@ -120,7 +161,6 @@ static void on_start(void *ud, const XML_Char *name, const XML_Char **attrs) {
     if ((long)vlen > c->max_text) {
       stop(c, "%s:%d: <%s>: attribute '%s' is longer than %ld bytes (barlua's limit)", c->path,
            line, tag, aname, c->max_text);
-      lua_pop(L, have_attr ? 2 : 1);
       return;
     }
     if (!have_attr) {
@@ -130,23 +170,16 @@ static void on_start(void *ud, const XML_Char *name, const XML_Char **attrs) {
     lua_pushlstring(L, attrs[i + 1], vlen);
     lua_setfield(L, -2, aname);
   }
-  if (have_attr)
-    lua_setfield(L, -2, "attr");
-  else {
-    lua_pushvalue(L, c->none);
-    lua_setfield(L, -2, "attr");
-  }
-  // Into the parent's kids (made on its first kid), or the root.
+  if (have_attr) lua_setfield(L, -2, "attr");
+  lua_pushvalue(L, c->meta);  // kids and attr: `none` unless set
+  lua_setmetatable(L, -2);
+  // Onto the scratch stack, as (tag, node): the parent's kids table is made at its end, at its
+  // size (grown a kid at a time, its rehashes were a fifth of the parse).
   if (c->open > 0) {
-    int kids = lua_gettop(L) - 1;  // the parent's kids slot
-    if (lua_rawequal(L, kids, c->none)) {
-      lua_newtable(L);
-      lua_replace(L, kids);
-      lua_pushvalue(L, kids);
-      lua_setfield(L, kids - 1, "kids");
-    }
+    lua_pushvalue(L, -2);
+    lua_rawseti(L, c->scratch, ++c->stop);
     lua_pushvalue(L, -1);
-    lua_rawseti(L, kids, (lua_Integer)lua_rawlen(L, kids) + 1);
+    lua_rawseti(L, c->scratch, ++c->stop);
   } else {
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, "barlua.xml_core.root");
@@ -157,10 +190,10 @@ static void on_start(void *ud, const XML_Char *name, const XML_Char **attrs) {
     lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
     lua_pop(L, 1);
   }
-  lua_pushvalue(L, c->none);  // this element's kids slot
   text *t = &c->texts[c->open++];
   t->n = 0;
   t->any = 0;
+  t->kids = c->stop;
 }
 
 static void on_end(void *ud, const XML_Char *name) {
@@ -174,21 +207,46 @@ static void on_end(void *ud, const XML_Char *name) {
   }
   lua_State *L = c->L;
   text *t = &c->texts[--c->open];
+  // Its kids: an array, indexed by tag (the first kid of each) and marked so with [0] = true.
+  long n = (c->stop - t->kids) / 2;
+  int has_kids = n > 0;
+  if (has_kids) {
+    if (!lua_checkstack(L, 6)) {
+      stop(c, "%s: out of stack", c->path);
+      return;
+    }
+    lua_createtable(L, n > INT32_MAX ? INT32_MAX : (int)n, n >= INT32_MAX ? INT32_MAX : (int)n + 1);
+    lua_pushboolean(L, 1);
+    lua_rawseti(L, -2, 0);
+    for (long j = 0; j < n; j++) {
+      lua_rawgeti(L, c->scratch, t->kids + 2 * j + 1);  // tag
+      lua_rawgeti(L, c->scratch, t->kids + 2 * j + 2);  // node
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, -4, j + 1);
+      lua_pushvalue(L, -2);
+      if (lua_rawget(L, -4) == LUA_TNIL) {
+        lua_pop(L, 1);
+        lua_rawset(L, -3);
+      } else
+        lua_pop(L, 3);
+    }
+    lua_setfield(L, -2, "kids");
+    c->stop = t->kids;
+  }
   // Whitespace between the kids of an element (its indentation) is not kept: only the text
   // of elements without kids, or text with something in it, is read.
-  int has_kids = !lua_rawequal(L, -1, c->none);
-  lua_pop(L, 1);  // kids slot
-  if (t->any && has_kids) {
-    size_t i = 0;
-    while (i < t->n && (t->p[i] == ' ' || t->p[i] == '\t' || t->p[i] == '\n' || t->p[i] == '\r'))
-      i++;
-    if (i == t->n) t->any = 0;
-  }
   if (t->any) {
-    lua_pushlstring(L, t->p ? t->p : "", t->n);
-    lua_setfield(L, -2, "text");
+    // Without its leading and trailing white space (every reader trims it): an element with
+    // kids keeps text only when something besides white space is left.
+    size_t a = 0, b = t->n;
+    while (a < b && is_space(t->p[a])) a++;
+    while (b > a && is_space(t->p[b - 1])) b--;
+    if (a < b || !has_kids) {
+      lua_pushlstring(L, t->p ? t->p + a : "", b - a);
+      lua_setfield(L, -2, "text");
+    }
   }
-  lua_pop(L, 1);  // the node
+  lua_pop(L, 2);  // the node and its tag
 }
 
 static void on_text(void *ud, const XML_Char *s, int len) {
@@ -196,10 +254,8 @@ static void on_text(void *ud, const XML_Char *s, int len) {
   if (c->failed || c->skipping > 0 || c->open == 0 || len < 0) return;
   text *t = &c->texts[c->open - 1];
   if ((long)(t->n + (size_t)len) > c->max_text) {
-    lua_getfield(c->L, lua_gettop(c->L) - 1, "tag");
     stop(c, "%s:%d: <%s>: the text is longer than %ld bytes (barlua's limit)", c->path, line_of(c),
-         lua_tostring(c->L, -1), c->max_text);
-    lua_pop(c->L, 1);
+         lua_tostring(c->L, -2), c->max_text);  // the open element's tag, below its node
     return;
   }
   t->any = 1;
@@ -233,7 +289,16 @@ static int run(lua_State *L) {
   c->L = L;
   c->none = 3;
   c->namespaces = 4;
-  lua_settop(L, 4);
+  c->meta = 5;
+  c->skip = lua_istable(L, 6) ? 6 : 0;
+  lua_settop(L, 6);
+  lua_newtable(L);
+  c->scratch = lua_gettop(L);
+  c->data = data;
+  c->line = 1;
+  c->fast_lines = memchr(data, '\r', len) == NULL &&
+                  memchr(data, '\0', len < 4 ? len : 4) == NULL &&
+                  !(len >= 2 && ((unsigned char)data[0] == 0xfe || (unsigned char)data[0] == 0xff));
   lua_pushnil(L);  // slot for the namespace URI
   c->base = lua_gettop(L);
   XML_SetUserData(c->parser, c);
@@ -255,6 +320,7 @@ static int tree(lua_State *L) {
   luaL_checktype(L, 3, LUA_TTABLE);
   luaL_checktype(L, 4, LUA_TTABLE);
   luaL_checktype(L, 5, LUA_TTABLE);
+  if (!lua_isnoneornil(L, 6)) luaL_checktype(L, 6, LUA_TTABLE);
   if (len > INT32_MAX) return luaL_error(L, "%s: too large for one parse", path);
   tree_ctx c;
   memset(&c, 0, sizeof c);
@@ -280,11 +346,22 @@ static int tree(lua_State *L) {
   lua_pushvalue(L, 1);
   lua_pushvalue(L, 5);
   lua_pushvalue(L, 3);
+  lua_createtable(L, 0, 1);  // the nodes' metatable: kids and attr are `none` unless set
+  lua_createtable(L, 0, 2);
+  lua_pushvalue(L, 5);
+  lua_setfield(L, -2, "kids");
+  lua_pushvalue(L, 5);
+  lua_setfield(L, -2, "attr");
+  lua_setfield(L, -2, "__index");
+  if (lua_istable(L, 6))
+    lua_pushvalue(L, 6);
+  else
+    lua_pushnil(L);
   // The tree is all live until it is returned: collecting while it grows only costs time
   // (a fifth of the parse of a 10,000-register file).
   int gc_was_running = lua_gc(L, LUA_GCISRUNNING);
   lua_gc(L, LUA_GCSTOP);
-  int status = lua_pcall(L, 4, 0, 0);
+  int status = lua_pcall(L, 6, 0, 0);
   if (gc_was_running) lua_gc(L, LUA_GCRESTART);
   XML_ParserFree(c.parser);
   for (long i = 0; i <= c.max_depth; i++) free(c.texts[i].p);

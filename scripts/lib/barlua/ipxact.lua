@@ -43,7 +43,7 @@ local RESERVED_FIELD = {value = true, get = true, set = true}
 -- is an error naming the element and FILE:LINE, so a broken or hostile file ends in bounded
 -- time and memory. Tests and users may lower them (require("barlua.ipxact").MAX_... = n).
 M.MAX_FILE_BYTES = 128 << 20  -- the whole file, read at once and parsed by expat in one call
-M.MAX_ELEMENTS = 1000000      -- IP-XACT elements kept (~350 bytes each; other namespaces are not kept)
+M.MAX_ELEMENTS = 1 << 22      -- IP-XACT elements kept (~150 bytes each; other namespaces and M.NOT_READ are not kept)
 M.MAX_TEXT_BYTES = 1 << 20    -- one attribute value, or one element's text
 M.MAX_DEPTH = 256             -- elements inside elements (register files nest inside that)
 M.MAX_NAME = 1024             -- a register's full name ("file[3].sub.reg[1]"), regs.define's limit
@@ -51,12 +51,30 @@ M.MAX_REGISTERS = 1 << 18     -- registers from one memory map (a real NIC has t
 M.MAX_ELEMENTS_EXPANDED = 1 << 20  -- register and register-file array elements laid out, in all
 M.MAX_PARAMETER_DEPTH = 64    -- parameters whose values refer to parameters, one inside another
 
+-- Linear in the text's length, whatever its spaces.
+local SPACE = {[9] = true, [10] = true, [11] = true, [12] = true, [13] = true, [32] = true}
+local function trim(s)
+  if not s then return nil end
+  if not SPACE[s:byte(1)] and not SPACE[s:byte(-1)] then return s end
+  local a = s:find("%S")
+  if not a then return "" end
+  local b = #s
+  while SPACE[s:byte(b)] do b = b - 1 end
+  return s:sub(a, b)
+end
+
+-- Elements the loader never reads, and that hold no <parameter>: barlua.xml_core leaves them
+-- out with everything inside them (enumerations are a large part of real vendor files).
+M.NOT_READ = {displayName = true, shortDescription = true, volatile = true, testable = true,
+  writeValueConstraint = true, enumeratedValues = true}
+
 -- A node with no children or attributes shares these (never changed: a node gets its own
 -- table with its first child).
 local NONE = setmetatable({}, {__newindex = function() error("barlua.ipxact: NONE is read-only") end})
 
 -- A tree of {tag =, line =, kids = {...}, text =, attr = {...}} of the IP-XACT namespace's
--- elements only: an element of another namespace (vendor extensions) is not kept, nor anything
+-- elements only, each text without leading and trailing white space (readers take .text as
+-- it is): an element of another namespace (vendor extensions) is not kept, nor anything
 -- inside it.
 local function parse(path)
   local f, err = io.open(path, "rb")
@@ -75,7 +93,7 @@ local function parse(path)
   local has_core, core = pcall(require, "barlua.xml_core")
   if has_core then
     local root, uri, params = core.tree(data, path, M.NAMESPACES,
-      {depth = M.MAX_DEPTH, elements = M.MAX_ELEMENTS, text = M.MAX_TEXT_BYTES}, NONE)
+      {depth = M.MAX_DEPTH, elements = M.MAX_ELEMENTS, text = M.MAX_TEXT_BYTES}, NONE, M.NOT_READ)
     return root, M.NAMESPACES[uri], params
   end
   -- Without barlua.xml_core (not in a normal build): lua-expat's callbacks build the tree.
@@ -141,8 +159,13 @@ local function parse(path)
         if depth < skipping then skipping = 0 end
         return
       end
+      -- Trimmed, as barlua.xml_core does: white space between kids is not text.
       local t = texts[#stack]
-      if t then stack[#stack].text = table.concat(t) end
+      if t then
+        local node = stack[#stack]
+        local text = trim(table.concat(t))
+        if text ~= "" or node.kids == NONE then node.text = text end
+      end
       texts[#stack] = nil
       stack[#stack] = nil
     end,
@@ -170,9 +193,12 @@ local function parse(path)
   return root, M.NAMESPACES[ns]
 end
 
--- (Numeric loops: ipairs and gsub were a third of a large file's load time.)
+-- (Numeric loops: ipairs and gsub were a third of a large file's load time.) A kids table
+-- barlua.xml_core made is indexed by tag (ks[tag]: the first kid of that tag, ks[0] = true);
+-- one made here or by the lua-expat path is searched.
 local function kids(node, tag)
   local out, ks = {}, node.kids
+  if ks[0] and not ks[tag] then return out end
   for i = 1, #ks do
     local k = ks[i]
     if k.tag == tag then out[#out + 1] = k end
@@ -180,26 +206,15 @@ local function kids(node, tag)
   return out
 end
 
--- The first kid of each tag, indexed on a node's first lookup (a register is asked for a
--- dozen of its kids by tag).
+-- The first kid of a tag (a register is asked for a dozen of its kids by tag, most of them
+-- absent: the linear search was half of the walk's time).
 local function kid(node, tag)
   local ks = node.kids
+  if ks[0] then return ks[tag] end
   for i = 1, #ks do
     local k = ks[i]
     if k.tag == tag then return k end
   end
-end
-
--- Linear in the text's length, whatever its spaces.
-local SPACE = {[9] = true, [10] = true, [11] = true, [12] = true, [13] = true, [32] = true}
-local function trim(s)
-  if not s then return nil end
-  if not SPACE[s:byte(1)] and not SPACE[s:byte(-1)] then return s end
-  local a = s:find("%S")
-  if not a then return "" end
-  local b = #s
-  while SPACE[s:byte(b)] do b = b - 1 end
-  return s:sub(a, b)
 end
 
 -- The loading context: file, generation, parameters by id.
@@ -298,7 +313,7 @@ function Ctx:int(node, tag, what, default)
     if default ~= nil then return default end
     self:fail(node, what, "%s is missing", tag)
   end
-  local text = trim(n.text)
+  local text = n.text  -- trimmed by the parser
   if not text or text == "" then
     if default ~= nil then return default end
     self:fail(n, what, "has no value")
@@ -336,7 +351,7 @@ end
 
 function Ctx:name(node)
   local n = kid(node, "name")
-  local s = trim(n and n.text)
+  local s = n and n.text
   if not s or s == "" then self:fail(node, nil, "name is missing") end
   return s
 end
@@ -359,16 +374,18 @@ local function access_text(node)
       end
     end
     local a = chosen and kid(chosen, "access")
-    if a then return trim(a.text), a end
+    if a then return a.text, a end
   end
   local a = kid(node, "access")
-  if a then return trim(a.text), a end
+  if a then return a.text, a end
 end
 
 -- Array dimensions: 2022 <array><dim>..</dim><stride>..</stride></array>; older: <dim>s.
 -- Returns the list of dimensions (empty: not an array), the number of elements and the stride
 -- (or nil).
 function Ctx:dims(node, what)
+  local ks = node.kids
+  if ks[0] and not ks.array and not ks.dim and not ks.stride then return NONE, 1, nil end
   local holder = kid(node, "array") or node
   local dims, count = {}, 1
   for _, d in ipairs(kids(holder, "dim")) do
@@ -452,7 +469,7 @@ local function read_action(fnode)
   if policies then
     for _, p in ipairs(kids(policies, "fieldAccessPolicy")) do ra = ra or kid(p, "readAction") end
   end
-  local text = ra and trim(ra.text)
+  local text = ra and ra.text
   return text ~= "" and text or nil
 end
 
@@ -481,7 +498,7 @@ function Ctx:register_shape(node, full, inherited_access)
     self:fail(anode or node, full, "access '%s' is not one of read-only, write-only, read-write, "
       .. "writeOnce, read-writeOnce", atext)
   end
-  local doc = trim((kid(node, "description") or {}).text)
+  local doc = (kid(node, "description") or NONE).text
   -- Fields: each keeps its own access; the register's is the union of its fields'.
   local fields, nfields = {}, 0
   local next_suffix = {}  -- name -> the next n to try for NAME_n (linear, not quadratic, renaming)
@@ -558,7 +575,7 @@ function Ctx:register_shape(node, full, inherited_access)
       local ra = read_action(fnode)
       if ra then side_effects = true end
       fields[key] = {bit = lsb, width = fw, access = facc,
-        doc = trim((kid(fnode, "description") or {}).text),
+        doc = (kid(fnode, "description") or NONE).text,
         origin = {name = fname, access = ftext, line = fnode.line, read_action = ra}}
     end
     ::next_field::
