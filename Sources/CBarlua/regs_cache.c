@@ -345,9 +345,9 @@ static int outbuf_gc(lua_State *L) {
   return 0;
 }
 
-static void add(outbuf *o, const void *data, size_t n) {
+static void grow_add(outbuf *o, const void *data, size_t n) {
   if (o->failed) return;
-  if (n > o->cap - o->n) {
+  if (o->p == NULL || n > o->cap - o->n) {
     size_t cap = o->cap ? o->cap : 1 << 16;
     while (cap - o->n < n) {
       if (cap > SIZE_MAX / 2) {
@@ -366,6 +366,15 @@ static void add(outbuf *o, const void *data, size_t n) {
   }
   memcpy(o->p + o->n, data, n);
   o->n += n;
+}
+
+// The common case inline: room left (an entry is hundreds of thousands of small values).
+static inline void add(outbuf *o, const void *data, size_t n) {
+  if (o->p != NULL && n <= o->cap - o->n && !o->failed) {
+    memcpy(o->p + o->n, data, n);
+    o->n += n;
+  } else
+    grow_add(o, data, n);
 }
 
 static void add_char(outbuf *o, char c) { add(o, &c, 1); }
@@ -410,17 +419,11 @@ static const char *enc(lua_State *L, outbuf *b, int depth) {
   if (depth >= MAX_DEPTH) return "tables nest too deep";
   luaL_checkstack(L, 4, "cache entry");
   lua_Integer narr = (lua_Integer)lua_rawlen(L, -1);
-  uint64_t nhash = 0;
-  lua_pushnil(L);
-  while (lua_next(L, -2) != 0) {
-    lua_pop(L, 1);
-    if (!(lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 1 && lua_tointeger(L, -1) <= narr))
-      nhash++;
-  }
-  if ((uint64_t)narr > UINT32_MAX || nhash > UINT32_MAX) return "a table is too large";
+  if ((uint64_t)narr > UINT32_MAX) return "a table is too large";
   add_char(b, 'T');
   put_u32(b, (uint32_t)narr);
-  put_u32(b, (uint32_t)nhash);
+  size_t nhash_at = b->n;  // the count of the other keys, written once they are (one pass)
+  put_u32(b, 0);
   for (lua_Integer i = 1; i <= narr; i++) {
     lua_rawgeti(L, -1, i);
     if (lua_isnil(L, -1)) return "an array has holes";
@@ -428,6 +431,7 @@ static const char *enc(lua_State *L, outbuf *b, int depth) {
     if (why) return why;
     lua_pop(L, 1);
   }
+  uint64_t nhash = 0;
   lua_pushnil(L);
   while (lua_next(L, -2) != 0) {
     int k = lua_type(L, -2);
@@ -438,6 +442,7 @@ static const char *enc(lua_State *L, outbuf *b, int depth) {
     }
     if (k != LUA_TSTRING && !(k == LUA_TNUMBER && lua_isinteger(L, -2)))
       return "a key is not a string or integer";
+    if (++nhash > UINT32_MAX) return "a table is too large";
     lua_pushvalue(L, -2);
     const char *why = enc(L, b, depth + 1);  // the key
     if (why) return why;
@@ -445,6 +450,10 @@ static const char *enc(lua_State *L, outbuf *b, int depth) {
     why = enc(L, b, depth + 1);  // the value
     if (why) return why;
     lua_pop(L, 1);
+  }
+  if (!b->failed) {
+    unsigned char *c = (unsigned char *)b->p + nhash_at;
+    for (int i = 0; i < 4; i++) c[i] = (unsigned char)(nhash >> (8 * i));
   }
   return NULL;
 }
