@@ -4,7 +4,11 @@
 -- loader (barlua's version and the source of its IP-XACT modules: barlua.cache_core.loader_id).
 --
 -- Never stale: the key is the content, not the size or the time, so a file changed in place
--- (same size and mtime included) gets another entry. An entry is data, never code: a tree of
+-- (same size and mtime included) gets another entry. A component read with an external
+-- typeDefinitions document (IP-XACT 2022, found in its folder by VLNV) depends on that file and
+-- on which .xml files the folder holds: the entry keeps each such file's content hash and the
+-- folder's list of .xml names, and is used only while they are unchanged (the entry's full key
+-- is the component's hash plus these). An entry is data, never code: a tree of
 -- tables, strings, integers and booleans read by a strict decoder in C (barlua.cache_core:
 -- every count and length checked against the bytes left, depth limited), then checked field
 -- by field against what regs.load returns, and used only when every check passes. The
@@ -69,7 +73,7 @@ local function valid(spec)
     end
     for name, f in pairs(r.fields or {}) do
       if type(name) ~= "string" or type(f) ~= "table" or not is_int(f.bit) or not is_int(f.width)
-        or type(f.access) ~= "string" then
+        or type(f.access) ~= "string" or (f.alias ~= nil and type(f.alias) ~= "string") then
         return false
       end
     end
@@ -77,11 +81,46 @@ local function valid(spec)
   return true
 end
 
-local function read_entry(file, key)
+-- What else the load read: {folder = hash of its .xml names, files = {{path =, hash =}}}, or
+-- nil when a file cannot be hashed or listed (then the result is not cached).
+local function dependencies(path, sources)
+  if not sources or #sources == 0 then return {files = {}} end
+  local folder = path:match("^(.*)/[^/]*$") or "."
+  local names = require("barlua.folder_core").xml_files(folder, require("barlua.ipxact").MAX_FOLDER_FILES)
+  if not names then return nil end
+  local deps = {folder = core.hash_string(table.concat(names, "\0")), files = {}}
+  for _, p in ipairs(sources) do
+    local hash = core.hash_file(p)
+    if not hash then return nil end
+    deps.files[#deps.files + 1] = {path = p, hash = hash}
+  end
+  return deps
+end
+
+-- Whether the files an entry depends on are as they were.
+local function current(path, deps)
+  if type(deps) ~= "table" or type(deps.files) ~= "table" then return false end
+  if #deps.files == 0 then return deps.folder == nil end
+  local sources = {}
+  for _, d in ipairs(deps.files) do
+    if type(d) ~= "table" or type(d.path) ~= "string" or type(d.hash) ~= "string" then return false end
+    sources[#sources + 1] = d.path
+  end
+  local now = dependencies(path, sources)
+  if not now or now.folder ~= deps.folder then return false end
+  for i, d in ipairs(deps.files) do
+    if now.files[i].hash ~= d.hash then return false end
+  end
+  return true
+end
+
+local function read_entry(file, key, path)
   local data = core.read_private(file, M.MAX_ENTRY)
   if not data then return nil end
   local doc = core.decode(data)
-  if type(doc) ~= "table" or doc.key ~= key or not valid(doc.spec) then return nil end
+  if type(doc) ~= "table" or doc.key ~= key or not valid(doc.spec) or not current(path, doc.deps) then
+    return nil
+  end
   return doc.spec
 end
 
@@ -93,14 +132,16 @@ function M.load(path, opts, parse)
   local dir, why = M.dir()
   local file = dir and (dir .. "/" .. key)
   if file then
-    local spec = read_entry(file, key)
+    local spec = read_entry(file, key, path)
     if spec then return spec, "cache" end
   end
-  local spec = parse()
+  local spec, sources = parse()
   if not file then return spec, "parsed: " .. tostring(why) end
   -- Stored only when the file still has the content that was parsed.
   if key_of(path, opts) ~= key then return spec, "parsed: the file changed while it was read" end
-  local data, err = core.encode({key = key, spec = spec})
+  local deps = dependencies(path, sources)
+  if not deps then return spec, "parsed: a typeDefinitions file cannot be hashed" end
+  local data, err = core.encode({key = key, spec = spec, deps = deps})
   if not data then return spec, "parsed: not cacheable: " .. tostring(err) end
   local stored, werr = core.write_private(file, data)
   core.prune(dir, M.MAX_ENTRIES, M.MAX_BYTES)
