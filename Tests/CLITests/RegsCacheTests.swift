@@ -65,6 +65,34 @@ final class RegsCacheTests: XCTestCase {
     XCTAssertEqual(after.spec, try load(file, nocache: true).spec)
   }
 
+  /// A component read with an external typeDefinitions document (IP-XACT 2022, found in its
+  /// folder by VLNV): the cached result keeps aliases and skipped/warnings as parsed, and is not
+  /// used once that document changes (same size and mtime) or the folder's .xml files change.
+  func testATypeDefinitionsDocumentIsPartOfTheKey() throws {
+    let dir = cache + "/td"
+    try FileManager.default.copyItem(atPath: Self.fixtures + "typedefs", toPath: dir)
+    let uart = dir + "/uart.xml", types = dir + "/uart_types.xml"
+    let parsed = try load(uart, nocache: true)
+    XCTAssertTrue(parsed.spec.contains("alias=\"misc.irq.pending\""), parsed.spec)
+    XCTAssertEqual(try load(uart).how, "parsed")
+    let cached = try load(uart)
+    XCTAssertEqual(cached.how, "cache")
+    XCTAssertEqual(cached.spec, parsed.spec)
+    let mtime = try FileManager.default.attributesOfItem(atPath: types)[.modificationDate] as! Date
+    var text = try String(contentsOfFile: types, encoding: .utf8)
+    text = text.replacingOccurrences(of: "'hA5", with: "'h5A")
+    try text.write(toFile: types, atomically: false, encoding: .utf8)
+    try FileManager.default.setAttributes([.modificationDate: mtime], ofItemAtPath: types)
+    let after = try load(uart)
+    XCTAssertEqual(after.how, "parsed")
+    XCTAssertTrue(after.spec.contains("reset=0x5a01"), after.spec)
+    XCTAssertEqual(after.spec, try load(uart, nocache: true).spec)
+    XCTAssertEqual(try load(uart).how, "cache")
+    Barlua.write("<x/>", to: dir + "/other.xml")
+    XCTAssertEqual(try load(uart).how, "parsed")
+    XCTAssertEqual(try load(uart).how, "cache")
+  }
+
   func testUnusableCachesFallBackToParsing() throws {
     let file = Self.fixtures + "kactus2-wb_slave-1685-2014.xml"
     let parsed = try load(file, nocache: true).spec
