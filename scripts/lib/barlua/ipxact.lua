@@ -894,6 +894,10 @@ function Ctx:register_file(node, base, prefix, inherited_access)
   local full = self:full_name(node, prefix, self:name(node))
   if not self:present(node, full) then return end
   node = self:resolved(node, full)
+  -- Type definitions can nest register files without end (a definition holding itself).
+  if self.rf_depth >= M.MAX_DEPTH then
+    self:fail(node, full, "register files nest deeper than %d (barlua's limit)", M.MAX_DEPTH)
+  end
   local offset = self:units(node, "addressOffset", full)
   local range = self:units(node, "range", full)
   local dims, count, stride = self:dims(node, full)
@@ -903,9 +907,11 @@ function Ctx:register_file(node, base, prefix, inherited_access)
   -- Its elements are visited only when they can give a register.
   if not self:has_registers(node) then return end
   local unit = self.aub_bytes
+  self.rf_depth = self.rf_depth + 1
   each_index(dims, count, function(suffix, flat)
     self:contents(node, base + (offset + flat * stride) * unit, self:full_name(node, full, suffix) .. ".", atext)
   end)
+  self.rf_depth = self.rf_depth - 1
 end
 
 -- Whether a register file holds a <register>, directly or in a register file inside it (kept
@@ -914,8 +920,12 @@ function Ctx:has_registers(node)
   local known = self.nonempty[node]
   if known == nil then
     known = false
+    self.nonempty[node] = false  -- a register file defined through itself (2022) holds none
     for _, k in ipairs(node.kids) do
-      if k.tag == "register" or (k.tag == "registerFile" and self:has_registers(k)) then known = true break end
+      if k.tag == "register" or (k.tag == "registerFile" and self:has_registers(self:resolved(k))) then
+        known = true
+        break
+      end
     end
     self.nonempty[node] = known
   end
@@ -929,7 +939,9 @@ function Ctx:contents(node, base, prefix, access)
     local fn = (k.tag == "register" and self.register) or (k.tag == "registerFile" and self.register_file)
     if fn then
       self.parent = node  -- for Ctx:room (a register file's contents set it again)
+      local depth = self.rf_depth
       local ok, err = pcall(fn, self, k, base, prefix, access)
+      self.rf_depth = depth
       if not ok then
         if type(err) ~= "string" or err:find("barlua's limit", 1, true) then error(err, 0) end
         self.bad[#self.bad + 1] = err
@@ -1031,8 +1043,8 @@ function M.load(path, opts)
   end
   local ctx = setmetatable({path = path, gen = gen, params = {}, names = {}, cache = {}, out = {},
     blocks = {}, loaded = {}, skipped = {}, warnings = {}, bad = {}, extent = 0, only_block = opts.block,
-    shapes = {}, nonempty = {}, merged = {}, aliases = {}, type_docs = {}, doc_paths = {}, sources = {}, ndocs = 0,
-    expanded = 0, param_depth = 0}, Ctx)
+    shapes = {}, nonempty = {}, merged = {}, aliases = {}, type_docs = {}, doc_paths = {}, sources = {},
+    ndocs = 0, rf_depth = 0, expanded = 0, param_depth = 0}, Ctx)
   ctx.root = root
   ctx.lookup = function(id) return ctx:param(id) end
   ctx:collect_parameters(root, param_nodes)
