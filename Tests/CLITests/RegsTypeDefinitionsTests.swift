@@ -148,7 +148,7 @@ final class RegsTypeDefinitionsTests: XCTestCase {
     XCTAssertEqual(
       try lines(Self.fixtures + "barlua-widen-1685-2014.xml"),
       [
-        "wide.mode 0x0 32/20 rw 0x9c000 speed@12+8:rw",
+        "wide.mode 0x0 32/16 rw 0x9c000 speed@12+8:rw",
         "wide.tight 0x4 16/16 rw 0x0 level@8+8:rw",
         "wide.next 0x6 16/16 rw 0x0 ",
         "wide.huge 0x8 32/32 rw 0x0 all@0+32:rw",

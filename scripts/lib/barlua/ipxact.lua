@@ -741,6 +741,7 @@ function Ctx:register_shape(node, full, inherited_access)
   local reset, any_field_reset = 0, false
   local side_effects = false
   local past, reach = nil, bits  -- fields reaching past the written size, and the highest bit + 1
+  local written_bits = bits  -- origin.bits: the size as written, also when widened
   local v2022 = self.gen >= 2022
   for _, fnode in ipairs(kids(node, "field")) do
     local fname = self:name(fnode)
@@ -863,7 +864,7 @@ function Ctx:register_shape(node, full, inherited_access)
     if mnode then reset = reset & self:int(mnode, nil, full) end
   end
   if bits < 64 then reset = reset & ((1 << bits) - 1) end
-  shape = {bits = bits, width = width, offset = offset, access = access,
+  shape = {bits = written_bits, width = width, offset = offset, access = access,
     atext = atext, reset = reset, doc = doc, side_effects = side_effects or nil,
     fields = nfields > 0 and fields or nil, dims = dims, count = count, stride = stride}
   self.shapes[written] = shape
