@@ -71,7 +71,8 @@ final class RegsCacheTests: XCTestCase {
   func testATypeDefinitionsDocumentIsPartOfTheKey() throws {
     let dir = cache + "/td"
     try FileManager.default.copyItem(atPath: Self.fixtures + "typedefs", toPath: dir)
-    let uart = dir + "/uart.xml", types = dir + "/uart_types.xml"
+    let uart = dir + "/uart.xml"
+    let types = dir + "/uart_types.xml"
     let parsed = try load(uart, nocache: true)
     XCTAssertTrue(parsed.spec.contains("alias=\"misc.irq.pending\""), parsed.spec)
     XCTAssertEqual(try load(uart).how, "parsed")

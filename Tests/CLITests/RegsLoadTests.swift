@@ -237,7 +237,8 @@ final class RegsLoadTests: XCTestCase {
         [
           "-e", "local s = require('barlua.regs').load('\(p)') print(s.registers[1].fields.f.width, s.warnings[1])",
         ]
-      ).out, "2\t\(p):7: <field> 'r.f': bits 30..33 pass the 32-bit register: clipped to bits 30..31 (not widened: the address "
+      ).out,
+      "2\t\(p):7: <field> 'r.f': bits 30..33 pass the 32-bit register: clipped to bits 30..31 (not widened: the address "
         + "block is 32 bits wide)\n")
     p = component(reg("r", offset: "SIZE * 4"), in: dir)
     XCTAssertTrue(
