@@ -389,21 +389,31 @@ local function mark_file(root, path)
   end
 end
 
+-- The folder of the component at `path` and its .xml files (sorted), or nil, why.
+function M.folder_files(path)
+  local folder = path:match("^(.*)/[^/]*$") or "."
+  if folder == "" then folder = "/" end
+  return folder, require("barlua.folder_core").xml_files(folder, M.MAX_FOLDER_FILES)
+end
+
 -- The <typeDefinitions> document of VLNV `want`, from the component's folder.
 function Ctx:type_document(want, ref, what)
   local key = vlnv_text(want)
   local doc = self.type_docs[key]
   if doc then return doc end
-  local folder = self.path:match("^(.*)/[^/]*$") or "."
-  local names, why = require("barlua.folder_core").xml_files(folder, M.MAX_FOLDER_FILES)
+  local folder, names, why = M.folder_files(self.path)
   if not names then self:fail(ref, what, "typeDefinitions %s: %s", key, why) end
   local found
   for _, name in ipairs(names) do
-    local path = (folder == "." and not self.path:find("/", 1, true)) and name or (folder .. "/" .. name)
+    local path = folder == "." and name or (folder:gsub("/$", "") .. "/" .. name)
     if path ~= self.path and not self.doc_paths[path] then
-      local data = read_file(path)
-      -- Parsed only when it could be the one: a typeDefinitions document naming the VLNV's name.
-      if data:find("typeDefinitions", 1, true) and data:find(want.name or "", 1, true) then
+      -- Read and parsed only when it could be the one: a typeDefinitions document (its root
+      -- element is near its start) naming the VLNV's name.
+      local f = io.open(path, "rb")
+      local head = f and f:read(65536) or ""
+      if f then f:close() end
+      local data = head:find("typeDefinitions", 1, true) and read_file(path)
+      if data and data:find(want.name or "", 1, true) then
         local ok, root, gen, params = pcall(parse, path, data)
         if ok and root.tag == "typeDefinitions" then
           local have = {}

@@ -85,8 +85,7 @@ end
 -- nil when a file cannot be hashed or listed (then the result is not cached).
 local function dependencies(path, sources)
   if not sources or #sources == 0 then return {files = {}} end
-  local folder = path:match("^(.*)/[^/]*$") or "."
-  local names = require("barlua.folder_core").xml_files(folder, require("barlua.ipxact").MAX_FOLDER_FILES)
+  local _, names = require("barlua.ipxact").folder_files(path)
   if not names then return nil end
   local deps = {folder = core.hash_string(table.concat(names, "\0")), files = {}}
   for _, p in ipairs(sources) do
