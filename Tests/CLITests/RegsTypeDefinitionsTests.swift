@@ -143,7 +143,9 @@ final class RegsTypeDefinitionsTests: XCTestCase {
   }
 
   /// Fields past the register's size: widened to the bits they reach when the block states a
-  /// width that allows it and the next register leaves room; clipped otherwise, with why.
+  /// width that allows it and the next register leaves room; clipped otherwise, with why. A
+  /// write-only register with read-only and read-write fields stays write-only (so its
+  /// read-only twin at the same offset is no overlap for regs.define).
   func testFieldsPastTheSizeWidenOrClipAsTheFileImplies() throws {
     XCTAssertEqual(
       try lines(Self.fixtures + "barlua-widen-1685-2014.xml"),
@@ -153,15 +155,21 @@ final class RegsTypeDefinitionsTests: XCTestCase {
         "wide.next 0x6 16/16 rw 0x0 ",
         "wide.huge 0x8 32/32 rw 0x0 all@0+32:rw",
         "narrow.mode 0x100 16/16 rw 0x0 speed@12+4:rw",
-        "W barlua-widen-1685-2014.xml:20: <register> 'mode': fields reach bit 19, past its size 16: widened to 20 "
+        "narrow.clear 0x104 32/32 wo 0x0 irq@0+8:wo,reserved@8+24:wo",
+        "narrow.clear_read 0x104 32/32 ro 0x0 ",
+        "W barlua-widen-1685-2014.xml:22: <register> 'mode': fields reach bit 19, past its size 16: widened to 20 "
           + "bits (32-bit accesses; the address block's width and the next register leave room)",
-        "W barlua-widen-1685-2014.xml:35: <field> 'tight.level': bits 8..19 pass the 16-bit register: clipped to "
+        "W barlua-widen-1685-2014.xml:37: <field> 'tight.level': bits 8..19 pass the 16-bit register: clipped to "
           + "bits 8..15 (not widened: the next register starts at 0x6)",
-        "W barlua-widen-1685-2014.xml:50: <field> 'huge.all': bits 0..71 pass the 32-bit register: clipped to bits "
+        "W barlua-widen-1685-2014.xml:52: <field> 'huge.all': bits 0..71 pass the 32-bit register: clipped to bits "
           + "0..31 (not widened: more than 64 bits)",
-        "W barlua-widen-1685-2014.xml:65: <field> 'mode.speed': bits 12..19 pass the 16-bit register: clipped to "
+        "W barlua-widen-1685-2014.xml:67: <field> 'mode.speed': bits 12..19 pass the 16-bit register: clipped to "
           + "bits 12..15 (not widened: the address block states no width)",
-        "W barlua-widen-1685-2014.xml:57: <addressBlock> 'narrow': no width: 16 bits, its widest register's",
+        "W barlua-widen-1685-2014.xml:78: <field> 'clear.irq': access 'read-write' in a write-only register: loaded "
+          + "as write-only",
+        "W barlua-widen-1685-2014.xml:84: <field> 'clear.reserved': access 'read-only' in a write-only register: "
+          + "loaded as write-only",
+        "W barlua-widen-1685-2014.xml:59: <addressBlock> 'narrow': no width: 32 bits, its widest register's",
         "define: ok",
       ])
   }

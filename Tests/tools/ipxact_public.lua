@@ -39,7 +39,11 @@ local FILES = {
         .. "Reserved@8+24:read-only",
       "0xffc 32 idAddressBlock.IDReg access=read-only barlua=ro reset=0xd01 fields=ID@0+32:read-only"}},
   leon2{file = "leon2-irqctrl-1.3.xml", path = "spiritconsortium.org/Leon2RTL/irqctrl/1.3/irqctrl.xml",
-    hash = "b9c64cda6edb18abb8bd4b573c9cd49e", registers = 6, lines = {
+    hash = "b9c64cda6edb18abb8bd4b573c9cd49e", registers = 6, warnings = 3, lines = {
+      -- write-only with read-only and read-write fields: write-only (3 warnings), beside its
+      -- read-only twin at the same offset
+      "0xc 32 interruptClearRegister access=write-only barlua=wo reset=0x0 fields=Reserved1@0+1:read-only,"
+        .. "iclear@1+15:read-write,Reserved2@16+16:read-only",
       "0x0 32 interrupMaskandPriorityLevel access=read-write barlua=rw reset=0x0 fields=Reserved1@0+1:read-write,"
         .. "imask@1+15:read-write,Reserved2@16+1:read-write,ilevel@17+15:read-write",
       "0x10 32 interruptReadClearPendingRegister access=read-write barlua=ro reset=0x0 "
@@ -110,14 +114,14 @@ local FILES = {
       "0x28 32 out_height access=write-only barlua=wo reset=0x0 fields=out_height@0+32:write-only"}},
   {file = "digilent-hls_contrast_stretch.xml", repo = "Digilent/vivado-library",
     path = "ip/hls_contrast_stretch_1_0/component.xml", commit = "f4613fff005b098065fd5d619a2b88e55720a423",
-    licence = "MIT", hash = "8a2d65aaa6c1cad00605ee17c1761621", registers = 4, lines = {
-      "0x10 32 height access=write-only barlua=rw reset=0x0 fields=height@0+16:write-only,RESERVED@16+16:read-only",
-      "0x28 32 max access=write-only barlua=rw reset=0x0 fields=max@0+8:write-only,RESERVED@8+24:read-only"}},
+    licence = "MIT", hash = "8a2d65aaa6c1cad00605ee17c1761621", registers = 4, warnings = 4, lines = {
+      "0x10 32 height access=write-only barlua=wo reset=0x0 fields=height@0+16:write-only,RESERVED@16+16:read-only",
+      "0x28 32 max access=write-only barlua=wo reset=0x0 fields=max@0+8:write-only,RESERVED@8+24:read-only"}},
   {file = "digilent-hls_gamma_correction.xml", repo = "Digilent/vivado-library",
     path = "ip/hls_gamma_correction_1_0/component.xml", commit = "f4613fff005b098065fd5d619a2b88e55720a423",
-    licence = "MIT", hash = "1c01b2b1df724e1bc8a0670ac378447b", registers = 3, lines = {
-      "0x10 32 gamma access=write-only barlua=rw reset=0x0 fields=gamma@0+8:write-only,RESERVED@8+24:read-only",
-      "0x20 32 width access=write-only barlua=rw reset=0x0 fields=width@0+16:write-only,RESERVED@16+16:read-only"}},
+    licence = "MIT", hash = "1c01b2b1df724e1bc8a0670ac378447b", registers = 3, warnings = 3, lines = {
+      "0x10 32 gamma access=write-only barlua=wo reset=0x0 fields=gamma@0+8:write-only,RESERVED@8+24:read-only",
+      "0x20 32 width access=write-only barlua=wo reset=0x0 fields=width@0+16:write-only,RESERVED@16+16:read-only"}},
 }
 
 -- One register as Tests/tools/regs_listing.lua writes it.

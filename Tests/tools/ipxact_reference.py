@@ -9,7 +9,8 @@ byte offset = (block base + register-file offsets + register offset + index * st
 serial banks place items one after another, parallel ones at the bank's base; with more
 than one address block loaded, register names start with their block's name; the access of
 a field is its own, else its register's, else its block's, else read-write; barlua's access
-of a register with fields is the union of its fields' (ro+wo = rw), without fields its own.
+of a register with fields is the union of its fields' (ro+wo = rw) unless the register itself
+says read-only or write-only, without fields its own.
 
 Usage: ipxact_reference.py FILE [MAP [BLOCK]]; prints one line per register, sorted by offset
 then name:
@@ -285,7 +286,11 @@ class Reader:
             if self.text(r, "mask"):
                 reset &= self.num(self.text(r, "mask"))
         reset &= (1 << bits) - 1
-        if fields:
+        own = self.access(reg)
+        if fields and own and BARLUA[own] != "rw":
+            # A register that says read-only or write-only is that, whatever its fields say.
+            barlua = BARLUA[own]
+        elif fields:
             kinds = {BARLUA[f[3]] for f in fields}
             readable = bool(kinds & {"ro", "rw"})
             writable = bool(kinds & {"wo", "rw"})

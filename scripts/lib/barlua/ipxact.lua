@@ -739,17 +739,20 @@ function Ctx:register_shape(node, full, inherited_access)
   for _, w in ipairs(WIDER) do if bits <= w then width = w break end end
   local offset = self:units(node, "addressOffset", full)
   local atext, anode = access_text(node)
+  local stated = atext and M.ACCESS[atext]  -- the register's own access (not inherited)
   atext = atext or inherited_access
   if atext and not M.ACCESS[atext] then
     self:fail(anode or node, full, "access '%s' is not one of read-only, write-only, read-write, "
       .. "writeOnce, read-writeOnce", atext)
   end
   local doc = trim((kid(node, "description") or {}).text)
-  -- Fields: each keeps its own access; the register's is the union of its fields'.
+  -- Fields: each keeps its own access; the register's is the union of its fields', unless the
+  -- register itself says read-only or write-only (below).
   local fields, nfields = {}, 0
   local next_suffix = {}  -- name -> the next n to try for NAME_n (linear, not quadratic, renaming)
   local reset, any_field_reset = 0, false
   local side_effects = false
+  local order = {}  -- field keys in the file's order (for warnings)
   local past, reach = nil, bits  -- fields reaching past the written size, and the highest bit + 1
   local written_bits = bits  -- origin.bits: the size as written, also when widened
   local v2022 = self.gen >= 2022
@@ -816,6 +819,7 @@ function Ctx:register_shape(node, full, inherited_access)
         doc = trim((kid(fnode, "description") or {}).text),
         origin = {name = fname, access = ftext, line = fnode.line, read_action = ra}}
       fields[key] = f
+      order[#order + 1] = key
       if alias then self.aliases[#self.aliases + 1] = {field = f, block = alias_block} end
       if lsb + fw > bits then
         past = past or {}
@@ -852,6 +856,20 @@ function Ctx:register_shape(node, full, inherited_access)
             f.bit, f.bit + f.width - 1, bits, f.bit, bits - 1, why)
           f.width = bits - f.bit
         end
+      end
+    end
+  end
+  -- A register that says read-only or write-only is that (real files put read-only reserved
+  -- fields in write-only registers: the union would make it read-write, read before each
+  -- field write and overlapping its read-only twin): a field of another access is loaded with
+  -- the register's, said in `warnings`.
+  if stated and stated ~= "rw" then
+    for _, key in ipairs(order) do
+      local f = fields[key]
+      if f and f.access ~= stated then
+        self:warn({tag = "field", line = f.origin.line, file = node.file}, full .. "." .. f.origin.name,
+          "access '%s' in a %s register: loaded as %s", f.origin.access, atext, atext)
+        f.access = stated
       end
     end
   end
