@@ -12,9 +12,12 @@
 -- How it is built, in file order: the limits (M.MAX_*); parse() reads the file at once into a
 -- tree of the IP-XACT namespace's elements; Ctx holds one load: parameters (collect_parameters,
 -- param), values (int, units; expressions in barlua.ipxact_expr), arrays (dims, each_index,
--- layout: the work and byte-offset checks before an array is laid out), registers
--- (register_shape: what one <register> says, read once; register: its elements placed),
--- register files, address blocks and banks; M.load picks the memory map and returns the table.
+-- layout: the work and byte-offset checks before an array is laid out), 2022 type definitions
+-- (type_document, definition, resolved: an element merged with the definition it names),
+-- registers (alias_target: what an aliasOf names; room: whether a register may be widened;
+-- register_shape: what one <register> says, read once; register: its elements placed),
+-- register files, address blocks and banks; M.load picks the memory map and returns the table
+-- and the other files it read (typeDefinitions documents, for the cache).
 local expr = require "barlua.ipxact_expr"
 
 local M = {}
