@@ -94,6 +94,45 @@ final class RegsCacheTests: XCTestCase {
     XCTAssertEqual(try load(uart).how, "cache")
   }
 
+  /// A register whose typeDefinitions document is not in the folder is skipped, the rest loads
+  /// and is cached; once the document is there, the file is parsed again and it loads.
+  func testATypeDefinitionsDocumentAddedLaterIsRead() throws {
+    let dir = cache + "/part"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let part = dir + "/part.xml"
+    Barlua.write(
+      """
+      <?xml version="1.0"?>
+      <ipxact:component xmlns:ipxact="http://www.accellera.org/XMLSchema/IPXACT/1685-2022">
+        <ipxact:vendor>barlua</ipxact:vendor><ipxact:library>tests</ipxact:library>
+        <ipxact:name>part</ipxact:name><ipxact:version>1.0</ipxact:version>
+        <ipxact:typeDefinitions><ipxact:externalTypeDefinitions><ipxact:name>types</ipxact:name>
+          <ipxact:typeDefinitionsRef vendor="barlua" library="tests" name="uart_types" version="1.0"/>
+        </ipxact:externalTypeDefinitions></ipxact:typeDefinitions>
+        <ipxact:memoryMaps><ipxact:memoryMap><ipxact:name>m</ipxact:name>
+          <ipxact:addressBlock><ipxact:name>b</ipxact:name><ipxact:baseAddress>0</ipxact:baseAddress>
+            <ipxact:range>16</ipxact:range><ipxact:width>32</ipxact:width>
+            <ipxact:register><ipxact:name>plain</ipxact:name><ipxact:addressOffset>0</ipxact:addressOffset>
+              <ipxact:size>32</ipxact:size></ipxact:register>
+            <ipxact:register><ipxact:name>typed</ipxact:name><ipxact:addressOffset>4</ipxact:addressOffset>
+              <ipxact:registerDefinitionRef typeDefinitions="types">ctrl_reg</ipxact:registerDefinitionRef>
+            </ipxact:register>
+          </ipxact:addressBlock>
+        </ipxact:memoryMap></ipxact:memoryMaps>
+      </ipxact:component>
+      """, to: part)
+    let before = try load(part)
+    XCTAssertEqual(before.how, "parsed")
+    XCTAssertFalse(before.spec.contains("name=\"typed\""), before.spec)
+    XCTAssertTrue(before.spec.contains("not found"), before.spec)
+    XCTAssertEqual(try load(part).how, "cache")
+    try FileManager.default.copyItem(atPath: Self.fixtures + "typedefs/uart_types.xml", toPath: dir + "/uart_types.xml")
+    let after = try load(part)
+    XCTAssertEqual(after.how, "parsed")
+    XCTAssertTrue(after.spec.contains("name=\"typed\""), after.spec)
+    XCTAssertEqual(try load(part).how, "cache")
+  }
+
   func testUnusableCachesFallBackToParsing() throws {
     let file = Self.fixtures + "kactus2-wb_slave-1685-2014.xml"
     let parsed = try load(file, nocache: true).spec

@@ -17,7 +17,8 @@
 -- registers (alias_target: what an aliasOf names; room: whether a register may be widened;
 -- register_shape: what one <register> says, read once; register: its elements placed),
 -- register files, address blocks and banks; M.load picks the memory map and returns the table
--- and the other files it read (typeDefinitions documents, for the cache).
+-- and what else it read, for the cache: {folder = hash of the folder's .xml names, files =
+-- {{path =, hash = of the bytes parsed}}} (typeDefinitions documents).
 local expr = require "barlua.ipxact_expr"
 
 local M = {}
@@ -405,7 +406,13 @@ function Ctx:type_document(want, ref, what)
   local doc = self.type_docs[key]
   if doc then return doc end
   local folder, names, why = M.folder_files(self.path)
-  if not names then self:fail(ref, what, "typeDefinitions %s: %s", key, why) end
+  if not names then
+    self.sources.folder = "unlisted"  -- never matches: such a result is not served from the cache
+    self:fail(ref, what, "typeDefinitions %s: %s", key, why)
+  end
+  local hash = require("barlua.cache_core").hash_string
+  -- What the cache keys on: the folder's .xml names as listed here and the bytes parsed.
+  self.sources.folder = self.sources.folder or hash(table.concat(names, "\0"))
   local found
   for _, name in ipairs(names) do
     local path = folder == "." and name or (folder:gsub("/$", "") .. "/" .. name)
@@ -425,7 +432,7 @@ function Ctx:type_document(want, ref, what)
             if found then
               self:fail(ref, what, "typeDefinitions %s is in two files of %s: %s and %s", key, folder, found.path, path)
             end
-            found = {root = root, gen = gen, params = params, path = path}
+            found = {root = root, gen = gen, params = params, path = path, hash = hash(data)}
           end
         end
       end
@@ -442,7 +449,7 @@ function Ctx:type_document(want, ref, what)
   mark_file(found.root, found.path)
   self:collect_parameters(found.root, found.params)
   self.doc_paths[found.path] = found.root
-  self.sources[#self.sources + 1] = found.path
+  self.sources.files[#self.sources.files + 1] = {path = found.path, hash = found.hash}
   self.type_docs[key] = found.root
   return found.root
 end
@@ -1075,7 +1082,7 @@ function M.load(path, opts)
   end
   local ctx = setmetatable({path = path, gen = gen, params = {}, names = {}, cache = {}, out = {},
     blocks = {}, loaded = {}, skipped = {}, warnings = {}, bad = {}, extent = 0, only_block = opts.block,
-    shapes = {}, nonempty = {}, merged = {}, aliases = {}, type_docs = {}, doc_paths = {}, sources = {},
+    shapes = {}, nonempty = {}, merged = {}, aliases = {}, type_docs = {}, doc_paths = {}, sources = {files = {}},
     ndocs = 0, rf_depth = 0, expanded = 0, param_depth = 0}, Ctx)
   ctx.root = root
   ctx.lookup = function(id) return ctx:param(id) end

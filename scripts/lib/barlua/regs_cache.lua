@@ -81,34 +81,17 @@ local function valid(spec)
   return true
 end
 
--- What else the load read: {folder = hash of its .xml names, files = {{path =, hash =}}}, or
--- nil when a file cannot be hashed or listed (then the result is not cached).
-local function dependencies(path, sources)
-  if not sources or #sources == 0 then return {files = {}} end
-  local _, names = require("barlua.ipxact").folder_files(path)
-  if not names then return nil end
-  local deps = {folder = core.hash_string(table.concat(names, "\0")), files = {}}
-  for _, p in ipairs(sources) do
-    local hash = core.hash_file(p)
-    if not hash then return nil end
-    deps.files[#deps.files + 1] = {path = p, hash = hash}
-  end
-  return deps
-end
-
--- Whether the files an entry depends on are as they were.
+-- Whether the files an entry depends on (2022 typeDefinitions documents, as the loader read
+-- them: {folder = hash of the component folder's .xml names, files = {{path =, hash =}}}) are
+-- as they were.
 local function current(path, deps)
   if type(deps) ~= "table" or type(deps.files) ~= "table" then return false end
-  if #deps.files == 0 then return deps.folder == nil end
-  local sources = {}
+  -- A load that looked for a typeDefinitions document (found or not) depends on the folder.
+  if deps.folder == nil then return #deps.files == 0 end
+  local _, names = require("barlua.ipxact").folder_files(path)
+  if not names or core.hash_string(table.concat(names, "\0")) ~= deps.folder then return false end
   for _, d in ipairs(deps.files) do
-    if type(d) ~= "table" or type(d.path) ~= "string" or type(d.hash) ~= "string" then return false end
-    sources[#sources + 1] = d.path
-  end
-  local now = dependencies(path, sources)
-  if not now or now.folder ~= deps.folder then return false end
-  for i, d in ipairs(deps.files) do
-    if now.files[i].hash ~= d.hash then return false end
+    if type(d) ~= "table" or type(d.path) ~= "string" or core.hash_file(d.path) ~= d.hash then return false end
   end
   return true
 end
@@ -138,8 +121,7 @@ function M.load(path, opts, parse)
   if not file then return spec, "parsed: " .. tostring(why) end
   -- Stored only when the file still has the content that was parsed.
   if key_of(path, opts) ~= key then return spec, "parsed: the file changed while it was read" end
-  local deps = dependencies(path, sources)
-  if not deps then return spec, "parsed: a typeDefinitions file cannot be hashed" end
+  local deps = sources or {files = {}}
   local data, err = core.encode({key = key, spec = spec, deps = deps})
   if not data then return spec, "parsed: not cacheable: " .. tostring(err) end
   local stored, werr = core.write_private(file, data)
