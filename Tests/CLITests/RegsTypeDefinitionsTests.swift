@@ -85,6 +85,14 @@ final class RegsTypeDefinitionsTests: XCTestCase {
     XCTAssertEqual(r.out, "1\t1\n0\n0xabcd\n")
   }
 
+  /// scripts/regs.lua names what each alias is another name of.
+  func testTheRegisterTableNamesAliases() throws {
+    let r = try Barlua.run([Barlua.repository + "/scripts/regs.lua", Self.uart], in: Barlua.repository)
+    XCTAssertEqual(r.status, 0, r.err)
+    XCTAssertTrue(r.out.contains("pending_alias [0]  (read-write)  alias of misc.irq.pending\n"), r.out)
+    XCTAssertTrue(r.out.contains("divisor [19:4]  (read-only)  alias of uart0.baud.div\n"), r.out)
+  }
+
   /// regs.define takes `alias` and checks it: an alias may share exactly its field's bits, no
   /// other overlap; it must name a field of that width where the register is in the map.
   func testDefineChecksAliases() throws {
