@@ -9,8 +9,9 @@
 #
 # Why a second QEMU: QEMU 7.2 keeps a root port's Uncorrectable Error Mask read-only (writable
 # from 8.0 on, behind the x-pcie-err-unc-mask property), so scripts/reload.lua's masking of
-# Surprise Down cannot be shown on it; Tests/guest/31-aer-link.lua needs this QEMU and runs in
-# the suite's backports boots.
+# Surprise Down cannot be shown on it, and it sends no correctable AER message upstream (8.0 on
+# does). Tests/guest/backports/31-aer-link.lua needs this QEMU and runs in the suite's
+# backports boots.
 
 QEMU_BACKPORTS_SUITE=bookworm-backports
 # Unpacked from the backport (the emulator, its data files and the firmware it asks for).

@@ -93,7 +93,7 @@ qemu_command() {
   fi
 }
 
-# Devices only the backports QEMU's boots have (Tests/guest/31-aer-link.lua), at fixed slots
+# Devices only the backports QEMU's boots have (Tests/guest/backports/31-aer-link.lua), at fixed slots
 # guest-init.sh knows: a root port with x-speed/x-width set and nothing behind it (slot 0x13:
 # its link status is its link capability), and an NVMe controller with a controller memory
 # buffer (a memory BAR) and FLR, alone behind a root port of another speed and width (slot
