@@ -294,6 +294,13 @@ do
   t.is(row(text, "rerun"), "kept", "rerun: kept")
   t.ok(row(text, "vfio"), "a vfio row: " .. tostring(row(text, "vfio")))
   t.diag(text:match("condition[^\n]*\n.*") or text)
+
+  -- Every BAR: BAR0 is the controller's registers (a record written there does not read back).
+  code, text = persistence("--device " .. NVME .. " --matrix")
+  t.is(code, 0, "--matrix on the whole NVMe: exit 0")
+  t.contains(text, "condition  BAR0", "the table has BAR0 and BAR2")
+  t.is(row(text, "flr"), "not memory kept", "flr: BAR0 registers are not memory, the CMB is kept")
+  if code ~= 0 then t.diag(text) end
   t.is(pci.device(NVME).driver, "vfio-pci", "the NVMe ends on vfio-pci")
 end
 
