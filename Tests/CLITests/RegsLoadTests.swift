@@ -45,6 +45,8 @@ final class RegsLoadTests: XCTestCase {
       ("barlua-features-1685-2022.xml", "words", 14, "define: ok"),
       ("barlua-features-1685-2022.xml", "halfwords", 4, "define: ok"),
       ("barlua-banks-spirit-1685-2009.xml", nil, 5, "define: ok"),
+      // 2022 type definitions from the typeDefinitions document beside it, aliases
+      ("typedefs/uart.xml", nil, 6, "define: ok"),
     ]
     for (file, map, count, define) in cases {
       let path = Self.fixtures + file

@@ -128,7 +128,7 @@ local FILES = {
 local function line(r)
   local fields = {}
   for _, f in pairs(r.fields or {}) do fields[#fields + 1] = f end
-  table.sort(fields, function(a, b) return a.bit < b.bit end)
+  table.sort(fields, function(a, b) return a.bit < b.bit or (a.bit == b.bit and a.origin.name < b.origin.name) end)
   local fs = {}
   for i, f in ipairs(fields) do fs[i] = string.format("%s@%d+%d:%s", f.origin.name, f.bit, f.width, f.origin.access) end
   return string.format("0x%x %d %s access=%s barlua=%s reset=0x%x fields=%s", r.offset, r.origin.bits, r.name,
