@@ -264,7 +264,8 @@ class Reader:
             if e.tag == self.q("externalTypeDefinitions") and self.text(e, "name") == ref.get("typeDefinitions"):
                 r = e.find(self.q("typeDefinitionsRef"))
                 doc = self.typedoc(tuple(r.get(t) for t in ("vendor", "library", "name", "version")))
-        defs = [d for ls in self.kids(doc, lists) for d in self.kids(ls, one) if self.text(d, "name") == ref.text.strip()]
+        want = ref.text.strip()
+        defs = [d for ls in self.kids(doc, lists) for d in self.kids(ls, one) if self.text(d, "name") == want]
         if not defs:
             raise ValueError("no %s %s" % (one, ref.text))
         merged = ET.Element(node.tag)
