@@ -397,17 +397,16 @@ class Reader:
                 pass  # a register or register file that cannot be read is left out
 
     def element(self, k, base, prefix, acc, out):
-        if True:
-            if k.tag == self.q("register"):
-                self.register(k, base, prefix, acc, out)
-            elif k.tag == self.q("registerFile") and self.present(k):
-                k = self.resolve(k)
-                off = self.num(self.text(k, "addressOffset"))
-                dims, stride = self.dims(k)
-                stride = stride if stride is not None else self.num(self.text(k, "range"))
-                name = prefix + self.text(k, "name")
-                for suffix, flat in self.indices(dims):
-                    self.contents(k, base + off + flat * stride, name + suffix + ".", self.access(k) or acc, out)
+        if k.tag == self.q("register"):
+            self.register(k, base, prefix, acc, out)
+        elif k.tag == self.q("registerFile") and self.present(k):
+            k = self.resolve(k)
+            off = self.num(self.text(k, "addressOffset"))
+            dims, stride = self.dims(k)
+            stride = stride if stride is not None else self.num(self.text(k, "range"))
+            name = prefix + self.text(k, "name")
+            for suffix, flat in self.indices(dims):
+                self.contents(k, base + off + flat * stride, name + suffix + ".", self.access(k) or acc, out)
 
     def block(self, b, at, only, out):
         base = self.num(self.text(b, "baseAddress")) if at is None else at
