@@ -127,6 +127,41 @@ final class RegsTypeDefinitionsTests: XCTestCase {
       ])
   }
 
+  /// Definitions in the component's own file (not the schema: its typeDefinitions attribute
+  /// names no externalTypeDefinitions) are read from there, with a warning.
+  func testDefinitionsInTheComponentItself() throws {
+    let dir = Barlua.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    Barlua.write(
+      """
+      <?xml version="1.0"?>
+      <ipxact:component xmlns:ipxact="http://www.accellera.org/XMLSchema/IPXACT/1685-2022">
+        <ipxact:name>own</ipxact:name>
+        <ipxact:registerDefinitions><ipxact:registerDefinition><ipxact:name>word</ipxact:name>
+          <ipxact:size>16</ipxact:size>
+          <ipxact:field><ipxact:name>lo</ipxact:name><ipxact:bitOffset>0</ipxact:bitOffset>
+            <ipxact:bitWidth>8</ipxact:bitWidth></ipxact:field>
+        </ipxact:registerDefinition></ipxact:registerDefinitions>
+        <ipxact:memoryMaps><ipxact:memoryMap><ipxact:name>m</ipxact:name>
+          <ipxact:addressBlock><ipxact:name>b</ipxact:name><ipxact:baseAddress>0</ipxact:baseAddress>
+            <ipxact:range>8</ipxact:range><ipxact:width>16</ipxact:width>
+            <ipxact:register><ipxact:name>w</ipxact:name><ipxact:addressOffset>2</ipxact:addressOffset>
+              <ipxact:registerDefinitionRef typeDefinitions="local">word</ipxact:registerDefinitionRef>
+            </ipxact:register>
+          </ipxact:addressBlock>
+        </ipxact:memoryMap></ipxact:memoryMaps>
+      </ipxact:component>
+      """, to: dir + "/own.xml")
+    XCTAssertEqual(
+      try lines(dir + "/own.xml"),
+      [
+        "w 0x2 16/16 rw 0x0 lo@0+8:rw",
+        "W own.xml:13: <registerDefinitionRef> 'w': typeDefinitions 'local' names no externalTypeDefinitions: read "
+          + "from the component's own registerDefinitions",
+        "define: ok",
+      ])
+  }
+
   /// The typeDefinitions document is looked for in the component's folder only: missing, the
   /// error names the VLNV and the folder; in two files, both.
   func testAMissingOrDoubledTypeDefinitionsDocumentIsAnError() throws {
