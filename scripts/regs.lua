@@ -90,8 +90,9 @@ for _, r in ipairs(order) do
     local f = x.f
     local bits = f.width == 1 and string.format("[%d]", f.bit)
       or string.format("[%d:%d]", f.bit + f.width - 1, f.bit)
-    print(string.format("%-10s %5s %-6s   %s %s%s", "", "", f.access, x.name, bits,
-      f.origin and f.origin.access ~= nil and "  (" .. f.origin.access .. ")" or ""))
+    print(string.format("%-10s %5s %-6s   %s %s%s%s", "", "", f.access, x.name, bits,
+      f.origin and f.origin.access ~= nil and "  (" .. f.origin.access .. ")" or "",
+      f.alias and ("  alias of " .. f.alias) or ""))
   end
 end
 

@@ -54,6 +54,8 @@ int barlua_openlibs(lua_State *L) {
   barlua_preload_value(L, "barlua.cache_core");
   barlua_open_xml_core(L);
   barlua_preload_value(L, "barlua.xml_core");
+  barlua_open_folder_core(L);
+  barlua_preload_value(L, "barlua.folder_core");
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
   barlua_open_helpers(L);
   const char *name;

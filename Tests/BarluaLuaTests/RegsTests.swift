@@ -247,7 +247,7 @@ final class RegsTests: XCTestCase {
       field("f = {bit = 0, access = 'rw'}", access: "ro"), e + "'f': access 'rw' is not possible in a 'ro' register")
     XCTAssertEqual(
       field("f = {bit = 0, acces = 'ro'}"),
-      e + "'f': unknown key 'acces'; did you mean 'access'? known: access, bit, doc, lsb, msb, origin, width")
+      e + "'f': unknown key 'acces'; did you mean 'access'? known: access, alias, bit, doc, lsb, msb, origin, width")
     XCTAssertEqual(
       field("a = {lsb = 0, msb = 3}, b = {lsb = 3, msb = 5}"),
       "test:1: regs.define: dev register 'r': fields 'a' and 'b' overlap")

@@ -140,6 +140,47 @@ final class TraceTests: MappedBarTestCase {
     XCTAssertEqual(try entries("regs.mmiotrace(text, {base = 0xfe000010})"), "read32@0=deadbeef")
   }
 
+  /// A log the kernel wrote: virtio_pci probing QEMU's virtio-rng on 6.1, recorded in the bed
+  /// (SOURCES.md says how), named through the virtio common-configuration map.
+  func testRecordedVirtioProbeIsTheVirtioInitSequence() throws {
+    try lua.eval(
+      """
+      regs = require 'barlua.regs'
+      common = dofile('\(Self.fixtures)virtio_common.lua')
+      f = io.open('\(Self.fixtures)virtio-pci-probe-6.1.txt') text = f:read('a') f:close()
+      t = regs.mmiotrace(text)
+      """)
+    // 66 R/W records: 43 in the common configuration (map 1, the first MAP, the default base),
+    // 22 in the MSI-X table (map 5) and one notify write (map 3), which lie outside it.
+    XCTAssertEqual(
+      try lua.eval("return string.format('%x %d %d %d %d', t.base, #t, t.outside, t.unparsed, #t.maps)"),
+      "fde00000 43 23 0 5")
+    let all = try entries("t")
+    XCTAssertTrue(
+      all.hasPrefix(
+        "write8@14=0 read8@14=0 read8@14=0 write8@14=1 read8@14=1 write8@14=3 write32@0=0 read32@4=30000000 "
+          + "write32@0=1 read32@4=101 "),
+      all)
+    // The virtio status handshake (spec 3.1.1): reset, ACKNOWLEDGE, DRIVER, FEATURES_OK, DRIVER_OK.
+    XCTAssertEqual(
+      try lua.eval(
+        """
+        local s = {}
+        for _, e in ipairs(t:entries()) do
+          if e.kind == 'write8' and e.offset == 0x14 then s[#s + 1] = string.format('%x', e.value) end
+        end
+        return table.concat(s, ' ')
+        """), "0 1 3 b f")
+    let named = try lua.eval("return t:format(common)").split(separator: "\n")
+    XCTAssertEqual(named.count, 43)
+    let driverOK = "common.device_status{acknowledge=0x1 driver=0x1 driver_ok=0x1 features_ok=0x1}"
+    XCTAssertTrue(named.last?.hasSuffix(driverOK) ?? false)
+    XCTAssertTrue(named.contains { $0.hasSuffix("read16    0x18       0x0008               common.queue_size") })
+    // The MSI-X table's accesses are found with its own base.
+    XCTAssertEqual(
+      try lua.eval("local m = regs.mmiotrace(text, {base = 0xfe700000}) return #m .. ' ' .. m.outside"), "22 44")
+  }
+
   /// Mutated logs and random bytes: never an error, never more entries than lines, quickly.
   func testFuzzedMmiotraceNeverFails() throws {
     try lua.eval(

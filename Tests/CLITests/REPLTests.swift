@@ -270,6 +270,40 @@ final class REPLTests: XCTestCase {
     XCTAssertEqual(t.quit(), 0)
   }
 
+  /// barlua.pcie bindings complete like any other: capability names, register names, fields;
+  /// over a config space captured in the bed (an e1000e, BarluaCoreTests/Fixtures/config).
+  func testTabCompletesPcieBindings() throws {
+    var fixture = URL(fileURLWithPath: "\(#filePath)")
+    for _ in 0..<2 { fixture.deleteLastPathComponent() }
+    let nic = "0000:03:00.0"
+    let root = NSTemporaryDirectory() + "barlua-repl-pcie-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: "\(root)/\(nic)", withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: root) }
+    try FileManager.default.copyItem(
+      atPath: fixture.path + "/BarluaCoreTests/Fixtures/config/qemu-q35-6.1/\(nic).config",
+      toPath: "\(root)/\(nic)/config")
+    let t = try PseudoTerminal(env: ["BARLUA_HISTORY": "", "BARLUA_SYSFS_PCI": root])
+    XCTAssertTrue(t.expect("> "))
+    func type(_ keys: String...) {
+      for k in keys {
+        t.send(k)
+        usleep(150_000)
+      }
+    }
+    t.send("pcie = require 'barlua.pcie' cfg = pcie.bind(pci.config('\(nic)'))\n")
+    type("=cfg.expr", "\t", ".link_sta", "\t", ".current_link_s", "\t", "\n")
+    // The e1000e's link: 2.5 GT/s (code 1), as lspci -vvv showed in the bed.
+    XCTAssertTrue(t.expect("\r\n1\r\n"), t.screen)
+    // link_sta is ambiguous (link_status, link_status_2): readline rings the bell and completes
+    // the common part.
+    let echoed = t.screen.replacingOccurrences(of: "\u{7}", with: "")
+    XCTAssertTrue(echoed.contains("=cfg.express.link_status.current_link_speed\r\n"), t.screen)
+    type("cfg.ae", "\t", ".uncorrectable_error_m", "\t", ".surprise_d", "\t")
+    XCTAssertTrue(t.expect("cfg.aer.uncorrectable_error_mask.surprise_down_error"), t.screen)
+    type("\u{15}")
+    XCTAssertEqual(t.quit(), 0)
+  }
+
   func testInteractiveAfterScript() throws {
     let dir = Barlua.tempDir()
     Barlua.write("answer = 42", to: "\(dir)/s.lua")

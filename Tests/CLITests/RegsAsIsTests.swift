@@ -33,9 +33,10 @@ final class RegsAsIsTests: XCTestCase {
       [
         "id 0x0 32 ro nil ", "status 0x4 32 ro true done@0+1", "mode 0x8 16 rw nil speed@12+4", "size 10",
         "W barlua-asis-1685-2014.xml:42: <field> 'mode.speed': bits 12..19 pass the 16-bit register: clipped to bits "
-          + "12..15",
+          + "12..15 (not widened: the address block states no width)",
         "W barlua-asis-1685-2014.xml:47: <field> 'mode.ghost': bits 20..23 are outside the 16-bit register: the "
-          + "field is not loaded",
+          + "field is not loaded (not widened: the address block states no width)",
+        "W barlua-asis-1685-2014.xml:13: <addressBlock> 'ctrl': no width: 32 bits, its widest register's",
         "W barlua-asis-1685-2014.xml:13: <addressBlock> 'ctrl': no range: 0xa address units, from its registers",
         "S barlua-asis-1685-2014.xml:34: <register> 'broken': addressOffset is missing (not loaded)",
       ])

@@ -65,6 +65,74 @@ final class RegsCacheTests: XCTestCase {
     XCTAssertEqual(after.spec, try load(file, nocache: true).spec)
   }
 
+  /// A component read with an external typeDefinitions document (IP-XACT 2022, found in its
+  /// folder by VLNV): the cached result keeps aliases and skipped/warnings as parsed, and is not
+  /// used once that document changes (same size and mtime) or the folder's .xml files change.
+  func testATypeDefinitionsDocumentIsPartOfTheKey() throws {
+    let dir = cache + "/td"
+    try FileManager.default.copyItem(atPath: Self.fixtures + "typedefs", toPath: dir)
+    let uart = dir + "/uart.xml"
+    let types = dir + "/uart_types.xml"
+    let parsed = try load(uart, nocache: true)
+    XCTAssertTrue(parsed.spec.contains("alias=\"misc.irq.pending\""), parsed.spec)
+    XCTAssertEqual(try load(uart).how, "parsed")
+    let cached = try load(uart)
+    XCTAssertEqual(cached.how, "cache")
+    XCTAssertEqual(cached.spec, parsed.spec)
+    let mtime = try FileManager.default.attributesOfItem(atPath: types)[.modificationDate] as! Date
+    var text = try String(contentsOfFile: types, encoding: .utf8)
+    text = text.replacingOccurrences(of: "'hA5", with: "'h5A")
+    try text.write(toFile: types, atomically: false, encoding: .utf8)
+    try FileManager.default.setAttributes([.modificationDate: mtime], ofItemAtPath: types)
+    let after = try load(uart)
+    XCTAssertEqual(after.how, "parsed")
+    XCTAssertTrue(after.spec.contains("reset=0x5a01"), after.spec)
+    XCTAssertEqual(after.spec, try load(uart, nocache: true).spec)
+    XCTAssertEqual(try load(uart).how, "cache")
+    Barlua.write("<x/>", to: dir + "/other.xml")
+    XCTAssertEqual(try load(uart).how, "parsed")
+    XCTAssertEqual(try load(uart).how, "cache")
+  }
+
+  /// A register whose typeDefinitions document is not in the folder is skipped, the rest loads
+  /// and is cached; once the document is there, the file is parsed again and it loads.
+  func testATypeDefinitionsDocumentAddedLaterIsRead() throws {
+    let dir = cache + "/part"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let part = dir + "/part.xml"
+    Barlua.write(
+      """
+      <?xml version="1.0"?>
+      <ipxact:component xmlns:ipxact="http://www.accellera.org/XMLSchema/IPXACT/1685-2022">
+        <ipxact:vendor>barlua</ipxact:vendor><ipxact:library>tests</ipxact:library>
+        <ipxact:name>part</ipxact:name><ipxact:version>1.0</ipxact:version>
+        <ipxact:typeDefinitions><ipxact:externalTypeDefinitions><ipxact:name>types</ipxact:name>
+          <ipxact:typeDefinitionsRef vendor="barlua" library="tests" name="uart_types" version="1.0"/>
+        </ipxact:externalTypeDefinitions></ipxact:typeDefinitions>
+        <ipxact:memoryMaps><ipxact:memoryMap><ipxact:name>m</ipxact:name>
+          <ipxact:addressBlock><ipxact:name>b</ipxact:name><ipxact:baseAddress>0</ipxact:baseAddress>
+            <ipxact:range>16</ipxact:range><ipxact:width>32</ipxact:width>
+            <ipxact:register><ipxact:name>plain</ipxact:name><ipxact:addressOffset>0</ipxact:addressOffset>
+              <ipxact:size>32</ipxact:size></ipxact:register>
+            <ipxact:register><ipxact:name>typed</ipxact:name><ipxact:addressOffset>4</ipxact:addressOffset>
+              <ipxact:registerDefinitionRef typeDefinitions="types">ctrl_reg</ipxact:registerDefinitionRef>
+            </ipxact:register>
+          </ipxact:addressBlock>
+        </ipxact:memoryMap></ipxact:memoryMaps>
+      </ipxact:component>
+      """, to: part)
+    let before = try load(part)
+    XCTAssertEqual(before.how, "parsed")
+    XCTAssertFalse(before.spec.contains("name=\"typed\""), before.spec)
+    XCTAssertTrue(before.spec.contains("not found"), before.spec)
+    XCTAssertEqual(try load(part).how, "cache")
+    try FileManager.default.copyItem(atPath: Self.fixtures + "typedefs/uart_types.xml", toPath: dir + "/uart_types.xml")
+    let after = try load(part)
+    XCTAssertEqual(after.how, "parsed")
+    XCTAssertTrue(after.spec.contains("name=\"typed\""), after.spec)
+    XCTAssertEqual(try load(part).how, "cache")
+  }
+
   func testUnusableCachesFallBackToParsing() throws {
     let file = Self.fixtures + "kactus2-wb_slave-1685-2014.xml"
     let parsed = try load(file, nocache: true).spec

@@ -45,6 +45,8 @@ final class RegsLoadTests: XCTestCase {
       ("barlua-features-1685-2022.xml", "words", 14, "define: ok"),
       ("barlua-features-1685-2022.xml", "halfwords", 4, "define: ok"),
       ("barlua-banks-spirit-1685-2009.xml", nil, 5, "define: ok"),
+      // 2022 type definitions from the typeDefinitions document beside it, aliases
+      ("typedefs/uart.xml", nil, 6, "define: ok"),
     ]
     for (file, map, count, define) in cases {
       let path = Self.fixtures + file
@@ -237,7 +239,9 @@ final class RegsLoadTests: XCTestCase {
         [
           "-e", "local s = require('barlua.regs').load('\(p)') print(s.registers[1].fields.f.width, s.warnings[1])",
         ]
-      ).out, "2\t\(p):7: <field> 'r.f': bits 30..33 pass the 32-bit register: clipped to bits 30..31\n")
+      ).out,
+      "2\t\(p):7: <field> 'r.f': bits 30..33 pass the 32-bit register: clipped to bits 30..31 (not widened: the address "
+        + "block is 32 bits wide)\n")
     p = component(reg("r", offset: "SIZE * 4"), in: dir)
     XCTAssertTrue(
       try loadError(p).contains(
@@ -404,7 +408,7 @@ final class RegsLoadTests: XCTestCase {
   func testFuzzedFilesReturnOrRaiseRegsErrors() throws {
     let files = try FileManager.default.contentsOfDirectory(atPath: Self.fixtures).filter { $0.hasSuffix(".xml") }
       .sorted().map { Self.fixtures + $0 }
-    XCTAssertEqual(files.count, 8)
+    XCTAssertEqual(files.count, 9)
     let r = try run(Barlua.path, ["Tests/tools/regs_fuzz.lua", "1", "1500"] + files)
     XCTAssertEqual(r.status, 0, r.err)
     XCTAssertTrue(r.out.hasPrefix("fuzz: 1500 mutants: "), r.out)

@@ -1,6 +1,10 @@
 -- A grammar-aware IP-XACT fuzzer: builds whole components from the schema's structure (memory
 -- maps, address blocks, banks, register files nested deep, arrays, registers, fields, resets,
--- parameters that refer to each other) and fills them with hostile values (expressions with
+-- parameters that refer to each other; 1685-2022 type definitions: field, register, register-file
+-- and address-block definitions in a typeDefinitions document written beside the component and
+-- named by VLNV, references to them, to missing ones and to definitions holding themselves;
+-- field aliasOf, to fields that exist and that do not; blocks without range or width; fields
+-- past their register's size) and fills them with hostile values (expressions with
 -- replications, shifts at their edges, huge and negative numbers, scaled integers, long names,
 -- long attributes and texts, unknown and cyclic references), then loads each with regs.load and
 -- regs.define. Each file must load, or fail with an error of regs ("regs.load: ..." /
@@ -132,12 +136,48 @@ function Gen.access()
   return pick({"read-only", "write-only", "read-write", "writeOnce", "read-writeOnce"})
 end
 
+-- 2022: a reference to a definition of the typeDefinitions document (or to none).
+function Gen:ref(tag, names)
+  return self:el(tag, hostile() and pick({"", "missing", name()}) or pick(names),
+    ' typeDefinitions="' .. (hostile() and pick({"nosuch", "", "td"}) or "td") .. '"')
+end
+
+-- 2022: an aliasOf naming a field seen before (in this block, or by block name), or none.
+function Gen:alias()
+  local seen = self.seen[#self.seen > 0 and R(1, #self.seen) or 0] or {block = "b1", reg = "r", field = "f"}
+  local parts = {}
+  if chance(0.3) then parts[#parts + 1] = '<' .. self:p("addressBlockRef") .. ' ' .. self:p("addressBlockRef")
+    .. '="' .. (hostile() and "nosuch" or seen.block) .. '"/>' end
+  if hostile() then
+    parts[#parts + 1] = '<' .. self:p("registerFileRef") .. ' ' .. self:p("registerFileRef") .. '="' .. name() .. '"/>'
+  end
+  local idx = chance(0.1) and self:el("indices", self:el("index", self:text())) or ""
+  parts[#parts + 1] = self:el("registerRef", idx, ' ' .. self:p("registerRef") .. '="'
+    .. (hostile() and name() or seen.reg) .. '"')
+  if not (hostile() and chance(0.3)) then
+    parts[#parts + 1] = '<' .. self:p("fieldRef") .. ' ' .. self:p("fieldRef") .. '="'
+      .. (hostile() and name() or seen.field) .. '"/>'
+  end
+  return self:el("aliasOf", table.concat(parts))
+end
+
 function Gen:field(bits)
-  local parts = {self:el("name", name())}
+  local fname = name()
+  local parts = {self:el("name", fname)}
   if chance(0.1) then parts[#parts + 1] = self:el("isPresent", pick({"0", "1", self:text()})) end
   local lsb = R(0, bits - 1)
   parts[#parts + 1] = self:el("bitOffset", hostile() and self:text() or tostring(lsb))
-  parts[#parts + 1] = self:el("bitWidth", hostile() and self:text() or tostring(R(1, bits - lsb)))
+  if self.fields then self.fields[#self.fields + 1] = fname end
+  if self.td and chance(0.2) then
+    parts[#parts + 1] = self:ref("fieldDefinitionRef", {"fd1", "fd2", "fd3"})
+    if not hostile() then return self:el("field", table.concat(parts)) end
+  elseif self.gen >= 2022 and chance(0.1) then
+    parts[#parts + 1] = self:alias()
+    if not hostile() then return self:el("field", table.concat(parts)) end
+  end
+  -- Now and then a field past the register's size (widened or clipped).
+  local width = chance(0.1) and R(1, 2 * bits) or R(1, bits - lsb)
+  parts[#parts + 1] = self:el("bitWidth", hostile() and self:text() or tostring(width))
   if chance(0.3) then parts[#parts + 1] = self:el("access", self:access()) end
   if self.gen >= 2014 and chance(0.3) then
     parts[#parts + 1] = self:el("resets", self:el("reset", self:el("value", self:text())))
@@ -148,11 +188,16 @@ end
 
 function Gen:register()
   local bits = pick({8, 16, 32, 64, 32, 32, 6, 1})
-  local parts = {self:el("name", name())}
+  local rname = name()
+  local parts = {self:el("name", rname)}
   if chance(0.1) then parts[#parts + 1] = self:el("isPresent", pick({"0", "1", self:text()})) end
   if chance(0.3) then parts[#parts + 1] = self:dims() end
-  self.offset = self.offset + 64
+  self.offset = self.offset + (chance(0.1) and pick({1, 2, 4}) or 64)
   parts[#parts + 1] = self:el("addressOffset", hostile() and self:text() or tostring(self.offset))
+  if self.td and chance(0.15) then
+    parts[#parts + 1] = self:ref("registerDefinitionRef", {"rd1", "rd2"})
+    if not hostile() then return self:el("register", table.concat(parts)) end
+  end
   parts[#parts + 1] = self:el("size", hostile() and self:text() or tostring(bits))
   if chance(0.3) then parts[#parts + 1] = self:el("access", self:access()) end
   if chance(0.2) then
@@ -160,10 +205,16 @@ function Gen:register()
   end
   local nfields = hostile() and pick({70, 5000}) or math.min(bits, pick({0, 0, 1, 1, 2}))
   local f = {}
+  local outer = self.fields
+  self.fields = {}
   for i = 1, nfields do
     f[i] = (nfields > 8 and chance(0.9)) and self:el("field", self:el("name", "reserved")
       .. self:el("bitOffset", tostring((i - 1) % bits)) .. self:el("bitWidth", "1")) or self:field(bits)
   end
+  for _, fname in ipairs(self.fields) do
+    self.seen[#self.seen + 1] = {block = self.block_name, reg = rname, field = fname}
+  end
+  self.fields = outer
   parts[#parts + 1] = table.concat(f)
   if self.gen < 2014 and chance(0.3) and nfields == 0 then
     parts[#parts + 1] = self:el("reset", self:el("value", self:text())
@@ -181,6 +232,10 @@ function Gen:register_file(depth)
   if chance(0.4) then parts[#parts + 1] = self:dims() end
   self.offset = self.offset + 4096
   parts[#parts + 1] = self:el("addressOffset", hostile() and self:text() or tostring(self.offset))
+  if self.td and chance(0.15) then
+    parts[#parts + 1] = self:ref("registerFileDefinitionRef", {"rfd1"})
+    if not hostile() then return self:el("registerFile", table.concat(parts)) end
+  end
   parts[#parts + 1] = self:el("range", hostile() and self:text() or "1048576")
   parts[#parts + 1] = self:contents(depth + 1)
   return self:el("registerFile", table.concat(parts))
@@ -271,9 +326,18 @@ end
 
 function Gen:block(i)
   self.offset = 0
+  self.block_name = "b" .. i
   local parts = {self:el("name", "b" .. i),
-    self:el("baseAddress", hostile() and self:text() or string.format("%d", i << 32)),
-    self:el("range", hostile() and self:text() or string.format("%d", 1 << 32)), self:el("width", "32")}
+    self:el("baseAddress", hostile() and self:text() or string.format("%d", i << 32))}
+  if self.td and chance(0.2) then
+    parts[#parts + 1] = self:ref("addressBlockDefinitionRef", {"abd1"})
+    return self:el("addressBlock", table.concat(parts))
+  end
+  -- Real files leave out range or width now and then: derived from the registers.
+  if chance(0.85) then
+    parts[#parts + 1] = self:el("range", hostile() and self:text() or string.format("%d", 1 << 32))
+  end
+  if chance(0.85) then parts[#parts + 1] = self:el("width", pick({"32", "32", "64", "16"})) end
   if hostile() and chance(0.2) then parts[#parts + 1] = self:dims() end
   if hostile() and chance(0.2) then parts[#parts + 1] = self:deep(pick({50, 255, 300, 3000})) end
   if self.payload then
@@ -321,12 +385,52 @@ local SCHEMAS = {
   {gen = 2022, prefix = "ipxact", ns = "http://www.accellera.org/XMLSchema/IPXACT/1685-2022"},
 }
 
+-- The typeDefinitions document (2022) the component names by VLNV: the definitions its
+-- references name (fd1..fd3, rd1, rd2, rfd1, abd1), some missing or hostile, some holding
+-- references again (to themselves too), its own parameters, and now and then a wrong VLNV.
+function Gen:types()
+  local function def(tag, dname, body)
+    if hostile() and chance(0.3) then return "" end
+    return self:el(tag, self:el("name", dname) .. body)
+  end
+  local fds, rds = {}, {}
+  for i = 1, 3 do
+    fds[i] = def("fieldDefinition", "fd" .. i, self:el("bitWidth", hostile() and self:text() or tostring(R(1, 12)))
+      .. (chance(0.5) and self:el("resets", self:el("reset", self:el("value", self:text()))) or "")
+      .. (chance(0.5) and self:el("fieldAccessPolicies", self:el("fieldAccessPolicy", self:el("access", self:access())))
+        or ""))
+  end
+  for i = 1, 2 do
+    local bits = pick({8, 16, 32, 64})
+    local f = {}
+    for k = 1, R(0, 3) do f[k] = self:field(bits) end
+    rds[i] = def("registerDefinition", "rd" .. i, self:el("size", hostile() and self:text() or tostring(bits))
+      .. table.concat(f))
+  end
+  local saved = self.offset
+  self.offset = 0
+  local rfd = def("registerFileDefinition", "rfd1", self:el("range", "4096") .. self:contents(2))
+  self.offset = 0
+  local abd = def("addressBlockDefinition", "abd1", (chance(0.8) and self:el("range", "65536") or "")
+    .. (chance(0.8) and self:el("width", "32") or "") .. self:contents(1))
+  self.offset = saved
+  local own = chance(0.3) and self:el("externalTypeDefinitions", self:el("name", "td")
+    .. '<' .. self:p("typeDefinitionsRef") .. ' vendor="fuzz" library="lib" name="types" version="1.0"/>') or ""
+  return table.concat{'<?xml version="1.0"?>\n<', self.prefix, ':typeDefinitions xmlns:', self.prefix, '="',
+    self.ns, '">', self:el("vendor", "fuzz"), self:el("library", "lib"), self:el("name", "types"),
+    self:el("version", hostile() and "2.0" or "1.0"), own,
+    self:el("fieldDefinitions", table.concat(fds)), self:el("registerDefinitions", table.concat(rds)),
+    self:el("registerFileDefinitions", rfd), self:el("addressBlockDefinitions", abd),
+    self:el("parameters", self:el("parameter", self:el("name", "tp") .. self:el("value", "8"), ' parameterId="tp"')),
+    "</", self.prefix, ":typeDefinitions>\n"}
+end
+
 local function component()
   H = pick({0, 0, 0.01, 0.05, 0.2, 0.6})
   local s = pick(SCHEMAS)
-  local g = setmetatable({gen = s.gen, prefix = s.prefix, ids = {}, budget = pick({5, 20, 60}), offset = 0,
+  local g = setmetatable({gen = s.gen, prefix = s.prefix, ns = s.ns, ids = {}, budget = pick({5, 20, 60}), offset = 0,
     extra_params = {}, payload = H == 0 and chance(0.6) and pick(PAYLOADS) or nil,
-    max_depth = pick({2, 4, 8})}, Gen)
+    max_depth = pick({2, 4, 8}), seen = {}, td = s.gen >= 2022 and chance(0.5)}, Gen)
   -- Parameters first, so expressions can name them (they are placed after the maps).
   local params = s.gen >= 2014 and g:parameters() or ""
   local items = {}
@@ -338,31 +442,51 @@ local function component()
   if #g.extra_params > 0 then
     params = g:el("parameters", table.concat(g.extra_params)) .. params
   end
+  local typedefs, types = "", nil
+  if g.td then
+    typedefs = g:el("typeDefinitions", g:el("externalTypeDefinitions", g:el("name", "td")
+      .. '<' .. g:p("typeDefinitionsRef") .. ' vendor="fuzz" library="lib" name="types" version="1.0"/>'))
+    -- Now and then the document is not there (the error names the VLNV and the folder).
+    if not (hostile() and chance(0.3)) then types = g:types() end
+  end
   return table.concat{'<?xml version="1.0"?>\n<', s.prefix, ':component xmlns:', s.prefix, '="', s.ns, '">',
-    g:el("name", "c"), g:el("memoryMaps", map), params, "</", s.prefix, ":component>\n"}
+    g:el("name", "c"), typedefs, g:el("memoryMaps", map), params, "</", s.prefix, ":component>\n"}, types
 end
 
 -- MARK: run
 
-local path = os.tmpname()
+-- The component and its typeDefinitions document share a folder (DIR): the loader looks for the
+-- document there, by VLNV.
+local path = string.format("%s/ipxact-fuzz-%d-component.xml", keep_dir, seed)
+local types_path = string.format("%s/ipxact-fuzz-%d-types.xml", keep_dir, seed)
 local loaded, defined, refused, slowest, peak = 0, 0, 0, 0, 0
 local findings = {}
 local done = 0
 
-local function finding(k, text, why)
+local function finding(k, text, types, why)
   local keep = string.format("%s/ipxact-fuzz-%d-%d.xml", keep_dir, seed, k)
   local f = io.open(keep, "wb")
   if f then f:write(text) f:close() end
-  findings[#findings + 1] = string.format("file %d (kept in %s): %s", k, keep, why)
+  if types then
+    f = io.open(keep .. ".types", "wb")
+    if f then f:write(types) f:close() end
+  end
+  findings[#findings + 1] = string.format("file %d (kept in %s%s): %s", k, keep, types and ", and .types" or "", why)
 end
 
 for k = 1, count do
   if os.clock() > total_seconds then break end
   done = k
-  local text = component()
+  local text, types = component()
   local f = assert(io.open(path, "wb"))
   assert(f:write(text))
   assert(f:close())
+  os.remove(types_path)
+  if types then
+    f = assert(io.open(types_path, "wb"))
+    assert(f:write(types))
+    assert(f:close())
+  end
   collectgarbage()
   local base_kb = collectgarbage("count")
   local t0 = os.clock()
@@ -383,14 +507,14 @@ for k = 1, count do
   local seconds = os.clock() - t0
   if seconds > slowest then slowest = seconds end
   if over then
-    finding(k, text, over)
+    finding(k, text, types, over)
   elseif seconds > budget_seconds then
-    finding(k, text, string.format("%.2f CPU seconds (in C, between checks)", seconds))
+    finding(k, text, types, string.format("%.2f CPU seconds (in C, between checks)", seconds))
   elseif ok then
     loaded = loaded + 1
     if dok then defined = defined + 1
     elseif type(derr) ~= "string" or not derr:find("^regs%.define: ") then
-      finding(k, text, "regs.define raised " .. tostring(derr))
+      finding(k, text, types, "regs.define raised " .. tostring(derr))
     end
   else
     refused = refused + 1
@@ -398,15 +522,16 @@ for k = 1, count do
       print((tostring(spec):gsub("^regs%.load: [^:]*:%d*:? ?", ""):sub(1, 160)))
     end
     if type(spec) ~= "string" or not spec:find("^regs%.load: ") then
-      finding(k, text, "regs.load raised " .. tostring(spec))
+      finding(k, text, types, "regs.load raised " .. tostring(spec))
     elseif spec:find("attempt to", 1, true) or spec:find("[barlua]/", 1, true) or spec:find("stack overflow", 1, true)
       or spec:find("not enough memory", 1, true) then
-      finding(k, text, "a Lua runtime error from inside the loader: " .. spec:sub(1, 400))
+      finding(k, text, types, "a Lua runtime error from inside the loader: " .. spec:sub(1, 400))
     end
   end
   if #findings >= 5 then break end
 end
 os.remove(path)
+os.remove(types_path)
 if #findings > 0 then
   print(string.format("ipxact fuzz (seed %d): %d finding(s)", seed, #findings))
   for _, line in ipairs(findings) do print(line) end

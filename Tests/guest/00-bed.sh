@@ -7,6 +7,8 @@
 is "running in the test bed guest" "${BARLUA_GUEST:-}" 1
 like "mode is known" "${BARLUA_GUEST_MODE:-}" '^(type1|noiommu)$'
 like "kernel series matches uname" "$(uname -r)" "^${BARLUA_GUEST_KERNEL:-none}[.-]"
+like "the bed names its QEMU and version" "${BARLUA_GUEST_QEMU:-}:${BARLUA_GUEST_QEMU_VERSION:-}" \
+  '^(system|backports):[0-9]+\.[0-9]+'
 check "BARLUA_OUT is a writable folder" touch "${BARLUA_OUT:-/nonexistent}/.bed-check"
 check "the repository is the working directory" test -f Package.swift
 

@@ -9,12 +9,19 @@ byte offset = (block base + register-file offsets + register offset + index * st
 serial banks place items one after another, parallel ones at the bank's base; with more
 than one address block loaded, register names start with their block's name; the access of
 a field is its own, else its register's, else its block's, else read-write; barlua's access
-of a register with fields is the union of its fields' (ro+wo = rw), without fields its own.
+of a register with fields is the union of its fields' (ro+wo = rw) unless the register itself
+says read-only or write-only, without fields its own. IEEE 1685-2022: an element with a
+*DefinitionRef reads as the definition (from the typeDefinitions document of the VLNV its
+component's externalTypeDefinitions names, in the component's folder, or, in that document,
+its own) completed by the instance's elements; a field with aliasOf has the aliased field's
+bitWidth and resets; a register or register file that cannot be read is left out.
 
 Usage: ipxact_reference.py FILE [MAP [BLOCK]]; prints one line per register, sorted by offset
 then name:
   0xOFFSET BITS NAME access=IPXACT barlua=ro|wo|rw reset=0xR fields=f@lsb+width:access,...
 """
+import glob
+import os
 import re
 import sys
 import xml.etree.ElementTree as ET
@@ -190,13 +197,26 @@ def scaled(text):
     return -v if m.group(1) == "-" else v
 
 
+DEFS = {"fieldDefinitionRef": ("fieldDefinitions", "fieldDefinition"),
+        "registerDefinitionRef": ("registerDefinitions", "registerDefinition"),
+        "registerFileDefinitionRef": ("registerFileDefinitions", "registerFileDefinition"),
+        "addressBlockDefinitionRef": ("addressBlockDefinitions", "addressBlockDefinition")}
+
+
 class Reader:
     def __init__(self, path):
+        self.path = path
         self.tree = ET.parse(path)
         root = self.tree.getroot()
         self.ns = root.tag[1:].split("}")[0]
         self.gen = NAMESPACES[self.ns]
-        self.params, cache = {}, {}
+        self.params, self.cache = {}, {}
+        self.doc_of = {}  # element -> the root of the document it is in (type definitions)
+        self.add_params(root)
+        self.root = root
+
+    def add_params(self, root):
+        cache = self.cache
         for p in root.iter():
             if p.tag in (self.q("parameter"), self.q("moduleParameter")) and p.get("parameterId"):
                 v = p.find(self.q("value"))
@@ -212,7 +232,68 @@ class Reader:
                 name = p.find(self.q("name"))
                 if name is not None and name.text.strip() not in self.params:
                     self.params[name.text.strip()] = self.params[pid]
-        self.root = root
+
+    def typedoc(self, vlnv):
+        folder = os.path.dirname(self.path) or "."
+        for f in sorted(glob.glob(os.path.join(folder, "*.xml"))):
+            try:
+                r = ET.parse(f).getroot()
+            except ET.ParseError:
+                continue
+            if r.tag == self.q("typeDefinitions") and tuple(self.text(r, t) for t in (
+                    "vendor", "library", "name", "version")) == vlnv:
+                if r not in self.doc_of.values():
+                    for e in r.iter():
+                        self.doc_of[e] = r
+                    self.add_params(r)
+                return r
+        raise ValueError("no typeDefinitions %r" % (vlnv,))
+
+    def resolve(self, node):
+        """node, or node completed by the definition its *DefinitionRef names."""
+        if self.gen < 2022:
+            return node
+        ref = next((k for k in node if k.tag in {self.q(t) for t in DEFS}), None)
+        if ref is None:
+            return node
+        lists, one = DEFS[ref.tag.split("}")[1]]
+        holder = self.doc_of.get(node, self.root)
+        scope = holder.find(self.q("typeDefinitions")) if holder is self.root else holder
+        doc = holder
+        for e in (scope if scope is not None else []):
+            if e.tag == self.q("externalTypeDefinitions") and self.text(e, "name") == ref.get("typeDefinitions"):
+                r = e.find(self.q("typeDefinitionsRef"))
+                doc = self.typedoc(tuple(r.get(t) for t in ("vendor", "library", "name", "version")))
+        want = ref.text.strip()
+        defs = [d for ls in self.kids(doc, lists) for d in self.kids(ls, one) if self.text(d, "name") == want]
+        if not defs:
+            raise ValueError("no %s %s" % (one, ref.text))
+        merged = ET.Element(node.tag)
+        have = set()
+        for k in node:
+            if k is not ref:
+                merged.append(k)
+                have.add(k.tag)
+        for k in defs[0]:
+            if k.tag not in have or k.tag in (self.q("field"), self.q("register"), self.q("registerFile")):
+                merged.append(k)
+        self.doc_of[merged] = self.doc_of.get(node, self.root)
+        return merged
+
+    def aliased(self, alias):
+        """The field an aliasOf names (addressBlockRef, registerFileRef*, registerRef, fieldRef)."""
+        def named(parent, tag, name):
+            return next(self.resolve(k) for k in self.kids(parent, tag) if self.text(k, "name") == name)
+        bref = alias.find(self.q("addressBlockRef"))
+        holder = self.block_node
+        if bref is not None:
+            holder = [b for b in self.map_node.iter(self.q("addressBlock"))
+                      if self.text(b, "name") == bref.get("addressBlockRef")][0]
+        holder = self.resolve(holder)
+        for fr in self.kids(alias, "registerFileRef"):
+            holder = named(holder, "registerFile", fr.get("registerFileRef"))
+        reg = named(holder, "register", alias.find(self.q("registerRef")).get("registerRef"))
+        return named(reg, "field", alias.find(self.q("fieldRef")).get("fieldRef"))
 
     def q(self, tag):
         return "{%s}%s" % (self.ns, tag)
@@ -261,6 +342,7 @@ class Reader:
     def register(self, reg, base, prefix, inherited, out):
         if not self.present(reg):
             return
+        reg = self.resolve(reg)
         name = prefix + self.text(reg, "name")
         bits = self.num(self.text(reg, "size"))
         offset = self.num(self.text(reg, "addressOffset"))
@@ -269,10 +351,13 @@ class Reader:
         for f in self.kids(reg, "field"):
             if not self.present(f):
                 continue
-            lsb, width = self.num(self.text(f, "bitOffset")), self.num(self.text(f, "bitWidth"))
+            f = self.resolve(f)
+            alias = f.find(self.q("aliasOf"))
+            data = self.aliased(alias) if alias is not None else f
+            lsb, width = self.num(self.text(f, "bitOffset")), self.num(self.text(data, "bitWidth"))
             facc = self.access(f) or acc or "read-write"
             fields.append((lsb, self.text(f, "name"), width, facc))
-            resets = f.find(self.q("resets"))
+            resets = data.find(self.q("resets"))
             if resets is not None:
                 rs = self.kids(resets, "reset")
                 plain = [r for r in rs if r.find(self.q("resetTypeRef")) is None]
@@ -285,7 +370,11 @@ class Reader:
             if self.text(r, "mask"):
                 reset &= self.num(self.text(r, "mask"))
         reset &= (1 << bits) - 1
-        if fields:
+        own = self.access(reg)
+        if fields and own and BARLUA[own] != "rw":
+            # A register that says read-only or write-only is that, whatever its fields say.
+            barlua = BARLUA[own]
+        elif fields:
             kinds = {BARLUA[f[3]] for f in fields}
             readable = bool(kinds & {"ro", "rw"})
             writable = bool(kinds & {"wo", "rw"})
@@ -302,19 +391,28 @@ class Reader:
 
     def contents(self, node, base, prefix, acc, out):
         for k in node:
-            if k.tag == self.q("register"):
-                self.register(k, base, prefix, acc, out)
-            elif k.tag == self.q("registerFile") and self.present(k):
-                off = self.num(self.text(k, "addressOffset"))
-                dims, stride = self.dims(k)
-                stride = stride if stride is not None else self.num(self.text(k, "range"))
-                name = prefix + self.text(k, "name")
-                for suffix, flat in self.indices(dims):
-                    self.contents(k, base + off + flat * stride, name + suffix + ".", self.access(k) or acc, out)
+            try:
+                self.element(k, base, prefix, acc, out)
+            except (ValueError, StopIteration, IndexError, AttributeError):
+                pass  # a register or register file that cannot be read is left out
+
+    def element(self, k, base, prefix, acc, out):
+        if k.tag == self.q("register"):
+            self.register(k, base, prefix, acc, out)
+        elif k.tag == self.q("registerFile") and self.present(k):
+            k = self.resolve(k)
+            off = self.num(self.text(k, "addressOffset"))
+            dims, stride = self.dims(k)
+            stride = stride if stride is not None else self.num(self.text(k, "range"))
+            name = prefix + self.text(k, "name")
+            for suffix, flat in self.indices(dims):
+                self.contents(k, base + off + flat * stride, name + suffix + ".", self.access(k) or acc, out)
 
     def block(self, b, at, only, out):
         base = self.num(self.text(b, "baseAddress")) if at is None else at
-        rng = self.num(self.text(b, "range"))
+        self.block_node = b
+        b = self.resolve(b)
+        rng = self.num(self.text(b, "range")) if self.text(b, "range") else None
         if self.present(b) and (only is None or self.text(b, "name") == only):
             mine = []
             self.contents(b, base, "", self.access(b), mine)
@@ -339,6 +437,7 @@ class Reader:
         maps = self.root.find(self.q("memoryMaps"))
         mlist = self.kids(maps, "memoryMap")
         m = [x for x in mlist if map_name is None or self.text(x, "name") == map_name][0]
+        self.map_node = m
         aub = self.text(m, "addressUnitBits")
         self.aub = self.num(aub) if aub else 8
         out, self.loaded = [], []

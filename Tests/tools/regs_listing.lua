@@ -8,7 +8,7 @@ local lines = {}
 for _, r in ipairs(spec.registers) do
   local fields = {}
   for _, f in pairs(r.fields or {}) do fields[#fields + 1] = f end
-  table.sort(fields, function(a, b) return a.bit < b.bit end)
+  table.sort(fields, function(a, b) return a.bit < b.bit or (a.bit == b.bit and a.origin.name < b.origin.name) end)
   local fs = {}
   for i, f in ipairs(fields) do
     fs[i] = string.format("%s@%d+%d:%s", f.origin.name, f.bit, f.width, f.origin.access)

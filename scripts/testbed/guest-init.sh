@@ -4,10 +4,11 @@
 # (9p, read-only) and the run's folders, binds the test devices to vfio-pci, runs the job
 # (/ctl/run.sh, written by the host) as root in a chroot of the host's root, hands back its exit
 # status and the kernel log, and powers off. Messages go to the serial console (ttyS0).
-# The kernel passes barlua_mode=type1|noiommu and barlua_shell=0|1 from its command line.
+# The kernel passes barlua_mode=type1|noiommu, barlua_shell=0|1 and barlua_qemu=system|backports
+# from its command line.
 
 export PATH=/bin
-: "${barlua_mode:=type1}" "${barlua_shell:=0}"
+: "${barlua_mode:=type1}" "${barlua_shell:=0}" "${barlua_qemu:=system}"
 say() { echo "barlua-init: $*"; }
 
 # The bed itself failed: tell the host (ctl/bed-error, when the share is there) and stop.
@@ -50,7 +51,7 @@ mount9p out /out ""
 # bridge, or behind one of the two root ports qemu.sh puts at fixed slots (0x10: the hotplug
 # ivshmem's, 0x11: the FLR/AER device's).
 EDU='' IVSHMEM='' IVSHMEM_RESET='' TESTDEV='' NONVIABLE_EDU='' NONVIABLE_VIRTIO=''
-HOTPLUG='' HOTPLUG_PORT='' FLR='' FLR_PORT='' NET='' BLK=''
+HOTPLUG='' HOTPLUG_PORT='' FLR='' FLR_PORT='' NET='' BLK='' NVME='' NVME_PORT='' LINK_PORT=''
 for d in /sys/bus/pci/devices/*; do
   bdf=${d##*/}
   id=$(cat "$d/vendor"):$(cat "$d/device")
@@ -59,6 +60,7 @@ for d in /sys/bus/pci/devices/*; do
   pci*) where=root ;;
   0000:00:10.0) where=hotplug ;;
   0000:00:11.0) where=flr ;;
+  0000:00:12.0) where=nvme ;; # only with the backports QEMU (qemu.sh)
   *) where=other ;;
   esac
   case $id:$where in
@@ -72,8 +74,11 @@ for d in /sys/bus/pci/devices/*; do
   0x1af4:0x1001:root | 0x1af4:0x1042:root) BLK=$bdf ;;
   0x1b36:0x0005:root) TESTDEV=$bdf ;;
   0x1af4:*:other) NONVIABLE_VIRTIO=$bdf ;;
+  0x1b36:0x0010:nvme) NVME=$bdf NVME_PORT=$parent ;;
   esac
 done
+# The backports QEMU's empty root port with a set link speed and width (qemu.sh).
+[ -e /sys/bus/pci/devices/0000:00:13.0 ] && LINK_PORT=0000:00:13.0
 [ -n "$EDU" ] || fail "no edu device (1234:11e8) on the root bus"
 [ -n "$IVSHMEM" ] || fail "no ivshmem device (1af4:1110)"
 [ -n "$IVSHMEM_RESET" ] || fail "no ivshmem device (1af4:1110) behind the PCIe root port"
@@ -84,8 +89,12 @@ done
 [ -n "$FLR" ] || fail "no virtio device (1af4) behind the root port 00:11.0"
 [ -n "$NET" ] || fail "no virtio-net device (1af4:1000) on the root bus"
 [ -n "$BLK" ] || fail "no virtio-blk device (1af4:1001) on the root bus"
+if [ "$barlua_qemu" = backports ]; then
+  [ -n "$NVME" ] || fail "no nvme device (1b36:0010) behind the root port 00:12.0"
+  [ -n "$LINK_PORT" ] || fail "no root port 00:13.0"
+fi
 
-for bdf in $EDU $IVSHMEM $IVSHMEM_RESET $TESTDEV $NONVIABLE_EDU $HOTPLUG; do
+for bdf in $EDU $IVSHMEM $IVSHMEM_RESET $TESTDEV $NONVIABLE_EDU $HOTPLUG $NVME; do
   d=/sys/bus/pci/devices/$bdf
   [ -e "$d/driver" ] && echo "$bdf" >"$d/driver/unbind"
   echo vfio-pci >"$d/driver_override"
@@ -95,7 +104,8 @@ for bdf in $EDU $IVSHMEM $IVSHMEM_RESET $TESTDEV $NONVIABLE_EDU $HOTPLUG; do
 done
 say "vfio-pci: edu=$EDU ivshmem=$IVSHMEM ivshmem_reset=$IVSHMEM_RESET testdev=$TESTDEV" \
   "nonviable: edu=$NONVIABLE_EDU virtio=$NONVIABLE_VIRTIO" \
-  "hotplug=$HOTPLUG (port $HOTPLUG_PORT) flr=$FLR (port $FLR_PORT) net=$NET blk=$BLK"
+  "hotplug=$HOTPLUG (port $HOTPLUG_PORT) flr=$FLR (port $FLR_PORT) net=$NET blk=$BLK" \
+  "nvme=$NVME (port $NVME_PORT) link_port=$LINK_PORT"
 
 # The chroot: host root read-only, with the guest's /proc, /sys, /dev, writable /tmp and /run,
 # and the host's out folder at its own path.
@@ -129,6 +139,7 @@ export BARLUA_EDU=$EDU BARLUA_IVSHMEM=$IVSHMEM BARLUA_IVSHMEM_RESET=$IVSHMEM_RES
 export BARLUA_NONVIABLE_EDU=$NONVIABLE_EDU BARLUA_NONVIABLE_VIRTIO=$NONVIABLE_VIRTIO
 export BARLUA_IVSHMEM_HOTPLUG=$HOTPLUG BARLUA_HOTPLUG_PORT=$HOTPLUG_PORT
 export BARLUA_FLR=$FLR BARLUA_FLR_PORT=$FLR_PORT BARLUA_VIRTIO_NET=$NET BARLUA_VIRTIO_BLK=$BLK
+export BARLUA_NVME=$NVME BARLUA_NVME_PORT=$NVME_PORT BARLUA_LINK_PORT=$LINK_PORT
 ENV
 cp /ctl/run.sh /host/run/barlua/run.sh || fail "cannot copy the job script"
 

@@ -18,8 +18,10 @@ qemu_command() {
   local append="console=ttyS0 panic=-1 debugpat log_buf_len=8M no_timer_check"
   append+=" barlua_mode=$RUN_MODE"
   append+=" barlua_shell=$RUN_SHELL"
-  QEMU_CMD=(qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot
-    -machine q35 -accel tcg -cpu max -smp 1 -m 512)
+  append+=" barlua_qemu=$RUN_QEMU"
+  # QEMU_BIN, QEMU_ENV, QEMU_DATA_ARGS: the machine's QEMU or the backport (qemu-backports.sh).
+  QEMU_CMD=(env "${QEMU_ENV[@]}" "$QEMU_BIN" "${QEMU_DATA_ARGS[@]}" -nodefaults -no-user-config
+    -display none -no-reboot -machine q35 -accel tcg -cpu max -smp 1 -m 512)
   if [[ $RUN_MODE == type1 ]]; then
     # The virtual IOMMU must be the first device; intremap=on lets type1 accept the groups.
     QEMU_CMD+=(-device intel-iommu,intremap=on)
@@ -59,6 +61,9 @@ qemu_command() {
     -device pci-bridge,id=br1,chassis_nr=1
     -device edu,bus=br1,addr=1.0
     -device virtio-rng-pci,bus=br1,addr=2.0
+  )
+  [[ $RUN_QEMU == backports ]] && qemu_backports_devices
+  QEMU_CMD+=(
     -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
     -virtfs "local,path=$RUN_OUT,mount_tag=out,security_model=none,multidevs=remap"
     -virtfs "local,path=$RUN_WORK/ctl,mount_tag=ctl,security_model=none,multidevs=remap"
@@ -86,6 +91,25 @@ qemu_command() {
       -chardev "file,id=cerr,path=$RUN_WORK/stderr.fifo,$log" -serial chardev:cerr
       -serial chardev:bedctl)
   fi
+}
+
+# Devices only the backports QEMU's boots have (Tests/guest/backports/31-aer-link.lua), at fixed slots
+# guest-init.sh knows: a root port with x-speed/x-width set and nothing behind it (slot 0x13:
+# its link status is its link capability), and an NVMe controller with a controller memory
+# buffer (a memory BAR) and FLR, alone behind a root port of another speed and width (slot
+# 0x12). No guest driver takes the NVMe (the bed loads no nvme module): guest-init binds it to
+# vfio-pci.
+LINK_PORT_SPEED=8 LINK_PORT_WIDTH=4
+NVME_PORT_SPEED=5 NVME_PORT_WIDTH=2
+NVME_CMB_MB=1
+qemu_backports_devices() {
+  truncate -s 1M "$RUN_WORK/nvme.img" || return 1
+  QEMU_CMD+=(
+    -device "pcie-root-port,id=rplink,chassis=6,slot=5,addr=0x13,x-speed=$LINK_PORT_SPEED,x-width=$LINK_PORT_WIDTH"
+    -device "pcie-root-port,id=rpnvme,chassis=5,slot=4,addr=0x12,x-speed=$NVME_PORT_SPEED,x-width=$NVME_PORT_WIDTH"
+    -drive "file=$RUN_WORK/nvme.img,format=raw,if=none,id=nvm0"
+    -device "nvme,id=nvme0,bus=rpnvme,serial=barlua0,drive=nvm0,cmb_size_mb=$NVME_CMB_MB"
+  )
 }
 
 # console_tail [N]: the last lines of the guest's console, for messages.

@@ -76,6 +76,10 @@ int barlua_open_cache_core(lua_State *L);
 /// tables barlua.ipxact walks, built in C over libexpat.
 int barlua_open_xml_core(lua_State *L);
 
+/// Pushes barlua.folder_core: xml_files(dir, max), the .xml files of one folder (the IP-XACT
+/// loader's look-up of an external typeDefinitions document by VLNV).
+int barlua_open_folder_core(lua_State *L);
+
 /// buf:free() of a DMA buffer (a bar with an `iova` field): unmaps it, quiet when freed.
 int barlua_bar_free(lua_State *L);
 

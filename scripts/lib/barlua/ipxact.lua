@@ -12,9 +12,13 @@
 -- How it is built, in file order: the limits (M.MAX_*); parse() reads the file at once into a
 -- tree of the IP-XACT namespace's elements; Ctx holds one load: parameters (collect_parameters,
 -- param), values (int, units; expressions in barlua.ipxact_expr), arrays (dims, each_index,
--- layout: the work and byte-offset checks before an array is laid out), registers
--- (register_shape: what one <register> says, read once; register: its elements placed),
--- register files, address blocks and banks; M.load picks the memory map and returns the table.
+-- layout: the work and byte-offset checks before an array is laid out), 2022 type definitions
+-- (type_document, definition, resolved: an element merged with the definition it names),
+-- registers (alias_target: what an aliasOf names; room: whether a register may be widened;
+-- register_shape: what one <register> says, read once; register: its elements placed),
+-- register files, address blocks and banks; M.load picks the memory map and returns the table
+-- and what else it read, for the cache: {folder = hash of the folder's .xml names, files =
+-- {{path =, hash = of the bytes parsed}}} (typeDefinitions documents).
 local expr = require "barlua.ipxact_expr"
 
 local M = {}
@@ -50,6 +54,8 @@ M.MAX_NAME = 1024             -- a register's full name ("file[3].sub.reg[1]"), 
 M.MAX_REGISTERS = 1 << 18     -- registers from one memory map (a real NIC has tens of thousands; ~400 bytes each)
 M.MAX_ELEMENTS_EXPANDED = 1 << 20  -- register and register-file array elements laid out, in all
 M.MAX_PARAMETER_DEPTH = 64    -- parameters whose values refer to parameters, one inside another
+M.MAX_FOLDER_FILES = 4096     -- .xml files in the component's folder looked at for a typeDefinitions VLNV
+M.MAX_TYPE_DOCUMENTS = 16     -- external typeDefinitions documents read for one load
 
 -- Linear in the text's length, whatever its spaces.
 local SPACE = {[9] = true, [10] = true, [11] = true, [12] = true, [13] = true, [32] = true}
@@ -76,7 +82,7 @@ local NONE = setmetatable({}, {__newindex = function() error("barlua.ipxact: NON
 -- elements only, each text without leading and trailing white space (readers take .text as
 -- it is): an element of another namespace (vendor extensions) is not kept, nor anything
 -- inside it.
-local function parse(path)
+local function read_file(path)
   local f, err = io.open(path, "rb")
   if not f then error(err, 0) end
   -- One read and one parse: expat fed in 64 KiB chunks scanned an unfinished token (a 48 MB
@@ -99,6 +105,11 @@ local function parse(path)
   if #data > M.MAX_FILE_BYTES then
     error(string.format("%s: larger than %d bytes (barlua's limit for an IP-XACT file)", path, M.MAX_FILE_BYTES), 0)
   end
+  return data
+end
+
+local function parse(path, data)
+  data = data or read_file(path)
   local has_core, core = pcall(require, "barlua.xml_core")
   if has_core then
     local root, uri, params = core.tree(data, path, M.NAMESPACES,
@@ -233,19 +244,19 @@ Ctx.__index = Ctx
 -- What the file has that is deliberately not loaded, said in the result's `skipped` list (and by
 -- scripts/regs.lua) rather than left out silently.
 function Ctx:skip(node, what, why)
-  self.skipped[#self.skipped + 1] = string.format("%s:%d: <%s>%s: %s", self.path, node.line, node.tag,
+  self.skipped[#self.skipped + 1] = string.format("%s:%d: <%s>%s: %s", node.file or self.path, node.line, node.tag,
     what and (" '" .. what .. "'") or "", why)
 end
 
 -- An inconsistency repaired (the result's `warnings`): the file is read as its other data
 -- implies, and says so with its line.
 function Ctx:warn(node, what, fmt, ...)
-  self.warnings[#self.warnings + 1] = string.format("%s:%d: <%s>%s: " .. fmt, self.path, node.line,
+  self.warnings[#self.warnings + 1] = string.format("%s:%d: <%s>%s: " .. fmt, node.file or self.path, node.line,
     node.tag or "?", what and (" '" .. what .. "'") or "", ...)
 end
 
 function Ctx:fail(node, what, fmt, ...)
-  error(string.format("%s:%d: <%s>%s: " .. fmt, self.path, node.line, node.tag or "?",
+  error(string.format("%s:%d: <%s>%s: " .. fmt, node.file or self.path, node.line, node.tag or "?",
     what and (" '" .. what .. "'") or "", ...), 0)
 end
 
@@ -371,6 +382,174 @@ function Ctx:present(node, what)
   return self:int(p, nil, what) ~= 0
 end
 
+-- IEEE 1685-2022 type definitions. A field, register, register file or address block may
+-- hold, instead of its own description, a `fieldDefinitionRef` (`registerDefinitionRef`,
+-- `registerFileDefinitionRef`, `addressBlockDefinitionRef`) naming a definition, with a
+-- `typeDefinitions` attribute naming one of the component's
+-- <typeDefinitions><externalTypeDefinitions> (memoryMap.xsd and component.xsd of the
+-- 1685-2022 schema: the attribute is an xs:Name keyed to externalTypeDefinitions/name), whose
+-- `typeDefinitionsRef` gives the VLNV of a <typeDefinitions> document (typeDefinitions.xsd:
+-- fieldDefinitions, registerDefinitions, registerFileDefinitions, addressBlockDefinitions,
+-- and externalTypeDefinitions of its own). That document is looked for in the component's
+-- folder only, by VLNV. The element then reads as the definition's elements completed by the
+-- instance's own (name, offsets, array, description win): a merged node, made once per element.
+local DEFINITIONS = {
+  fieldDefinitionRef = {"fieldDefinitions", "fieldDefinition"},
+  registerDefinitionRef = {"registerDefinitions", "registerDefinition"},
+  registerFileDefinitionRef = {"registerFileDefinitions", "registerFileDefinition"},
+  addressBlockDefinitionRef = {"addressBlockDefinitions", "addressBlockDefinition"},
+}
+
+local function vlnv_text(v)
+  return string.format("%s:%s:%s:%s", v.vendor or "?", v.library or "?", v.name or "?", v.version or "?")
+end
+
+-- Marks every node of an external document with its file (messages name FILE:LINE of the
+-- definition, and references inside it are resolved in that document).
+local function mark_file(root, path)
+  local stack = {root}
+  while #stack > 0 do
+    local n = stack[#stack]
+    stack[#stack] = nil
+    n.file = path
+    local ks = n.kids
+    for i = 1, #ks do stack[#stack + 1] = ks[i] end
+  end
+end
+
+-- The folder of the component at `path` and its .xml files (sorted), or nil, why.
+function M.folder_files(path)
+  local folder = path:match("^(.*)/[^/]*$") or "."
+  if folder == "" then folder = "/" end
+  return folder, require("barlua.folder_core").xml_files(folder, M.MAX_FOLDER_FILES)
+end
+
+-- The <typeDefinitions> document of VLNV `want`, from the component's folder.
+function Ctx:type_document(want, ref, what)
+  local key = vlnv_text(want)
+  local doc = self.type_docs[key]
+  if doc then return doc end
+  local folder, names, why = M.folder_files(self.path)
+  if not names then
+    self.sources.folder = "unlisted"  -- never matches: such a result is not served from the cache
+    self:fail(ref, what, "typeDefinitions %s: %s", key, why)
+  end
+  local hash = require("barlua.cache_core").hash_string
+  -- What the cache keys on: the folder's .xml names as listed here and the bytes parsed.
+  self.sources.folder = self.sources.folder or hash(table.concat(names, "\0"))
+  local found
+  for _, name in ipairs(names) do
+    local path = folder == "." and name or (folder:gsub("/$", "") .. "/" .. name)
+    if path ~= self.path and not self.doc_paths[path] then
+      -- Read and parsed only when it could be the one: a typeDefinitions document (its root
+      -- element is near its start) naming the VLNV's name.
+      local f = io.open(path, "rb")
+      local head = f and f:read(65536) or ""
+      if f then f:close() end
+      local data = head:find("typeDefinitions", 1, true) and read_file(path)
+      if data and data:find(want.name or "", 1, true) then
+        local ok, root, gen, params = pcall(parse, path, data)
+        if ok and root.tag == "typeDefinitions" then
+          local have = {}
+          for _, t in ipairs{"vendor", "library", "name", "version"} do have[t] = trim((kid(root, t) or {}).text) end
+          if vlnv_text(have) == key then
+            if found then
+              self:fail(ref, what, "typeDefinitions %s is in two files of %s: %s and %s", key, folder, found.path, path)
+            end
+            found = {root = root, gen = gen, params = params, path = path, hash = hash(data)}
+          end
+        end
+      end
+    end
+  end
+  if not found then
+    self:fail(ref, what, "typeDefinitions %s not found: looked in the %d .xml files of %s (the component's "
+      .. "folder; barlua looks nowhere else)", key, #names, folder)
+  end
+  self.ndocs = self.ndocs + 1
+  if self.ndocs > M.MAX_TYPE_DOCUMENTS then
+    self:fail(ref, what, "more than %d typeDefinitions documents (barlua's limit per load)", M.MAX_TYPE_DOCUMENTS)
+  end
+  mark_file(found.root, found.path)
+  self:collect_parameters(found.root, found.params)
+  self.doc_paths[found.path] = found.root
+  self.sources.files[#self.sources.files + 1] = {path = found.path, hash = found.hash}
+  self.type_docs[key] = found.root
+  return found.root
+end
+
+-- The root of the document `node` belongs to.
+function Ctx:root_of(node)
+  return node.file and self.doc_paths[node.file] or self.root
+end
+
+-- The definition `ref` (a *DefinitionRef kid of `node`) names, as a node: the merged element.
+function Ctx:definition(node, ref, what)
+  local merged = self.merged[node]
+  if merged then return merged end
+  local spec = DEFINITIONS[ref.tag]
+  local want = trim(ref.text)
+  if not want or want == "" then self:fail(ref, what, "names no definition") end
+  local holder = self:root_of(node)
+  local tdname = ref.attr.typeDefinitions
+  local ext
+  local scope = holder.tag == "component" and kid(holder, "typeDefinitions") or holder
+  for _, e in ipairs(scope and kids(scope, "externalTypeDefinitions") or {}) do
+    if tdname and trim((kid(e, "name") or {}).text) == tdname then ext = e break end
+  end
+  local doc
+  if ext then
+    local r = kid(ext, "typeDefinitionsRef")
+    if not r then self:fail(ext, tdname, "typeDefinitionsRef is missing") end
+    doc = self:type_document(r.attr, ref, what)
+  elseif kid(holder, spec[1]) then
+    -- The definitions of this document itself: in a typeDefinitions document (its schema does
+    -- not tie the attribute to its externalTypeDefinitions), or, against the schema, in a
+    -- component (said in `warnings`).
+    doc = holder
+    if holder.tag == "component" then
+      self:warn(ref, what, "typeDefinitions '%s' names no externalTypeDefinitions: read from the component's own %s",
+        tostring(tdname), spec[1])
+    end
+  else
+    self:fail(ref, what, "typeDefinitions '%s' names no externalTypeDefinitions of the %s", tostring(tdname),
+      holder.tag)
+  end
+  local def
+  for _, list in ipairs(kids(doc, spec[1])) do
+    for _, d in ipairs(kids(list, spec[2])) do
+      if trim((kid(d, "name") or {}).text) == want then def = d break end
+    end
+  end
+  if not def then
+    self:fail(ref, what, "no %s '%s' in %s", spec[2], want, doc.file or self.path)
+  end
+  -- The instance's own elements first (its name, offsets, array, description), then the
+  -- definition's that the instance does not have.
+  local out, have = {}, {}
+  for _, k in ipairs(node.kids) do
+    if k ~= ref then out[#out + 1] = k have[k.tag] = true end
+  end
+  for _, k in ipairs(def.kids) do
+    if not have[k.tag] or k.tag == "field" or k.tag == "register" or k.tag == "registerFile" then
+      out[#out + 1] = k
+    end
+  end
+  merged = {tag = node.tag, line = node.line, file = node.file, attr = node.attr, kids = out}
+  self.merged[node] = merged
+  return merged
+end
+
+-- The element `node` reads as: itself, or merged with the definition it references (2022).
+function Ctx:resolved(node, what)
+  if self.gen < 2022 then return node end
+  local ks = node.kids
+  for i = 1, #ks do
+    if DEFINITIONS[ks[i].tag] then return self:definition(node, ks[i], what) end
+  end
+  return node
+end
+
 -- The access text of a register, field or block: 2022 access policies (the one without a
 -- mode, else the first), else <access>.
 local function access_text(node)
@@ -482,15 +661,109 @@ local function read_action(fnode)
   return text ~= "" and text or nil
 end
 
+-- The field an IEEE 1685-2022 `aliasOf` names (fieldReferenceGroup, commonStructures.xsd:
+-- [memoryMapRef] [bankRef*] [addressBlockRef] registerFileRef* registerRef fieldRef, each a
+-- name in an attribute of its own tag, register and register-file references with optional
+-- <indices>), in the chosen memory map: its node, and its name as the result writes it
+-- ("file.reg.field"; the block's name is added with the others' when several are loaded).
+function Ctx:alias_target(anode, what)
+  local function named(list, tag, name)
+    for _, k in ipairs(list) do
+      if k.tag == tag and trim((kid(k, "name") or {}).text) == name then return k end
+    end
+  end
+  local function suffix(ref)
+    local idx = kid(ref, "indices")
+    local s = ""
+    for _, i in ipairs(idx and kids(idx, "index") or {}) do s = s .. "[" .. self:int(i, nil, what) .. "]" end
+    return s
+  end
+  local map = self.map_node
+  local mref = kid(anode, "memoryMapRef")
+  if kid(anode, "addressSpaceRef") then self:fail(anode, what, "aliasOf into an address space is not supported") end
+  if mref and mref.attr.memoryMapRef ~= trim((kid(map, "name") or {}).text) then
+    self:fail(anode, what, "aliasOf names memory map '%s', not the one loaded", tostring(mref.attr.memoryMapRef))
+  end
+  local bref = kid(anode, "addressBlockRef")
+  local block = self.cur_block
+  if bref then
+    -- Blocks also sit in banks (bankRef* before it): the first block of that name at any depth.
+    local stack, want = {map}, bref.attr.addressBlockRef
+    block = nil
+    while #stack > 0 and not block do
+      local n = table.remove(stack, 1)
+      block = named(n.kids, "addressBlock", want)
+      for _, k in ipairs(n.kids) do if k.tag == "bank" then stack[#stack + 1] = k end end
+    end
+    if not block then self:fail(bref, what, "aliasOf: no address block '%s'", tostring(want)) end
+  end
+  local bname = trim((kid(block, "name") or {}).text)
+  local holder = self:resolved(block, bname)
+  local path = {}
+  for _, fr in ipairs(kids(anode, "registerFileRef")) do
+    local rf = named(holder.kids, "registerFile", fr.attr.registerFileRef)
+    if not rf then self:fail(fr, what, "aliasOf: no register file '%s'", tostring(fr.attr.registerFileRef)) end
+    holder = self:resolved(rf, what)
+    path[#path + 1] = fr.attr.registerFileRef .. suffix(fr)
+  end
+  local rref, fref = kid(anode, "registerRef"), kid(anode, "fieldRef")
+  if not rref or not fref then self:fail(anode, what, "aliasOf needs a registerRef and a fieldRef") end
+  local reg = named(holder.kids, "register", rref.attr.registerRef)
+  if not reg then self:fail(rref, what, "aliasOf: no register '%s'", tostring(rref.attr.registerRef)) end
+  reg = self:resolved(reg, what)
+  local target = named(reg.kids, "field", fref.attr.fieldRef)
+  if not target then self:fail(fref, what, "aliasOf: register '%s' has no field '%s'", rref.attr.registerRef,
+    tostring(fref.attr.fieldRef)) end
+  target = self:resolved(target, what)
+  if kid(target, "aliasOf") then self:fail(fref, what, "aliasOf names a field that is an alias itself") end
+  local fname = fref.attr.fieldRef
+  path[#path + 1] = rref.attr.registerRef .. suffix(rref)
+  path[#path + 1] = RESERVED_FIELD[fname] and fname .. "_" or fname
+  return target, table.concat(path, "."), bname
+end
+
+-- Whether a register at `offset` (address units) of the element being read (self.parent: a
+-- block or register file) can be widened to `width` bits, as the file's other data implies:
+-- the block states a width at least as wide, the offset is aligned to it, and neither the
+-- next register or register file, nor the next array element, nor the parent's range is
+-- reached. Returns true, or false and why not.
+function Ctx:room(node, offset, width, stride, count)
+  local bytes = width // 8
+  if not self.block_width then return false, "the address block states no width" end
+  if width > self.block_width then
+    return false, string.format("the address block is %d bits wide", self.block_width)
+  end
+  if (offset * self.aub_bytes) % bytes ~= 0 then
+    return false, string.format("its offset is not %d-byte aligned", bytes)
+  end
+  if count > 1 and stride * self.aub_bytes < bytes then
+    return false, "its array elements are closer"
+  end
+  local parent, nearest = self.parent, nil
+  for _, k in ipairs(parent and parent.kids or {}) do
+    if k ~= node and (k.tag == "register" or k.tag == "registerFile") then
+      local ok, o = pcall(self.units, self, k, "addressOffset", nil)
+      if ok and o >= offset and (not nearest or o < nearest) then nearest = o end
+    end
+  end
+  if nearest and (nearest - offset) * self.aub_bytes < bytes then
+    return false, string.format("the next register starts at 0x%x", nearest)
+  end
+  local range = parent and kid(parent, "range") and self:units(parent, "range", nil)
+  if range and (range - offset) * self.aub_bytes < bytes then
+    return false, string.format("its %s's range ends at 0x%x", parent.tag, range)
+  end
+  return true
+end
+
 -- What a <register> element says, independent of where it is placed: size, width, offset,
 -- access, reset, fields. Read once per element (a register inside an array of register files is
 -- placed many times) and kept in self.shapes.
 function Ctx:register_shape(node, full, inherited_access)
   local shape = self.shapes[node]
   if shape then return shape end
-  if kid(node, "registerDefinitionRef") then
-    self:fail(node, full, "registerDefinitionRef (2022 type definitions) is not supported")
-  end
+  local written = node
+  node = self:resolved(node, full)
   local alt = kid(node, "alternateRegisters")
   if alt then self:skip(alt, full, "alternate registers (views of another mode) are not loaded") end
   local bits = self:int(node, "size", full)
@@ -502,17 +775,23 @@ function Ctx:register_shape(node, full, inherited_access)
   for _, w in ipairs(WIDER) do if bits <= w then width = w break end end
   local offset = self:units(node, "addressOffset", full)
   local atext, anode = access_text(node)
+  local stated = atext and M.ACCESS[atext]  -- the register's own access (not inherited)
   atext = atext or inherited_access
   if atext and not M.ACCESS[atext] then
     self:fail(anode or node, full, "access '%s' is not one of read-only, write-only, read-write, "
       .. "writeOnce, read-writeOnce", atext)
   end
   local doc = (kid(node, "description") or NONE).text
-  -- Fields: each keeps its own access; the register's is the union of its fields'.
+  -- Fields: each keeps its own access; the register's is the union of its fields', unless the
+  -- register itself says read-only or write-only (below).
   local fields, nfields = {}, 0
   local next_suffix = {}  -- name -> the next n to try for NAME_n (linear, not quadratic, renaming)
   local reset, any_field_reset = 0, false
-  local readable, writable, side_effects = false, false, false
+  local side_effects = false
+  local order = {}  -- field keys in the file's order (for warnings)
+  local past, reach = nil, bits  -- fields reaching past the written size, and the highest bit + 1
+  local written_bits = bits  -- origin.bits: the size as written, also when widened
+  local v2022 = self.gen >= 2022
   for _, fnode in ipairs(kids(node, "field")) do
     local fname = self:name(fnode)
     local fwhat = full .. "." .. shorten(fname)
@@ -522,29 +801,20 @@ function Ctx:register_shape(node, full, inherited_access)
       if nfields > bits then
         self:fail(fnode, fwhat, "the %d-bit register has more than %d fields", bits, bits)
       end
-      if kid(fnode, "fieldDefinitionRef") then
-        self:fail(fnode, fwhat, "fieldDefinitionRef (2022 type definitions) is not supported")
+      -- 2022: a field of a definition (fieldDefinitionRef), or an alias of another field
+      -- (aliasOf: no bitWidth or resets of its own, those of the field it names).
+      local data, alias, alias_block = fnode, nil, nil
+      if v2022 then
+        fnode = self:resolved(fnode, fwhat)
+        data = fnode
+        local alnode = kid(fnode, "aliasOf")
+        if alnode then data, alias, alias_block = self:alias_target(alnode, fwhat) end
       end
       local lsb = self:int(fnode, "bitOffset", fwhat)
-      local fw = self:int(fnode, "bitWidth", fwhat)
-      if lsb < 0 or fw < 1 or fw > 64 or lsb > 63 then
+      local fw = self:int(data, "bitWidth", fwhat)
+      -- Past the register (even past 64 bits) is repaired below; beyond 4096 bits is no field.
+      if lsb < 0 or fw < 1 or fw > 4096 or lsb > 4096 then
         self:fail(fnode, fwhat, "bitOffset %d, bitWidth %d are outside the %d-bit register", lsb, fw, bits)
-      end
-      -- A field reaching past the register's size (real files have them): the register's
-      -- size is what it is accessed with, so the field is clipped to it, or, starting past
-      -- it, left out; either is listed in `warnings`.
-      if lsb > bits - 1 then
-        self:warn(fnode, fwhat, "bits %d..%d are outside the %d-bit register: the field is not loaded", lsb,
-          lsb + fw - 1, bits)
-        fw = 0
-      elseif fw > bits - lsb then
-        self:warn(fnode, fwhat, "bits %d..%d pass the %d-bit register: clipped to bits %d..%d", lsb,
-          lsb + fw - 1, bits, lsb, bits - 1)
-        fw = bits - lsb
-      end
-      if fw == 0 then
-        nfields = nfields - 1
-        goto next_field
       end
       if #self:dims(fnode, fwhat) > 0 then self:fail(fnode, fwhat, "field arrays are not supported") end
       local ftext, fanode = access_text(fnode)
@@ -554,10 +824,8 @@ function Ctx:register_shape(node, full, inherited_access)
         self:fail(fanode or fnode, fwhat, "access '%s' is not one of read-only, write-only, read-write, "
           .. "writeOnce, read-writeOnce", ftext)
       end
-      readable = readable or facc ~= "wo"
-      writable = writable or facc ~= "ro"
       -- Field reset (2014+): the reset without a resetTypeRef (the hard reset), else the first.
-      local resets = kid(fnode, "resets")
+      local resets = kid(data, "resets")
       if resets then
         local chosen
         for _, r in ipairs(kids(resets, "reset")) do
@@ -565,8 +833,8 @@ function Ctx:register_shape(node, full, inherited_access)
         end
         if chosen then
           local v = self:int(chosen, "value", fwhat)
-          local m = fw == 64 and -1 or (1 << fw) - 1
-          reset = reset | ((v & m) << lsb)
+          local m = fw >= 64 and -1 or (1 << fw) - 1
+          if lsb < 64 then reset = reset | ((v & m) << lsb) end
           any_field_reset = true
         end
       end
@@ -583,11 +851,68 @@ function Ctx:register_shape(node, full, inherited_access)
       -- register one that regs.snapshot and regs.dump never read.
       local ra = read_action(fnode)
       if ra then side_effects = true end
-      fields[key] = {bit = lsb, width = fw, access = facc,
+      local f = {bit = lsb, width = fw, access = facc, alias = alias,
         doc = (kid(fnode, "description") or NONE).text,
         origin = {name = fname, access = ftext, line = fnode.line, read_action = ra}}
+      fields[key] = f
+      order[#order + 1] = key
+      if alias then self.aliases[#self.aliases + 1] = {field = f, block = alias_block} end
+      if lsb + fw > bits then
+        past = past or {}
+        past[#past + 1] = {key = key, node = fnode, what = fwhat}
+        if lsb + fw > reach then reach = lsb + fw end
+      end
     end
-    ::next_field::
+  end
+  local dims, count, stride = self:dims(node, full)
+  -- Array elements are packed at the register's size in address units unless a stride says.
+  stride = stride or -((-bits) // self.aub)
+  -- Fields reaching past the register's size (real files have them): widened when the file's
+  -- other data leaves room (Ctx:room), else each such field is clipped to the size or, starting
+  -- past it, left out; either is listed in `warnings`.
+  if past then
+    local wide
+    for _, w in ipairs(WIDER) do if reach <= w then wide = w break end end
+    local ok, why = false, "more than 64 bits"
+    if wide then ok, why = self:room(written, offset, wide, stride, count) end
+    if ok then
+      self:warn(node, full, "fields reach bit %d, past its size %d: widened to %d bits (%d-bit accesses; the "
+        .. "address block's width and the next register leave room)", reach - 1, bits, reach, wide)
+      bits, width = reach, wide
+    else
+      for _, p in ipairs(past) do
+        local f = fields[p.key]
+        if f.bit > bits - 1 then
+          self:warn(p.node, p.what, "bits %d..%d are outside the %d-bit register: the field is not loaded (not "
+            .. "widened: %s)", f.bit, f.bit + f.width - 1, bits, why)
+          fields[p.key] = nil
+          nfields = nfields - 1
+        else
+          self:warn(p.node, p.what, "bits %d..%d pass the %d-bit register: clipped to bits %d..%d (not widened: %s)",
+            f.bit, f.bit + f.width - 1, bits, f.bit, bits - 1, why)
+          f.width = bits - f.bit
+        end
+      end
+    end
+  end
+  -- A register that says read-only or write-only is that (real files put read-only reserved
+  -- fields in write-only registers: the union would make it read-write, read before each
+  -- field write and overlapping its read-only twin): a field of another access is loaded with
+  -- the register's, said in `warnings`.
+  if stated and stated ~= "rw" then
+    for _, key in ipairs(order) do
+      local f = fields[key]
+      if f and f.access ~= stated then
+        self:warn({tag = "field", line = f.origin.line, file = node.file}, full .. "." .. f.origin.name,
+          "access '%s' in a %s register: loaded as %s", f.origin.access, atext, atext)
+        f.access = stated
+      end
+    end
+  end
+  local readable, writable = false, false
+  for _, f in pairs(fields) do
+    readable = readable or f.access ~= "wo"
+    writable = writable or f.access ~= "ro"
   end
   local access
   if nfields > 0 then
@@ -603,13 +928,10 @@ function Ctx:register_shape(node, full, inherited_access)
     if mnode then reset = reset & self:int(mnode, nil, full) end
   end
   if bits < 64 then reset = reset & ((1 << bits) - 1) end
-  local dims, count, stride = self:dims(node, full)
-  shape = {bits = bits, width = width, offset = offset, access = access, atext = atext, reset = reset, doc = doc,
-    side_effects = side_effects or nil,
-    fields = nfields > 0 and fields or nil, dims = dims, count = count,
-    -- Array elements are packed at the register's size in address units unless a stride says.
-    stride = stride or -((-bits) // self.aub)}
-  self.shapes[node] = shape
+  shape = {bits = written_bits, width = width, offset = offset, access = access,
+    atext = atext, reset = reset, doc = doc, side_effects = side_effects or nil,
+    fields = nfields > 0 and fields or nil, dims = dims, count = count, stride = stride}
+  self.shapes[written] = shape
   return shape
 end
 
@@ -636,6 +958,11 @@ end
 function Ctx:register_file(node, base, prefix, inherited_access)
   local full = self:full_name(node, prefix, self:name(node))
   if not self:present(node, full) then return end
+  node = self:resolved(node, full)
+  -- Type definitions can nest register files without end (a definition holding itself).
+  if self.rf_depth >= M.MAX_DEPTH then
+    self:fail(node, full, "register files nest deeper than %d (barlua's limit)", M.MAX_DEPTH)
+  end
   local offset = self:units(node, "addressOffset", full)
   local range = self:units(node, "range", full)
   local dims, count, stride = self:dims(node, full)
@@ -645,9 +972,11 @@ function Ctx:register_file(node, base, prefix, inherited_access)
   -- Its elements are visited only when they can give a register.
   if not self:has_registers(node) then return end
   local unit = self.aub_bytes
+  self.rf_depth = self.rf_depth + 1
   each_index(dims, count, function(suffix, flat)
     self:contents(node, base + (offset + flat * stride) * unit, self:full_name(node, full, suffix) .. ".", atext)
   end)
+  self.rf_depth = self.rf_depth - 1
 end
 
 -- Whether a register file holds a <register>, directly or in a register file inside it (kept
@@ -656,8 +985,12 @@ function Ctx:has_registers(node)
   local known = self.nonempty[node]
   if known == nil then
     known = false
+    self.nonempty[node] = false  -- a register file defined through itself (2022) holds none
     for _, k in ipairs(node.kids) do
-      if k.tag == "register" or (k.tag == "registerFile" and self:has_registers(k)) then known = true break end
+      if k.tag == "register" or (k.tag == "registerFile" and self:has_registers(self:resolved(k))) then
+        known = true
+        break
+      end
     end
     self.nonempty[node] = known
   end
@@ -670,7 +1003,10 @@ function Ctx:contents(node, base, prefix, access)
   for _, k in ipairs(node.kids) do
     local fn = (k.tag == "register" and self.register) or (k.tag == "registerFile" and self.register_file)
     if fn then
+      self.parent = node  -- for Ctx:room (a register file's contents set it again)
+      local depth = self.rf_depth
       local ok, err = pcall(fn, self, k, base, prefix, access)
+      self.rf_depth = depth
       if not ok then
         if type(err) ~= "string" or err:find("barlua's limit", 1, true) then error(err, 0) end
         self.bad[#self.bad + 1] = err
@@ -684,9 +1020,8 @@ end
 function Ctx:block(node, at)
   local name = self:name(node)
   if not self:present(node, name) then return 0 end
-  if kid(node, "addressBlockDefinitionRef") then
-    self:fail(node, name, "addressBlockDefinitionRef (2022 type definitions) is not supported")
-  end
+  local written = node
+  node = self:resolved(node, name)
   local dims = self:dims(node, name)
   if #dims > 0 then self:fail(node, name, "address block arrays are not supported") end
   local base = at or self:units(node, "baseAddress", name)
@@ -705,8 +1040,16 @@ function Ctx:block(node, at)
   local first = #self.out + 1
   if not self.only_block or self.only_block == name then
     self.found_block = self.found_block or self.only_block == name
+    self.block_width = kid(node, "width") and self:int(node, "width", name) or nil
+    self.cur_block = written
     self:contents(node, base * self.aub_bytes, "", access_text(node))
     self.loaded[#self.loaded + 1] = {name = name, first = first, last = #self.out}
+    -- No width (real files leave it out): its widest register's, said in `warnings`.
+    if not self.block_width and #self.out >= first then
+      local widest = 0
+      for i = first, #self.out do widest = math.max(widest, self.out[i].width) end
+      self:warn(node, name, "no width: %d bits, its widest register's", widest)
+    end
   end
   -- No range (real files leave it out): the end of its last register, said in `warnings`.
   if not range then
@@ -765,8 +1108,9 @@ function M.load(path, opts)
   end
   local ctx = setmetatable({path = path, gen = gen, params = {}, names = {}, cache = {}, out = {},
     blocks = {}, loaded = {}, skipped = {}, warnings = {}, bad = {}, extent = 0, only_block = opts.block,
-    shapes = {}, nonempty = {},
-    expanded = 0, param_depth = 0}, Ctx)
+    shapes = {}, nonempty = {}, merged = {}, aliases = {}, type_docs = {}, doc_paths = {}, sources = {files = {}},
+    ndocs = 0, rf_depth = 0, expanded = 0, param_depth = 0}, Ctx)
+  ctx.root = root
   ctx.lookup = function(id) return ctx:param(id) end
   ctx:collect_parameters(root, param_nodes)
   local maps = {}
@@ -790,6 +1134,7 @@ function M.load(path, opts)
       table.concat(names, ", ")), 0)
   end
   local mname = ctx:name(chosen)
+  ctx.map_node = chosen
   ctx.aub = ctx:int(chosen, "addressUnitBits", mname, 8)
   if ctx.aub < 8 or ctx.aub % 8 ~= 0 or ctx.aub > 64 then
     ctx:fail(kid(chosen, "addressUnitBits"), mname, "addressUnitBits %d is not 8, 16, 24, ... 64: "
@@ -821,6 +1166,7 @@ function M.load(path, opts)
     for _, b in ipairs(ctx.loaded) do
       for i = b.first, b.last do ctx.out[i].name = b.name .. "." .. ctx.out[i].name end
     end
+    for _, a in ipairs(ctx.aliases) do a.field.alias = a.block .. "." .. a.field.alias end
   end
   if #ctx.out == 0 then
     -- Nothing could be read: the first register's reason is the file's.
@@ -830,7 +1176,7 @@ function M.load(path, opts)
   local cname = trim((kid(root, "name") or {}).text) or label
   return {name = cname, size = ctx.extent > 0 and ctx.extent or nil, registers = ctx.out, skipped = ctx.skipped,
     warnings = ctx.warnings,
-    doc = string.format("%s memory map %s (IP-XACT %s, %s)", cname, mname, tostring(gen), label)}
+    doc = string.format("%s memory map %s (IP-XACT %s, %s)", cname, mname, tostring(gen), label)}, ctx.sources
 end
 
 return M

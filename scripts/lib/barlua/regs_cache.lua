@@ -4,7 +4,11 @@
 -- loader (barlua's version and the source of its IP-XACT modules: barlua.cache_core.loader_id).
 --
 -- Never stale: the key is the content, not the size or the time, so a file changed in place
--- (same size and mtime included) gets another entry. An entry is data, never code: a tree of
+-- (same size and mtime included) gets another entry. A component read with an external
+-- typeDefinitions document (IP-XACT 2022, found in its folder by VLNV) depends on that file and
+-- on which .xml files the folder holds: the entry keeps each such file's content hash and the
+-- folder's list of .xml names, and is used only while they are unchanged (the entry's full key
+-- is the component's hash plus these). An entry is data, never code: a tree of
 -- tables, strings, integers and booleans read by a strict decoder in C (barlua.cache_core:
 -- every count and length checked against the bytes left, depth limited), then checked field
 -- by field against what regs.load returns, and used only when every check passes. The
@@ -69,7 +73,7 @@ local function valid(spec)
     end
     for name, f in pairs(r.fields or {}) do
       if type(name) ~= "string" or type(f) ~= "table" or not is_int(f.bit) or not is_int(f.width)
-        or type(f.access) ~= "string" then
+        or type(f.access) ~= "string" or (f.alias ~= nil and type(f.alias) ~= "string") then
         return false
       end
     end
@@ -77,11 +81,28 @@ local function valid(spec)
   return true
 end
 
-local function read_entry(file, key)
+-- Whether the files an entry depends on (2022 typeDefinitions documents, as the loader read
+-- them: {folder = hash of the component folder's .xml names, files = {{path =, hash =}}}) are
+-- as they were.
+local function current(path, deps)
+  if type(deps) ~= "table" or type(deps.files) ~= "table" then return false end
+  -- A load that looked for a typeDefinitions document (found or not) depends on the folder.
+  if deps.folder == nil then return #deps.files == 0 end
+  local _, names = require("barlua.ipxact").folder_files(path)
+  if not names or core.hash_string(table.concat(names, "\0")) ~= deps.folder then return false end
+  for _, d in ipairs(deps.files) do
+    if type(d) ~= "table" or type(d.path) ~= "string" or core.hash_file(d.path) ~= d.hash then return false end
+  end
+  return true
+end
+
+local function read_entry(file, key, path)
   local data = core.read_private(file, M.MAX_ENTRY)
   if not data then return nil end
   local doc = core.decode(data)
-  if type(doc) ~= "table" or doc.key ~= key or not valid(doc.spec) then return nil end
+  if type(doc) ~= "table" or doc.key ~= key or not valid(doc.spec) or not current(path, doc.deps) then
+    return nil
+  end
   return doc.spec
 end
 
@@ -93,14 +114,15 @@ function M.load(path, opts, parse)
   local dir, why = M.dir()
   local file = dir and (dir .. "/" .. key)
   if file then
-    local spec = read_entry(file, key)
+    local spec = read_entry(file, key, path)
     if spec then return spec, "cache" end
   end
-  local spec = parse()
+  local spec, sources = parse()
   if not file then return spec, "parsed: " .. tostring(why) end
   -- Stored only when the file still has the content that was parsed.
   if key_of(path, opts) ~= key then return spec, "parsed: the file changed while it was read" end
-  local data, err = core.encode({key = key, spec = spec})
+  local deps = sources or {files = {}}
+  local data, err = core.encode({key = key, spec = spec, deps = deps})
   if not data then return spec, "parsed: not cacheable: " .. tostring(err) end
   local stored, werr = core.write_private(file, data)
   core.prune(dir, M.MAX_ENTRIES, M.MAX_BYTES)
