@@ -47,7 +47,7 @@ local RESERVED_FIELD = {value = true, get = true, set = true}
 -- is an error naming the element and FILE:LINE, so a broken or hostile file ends in bounded
 -- time and memory. Tests and users may lower them (require("barlua.ipxact").MAX_... = n).
 M.MAX_FILE_BYTES = 128 << 20  -- the whole file, read at once and parsed by expat in one call
-M.MAX_ELEMENTS = 1 << 22      -- IP-XACT elements kept (~150 bytes each; other namespaces and M.NOT_READ are not kept)
+M.MAX_ELEMENTS = 1 << 21      -- IP-XACT elements kept (~150-300 bytes each; other namespaces and M.NOT_READ are not kept)
 M.MAX_TEXT_BYTES = 1 << 20    -- one attribute value, or one element's text
 M.MAX_DEPTH = 256             -- elements inside elements (register files nest inside that)
 M.MAX_NAME = 1024             -- a register's full name ("file[3].sub.reg[1]"), regs.define's limit
