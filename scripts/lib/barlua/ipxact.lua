@@ -47,7 +47,7 @@ local RESERVED_FIELD = {value = true, get = true, set = true}
 -- is an error naming the element and FILE:LINE, so a broken or hostile file ends in bounded
 -- time and memory. Tests and users may lower them (require("barlua.ipxact").MAX_... = n).
 M.MAX_FILE_BYTES = 128 << 20  -- the whole file, read at once and parsed by expat in one call
-M.MAX_ELEMENTS = 1 << 21      -- IP-XACT elements kept (~150-300 bytes each; other namespaces and M.NOT_READ are not kept)
+M.MAX_ELEMENTS = 1 << 21      -- IP-XACT elements kept (~150-300 bytes each; not: other namespaces, M.NOT_READ)
 M.MAX_TEXT_BYTES = 1 << 20    -- one attribute value, or one element's text
 M.MAX_DEPTH = 256             -- elements inside elements (register files nest inside that)
 M.MAX_NAME = 1024             -- a register's full name ("file[3].sub.reg[1]"), regs.define's limit
@@ -828,8 +828,12 @@ function Ctx:register_shape(node, full, inherited_access)
       local resets = kid(data, "resets")
       if resets then
         local chosen
-        for _, r in ipairs(kids(resets, "reset")) do
-          if not chosen or (not kid(r, "resetTypeRef") and kid(chosen, "resetTypeRef")) then chosen = r end
+        local rk = resets.kids  -- (no list made: this runs for every field)
+        for i = 1, #rk do
+          local r = rk[i]
+          if r.tag == "reset" and (not chosen or (not kid(r, "resetTypeRef") and kid(chosen, "resetTypeRef"))) then
+            chosen = r
+          end
         end
         if chosen then
           local v = self:int(chosen, "value", fwhat)
