@@ -26,6 +26,7 @@
 #include <expat.h>
 #include <lauxlib.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,12 +42,26 @@ typedef struct {
   long kids;  // where this element's kids start in the scratch stack
 } text;
 
+// The node keys, pushed once (lua_setfield looks its key string up on every call).
+enum { K_TAG, K_LINE, K_KIDS, K_TEXT, K_ATTR, K_COUNT };
+static const char *const key_names[K_COUNT] = {"tag", "line", "kids", "text", "attr"};
+
+// Tag names, each made a Lua string once: a register map has a few dozen of them, and making
+// the string for each element (hash, intern) was a twelfth of the tree.
+#define TAG_SLOTS 256
+typedef struct {
+  char name[48];
+  size_t len;  // 0: empty slot
+} tag_slot;
+
 typedef struct {
   lua_State *L;
   XML_Parser parser;
   const char *path;
   int none, namespaces, meta, skip;  // stack indices (skip: 0 when there is none)
   int scratch;       // stack index: the kids of the open elements, (tag, node) pairs, as a stack
+  int keys;          // stack index of the key strings (K_TAG...), then of the tag strings' table
+  tag_slot *tags;    // TAG_SLOTS: tag names seen, their strings in the table at keys + K_COUNT
   long stop;         // the scratch stack's top
   int base;          // stack index below the open elements (tag, node per level)
   const char *data;  // the document, for counting lines (when fast_lines)
@@ -93,6 +108,28 @@ static int line_of(tree_ctx *c) {
   return (int)c->line;
 }
 
+static void push_tag(tree_ctx *c, const char *tag) {
+  lua_State *L = c->L;
+  size_t n = strlen(tag);
+  if (n == 0 || n >= sizeof c->tags[0].name) {
+    lua_pushlstring(L, tag, n);
+    return;
+  }
+  uint32_t h = 2166136261u;  // FNV-1a
+  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)tag[i]) * 16777619u;
+  int slot = (int)(h % TAG_SLOTS);
+  tag_slot *s = &c->tags[slot];
+  if (s->len == n && memcmp(s->name, tag, n) == 0) {
+    lua_rawgeti(L, c->keys + K_COUNT, slot + 1);
+    return;
+  }
+  lua_pushlstring(L, tag, n);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, c->keys + K_COUNT, slot + 1);
+  memcpy(s->name, tag, n);
+  s->len = n;
+}
+
 static void on_start(void *ud, const XML_Char *name, const XML_Char **attrs) {
   tree_ctx *c = ud;
   lua_State *L = c->L;
@@ -129,7 +166,7 @@ static void on_start(void *ud, const XML_Char *name, const XML_Char **attrs) {
     c->skipping = c->depth;
     return;
   }
-  lua_pushstring(L, tag);  // this level's first slot: the tag, kept for its kids' index
+  push_tag(c, tag);  // this level's first slot: the tag, kept for its kids' index
   if (c->skip) {
     lua_pushvalue(L, -1);
     if (lua_rawget(L, c->skip) != LUA_TNIL) {
@@ -149,10 +186,12 @@ static void on_start(void *ud, const XML_Char *name, const XML_Char **attrs) {
     return;
   }
   lua_createtable(L, 0, 3);
-  lua_pushvalue(L, -2);
-  lua_setfield(L, -2, "tag");
+  lua_pushvalue(L, c->keys + K_TAG);
+  lua_pushvalue(L, -3);
+  lua_rawset(L, -3);
+  lua_pushvalue(L, c->keys + K_LINE);
   lua_pushinteger(L, line);
-  lua_setfield(L, -2, "line");
+  lua_rawset(L, -3);
   int have_attr = 0;
   for (int i = 0; attrs[i] != NULL; i += 2) {
     size_t vlen = strlen(attrs[i + 1]);
@@ -170,7 +209,11 @@ static void on_start(void *ud, const XML_Char *name, const XML_Char **attrs) {
     lua_pushlstring(L, attrs[i + 1], vlen);
     lua_setfield(L, -2, aname);
   }
-  if (have_attr) lua_setfield(L, -2, "attr");
+  if (have_attr) {
+    lua_pushvalue(L, c->keys + K_ATTR);
+    lua_insert(L, -2);
+    lua_rawset(L, -3);
+  }
   lua_pushvalue(L, c->meta);  // kids and attr: `none` unless set
   lua_setmetatable(L, -2);
   // Onto the scratch stack, as (tag, node): the parent's kids table is made at its end, at its
@@ -230,7 +273,9 @@ static void on_end(void *ud, const XML_Char *name) {
       } else
         lua_pop(L, 3);
     }
-    lua_setfield(L, -2, "kids");
+    lua_pushvalue(L, c->keys + K_KIDS);
+    lua_insert(L, -2);
+    lua_rawset(L, -3);
     c->stop = t->kids;
   }
   // Whitespace between the kids of an element (its indentation) is not kept: only the text
@@ -242,8 +287,9 @@ static void on_end(void *ud, const XML_Char *name) {
     while (a < b && is_space(t->p[a])) a++;
     while (b > a && is_space(t->p[b - 1])) b--;
     if (a < b || !has_kids) {
+      lua_pushvalue(L, c->keys + K_TEXT);
       lua_pushlstring(L, t->p ? t->p + a : "", b - a);
-      lua_setfield(L, -2, "text");
+      lua_rawset(L, -3);
     }
   }
   lua_pop(L, 2);  // the node and its tag
@@ -294,6 +340,9 @@ static int run(lua_State *L) {
   lua_settop(L, 6);
   lua_newtable(L);
   c->scratch = lua_gettop(L);
+  c->keys = lua_gettop(L) + 1;
+  for (int k = 0; k < K_COUNT; k++) lua_pushstring(L, key_names[k]);
+  lua_createtable(L, TAG_SLOTS, 0);
   c->data = data;
   c->line = 1;
   c->fast_lines = memchr(data, '\r', len) == NULL &&
@@ -329,9 +378,11 @@ static int tree(lua_State *L) {
   c.max_elements = limit(L, 4, "elements");
   c.max_text = limit(L, 4, "text");
   c.texts = calloc((size_t)c.max_depth + 1, sizeof *c.texts);
+  c.tags = calloc(TAG_SLOTS, sizeof *c.tags);
   c.parser = XML_ParserCreateNS(NULL, SEP);
-  if (c.texts == NULL || c.parser == NULL) {
+  if (c.texts == NULL || c.tags == NULL || c.parser == NULL) {
     free(c.texts);
+    free(c.tags);
     if (c.parser) XML_ParserFree(c.parser);
     return luaL_error(L, "not enough memory");
   }
@@ -366,6 +417,7 @@ static int tree(lua_State *L) {
   XML_ParserFree(c.parser);
   for (long i = 0; i <= c.max_depth; i++) free(c.texts[i].p);
   free(c.texts);
+  free(c.tags);
   if (status != LUA_OK) return lua_error(L);
   lua_getfield(L, LUA_REGISTRYINDEX, "barlua.xml_core.root");
   lua_getfield(L, LUA_REGISTRYINDEX, "barlua.xml_core.uri");
