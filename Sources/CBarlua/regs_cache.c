@@ -552,34 +552,13 @@ static int dec(lua_State *L, reader *r, int depth, int key) {
   return 1;
 }
 
-// Runs under lua_pcall: the decode, which may run out of memory.
-static int decode_run(lua_State *L) {
-  reader *r = lua_touserdata(L, 1);
-  lua_pushboolean(L, dec(L, r, 0, 0) && r->p == r->end);
-  return 2;
-}
-
 // decode(bytes) -> value | nil, why
 static int decode(lua_State *L) {
   size_t len;
   const char *s = luaL_checklstring(L, 1, &len);
   size_t m = sizeof MAGIC - 1;
   reader r = {(const unsigned char *)s + m, (const unsigned char *)s + len};
-  int ok = len >= m && memcmp(s, MAGIC, m) == 0;
-  if (ok) {
-    // What is decoded is all live until it is returned: collecting while it grows only
-    // marks it again and again (a sixth of the decode of a 33,000-register entry).
-    int gc_was_running = lua_gc(L, LUA_GCISRUNNING);
-    lua_gc(L, LUA_GCSTOP);
-    lua_pushcfunction(L, decode_run);
-    lua_pushlightuserdata(L, &r);
-    int status = lua_pcall(L, 1, 2, 0);
-    if (gc_was_running) lua_gc(L, LUA_GCRESTART);
-    if (status != LUA_OK) return lua_error(L);  // out of memory, raised as before
-    ok = lua_toboolean(L, -1);
-    lua_pop(L, 1);
-  }
-  if (!ok) {
+  if (len < m || memcmp(s, MAGIC, m) != 0 || !dec(L, &r, 0, 0) || r.p != r.end) {
     lua_pushnil(L);
     lua_pushliteral(L, "not a barlua register map cache entry (or a damaged one)");
     return 2;
