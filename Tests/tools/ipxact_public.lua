@@ -138,8 +138,8 @@ local PENDING = "not copied into this repository yet"
 local ABSENT = {
   -- Unlike the Leon2RTL files, its notice says "All rights reserved" and gives no leave to copy.
   ["leon2-nxp-uart_scml.xml"] = "its notice (SPIRIT Consortium, all rights reserved) grants no copying",
-  ["leon2-rgu-1.3.xml"] = PENDING,
-  ["leon2-uart-1.2.xml"] = PENDING,
+  -- Its notice (2007): "All rights reserved ... trade secrets and proprietary information".
+  ["leon2-rgu-1.3.xml"] = "its notice (SPIRIT 2007, all rights reserved, proprietary) grants no copying",
   ["ipyxact-generic_example.xml"] = PENDING,
   ["kactus2-wb_slave_spi_master.xml"] = PENDING,
   ["digilent-video_scaler.xml"] = PENDING,
