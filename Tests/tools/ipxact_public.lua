@@ -84,7 +84,7 @@ local FILES = {
       "0x0 32 datain access=read-write barlua=rw reset=0x0 fields=Data@0+32:read-write",
       "0xffc 32 IDReg access=read-only barlua=ro reset=0xd04 fields=ID@0+32:read-only"}},
   {file = "ipyxact-generic_example.xml", repo = "olofk/ipyxact", path = "examples/generic_example.xml",
-    commit = "05fd1b3d577903fe47418e1090cd280094e8a49c", licence = "MIT",
+    commit = "c371dda61e03f19a290c468ce994a85b6149c457", licence = "MIT",
     hash = "e49a2b46cf2388b7890ea45a9651ad1e", registers = 40, lines = {
       "0x0 32 chip_id_reg access=read-write barlua=ro reset=0x12345671 fields=rev_num@0+4:read-only,"
         .. "part_num@4+28:read-only",
@@ -140,7 +140,6 @@ local ABSENT = {
   ["leon2-nxp-uart_scml.xml"] = "its notice (SPIRIT Consortium, all rights reserved) grants no copying",
   -- Its notice (2007): "All rights reserved ... trade secrets and proprietary information".
   ["leon2-rgu-1.3.xml"] = "its notice (SPIRIT 2007, all rights reserved, proprietary) grants no copying",
-  ["ipyxact-generic_example.xml"] = PENDING,
   ["kactus2-wb_slave_spi_master.xml"] = PENDING,
   ["digilent-video_scaler.xml"] = PENDING,
   ["digilent-hls_contrast_stretch.xml"] = PENDING,
