@@ -33,6 +33,7 @@ end
 
 local FILES = {
   leon2{file = "leon2-nxp-uart_scml.xml", path = "NXP.com/uart_scml/uart_scml.xml",
+    licence = "SPIRIT Consortium notice: all rights reserved, no leave to copy; repository Apache-2.0",
     hash = "25a5f12515269bd1ea694dd845ec769d", registers = 7, lines = {
       "0xb0000000 32 UART_REG_RBR access=read-only barlua=ro reset=0x0 fields=UART_REG_RBR@0+32:read-only",
       "0xb0000014 32 UART_REG_LSR access=read-write barlua=rw reset=0x20 fields=UART_REG_LSR@0+32:read-write"}},
@@ -41,6 +42,7 @@ local FILES = {
       "0x0 32 clock0Divide access=read-write barlua=rw reset=0x0 fields=divide@0+8:read-write,Reserved@8+24:read-only",
       "0xffc 32 IDReg access=read-only barlua=ro reset=0xd00 fields=ID@0+32:read-only"}},
   leon2{file = "leon2-rgu-1.3.xml", path = "spiritconsortium.org/Leon2RTL/rgu/1.3/rgu.xml",
+    licence = "SPIRIT notice (2007): all rights reserved, proprietary; repository Apache-2.0",
     hash = "8000280f67e041224230ec73373b2512", registers = 17, lines = {
       "0x0 32 resetDelays.reset0Delay access=read-only barlua=ro reset=0x0 fields=delay@0+8:read-only,"
         .. "Reserved@8+24:read-only",
