@@ -21,7 +21,7 @@
 //   the <parameter> and <moduleParameter> elements in document order (what the loader would
 //   otherwise find by walking the whole tree).
 //   Leaves are most of a register map: one table of 3 keys each (tag, line, text) instead of
-//   5 halves the tree's memory, and the time to fault it in.
+//   5 (a hash part of 4 slots, not 8): the tree of 10,000 registers is 87 MB, not 108.
 //   Errors are raised as strings without a position, after expat is stopped and freed.
 #include <expat.h>
 #include <lauxlib.h>
