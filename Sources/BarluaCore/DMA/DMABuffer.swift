@@ -1,3 +1,5 @@
+import CBarluaSys
+
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -60,9 +62,12 @@ final class AnonymousMemory {
     if hugePages { flags |= MAP_HUGETLB }
     let p = mmap(nil, length, PROT_READ | PROT_WRITE, flags, -1, 0)
     guard let p, p != MAP_FAILED else {
-      throw SystemError.current(
-        "mmap of \(length / 1024) KiB anonymous memory\(hugePages ? " (MAP_HUGETLB)" : "")")
+      let e = errno
+      if e == ENOMEM { barlua_heap_reserve_release() }  // see Mapping.init
+      throw SystemError(
+        "mmap of \(length / 1024) KiB anonymous memory\(hugePages ? " (MAP_HUGETLB)" : "")", errno: e)
     }
+    barlua_heap_reserve_take()
     // Not inherited by a forked child: otherwise the parent's next write to the then shared
     // copy-on-write page would move it to a new page, away from the one the device uses (the
     // physical one in no-IOMMU mode, which mlock does not protect from copy-on-write).

@@ -63,8 +63,13 @@ public class Mapping: @unchecked Sendable {
     let prot = writable ? PROT_READ | PROT_WRITE : PROT_READ
     let p = mmap(nil, length, prot, MAP_SHARED, fd, off_t(alignedOffset))
     guard let p, p != MAP_FAILED else {
-      throw Mapping.explained(.current("mmap", path: info.path), info, writable: writable)
+      // errno first, then the heap reserve back to malloc, before any text is allocated: at
+      // vm.max_map_count the heap cannot grow either (barlua_heap_reserve.h).
+      let e = errno
+      if e == ENOMEM { barlua_heap_reserve_release() }
+      throw Mapping.explained(SystemError("mmap", path: info.path, errno: e), info, writable: writable)
     }
+    barlua_heap_reserve_take()
     region = p
     regionLength = length
     self.size = size

@@ -1,0 +1,22 @@
+// The heap reserve for explaining a failed mapping (barlua_heap_reserve.h).
+#include "barlua_heap_reserve.h"
+
+#include <stdlib.h>
+
+// 256 KiB: the explanation (a few hundred bytes of Swift and Lua strings) and whatever the
+// Lua state allocates while the error unwinds, many times over. barlua_tune_heap keeps blocks
+// below 512 MiB on the heap, so this is heap memory that free() gives back to malloc, not a
+// mapping of its own.
+#define RESERVE_SIZE ((size_t)256 << 10)
+
+static _Thread_local void *reserve;
+
+void barlua_heap_reserve_take(void) {
+  if (reserve) return;
+  reserve = malloc(RESERVE_SIZE);
+}
+
+void barlua_heap_reserve_release(void) {
+  free(reserve);
+  reserve = NULL;
+}
