@@ -72,8 +72,8 @@ int barlua_open_trace_core(lua_State *L);
 /// map cache, barlua.regs_cache.
 int barlua_open_cache_core(lua_State *L);
 
-/// Pushes barlua.xml_core: tree(data, path, namespaces, limits, none[, skip]), an XML document as the
-/// tables barlua.ipxact walks, built in C over libexpat.
+/// Pushes barlua.xml_core: tree(data, path, namespaces, limits, none[, skip]), an XML document as
+/// the tables barlua.ipxact walks, built in C over libexpat.
 int barlua_open_xml_core(lua_State *L);
 
 /// Pushes barlua.folder_core: xml_files(dir, max), the .xml files of one folder (the IP-XACT
