@@ -8,22 +8,10 @@ local HOTPLUG, FLR = os.getenv("BARLUA_IVSHMEM_HOTPLUG"), os.getenv("BARLUA_FLR"
 if os.getenv("BARLUA_GUEST") ~= "1" or not HOTPLUG then
   t.skip("needs the test bed guest (scripts/testbed/guest) with BARLUA_IVSHMEM_HOTPLUG")
 end
-local OUT = os.getenv("BARLUA_OUT") or "/tmp"
 
-local function run(args)
-  local log = OUT .. "/persistence.out"
-  local _, _, code = os.execute("barlua scripts/persistence.lua " .. args .. " >" .. log .. " 2>&1")
-  local f = assert(io.open(log))
-  local text = f:read("a")
-  f:close()
-  return code, text
-end
-
--- The table's row of a condition: its verdicts, in BAR order.
-local function row(text, condition)
-  local line = text:match("\n" .. condition:gsub("%p", "%%%0") .. " +([^\n]*)")
-  return line and (line:gsub("%s+", " ")) or nil
-end
+local bed = require "bed"
+local function run(args) return bed.persistence(args, "persistence.out") end
+local row = bed.matrix_row
 
 local code, text = run("--device " .. HOTPLUG .. " --matrix --reload 'testbed-hotplug reload --keep'")
 t.is(code, 0, "ivshmem matrix with a keeping reload: exit 0")

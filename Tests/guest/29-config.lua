@@ -10,19 +10,8 @@ local pcie = require "barlua.pcie"
 if os.getenv("BARLUA_GUEST") ~= "1" then t.skip("needs the test bed guest (scripts/testbed/guest)") end
 local PORT_DEVICE = os.getenv("BARLUA_IVSHMEM_RESET")
 
-local function run(command)
-  local p = assert(io.popen(command))
-  local out = p:read("a")
-  p:close()
-  return out
-end
-
--- A sysfs address, checked before it goes into a command line. lspci's complaints (no libkmod
--- in the guest) go to stderr, which is left out: merged, they once landed inside a line.
-local function lspci(addr)
-  assert(addr:match("^%x%x%x%x:%x%x:%x%x%.%x$"), "not a PCI address: " .. addr)
-  return run("lspci -vvv -s " .. addr .. " 2>/dev/null")
-end
+local bed = require "bed"
+local run, lspci = bed.run, bed.lspci
 
 -- lspci's capability text -> barlua's name.
 local NAMES = {
@@ -250,21 +239,8 @@ local FLR = os.getenv("BARLUA_FLR")
 if not FLR or run("command -v testbed-hotplug") == "" then
   t.skip("AER injection needs the bed's BARLUA_FLR device and testbed-hotplug")
 else
-  local function inject(args)
-    local out = run("testbed-hotplug aer flr0 " .. args .. " 2>&1; echo exit=$?")
-    -- QEMU 7.2's HMP answers a successful injection with "OK id: flr0 ..."; the relay (as of
-    -- this writing) passes any answer back as an error, exit status 1: accept QEMU's own OK.
-    assert(out:find("exit=0\n$") or out:find("OK id: flr0 ", 1, true),
-      "testbed-hotplug aer flr0 " .. args .. ": " .. out)
-  end
-  -- The kernel counts an error when its message reaches the root port; wait for it (bounded).
-  local function settle(pred)
-    for _ = 1, 50 do
-      if pred() then return true end
-      time.sleep(0.1)
-    end
-    return pred()
-  end
+  local function inject(args) bed.inject_aer("flr0", args) end
+  local settle = bed.settle
 
   t.test("AER: inject a correctable and an uncorrectable error into " .. FLR, function()
     local c <close> = pci.config(FLR, {write = true})

@@ -13,16 +13,8 @@ if os.getenv("BARLUA_GUEST") ~= "1" then t.skip("needs the test bed guest (scrip
 local function env(name) return os.getenv(name) end
 local OUT = env("BARLUA_OUT") or "/tmp"
 
-local function run(command)
-  local p = assert(io.popen(command))
-  local out = p:read("a")
-  p:close()
-  return out
-end
-local function lspci(addr)
-  assert(addr:match("^%x%x%x%x:%x%x:%x%x%.%x$"), "not a PCI address: " .. addr)
-  return run("lspci -vvv -s " .. addr .. " 2>/dev/null")
-end
+local bed = require "bed"
+local run, lspci = bed.run, bed.lspci
 local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
 -- The boot must be a backports one: everything below needs it, and nothing is skipped.
@@ -62,17 +54,8 @@ t.test("aer_mask on the root port " .. FLR_PORT .. ": set, read back, restored",
 end)
 
 -- 2. AER injection into BARLUA_FLR (QEMU id flr0) through testbed-hotplug.
-local function inject(args)
-  local out = run("testbed-hotplug aer flr0 " .. args .. " 2>&1; echo exit=$?")
-  assert(out:find("exit=0\n$") or out:find("OK id: flr0 ", 1, true), "testbed-hotplug aer flr0 " .. args .. ": " .. out)
-end
-local function settle(pred)
-  for _ = 1, 50 do
-    if pred() then return true end
-    time.sleep(0.1)
-  end
-  return pred()
-end
+local function inject(args) bed.inject_aer("flr0", args) end
+local settle = bed.settle
 
 t.test("AER: a correctable and an uncorrectable error injected into " .. FLR .. ", masked and not", function()
   local c <close> = pci.config(FLR, { write = true })
@@ -254,18 +237,8 @@ end)
 -- and read and written as it is (nvme_cmb_read / nvme_cmb_write); nvme_ctrl_reset, which FLR
 -- runs (pcie_cap_flr_write_config -> pci_device_reset), resets queues and registers and leaves
 -- the buffer alone: FLR keeps the CMB.
-local function persistence(args)
-  local log = OUT .. "/persistence-nvme.out"
-  local _, _, code = os.execute("barlua scripts/persistence.lua " .. args .. " >" .. log .. " 2>&1")
-  local f = assert(io.open(log))
-  local text = f:read("a")
-  f:close()
-  return code, text
-end
-local function row(text, condition)
-  local line = text:match("\n" .. condition:gsub("%p", "%%%0") .. " +([^\n]*)")
-  return line and (line:gsub("%s+", " ")) or nil
-end
+local function persistence(args) return bed.persistence(args, "persistence-nvme.out") end
+local row = bed.matrix_row
 
 t.test("NVMe " .. NVME .. ": reset methods and its BARs", function()
   local f = assert(io.open("/sys/bus/pci/devices/" .. NVME .. "/reset_method"))
