@@ -40,6 +40,15 @@ final class PseudoTerminal {
     _ = text.withCString { write(master, $0, strlen($0)) }
   }
 
+  /// Sends `keys` one group at a time, 150 ms apart, as a person types them (readline sees a
+  /// Tab as its own keystroke and completes before the next group arrives).
+  func type(_ keys: String...) {
+    for k in keys {
+      send(k)
+      usleep(150_000)
+    }
+  }
+
   /// Sends `sig` to the terminal's foreground process group (barlua, not the setsid that
   /// started it), as `kill` from another terminal would.
   func signalForeground(_ sig: Int32) {

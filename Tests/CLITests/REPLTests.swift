@@ -218,23 +218,16 @@ final class REPLTests: XCTestCase {
     defer { try? FileManager.default.removeItem(atPath: path) }
     let t = try PseudoTerminal(env: ["BARLUA_HISTORY": ""])
     XCTAssertTrue(t.expect("> "))
-    // Keys go one group at a time, as a person types them.
-    func type(_ keys: String...) {
-      for k in keys {
-        t.send(k)
-        usleep(150_000)
-      }
-    }
     t.send("b = mmio.map('\(path)')\n")
-    type("b:write3", "\t", "(0, 7)\n")  // completes to b:write32
-    type("=b:read3", "\t", "(0)\n")
+    t.type("b:write3", "\t", "(0, 7)\n")  // completes to b:write32
+    t.type("=b:read3", "\t", "(0)\n")
     XCTAssertTrue(t.expect("\n7\r\n"), t.screen)
     // Completes to b:read64; as in any readline program, a Tab that changed the line is
     // followed by two more to list the candidates (b:read64 itself is one of them).
-    type("b:read6", "\t", "\t", "\t")
+    t.type("b:read6", "\t", "\t", "\t")
     XCTAssertTrue(t.expect("b:read64hl"), t.screen)
     XCTAssertTrue(t.expect("b:read64lh"), t.screen)
-    type("\u{15}", "tim", "\t", ".n", "\t", "()\n")  // time.ns()
+    t.type("\u{15}", "tim", "\t", ".n", "\t", "()\n")  // time.ns()
     XCTAssertTrue(t.expect("(0x"), t.screen)
     XCTAssertEqual(t.quit(), 0)
   }
@@ -247,24 +240,18 @@ final class REPLTests: XCTestCase {
     defer { try? FileManager.default.removeItem(atPath: path) }
     let t = try PseudoTerminal(env: ["BARLUA_HISTORY": ""])
     XCTAssertTrue(t.expect("> "))
-    func type(_ keys: String...) {
-      for k in keys {
-        t.send(k)
-        usleep(150_000)
-      }
-    }
     t.send(
       "regs = require 'barlua.regs' b = mmio.map('\(path)') r = regs.bind(b, regs.define{name = 'dev', registers = {"
         + "{name = 'liveness', offset = 4, width = 32, access = 'rw'}, {name = 'status', offset = 0x20, width = 32, "
         + "access = 'rw', fields = {computing = {bit = 0, access = 'ro'}, irq_enable = {bit = 7}}}}}) b:trace()\n")
-    type("r.liv", "\t", " = 9\n")  // r.liveness = 9
-    type("r.sta", "\t", ".irq", "\t", " = 1\n")  // r.status.irq_enable = 1
-    type("=b:read32(4), b:read32(0x20)\n")
+    t.type("r.liv", "\t", " = 9\n")  // r.liveness = 9
+    t.type("r.sta", "\t", ".irq", "\t", " = 1\n")  // r.status.irq_enable = 1
+    t.type("=b:read32(4), b:read32(0x20)\n")
     XCTAssertTrue(t.expect("9\t128\r\n"), t.screen)
-    type("r.status.", "\t", "\t")
+    t.type("r.status.", "\t", "\t")
     XCTAssertTrue(t.expect("r.status.computing"), t.screen)
     XCTAssertTrue(t.expect("r.status.irq_enable"), t.screen)
-    type("\u{15}", "=#b:trace_stop()\n")
+    t.type("\u{15}", "=#b:trace_stop()\n")
     // The accesses: liveness write, status read + write, the two reads; none from the Tabs.
     XCTAssertTrue(t.expect("\n5\r\n"), t.screen)
     XCTAssertEqual(t.quit(), 0)
@@ -284,23 +271,17 @@ final class REPLTests: XCTestCase {
       toPath: "\(root)/\(nic)/config")
     let t = try PseudoTerminal(env: ["BARLUA_HISTORY": "", "BARLUA_SYSFS_PCI": root])
     XCTAssertTrue(t.expect("> "))
-    func type(_ keys: String...) {
-      for k in keys {
-        t.send(k)
-        usleep(150_000)
-      }
-    }
     t.send("pcie = require 'barlua.pcie' cfg = pcie.bind(pci.config('\(nic)'))\n")
-    type("=cfg.expr", "\t", ".link_sta", "\t", ".current_link_s", "\t", "\n")
+    t.type("=cfg.expr", "\t", ".link_sta", "\t", ".current_link_s", "\t", "\n")
     // The e1000e's link: 2.5 GT/s (code 1), as lspci -vvv showed in the bed.
     XCTAssertTrue(t.expect("\r\n1\r\n"), t.screen)
     // link_sta is ambiguous (link_status, link_status_2): readline rings the bell and completes
     // the common part.
     let echoed = t.screen.replacingOccurrences(of: "\u{7}", with: "")
     XCTAssertTrue(echoed.contains("=cfg.express.link_status.current_link_speed\r\n"), t.screen)
-    type("cfg.ae", "\t", ".uncorrectable_error_m", "\t", ".surprise_d", "\t")
+    t.type("cfg.ae", "\t", ".uncorrectable_error_m", "\t", ".surprise_d", "\t")
     XCTAssertTrue(t.expect("cfg.aer.uncorrectable_error_mask.surprise_down_error"), t.screen)
-    type("\u{15}")
+    t.type("\u{15}")
     XCTAssertEqual(t.quit(), 0)
   }
 
