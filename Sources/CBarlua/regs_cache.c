@@ -14,13 +14,19 @@
 //                                         named by 32 hex digits, owned by this user) beyond
 //                                         either bound
 //   encode(value) -> bytes | nil, why     a tree of tables, strings, integers and booleans
-//   decode(bytes) -> value | nil, why     ... back; anything malformed is refused, never run
+//   decode(bytes[, "regs"]) -> value | nil, why   ... back; anything malformed is refused,
+//                                         never run; with "regs", so is an entry whose spec
+//                                         lacks the shape regs.load promises (regs_cache.lua)
 //
-// The entry format (encode/decode): "barlua-regs-cache 1\n", then one value:
+// The entry format (encode/decode): "barlua-regs-cache 2\n", 'P' count:u32, then count
+// pooled strings (len:u8 bytes, len <= MAX_POOLED), then one value:
 //   'T' narr:u32 nhash:u32  narr values (keys 1..narr), then nhash key/value pairs
-//   'S' len:u32 bytes | 'I' int64 | 'F' | 'R'   (false, true); all little-endian.
-// A key is 'S' or 'I'. Depth is limited to MAX_DEPTH; counts and lengths are checked against
-// the bytes that remain before anything is allocated.
+//   'Q' index:u32 (a pooled string) | 'S' len:u32 bytes (a longer one) | 'I' int64 |
+//   'F' | 'R' (false, true); all little-endian.
+// A key is 'Q', 'S' or 'I'. Depth is limited to MAX_DEPTH; counts and lengths are checked
+// against the bytes that remain before anything is allocated. The pool is why a cached load
+// is fast: a map's keys and short values ("access", "rw", field names) recur hundreds of
+// thousands of times, and a pooled string is pushed by index, not hashed and looked up again.
 //
 // The hash is not cryptographic: it keys the cache by content so a changed file is never
 // served stale (same size and mtime included). Whoever can make two files collide on purpose
@@ -327,8 +333,11 @@ static int prune(lua_State *L) {
   return 0;
 }
 
-#define MAGIC "barlua-regs-cache 1\n"
+#define MAGIC "barlua-regs-cache 2\n"
 #define MAX_DEPTH 32
+// Strings up to this length are pooled: written once, referred to by index (Lua's short
+// strings, which it interns: pushing one again costs a hash and a look-up).
+#define MAX_POOLED 40
 
 // The encoder's output: a growing block owned by a userdata (freed by __gc, also when an
 // error unwinds), so no luaL_Buffer rule on the stack's top constrains the recursion.
@@ -391,16 +400,70 @@ static void put_i64(outbuf *b, uint64_t v) {
   add(b, c, 8);
 }
 
+// Which pooled string a short string is: an open-addressed table from the string's address
+// to its index. Lua interns short strings, so equal ones share one address, and every one
+// stays alive (in the value being encoded) while the encoder runs. The slots live in a
+// userdata (collected with it, also when an error unwinds); a fuller table is a new one.
+typedef struct {
+  const void *key;
+  uint32_t index;
+} pool_slot;
+
+// The encoder's state: the value's bytes, the pool's bytes and count, and the slots.
+typedef struct {
+  outbuf *out, *pool;
+  uint32_t npool;
+  pool_slot *slots;
+  size_t nslots;  // a power of two, at least twice npool
+  int slots_at;   // the stack index of the userdata that holds them
+} encoder;
+
+static size_t slot_of(const pool_slot *slots, size_t nslots, const void *key) {
+  size_t i = (size_t)(((uintptr_t)key >> 4) * UINT64_C(0x9e3779b97f4a7c15)) & (nslots - 1);
+  while (slots[i].key != NULL && slots[i].key != key) i = (i + 1) & (nslots - 1);
+  return i;
+}
+
+// Makes room for one more pooled string: 0 when there is no memory for a larger table.
+static int pool_room(lua_State *L, encoder *e) {
+  if (2 * ((size_t)e->npool + 1) <= e->nslots) return 1;
+  if (e->nslots > SIZE_MAX / 2 / sizeof(pool_slot)) return 0;
+  size_t n = 2 * e->nslots;
+  pool_slot *slots = lua_newuserdatauv(L, n * sizeof *slots, 0);
+  memset(slots, 0, n * sizeof *slots);
+  for (size_t i = 0; i < e->nslots; i++)
+    if (e->slots[i].key != NULL) slots[slot_of(slots, n, e->slots[i].key)] = e->slots[i];
+  lua_replace(L, e->slots_at);
+  e->slots = slots;
+  e->nslots = n;
+  return 1;
+}
+
 // Encodes the value at the top of the stack (left there). Returns NULL or why it cannot.
-static const char *enc(lua_State *L, outbuf *b, int depth) {
+static const char *enc(lua_State *L, encoder *e, int depth) {
+  outbuf *b = e->out;
   switch (lua_type(L, -1)) {
     case LUA_TSTRING: {
       size_t n;
       const char *s = lua_tolstring(L, -1, &n);
       if (n > UINT32_MAX) return "a string is too long";
-      add_char(b, 'S');
-      put_u32(b, (uint32_t)n);
-      add(b, s, n);
+      if (n > MAX_POOLED) {
+        add_char(b, 'S');
+        put_u32(b, (uint32_t)n);
+        add(b, s, n);
+        return NULL;
+      }
+      size_t at = slot_of(e->slots, e->nslots, s);
+      if (e->slots[at].key == NULL) {
+        if (e->npool == UINT32_MAX || !pool_room(L, e)) return "too many strings";
+        at = slot_of(e->slots, e->nslots, s);
+        e->slots[at].key = s;
+        e->slots[at].index = e->npool++;
+        add_char(e->pool, (char)n);
+        add(e->pool, s, n);
+      }
+      add_char(b, 'Q');
+      put_u32(b, e->slots[at].index);
       return NULL;
     }
     case LUA_TNUMBER:
@@ -427,7 +490,7 @@ static const char *enc(lua_State *L, outbuf *b, int depth) {
   for (lua_Integer i = 1; i <= narr; i++) {
     lua_rawgeti(L, -1, i);
     if (lua_isnil(L, -1)) return "an array has holes";
-    const char *why = enc(L, b, depth + 1);
+    const char *why = enc(L, e, depth + 1);
     if (why) return why;
     lua_pop(L, 1);
   }
@@ -444,10 +507,10 @@ static const char *enc(lua_State *L, outbuf *b, int depth) {
       return "a key is not a string or integer";
     if (++nhash > UINT32_MAX) return "a table is too large";
     lua_pushvalue(L, -2);
-    const char *why = enc(L, b, depth + 1);  // the key
+    const char *why = enc(L, e, depth + 1);  // the key
     if (why) return why;
     lua_pop(L, 1);
-    why = enc(L, b, depth + 1);  // the value
+    why = enc(L, e, depth + 1);  // the value
     if (why) return why;
     lua_pop(L, 1);
   }
@@ -458,31 +521,98 @@ static const char *enc(lua_State *L, outbuf *b, int depth) {
   return NULL;
 }
 
+static outbuf *new_outbuf(lua_State *L) {
+  outbuf *o = lua_newuserdatauv(L, sizeof *o, 0);
+  memset(o, 0, sizeof *o);
+  if (luaL_newmetatable(L, "barlua.cache_core.outbuf")) {
+    lua_pushcfunction(L, outbuf_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  return o;
+}
+
 // encode(value) -> bytes | nil, why
 static int encode(lua_State *L) {
   luaL_checkany(L, 1);
   lua_settop(L, 1);
-  outbuf *o = lua_newuserdatauv(L, sizeof *o, 0);
-  memset(o, 0, sizeof *o);
-  lua_newtable(L);
-  lua_pushcfunction(L, outbuf_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_setmetatable(L, -2);
-  add(o, MAGIC, sizeof MAGIC - 1);
+  encoder e = {new_outbuf(L), new_outbuf(L), 0, NULL, 1024, 0};
+  e.slots = lua_newuserdatauv(L, e.nslots * sizeof *e.slots, 0);
+  memset(e.slots, 0, e.nslots * sizeof *e.slots);
+  e.slots_at = lua_gettop(L);
   lua_pushvalue(L, 1);
-  const char *why = enc(L, o, 0);
-  if (why == NULL && o->failed) why = "out of memory";
+  const char *why = enc(L, &e, 0);
+  if (why == NULL && (e.out->failed || e.pool->failed)) why = "out of memory";
   if (why != NULL) {
     lua_pushnil(L);
     lua_pushstring(L, why);
     return 2;
   }
-  lua_pushlstring(L, o->p, o->n);
+  // MAGIC, 'P' count, the pool, the value.
+  luaL_Buffer buf;
+  size_t head = sizeof MAGIC - 1 + 5;
+  char *p = luaL_buffinitsize(L, &buf, head + e.pool->n + e.out->n);
+  memcpy(p, MAGIC, sizeof MAGIC - 1);
+  p += sizeof MAGIC - 1;
+  *p++ = 'P';
+  for (int i = 0; i < 4; i++) *p++ = (char)(e.npool >> (8 * i));
+  if (e.pool->n) memcpy(p, e.pool->p, e.pool->n);
+  memcpy(p + e.pool->n, e.out->p, e.out->n);
+  luaL_pushresultsize(&buf, head + e.pool->n + e.out->n);
   return 1;
 }
 
+// The keys the shape check of a register map knows (decode(bytes, "regs")).
+enum {
+  K_OTHER,
+  K_SPEC,
+  K_NAME,
+  K_REGISTERS,
+  K_SIZE,
+  K_SKIPPED,
+  K_WARNINGS,
+  K_OFFSET,
+  K_WIDTH,
+  K_ACCESS,
+  K_RESET,
+  K_FIELDS,
+  K_BIT,
+  K_ALIAS,
+  K_COUNT_
+};
+static const char *const known_keys[K_COUNT_] = {
+    "",       "spec",  "name",   "registers", "size",   "skipped", "warnings",
+    "offset", "width", "access", "reset",     "fields", "bit",     "alias"};
+
+static unsigned char key_kind(const unsigned char *s, size_t n) {
+  for (int k = 1; k < K_COUNT_; k++)
+    if (strlen(known_keys[k]) == n && memcmp(known_keys[k], s, n) == 0) return (unsigned char)k;
+  return K_OTHER;
+}
+
+// What a value must be. With no shape (decode(bytes)) every value is C_ANY. The register-map
+// shape is what regs.load promises and regs.define and scripts/regs.lua read: an entry that
+// is not that shape is refused here, as if it were damaged.
+enum {
+  C_ANY,
+  C_KEY,
+  C_STRKEY,
+  C_STR,
+  C_INT,
+  C_DOC,
+  C_SPEC,
+  C_REGS,
+  C_REG,
+  C_FIELDS,
+  C_FIELD,
+  C_STRLIST
+};
+
 typedef struct {
   const unsigned char *p, *end;
+  int pool;                   // stack index of the pool's strings (a table, 1-based)
+  const unsigned char *kind;  // each pooled string's key kind
+  uint32_t npool;
 } reader;
 
 static int get_u32(reader *r, uint32_t *v) {
@@ -493,28 +623,89 @@ static int get_u32(reader *r, uint32_t *v) {
   return 1;
 }
 
-// Pushes one value; 0 (nothing pushed) when the bytes are not a valid encoding.
-static int dec(lua_State *L, reader *r, int depth, int key) {
+// The context of a table's value under a key of kind k (string keys) or an integer key.
+static int value_ctx(int table, int kind, int intkey) {
+  switch (table) {
+    case C_DOC:
+      if (kind == K_SPEC) return C_SPEC;
+      return C_ANY;
+    case C_SPEC:
+      if (kind == K_NAME) return C_STR;
+      if (kind == K_REGISTERS) return C_REGS;
+      if (kind == K_SIZE) return C_INT;
+      if (kind == K_SKIPPED || kind == K_WARNINGS) return C_STRLIST;
+      return C_ANY;
+    case C_REGS:
+      return intkey ? C_REG : C_ANY;
+    case C_STRLIST:
+      return intkey ? C_STR : C_ANY;
+    case C_REG:
+      if (kind == K_NAME || kind == K_ACCESS) return C_STR;
+      if (kind == K_OFFSET || kind == K_WIDTH) return C_INT;
+      if (kind == K_RESET) return C_INT;
+      if (kind == K_FIELDS) return C_FIELDS;
+      return C_ANY;
+    case C_FIELDS:
+      return C_FIELD;
+    case C_FIELD:
+      if (kind == K_BIT || kind == K_WIDTH) return C_INT;
+      if (kind == K_ACCESS) return C_STR;
+      if (kind == K_ALIAS) return C_STR;
+      return C_ANY;
+    default:
+      return C_ANY;
+  }
+}
+
+// The keys a table of each context must hold.
+static unsigned required(int ctx) {
+  switch (ctx) {
+    case C_DOC:
+      return 1u << K_SPEC;
+    case C_SPEC:
+      return 1u << K_NAME | 1u << K_REGISTERS;
+    case C_REG:
+      return 1u << K_NAME | 1u << K_OFFSET | 1u << K_WIDTH | 1u << K_ACCESS;
+    case C_FIELD:
+      return 1u << K_BIT | 1u << K_WIDTH | 1u << K_ACCESS;
+    default:
+      return 0;
+  }
+}
+
+// Pushes one value that fits ctx; 0 (nothing pushed) when the bytes are not a valid encoding
+// or the value does not fit. A key's kind (K_*, or -1 for an integer) goes to *kind.
+static int dec(lua_State *L, reader *r, int depth, int ctx, int *kind) {
   if (r->p >= r->end) return 0;
   unsigned char tag = *r->p++;
+  int is_key = ctx == C_KEY || ctx == C_STRKEY;
   uint32_t n;
   switch (tag) {
     case 'S':
-      if (!get_u32(r, &n) || (size_t)(r->end - r->p) < n) return 0;
+      if ((ctx != C_ANY && ctx != C_STR && !is_key) || !get_u32(r, &n) ||
+          (size_t)(r->end - r->p) < n)
+        return 0;
+      if (kind) *kind = key_kind(r->p, n);
       lua_pushlstring(L, (const char *)r->p, n);
       r->p += n;
       return 1;
+    case 'Q':
+      if ((ctx != C_ANY && ctx != C_STR && !is_key) || !get_u32(r, &n) || n >= r->npool) return 0;
+      if (kind) *kind = r->kind[n];
+      lua_rawgeti(L, r->pool, (lua_Integer)n + 1);
+      return 1;
     case 'I': {
-      if (r->end - r->p < 8) return 0;
+      if ((ctx != C_ANY && ctx != C_INT && ctx != C_KEY) || r->end - r->p < 8) return 0;
       uint64_t v = 0;
       for (int i = 0; i < 8; i++) v |= (uint64_t)r->p[i] << (8 * i);
       r->p += 8;
+      if (kind) *kind = -1;
       lua_pushinteger(L, (lua_Integer)v);
       return 1;
     }
     case 'F':
     case 'R':
-      if (key) return 0;
+      if (ctx != C_ANY) return 0;
       lua_pushboolean(L, tag == 'R');
       return 1;
     case 'T':
@@ -523,42 +714,80 @@ static int dec(lua_State *L, reader *r, int depth, int key) {
       return 0;
   }
   uint32_t narr, nhash;
-  if (key || depth >= MAX_DEPTH || !get_u32(r, &narr) || !get_u32(r, &nhash)) return 0;
+  if (is_key || ctx == C_STR || ctx == C_INT || depth >= MAX_DEPTH || !get_u32(r, &narr) ||
+      !get_u32(r, &nhash))
+    return 0;
   // Every element takes at least one byte: counts beyond the bytes left are refused before
   // the table is made.
   size_t left = (size_t)(r->end - r->p);
   if (narr > left || nhash > left / 2 || (size_t)narr + 2 * (size_t)nhash > left) return 0;
+  // A register list is not empty (its first register in the array part); field names are
+  // strings, so a field table has no array part.
+  if ((ctx == C_REGS && narr == 0) || (ctx == C_FIELDS && narr > 0)) return 0;
   if (!lua_checkstack(L, 4)) return 0;
   lua_createtable(L, (int)(narr > INT32_MAX ? INT32_MAX : narr),
                   (int)(nhash > INT32_MAX ? INT32_MAX : nhash));
+  unsigned have = 0;
+  int item = value_ctx(ctx, K_OTHER, 1);
   for (uint32_t i = 1; i <= narr; i++) {
-    if (!dec(L, r, depth + 1, 0)) {
+    if (!dec(L, r, depth + 1, item, NULL)) {
       lua_pop(L, 1);
       return 0;
     }
     lua_rawseti(L, -2, i);
   }
   for (uint32_t i = 0; i < nhash; i++) {
-    if (!dec(L, r, depth + 1, 1)) {
+    int k = K_OTHER;
+    if (!dec(L, r, depth + 1, ctx == C_FIELDS ? C_STRKEY : C_KEY, &k)) {
       lua_pop(L, 1);
       return 0;
     }
-    if (!dec(L, r, depth + 1, 0)) {
+    if (k > 0) have |= 1u << k;  // a known key is present (what each table needs: required)
+    if (!dec(L, r, depth + 1, value_ctx(ctx, k < 0 ? K_OTHER : k, k < 0), NULL)) {
       lua_pop(L, 2);
       return 0;
     }
     lua_rawset(L, -3);
   }
+  if ((have & required(ctx)) != required(ctx)) {
+    lua_pop(L, 1);
+    return 0;
+  }
   return 1;
 }
 
-// decode(bytes) -> value | nil, why
+// decode(bytes[, "regs"]) -> value | nil, why   ("regs": a cache entry whose spec has the
+// shape regs.load promises, or nothing)
 static int decode(lua_State *L) {
   size_t len;
-  const char *s = luaL_checklstring(L, 1, &len);
+  const unsigned char *s = (const unsigned char *)luaL_checklstring(L, 1, &len);
+  const char *shape = luaL_optstring(L, 2, NULL);
+  if (shape != NULL && strcmp(shape, "regs") != 0)
+    return luaL_argerror(L, 2, "the only shape is \"regs\"");
+  lua_settop(L, 1);
   size_t m = sizeof MAGIC - 1;
-  reader r = {(const unsigned char *)s + m, (const unsigned char *)s + len};
-  if (len < m || memcmp(s, MAGIC, m) != 0 || !dec(L, &r, 0, 0) || r.p != r.end) {
+  reader r = {s + m, s + len, 0, NULL, 0};
+  int ok = len >= m + 5 && memcmp(s, MAGIC, m) == 0 && *r.p++ == 'P' && get_u32(&r, &r.npool) &&
+           r.npool <= (size_t)(r.end - r.p) / 1;
+  if (ok) {
+    // The pool: each string once, with its key kind; every length checked first.
+    lua_createtable(L, (int)(r.npool > INT32_MAX ? INT32_MAX : r.npool), 0);
+    r.pool = lua_gettop(L);
+    unsigned char *kind = lua_newuserdatauv(L, r.npool ? r.npool : 1, 0);
+    r.kind = kind;
+    for (uint32_t i = 0; ok && i < r.npool; i++) {
+      size_t n = r.p < r.end ? *r.p : 0;
+      if (r.p >= r.end || n > MAX_POOLED || (size_t)(r.end - r.p - 1) < n) {
+        ok = 0;
+        break;
+      }
+      kind[i] = key_kind(r.p + 1, n);
+      lua_pushlstring(L, (const char *)r.p + 1, n);
+      lua_rawseti(L, r.pool, (lua_Integer)i + 1);
+      r.p += 1 + n;
+    }
+  }
+  if (!ok || !dec(L, &r, 0, shape ? C_DOC : C_ANY, NULL) || r.p != r.end) {
     lua_pushnil(L);
     lua_pushliteral(L, "not a barlua register map cache entry (or a damaged one)");
     return 2;

@@ -203,15 +203,108 @@ final class RegsCacheTests: XCTestCase {
         local s = string.char(table.unpack(b)):sub(1, math.random(#b) + 40)
         local v, why = core.decode(s)
         if v == nil then assert(type(why) == 'string') refused = refused + 1 else tables = tables + 1 end
+        local r, rwhy = core.decode(s, 'regs')
+        assert(r == nil and type(rwhy) == 'string' or type(r) == 'table')
       end
-      local deep = 'barlua-regs-cache 1\\n' .. string.rep('T\\1\\0\\0\\0\\0\\0\\0\\0', 100)
+      local head = 'barlua-regs-cache 2\\nP\\0\\0\\0\\0'
+      local deep = head .. string.rep('T\\1\\0\\0\\0\\0\\0\\0\\0', 100)
       assert(core.decode(deep) == nil)
-      assert(core.decode('barlua-regs-cache 1\\nT\\255\\255\\255\\127\\0\\0\\0\\0') == nil)
+      assert(core.decode(head .. 'T\\255\\255\\255\\127\\0\\0\\0\\0') == nil)
+      -- A pool that claims more strings than bytes, a reference past the pool, a pooled
+      -- string longer than the pool allows.
+      assert(core.decode('barlua-regs-cache 2\\nP\\255\\255\\255\\0\\1a') == nil)
+      assert(core.decode('barlua-regs-cache 2\\nP\\1\\0\\0\\0\\1aQ\\1\\0\\0\\0') == nil)
+      assert(core.decode('barlua-regs-cache 2\\nP\\1\\0\\0\\0\\1aQ\\0\\0\\0\\0') == 'a')
+      assert(core.decode('barlua-regs-cache 2\\nP\\1\\0\\0\\0\\41' .. string.rep('a', 41) .. 'Q\\0\\0\\0\\0') == nil)
+      -- The format before the pool (version 1) is not read.
+      assert(core.decode('barlua-regs-cache 1\\nS\\1\\0\\0\\0a') == nil)
       print(tables + refused, refused > 2000)
       """,
     ])
     XCTAssertEqual(r.status, 0, r.err)
     XCTAssertEqual(r.out, "3000\ttrue\n")
+  }
+
+  /// Well-formed entries whose spec lacks the shape regs.load promises (what regs.define and
+  /// scripts/regs.lua read) are refused by the decoder, each rule on its own; and such an
+  /// entry in the cache, under the right key, is parsed again, not served.
+  func testEntriesOfTheWrongShapeAreRefused() throws {
+    let file = Self.fixtures + "leon2-timers-1685-2014.xml"
+    let parsed = try load(file, nocache: true).spec
+    _ = try load(file)
+    let entry = cache + "/xdg/barlua/regs/" + entries[0]
+    let r = try Barlua.run(
+      [
+        "-e",
+        """
+        local core = require 'barlua.cache_core'
+        local f = assert(io.open(os.getenv('ENTRY'), 'rb'))
+        local good = f:read('a')
+        f:close()
+        assert(core.decode(good, 'regs'), 'the stored entry has the shape')
+        local function copy(v)
+          if type(v) ~= 'table' then return v end
+          local c = {}
+          for k, x in pairs(v) do c[k] = copy(x) end
+          return c
+        end
+        local function field(doc) local _, fl = next(doc.spec.registers[1].fields) return fl end
+        local cases = {
+          {'spec missing', function(d) d.spec = nil end},
+          {'spec not a table', function(d) d.spec = 'x' end},
+          {'name missing', function(d) d.spec.name = nil end},
+          {'name a number', function(d) d.spec.name = 1 end},
+          {'registers missing', function(d) d.spec.registers = nil end},
+          {'registers empty', function(d) d.spec.registers = {} end},
+          {'registers a string', function(d) d.spec.registers = 'x' end},
+          {'size a string', function(d) d.spec.size = '4' end},
+          {'skipped holds a table', function(d) d.spec.skipped = {{}} end},
+          {'warnings holds a number', function(d) d.spec.warnings = {'a', 2} end},
+          {'register a string', function(d) d.spec.registers[1] = 'x' end},
+          {'register without offset', function(d) d.spec.registers[1].offset = nil end},
+          {'offset a string', function(d) d.spec.registers[1].offset = '0' end},
+          {'offset a boolean', function(d) d.spec.registers[1].offset = true end},
+          {'width missing', function(d) d.spec.registers[2].width = nil end},
+          {'access a number', function(d) d.spec.registers[1].access = 3 end},
+          {'name missing in a register', function(d) d.spec.registers[1].name = nil end},
+          {'reset a string', function(d) d.spec.registers[1].reset = '0' end},
+          {'fields a string', function(d) d.spec.registers[1].fields = 'x' end},
+          {'a field named by a number', function(d) d.spec.registers[1].fields = {field(d)} end},
+          {'a field not a table', function(d) d.spec.registers[1].fields.x = 'x' end},
+          {'bit missing', function(d) field(d).bit = nil end},
+          {'bit a string', function(d) field(d).bit = '0' end},
+          {'field width missing', function(d) field(d).width = nil end},
+          {'field access missing', function(d) field(d).access = nil end},
+          {'alias a number', function(d) field(d).alias = 1 end},
+          {'a register past the array part', function(d) d.spec.registers[#d.spec.registers + 2] = 'x' end},
+        }
+        local doc = core.decode(good)
+        local refused = 0
+        for _, c in ipairs(cases) do
+          local d = copy(doc)
+          c[2](d)
+          local bytes = assert(core.encode(d))
+          assert(core.decode(bytes), c[1] .. ': still well-formed')
+          if core.decode(bytes, 'regs') == nil then refused = refused + 1 else print('accepted: ' .. c[1]) end
+        end
+        -- Extra keys are allowed (origin, doc, and what a later barlua adds).
+        local d = copy(doc)
+        d.spec.registers[1].later = {1, 'x'}
+        assert(core.decode(assert(core.encode(d)), 'regs'), 'an extra key')
+        -- The wrong shape under the right key, in the cache itself.
+        d = copy(doc)
+        d.spec.registers[1].offset = 'zero'
+        f = assert(io.open(os.getenv('ENTRY'), 'wb'))
+        f:write(assert(core.encode(d)))
+        f:close()
+        print(refused .. '/' .. #cases)
+        """,
+      ], env: ["ENTRY": entry])
+    XCTAssertEqual(r.status, 0, r.err)
+    XCTAssertEqual(r.out, "27/27\n")
+    let again = try load(file)
+    XCTAssertEqual(again.how, "parsed")
+    XCTAssertEqual(again.spec, parsed)
   }
 
   func flip(_ d: Data, at i: Int) -> Data {

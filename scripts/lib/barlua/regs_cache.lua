@@ -10,8 +10,8 @@
 -- folder's list of .xml names, and is used only while they are unchanged (the entry's full key
 -- is the component's hash plus these). An entry is data, never code: a tree of
 -- tables, strings, integers and booleans read by a strict decoder in C (barlua.cache_core:
--- every count and length checked against the bytes left, depth limited), then checked field
--- by field against what regs.load returns, and used only when every check passes. The
+-- every count and length checked against the bytes left, depth limited) that also checks,
+-- field by field, the shape of what regs.load returns; used only when every check passes. The
 -- directories and the entry must be owned by this user and not writable by group or others
 -- (barlua runs as root: a file another user can write is not read); a symlinked entry is not
 -- followed. Anything wrong (no HOME, unwritable or full directory, a corrupt, truncated,
@@ -51,36 +51,6 @@ local function key_of(path, opts)
     opts.block or ""}, "\0"))
 end
 
-local function is_int(v) return math.type(v) == "integer" end
-
--- The shape regs.load promises (what regs.define and scripts/regs.lua read).
-local function valid(spec)
-  if type(spec) ~= "table" or type(spec.name) ~= "string" or type(spec.registers) ~= "table"
-    or #spec.registers == 0 or (spec.size ~= nil and not is_int(spec.size)) then
-    return false
-  end
-  for _, list in ipairs{"skipped", "warnings"} do
-    if spec[list] ~= nil then
-      if type(spec[list]) ~= "table" then return false end
-      for _, s in ipairs(spec[list]) do if type(s) ~= "string" then return false end end
-    end
-  end
-  for _, r in ipairs(spec.registers) do
-    if type(r) ~= "table" or type(r.name) ~= "string" or not is_int(r.offset) or not is_int(r.width)
-      or type(r.access) ~= "string" or (r.reset ~= nil and not is_int(r.reset))
-      or (r.fields ~= nil and type(r.fields) ~= "table") then
-      return false
-    end
-    for name, f in pairs(r.fields or {}) do
-      if type(name) ~= "string" or type(f) ~= "table" or not is_int(f.bit) or not is_int(f.width)
-        or type(f.access) ~= "string" or (f.alias ~= nil and type(f.alias) ~= "string") then
-        return false
-      end
-    end
-  end
-  return true
-end
-
 -- Whether the files an entry depends on (2022 typeDefinitions documents, as the loader read
 -- them: {folder = hash of the component folder's .xml names, files = {{path =, hash =}}}) are
 -- as they were.
@@ -99,8 +69,11 @@ end
 local function read_entry(file, key, path)
   local data = core.read_private(file, M.MAX_ENTRY)
   if not data then return nil end
-  local doc = core.decode(data)
-  if type(doc) ~= "table" or doc.key ~= key or not valid(doc.spec) or not current(path, doc.deps) then
+  -- "regs": the decoder also checks the shape regs.load promises (what regs.define and
+  -- scripts/regs.lua read: a name, a non-empty register list, each register's name, offset,
+  -- width and access, each field's bit, width and access, of their types) as it reads.
+  local doc = core.decode(data, "regs")
+  if type(doc) ~= "table" or doc.key ~= key or not current(path, doc.deps) then
     return nil
   end
   return doc.spec
