@@ -48,9 +48,11 @@
 #define K3 UINT64_C(0x165667b19e3779f9)
 #define K4 UINT64_C(0x27d4eb2f165667c5)
 
+// Four independent lanes of 8 bytes each per 32-byte block, so the multiplications of a block
+// overlap (one chain of two lanes, each step waiting on the last, ran at 2.5 GB/s).
 typedef struct {
-  uint64_t a, b, len;
-  unsigned char tail[8];
+  uint64_t v[4], len;
+  unsigned char tail[32];
   size_t ntail;
 } hasher;
 
@@ -65,44 +67,48 @@ static uint64_t fmix(uint64_t h) {
   return h;
 }
 
-static void word(hasher *h, uint64_t w) {
-  h->a = rotl(h->a ^ (w * K1), 31) * K2;
-  h->b = (rotl(h->b + (w ^ K3), 29) * K4) ^ h->a;
+static void block(hasher *h, const unsigned char *p) {
+  for (int i = 0; i < 4; i++) {
+    uint64_t w;
+    memcpy(&w, p + 8 * i, 8);
+    h->v[i] = rotl(h->v[i] ^ (w * K1), 31) * K2;
+  }
 }
 
 static void hash_init(hasher *h) {
-  h->a = K3;
-  h->b = K4;
+  h->v[0] = K1;
+  h->v[1] = K2;
+  h->v[2] = K3;
+  h->v[3] = K4;
   h->len = 0;
   h->ntail = 0;
 }
 
 static void hash_add(hasher *h, const unsigned char *p, size_t n) {
   h->len += n;
-  while (h->ntail > 0 && h->ntail < 8 && n > 0) {
-    h->tail[h->ntail++] = *p++;
-    n--;
-  }
-  if (h->ntail == 8) {
-    uint64_t w;
-    memcpy(&w, h->tail, 8);
-    word(h, w);
+  if (h->ntail > 0) {
+    size_t take = sizeof h->tail - h->ntail < n ? sizeof h->tail - h->ntail : n;
+    memcpy(h->tail + h->ntail, p, take);
+    h->ntail += take;
+    p += take;
+    n -= take;
+    if (h->ntail < sizeof h->tail) return;
+    block(h, h->tail);
     h->ntail = 0;
   }
-  for (; n >= 8; p += 8, n -= 8) {
-    uint64_t w;
-    memcpy(&w, p, 8);
-    word(h, w);
-  }
+  for (; n >= 32; p += 32, n -= 32) block(h, p);
   memcpy(h->tail, p, n);
   h->ntail = n;
 }
 
 static void hash_push(lua_State *L, hasher *h) {
-  uint64_t w = 0;
-  memcpy(&w, h->tail, h->ntail);
-  word(h, w ^ ((uint64_t)h->ntail << 56));
-  uint64_t a = fmix(h->a ^ h->len), b = fmix(h->b + a);
+  // The last bytes, zero-padded, with their count (so "a" and "a\0" differ before the length
+  // is mixed in too).
+  memset(h->tail + h->ntail, 0, sizeof h->tail - h->ntail);
+  h->tail[sizeof h->tail - 1] ^= (unsigned char)h->ntail;
+  block(h, h->tail);
+  uint64_t a = fmix(h->v[0] ^ rotl(h->v[2], 23) ^ h->len);
+  uint64_t b = fmix(h->v[1] ^ rotl(h->v[3], 41) ^ a);
   a = fmix(a ^ b);
   char s[40];
   snprintf(s, sizeof s, "%016llx%016llx", (unsigned long long)a, (unsigned long long)b);

@@ -307,6 +307,45 @@ final class RegsCacheTests: XCTestCase {
     XCTAssertEqual(again.spec, parsed)
   }
 
+  /// The content hash that keys the cache: a file's (read 1 MiB at a time) is its bytes'
+  /// (hashed at once) at every length around the 32-byte block and the read size; every
+  /// one-byte change and every length gives another hash.
+  func testContentHashOfAFileIsTheHashOfItsBytes() throws {
+    let r = try Barlua.run(
+      [
+        "-e",
+        """
+        local core = require 'barlua.cache_core'
+        local path = os.getenv('DIR') .. '/h'
+        local seen, n = {}, 0
+        local function distinct(h) assert(not seen[h], 'a hash seen before') seen[h] = true end
+        local lengths = {0, 1, 7, 8, 9, 31, 32, 33, 63, 64, 65, 100, (1 << 20) - 1, 1 << 20, (1 << 20) + 33,
+          (3 << 20) + 5}
+        for _, len in ipairs(lengths) do
+          local s = string.rep('0123456789abcdefghijklmnopqrstuvwxyz', len // 36 + 1):sub(1, len)
+          local f = assert(io.open(path, 'wb'))
+          f:write(s)
+          f:close()
+          local h, size = core.hash_file(path)
+          assert(h == core.hash_string(s) and size == len, 'length ' .. len)
+          assert(#h == 32 and h:match('^%x+$'))
+          distinct(h)
+          n = n + 1
+        end
+        distinct(core.hash_string('\\0'))
+        distinct(core.hash_string('\\0\\0'))
+        local base = string.rep('x', 100)
+        for i = 1, #base do
+          distinct(core.hash_string(base:sub(1, i - 1) .. 'y' .. base:sub(i + 1)))
+          n = n + 1
+        end
+        print(n)
+        """,
+      ], env: ["DIR": cache])
+    XCTAssertEqual(r.status, 0, r.err)
+    XCTAssertEqual(r.out, "116\n")
+  }
+
   func flip(_ d: Data, at i: Int) -> Data {
     var c = d
     c[i] ^= 0xff
