@@ -26,27 +26,45 @@ static int is_xml(const char *n) {
   return len > 4 && strcasecmp(n + len - 4, ".xml") == 0;
 }
 
+// The open directory, owned by a userdata: closed by its __gc when a memory error raised
+// while a name is pushed unwinds the call, else by xml_files itself.
+static int dir_gc(lua_State *L) {
+  DIR **d = lua_touserdata(L, 1);
+  if (*d != NULL) closedir(*d);
+  *d = NULL;
+  return 0;
+}
+
 static int xml_files(lua_State *L) {
   const char *dir = luaL_checkstring(L, 1);
   lua_Integer max = luaL_checkinteger(L, 2);
-  DIR *d = opendir(dir);
-  if (d == NULL) {
+  DIR **d = lua_newuserdatauv(L, sizeof *d, 0);
+  *d = NULL;
+  if (luaL_newmetatable(L, "barlua.folder_core.dir")) {
+    lua_pushcfunction(L, dir_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  *d = opendir(dir);
+  if (*d == NULL) {
     lua_pushnil(L);
     lua_pushfstring(L, "cannot list %s: %s", dir, strerror(errno));
     return 2;
   }
   // The names are collected on the Lua stack's table first (freed by the collector, also when
-  // an error unwinds), then sorted through a C array of pointers into those strings.
+  // an error unwinds), then sorted through an array of pointers into those strings (a
+  // userdata, collected likewise).
   lua_newtable(L);
   lua_Integer n = 0;
   struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
+  while ((e = readdir(*d)) != NULL) {
     if (!is_xml(e->d_name)) continue;
     struct stat st;
-    if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+    if (fstatat(dirfd(*d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
       continue;
     if (n >= max) {
-      closedir(d);
+      closedir(*d);
+      *d = NULL;
       lua_pushnil(L);
       lua_pushfstring(L, "%s has more than %d .xml files (barlua's limit for a look-up)", dir,
                       (int)max);
@@ -55,12 +73,12 @@ static int xml_files(lua_State *L) {
     lua_pushstring(L, e->d_name);
     lua_rawseti(L, -2, ++n);
   }
-  closedir(d);
+  closedir(*d);
+  *d = NULL;
   if (n == 0) return 1;
-  const char **names = malloc((size_t)n * sizeof *names);
-  if (names == NULL) return luaL_error(L, "out of memory");
+  const char **names = lua_newuserdatauv(L, (size_t)n * sizeof *names, 0);
   for (lua_Integer i = 1; i <= n; i++) {
-    lua_rawgeti(L, -1, i);
+    lua_rawgeti(L, -2, i);
     names[i - 1] = lua_tostring(L, -1);
     lua_pop(L, 1);  // still referenced by the table
   }
@@ -70,7 +88,6 @@ static int xml_files(lua_State *L) {
     lua_pushstring(L, names[i - 1]);
     lua_rawseti(L, -2, i);
   }
-  free(names);
   return 1;
 }
 
