@@ -14,6 +14,7 @@
 //                                         named by 32 hex digits, owned by this user) beyond
 //                                         either bound
 //   encode(value) -> bytes | nil, why     a tree of tables, strings, integers and booleans
+//   write_entry(path, value) -> true | nil, why   encode(value), written as write_private does
 //   decode(bytes[, "regs"]) -> value | nil, why   ... back; anything malformed is refused,
 //                                         never run; with "regs", so is an entry whose spec
 //                                         lacks the shape regs.load promises (regs_cache.lua)
@@ -39,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "cbarlua.h"
@@ -226,26 +228,28 @@ static int read_private(lua_State *L) {
   return 1;
 }
 
-static int write_private(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
-  size_t len;
-  const char *data = luaL_checklstring(L, 2, &len);
+// Writes the parts to a new file (0600) beside path, then renames it over path: true, or nil
+// and why (the new file removed).
+static int write_parts(lua_State *L, const char *path, const struct iovec *part, int nparts) {
   const char *tmp = lua_pushfstring(L, "%s.%d.tmp", path, (int)getpid());
   unlink(tmp);  // a leftover of ours from a crash
   int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return fail(L, "cannot create", tmp);
-  size_t done = 0;
-  while (done < len) {
-    ssize_t n = write(fd, data + done, len - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int e = errno;
-      close(fd);
-      unlink(tmp);
-      errno = e;
-      return fail(L, "cannot write", tmp);
+  for (int i = 0; i < nparts; i++) {
+    const char *data = part[i].iov_base;
+    size_t len = part[i].iov_len, done = 0;
+    while (done < len) {
+      ssize_t n = write(fd, data + done, len - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        errno = e;
+        return fail(L, "cannot write", tmp);
+      }
+      done += (size_t)n;
     }
-    done += (size_t)n;
   }
   if (close(fd) != 0) {
     int e = errno;
@@ -261,6 +265,14 @@ static int write_private(lua_State *L) {
   }
   lua_pushboolean(L, 1);
   return 1;
+}
+
+static int write_private(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  size_t len;
+  const char *data = luaL_checklstring(L, 2, &len);
+  struct iovec part = {(void *)data, len};
+  return write_parts(L, path, &part, 1);
 }
 
 // loader_id() -> barlua's version and the hash of the loader's own sources (the embedded
@@ -538,34 +550,66 @@ static outbuf *new_outbuf(lua_State *L) {
   return o;
 }
 
+// Encodes the value at stack index 1 (the stack holds nothing above it): NULL, with the head
+// (MAGIC, 'P', the pool's count) written into head[HEAD] and e filled in, or why it cannot.
+#define HEAD (sizeof MAGIC - 1 + 5)
+static const char *encode_value(lua_State *L, encoder *e, char head[HEAD]) {
+  e->out = new_outbuf(L);
+  e->pool = new_outbuf(L);
+  e->npool = 0;
+  e->nslots = 1024;
+  e->slots = lua_newuserdatauv(L, e->nslots * sizeof *e->slots, 0);
+  memset(e->slots, 0, e->nslots * sizeof *e->slots);
+  e->slots_at = lua_gettop(L);
+  lua_pushvalue(L, 1);
+  const char *why = enc(L, e, 0);
+  if (why == NULL && (e->out->failed || e->pool->failed)) why = "out of memory";
+  if (why != NULL) return why;
+  memcpy(head, MAGIC, sizeof MAGIC - 1);
+  head[sizeof MAGIC - 1] = 'P';
+  for (int i = 0; i < 4; i++) head[sizeof MAGIC + i] = (char)(e->npool >> (8 * i));
+  return NULL;
+}
+
 // encode(value) -> bytes | nil, why
 static int encode(lua_State *L) {
   luaL_checkany(L, 1);
   lua_settop(L, 1);
-  encoder e = {new_outbuf(L), new_outbuf(L), 0, NULL, 1024, 0};
-  e.slots = lua_newuserdatauv(L, e.nslots * sizeof *e.slots, 0);
-  memset(e.slots, 0, e.nslots * sizeof *e.slots);
-  e.slots_at = lua_gettop(L);
-  lua_pushvalue(L, 1);
-  const char *why = enc(L, &e, 0);
-  if (why == NULL && (e.out->failed || e.pool->failed)) why = "out of memory";
+  encoder e;
+  char head[HEAD];
+  const char *why = encode_value(L, &e, head);
   if (why != NULL) {
     lua_pushnil(L);
     lua_pushstring(L, why);
     return 2;
   }
-  // MAGIC, 'P' count, the pool, the value.
   luaL_Buffer buf;
-  size_t head = sizeof MAGIC - 1 + 5;
-  char *p = luaL_buffinitsize(L, &buf, head + e.pool->n + e.out->n);
-  memcpy(p, MAGIC, sizeof MAGIC - 1);
-  p += sizeof MAGIC - 1;
-  *p++ = 'P';
-  for (int i = 0; i < 4; i++) *p++ = (char)(e.npool >> (8 * i));
-  if (e.pool->n) memcpy(p, e.pool->p, e.pool->n);
-  memcpy(p + e.pool->n, e.out->p, e.out->n);
-  luaL_pushresultsize(&buf, head + e.pool->n + e.out->n);
+  size_t total = HEAD + e.pool->n + e.out->n;
+  char *p = luaL_buffinitsize(L, &buf, total);
+  memcpy(p, head, HEAD);
+  if (e.pool->n) memcpy(p + HEAD, e.pool->p, e.pool->n);
+  memcpy(p + HEAD + e.pool->n, e.out->p, e.out->n);
+  luaL_pushresultsize(&buf, total);
   return 1;
+}
+
+// write_entry(path, value) -> true | nil, why: encode(value) written as write_private writes,
+// without first making the bytes one Lua string (megabytes, copied once more).
+static int write_entry(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  luaL_checkany(L, 2);
+  lua_settop(L, 2);
+  lua_rotate(L, 1, 1);  // the value at index 1, as encode_value wants it; the path at 2
+  encoder e;
+  char head[HEAD];
+  const char *why = encode_value(L, &e, head);
+  if (why != NULL) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "not cacheable: %s", why);
+    return 2;
+  }
+  struct iovec part[3] = {{head, HEAD}, {e.pool->p, e.pool->n}, {e.out->p, e.out->n}};
+  return write_parts(L, path, part, 3);
 }
 
 // The keys the shape check of a register map knows (decode(bytes, "regs")).
@@ -809,6 +853,7 @@ int barlua_open_cache_core(lua_State *L) {
                                   {"read_private", read_private},
                                   {"write_private", write_private},
                                   {"encode", encode},
+                                  {"write_entry", write_entry},
                                   {"decode", decode},
                                   {"prune", prune},
                                   {NULL, NULL}};

@@ -328,7 +328,11 @@ end
 -- The integer value of child `tag` of `node` (or of `node` itself when tag is nil); `default`
 -- when absent (nil default: an error "missing").
 function Ctx:int(node, tag, what, default)
-  local n = tag and kid(node, tag) or (not tag and node) or nil
+  local n = node
+  if tag then
+    local ks = node.kids  -- kid(), inlined: this runs several times for every field
+    if ks[0] then n = ks[tag] else n = kid(node, tag) end
+  end
   if not n then
     if default ~= nil then return default end
     self:fail(node, what, "%s is missing", tag)
@@ -370,14 +374,16 @@ function Ctx:units(node, tag, what, default)
 end
 
 function Ctx:name(node)
-  local n = kid(node, "name")
+  local ks = node.kids
+  local n = ks[0] and ks.name or kid(node, "name")
   local s = n and n.text
   if not s or s == "" then self:fail(node, nil, "name is missing") end
   return s
 end
 
 function Ctx:present(node, what)
-  local p = kid(node, "isPresent")
+  local ks = node.kids
+  local p = ks[0] and ks.isPresent or kid(node, "isPresent")
   if not p then return true end
   return self:int(p, nil, what) ~= 0
 end
@@ -553,6 +559,12 @@ end
 -- The access text of a register, field or block: 2022 access policies (the one without a
 -- mode, else the first), else <access>.
 local function access_text(node)
+  local ks = node.kids
+  if ks[0] and not ks.accessPolicies and not ks.fieldAccessPolicies then
+    local a = ks.access
+    if a then return a.text, a end
+    return nil
+  end
   local policies = kid(node, "accessPolicies") or kid(node, "fieldAccessPolicies")
   if policies then
     local chosen
@@ -652,6 +664,8 @@ local WIDER = {8, 16, 32, 64}
 
 -- A field's readAction (2009/2014: in the field; 2022: in its fieldAccessPolicies), or nil.
 local function read_action(fnode)
+  local ks = fnode.kids
+  if ks[0] and not ks.readAction and not ks.fieldAccessPolicies then return nil end
   local ra = kid(fnode, "readAction")
   local policies = not ra and kid(fnode, "fieldAccessPolicies")
   if policies then

@@ -95,9 +95,7 @@ function M.load(path, opts, parse)
   -- Stored only when the file still has the content that was parsed.
   if key_of(path, opts) ~= key then return spec, "parsed: the file changed while it was read" end
   local deps = sources or {files = {}}
-  local data, err = core.encode({key = key, spec = spec, deps = deps})
-  if not data then return spec, "parsed: not cacheable: " .. tostring(err) end
-  local stored, werr = core.write_private(file, data)
+  local stored, werr = core.write_entry(file, {key = key, spec = spec, deps = deps})
   core.prune(dir, M.MAX_ENTRIES, M.MAX_BYTES)
   return spec, stored and "parsed" or "parsed: " .. tostring(werr)
 end
