@@ -8,13 +8,12 @@
 //   read_private(path, max) -> data | nil, why   the contents of a regular file (no symlink
 //                                         followed) owned by this user, not group/world
 //                                         writable, at most max bytes
-//   write_private(path, data) -> true | nil, why  written to a new file (0600) beside path,
-//                                         then renamed over it
 //   prune(dir, max_entries, max_bytes)   removes the least recently written entries (files
 //                                         named by 32 hex digits, owned by this user) beyond
 //                                         either bound
 //   encode(value) -> bytes | nil, why     a tree of tables, strings, integers and booleans
-//   write_entry(path, value) -> true | nil, why   encode(value), written as write_private does
+//   write_entry(path, value) -> true | nil, why   encode(value) written to a new file (0600)
+//                                         beside path, then renamed over it
 //   decode(bytes[, "regs"]) -> value | nil, why   ... back; anything malformed is refused,
 //                                         never run; with "regs", so is an entry whose spec
 //                                         lacks the shape regs.load promises (regs_cache.lua)
@@ -265,14 +264,6 @@ static int write_parts(lua_State *L, const char *path, const struct iovec *part,
   }
   lua_pushboolean(L, 1);
   return 1;
-}
-
-static int write_private(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
-  size_t len;
-  const char *data = luaL_checklstring(L, 2, &len);
-  struct iovec part = {(void *)data, len};
-  return write_parts(L, path, &part, 1);
 }
 
 // loader_id() -> barlua's version and the hash of the loader's own sources (the embedded
@@ -593,8 +584,8 @@ static int encode(lua_State *L) {
   return 1;
 }
 
-// write_entry(path, value) -> true | nil, why: encode(value) written as write_private writes,
-// without first making the bytes one Lua string (megabytes, copied once more).
+// write_entry(path, value) -> true | nil, why: encode(value) written from the encoder's
+// buffers, without first making the bytes one Lua string (megabytes, copied once more).
 static int write_entry(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   luaL_checkany(L, 2);
@@ -817,15 +808,17 @@ static int decode(lua_State *L) {
   lua_settop(L, 1);
   size_t m = sizeof MAGIC - 1;
   reader r = {s + m, s + len, 0, NULL, 0};
+  // Each pooled string takes at least its length byte: a count past the bytes left is refused
+  // before the pool's table is made.
   int ok = len >= m + 5 && memcmp(s, MAGIC, m) == 0 && *r.p++ == 'P' && get_u32(&r, &r.npool) &&
-           r.npool <= (size_t)(r.end - r.p) / 1;
+           r.npool <= (size_t)(r.end - r.p);
   if (ok) {
     // The pool: each string once, with its key kind; every length checked first.
     lua_createtable(L, (int)(r.npool > INT32_MAX ? INT32_MAX : r.npool), 0);
     r.pool = lua_gettop(L);
     unsigned char *kind = lua_newuserdatauv(L, r.npool ? r.npool : 1, 0);
     r.kind = kind;
-    for (uint32_t i = 0; ok && i < r.npool; i++) {
+    for (uint32_t i = 0; i < r.npool; i++) {
       size_t n = r.p < r.end ? *r.p : 0;
       if (r.p >= r.end || n > MAX_POOLED || (size_t)(r.end - r.p - 1) < n) {
         ok = 0;
@@ -851,7 +844,6 @@ int barlua_open_cache_core(lua_State *L) {
                                   {"loader_id", loader_id},
                                   {"private_dir", private_dir},
                                   {"read_private", read_private},
-                                  {"write_private", write_private},
                                   {"encode", encode},
                                   {"write_entry", write_entry},
                                   {"decode", decode},
