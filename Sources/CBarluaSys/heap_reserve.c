@@ -1,7 +1,10 @@
-// The heap reserve for explaining a failed mapping (barlua_heap_reserve.h).
+// Keeping the heap able to grow at vm.max_map_count (barlua_heap_reserve.h).
 #include "barlua_heap_reserve.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 // 256 KiB: the explanation (a few hundred bytes of Swift and Lua strings) and whatever the
 // Lua state allocates while the error unwinds, many times over. barlua_tune_heap keeps blocks
@@ -19,4 +22,13 @@ void barlua_heap_reserve_take(void) {
 void barlua_heap_reserve_release(void) {
   free(reserve);
   reserve = NULL;
+}
+
+int barlua_map_headroom(void) {
+  long page = sysconf(_SC_PAGESIZE);
+  if (page <= 0) page = 4096;
+  void *p = mmap(NULL, (size_t)page, PROT_NONE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return errno;
+  munmap(p, (size_t)page);
+  return 0;
 }

@@ -67,6 +67,13 @@ final class AnonymousMemory {
       throw SystemError(
         "mmap of \(length / 1024) KiB anonymous memory\(hugePages ? " (MAP_HUGETLB)" : "")", errno: e)
     }
+    let headroom = barlua_map_headroom()  // see Mapping.init
+    guard headroom == 0 else {
+      munmap(p, length)
+      throw SystemError(
+        "mmap of \(length / 1024) KiB anonymous memory\(hugePages ? " (MAP_HUGETLB)" : "")",
+        errno: headroom)
+    }
     barlua_heap_reserve_take()
     // Not inherited by a forked child: otherwise the parent's next write to the then shared
     // copy-on-write page would move it to a new page, away from the one the device uses (the

@@ -69,6 +69,14 @@ public class Mapping: @unchecked Sendable {
       if e == ENOMEM { barlua_heap_reserve_release() }
       throw Mapping.explained(SystemError("mmap", path: info.path, errno: e), info, writable: writable)
     }
+    // A mapping that takes the process's last slot under vm.max_map_count leaves the heap
+    // unable to grow (barlua_heap_reserve.h): undo it and report the ENOMEM it leads to.
+    let headroom = barlua_map_headroom()
+    guard headroom == 0 else {
+      munmap(p, length)
+      throw Mapping.explained(
+        SystemError("mmap", path: info.path, errno: headroom), info, writable: writable)
+    }
     barlua_heap_reserve_take()
     region = p
     regionLength = length
