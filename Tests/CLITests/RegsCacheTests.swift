@@ -307,6 +307,38 @@ final class RegsCacheTests: XCTestCase {
     XCTAssertEqual(again.spec, parsed)
   }
 
+  /// A parse (which runs the collector with a longer pause), a cached load and a load past a
+  /// damaged entry all leave the collector as the script had it: running or stopped, and its
+  /// pause.
+  func testTheCollectorIsLeftAsItWas() throws {
+    let file = cache + "/leon.xml"
+    try FileManager.default.copyItem(atPath: Self.fixtures + "leon2-timers-1685-2014.xml", toPath: file)
+    let script = """
+      local regs = require 'barlua.regs'
+      collectgarbage('setpause', 160)
+      local function load(stopped)
+        if stopped then collectgarbage('stop') else collectgarbage('restart') end
+        local spec = regs.load(os.getenv('FILE'))
+        assert(collectgarbage('isrunning') == not stopped, 'collector started or stopped')
+        assert(collectgarbage('setpause', 160) == 160, 'pause changed')
+        return spec
+      end
+      local out = {}
+      for _, stopped in ipairs({false, true, false, true}) do out[#out + 1] = #load(stopped).registers end
+      local dir = os.getenv('XDG_CACHE_HOME') .. '/barlua/regs/'
+      local name = io.popen('ls ' .. dir):read('l')
+      local f = assert(io.open(dir .. name, 'r+b'))
+      f:seek('set', 40)
+      f:write('\\255\\255\\255\\255')
+      f:close()
+      out[#out + 1] = #load(false).registers
+      print(table.concat(out, ' '))
+      """
+    let r = try Barlua.run(["-e", script], env: ["FILE": file, "XDG_CACHE_HOME": cache + "/xdg"])
+    XCTAssertEqual(r.status, 0, r.err)
+    XCTAssertEqual(r.out, "7 7 7 7 7\n")
+  }
+
   /// The content hash that keys the cache: a file's (read 1 MiB at a time) is its bytes'
   /// (hashed at once) at every length around the 32-byte block and the read size; every
   /// one-byte change and every length gives another hash.
