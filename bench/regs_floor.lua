@@ -1,9 +1,9 @@
 -- The floor under a cached regs.load of bench/regs_load's file: Lua itself making the tables
 -- of the result (per register: the register, its origin, its fields table, and three fields
 -- each with an origin: nine tables, 38 keys), with table constructors, the fastest way Lua has,
--- in the conditions of a cached load: a fresh process (its heap not yet faulted in) and the
--- collector stopped, as it is while the cache's decoder runs. A cached load also hashes the
--- file, reads the entry and checks it, so it cannot beat this.
+-- in a fresh process (its heap not yet faulted in, as a cached load meets it) with the
+-- collector stopped (no collector work at all; the cache's decoder runs with it running). A
+-- cached load also hashes the file, reads the entry and checks it, so it cannot beat this.
 --   barlua bench/regs_floor.lua REGISTERS   -> CPU seconds (bench/regs_load: best of its runs)
 local n = math.tointeger(tonumber(arg[1]))
 assert(n and n > 0, "usage: barlua bench/regs_floor.lua REGISTERS")
