@@ -61,18 +61,11 @@ final class AnonymousMemory {
     var flags = MAP_PRIVATE | MAP_ANONYMOUS
     if hugePages { flags |= MAP_HUGETLB }
     let call = "mmap of \(length / 1024) KiB anonymous memory\(hugePages ? " (MAP_HUGETLB)" : "")"
-    let p = mmap(nil, length, PROT_READ | PROT_WRITE, flags, -1, 0)
+    let p = barlua_mmap(length, PROT_READ | PROT_WRITE, flags, -1, 0)  // see Mapping.init
     guard let p, p != MAP_FAILED else {
       let e = errno
-      if e == ENOMEM { barlua_heap_reserve_release() }  // see Mapping.init
       throw SystemError(call, errno: e)
     }
-    let headroom = barlua_map_headroom()  // see Mapping.init
-    guard headroom == 0 else {
-      munmap(p, length)
-      throw SystemError(call, errno: headroom)
-    }
-    barlua_heap_reserve_take()
     // Not inherited by a forked child: otherwise the parent's next write to the then shared
     // copy-on-write page would move it to a new page, away from the one the device uses (the
     // physical one in no-IOMMU mode, which mlock does not protect from copy-on-write).

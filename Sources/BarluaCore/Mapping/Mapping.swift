@@ -61,23 +61,14 @@ public class Mapping: @unchecked Sendable {
     let delta = offset - alignedOffset
     let length = Int(delta + size)
     let prot = writable ? PROT_READ | PROT_WRITE : PROT_READ
-    let p = mmap(nil, length, prot, MAP_SHARED, fd, off_t(alignedOffset))
+    // barlua_mmap keeps the heap able to grow at vm.max_map_count (barlua_heap_reserve.h): a
+    // mapping that would leave the process past the limit fails with ENOMEM, and on ENOMEM the
+    // heap reserve is free again before any text is allocated.
+    let p = barlua_mmap(length, prot, MAP_SHARED, fd, off_t(alignedOffset))
     guard let p, p != MAP_FAILED else {
-      // errno first, then the heap reserve back to malloc, before any text is allocated: at
-      // vm.max_map_count the heap cannot grow either (barlua_heap_reserve.h).
       let e = errno
-      if e == ENOMEM { barlua_heap_reserve_release() }
       throw Mapping.explained(SystemError("mmap", path: info.path, errno: e), info, writable: writable)
     }
-    // A mapping that takes the process's last slot under vm.max_map_count leaves the heap
-    // unable to grow (barlua_heap_reserve.h): undo it and report the ENOMEM it leads to.
-    let headroom = barlua_map_headroom()
-    guard headroom == 0 else {
-      munmap(p, length)
-      throw Mapping.explained(
-        SystemError("mmap", path: info.path, errno: headroom), info, writable: writable)
-    }
-    barlua_heap_reserve_take()
     region = p
     regionLength = length
     self.size = size

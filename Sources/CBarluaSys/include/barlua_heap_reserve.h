@@ -3,8 +3,8 @@
 // malloc unable to grow: the next allocation of any size that the free heap cannot serve fails
 // ("not enough memory", or a crash in a runtime that cannot fail an allocation). Two guards:
 //
-// - Headroom: after each mapping barlua makes, barlua_map_headroom asks the kernel whether the
-//   process may still map (and so grow its heap); when it may not, the mapping is undone and
+// - Headroom: after each mapping barlua makes, a one-page probe mapping asks the kernel whether
+//   the process may still map (and so grow its heap); when it may not, the mapping is undone and
 //   reported as the mmap ENOMEM it leads to. A barlua call never leaves the process past the
 //   limit.
 // - Reserve: when something else took the last slot, barlua's own mmap fails with ENOMEM and
@@ -14,16 +14,12 @@
 #ifndef BARLUA_HEAP_RESERVE_H
 #define BARLUA_HEAP_RESERVE_H
 
-/// Allocate the reserve if it is not held (after a successful mapping; cheap when held). On
-/// the thread that maps, so that the memory returns to that thread's malloc arena.
-void barlua_heap_reserve_take(void);
+#include <sys/types.h>
 
-/// Free the reserve, if held (an mmap just failed with ENOMEM).
-void barlua_heap_reserve_release(void);
-
-/// 0 if the process may make one more mapping (the kernel's vm.max_map_count check passes, so
-/// brk and mmap can grow the heap), else the errno of a one-page probe mapping (ENOMEM past the
-/// limit). The probe is a shared anonymous page, which never merges with a neighbour, so
-/// unmapping it never splits one; about 2 microseconds.
-int barlua_map_headroom(void);
+/// mmap(NULL, length, prot, flags, fd, offset) with both guards, for every mapping barlua
+/// makes: on success the reserve is held again; on failure it returns MAP_FAILED with errno
+/// set, the reserve already freed when that errno is ENOMEM (so the caller may build its
+/// message), and a mapping that succeeded but left the process past the limit already undone
+/// (errno then is the headroom probe's, ENOMEM).
+void *barlua_mmap(size_t length, int prot, int flags, int fd, off_t offset);
 #endif
