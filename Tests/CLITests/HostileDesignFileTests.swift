@@ -6,7 +6,9 @@ import XCTest
 /// file) end within a CPU-time and a memory limit, in a regs.load error that names the element
 /// and FILE:LINE, or load what they really say. Before the fixes these ran "forever" (the
 /// replications, the empty register-file arrays, 25,000 "reserved" fields, a 48 MB attribute),
-/// needed 858 MB (20,000 nested register files) or loaded registers at wrapped offsets.
+/// needed 858 MB (20,000 nested register files) or loaded registers at wrapped offsets. Issue
+/// #25's fuzzer added the cases of work that grew faster than the file (a refused register read
+/// again at each of its placements; widening, aliases and definitions searched per register).
 final class HostileDesignFileTests: XCTestCase {
   /// CPU seconds and bytes of address space each file may use: the loads take well under a
   /// second; the 48 MB files need ~350 MB (the tool holds the file's text while writing it).
@@ -102,6 +104,17 @@ final class HostileDesignFileTests: XCTestCase {
       ),
       ("element_limit", e + "element_limit.xml:6: <addressOffset>: more than 12 IP-XACT elements (barlua's limit)"),
       ("text_limit", e + "text_limit.xml:6: <description>: the text is longer than 64 bytes (barlua's limit)"),
+      // #25's fuzzer: work that grew with placements x kids, or with the square of a register
+      // file's registers (before: 9.5, 23, 312, 106 and 72 CPU seconds).
+      ("refused_register_in_arrays", "loaded 1 registers, the first 'r' at 0x0"),
+      (
+        "absent_members_in_arrays",
+        e + "absent_members_in_arrays.xml:6: <registerFile> 'a[524]': registers and register files are visited "
+          + "more than 1048576 times in the memory map's arrays (barlua's limit per file)"
+      ),
+      ("widened_neighbours", "loaded 20000 registers, the first 'r0' at 0x0"),
+      ("many_aliases", "loaded 20000 registers, the first 'r0' at 0x0"),
+      ("many_definitions", "loaded 20000 registers, the first 'r0' at 0x0"),
     ]
     let listed = try ChildProcess.run(
       Barlua.path, ["Tests/tools/ipxact_hostile.lua", "list"], stdin: "", directory: Barlua.repository)

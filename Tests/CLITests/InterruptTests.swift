@@ -168,6 +168,41 @@ final class InterruptTests: XCTestCase {
     XCTAssertTrue(r.out.contains("terminated (SIGTERM)"), r.out)
   }
 
+  /// Ctrl-C during regs.load of a large map ends it: the loader's own pcalls (one unreadable
+  /// register becomes an entry of `skipped`) pass the interrupt on. Before, the register being
+  /// read when it came was listed as skipped and the load went on to the end.
+  func testCtrlCEndsALongRegsLoad() throws {
+    let dir = Barlua.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    // 100,000 registers whose offsets are all different expressions: seconds of walking.
+    Barlua.write(
+      """
+      local path = '\(dir)/slow.xml'
+      local parts = {'<ipxact:component xmlns:ipxact="http://www.accellera.org/XMLSchema/IPXACT/1685-2014">',
+        '<ipxact:name>c</ipxact:name><ipxact:memoryMaps><ipxact:memoryMap><ipxact:name>m</ipxact:name>',
+        '<ipxact:addressBlock><ipxact:name>b</ipxact:name><ipxact:baseAddress>0</ipxact:baseAddress>',
+        "<ipxact:range>'h100000</ipxact:range><ipxact:width>32</ipxact:width>"}
+      for i = 0, 99999 do
+        parts[#parts + 1] = string.format('<ipxact:register><ipxact:name>r%d</ipxact:name>'
+          .. '<ipxact:addressOffset>%d*2+%d*2</ipxact:addressOffset><ipxact:size>32</ipxact:size></ipxact:register>',
+          i, i, i)
+      end
+      parts[#parts + 1] = '</ipxact:addressBlock></ipxact:memoryMap></ipxact:memoryMaps></ipxact:component>'
+      local f = assert(io.open(path, 'w')) f:write(table.concat(parts, '\\n')) f:close()
+      print('loading') io.stdout:flush()
+      local spec = require('barlua.regs').load(path, {cache = false})
+      print('loaded ' .. #spec.registers .. ', skipped ' .. #spec.skipped)
+      """, to: "\(dir)/load.lua")
+    let p = try RunningBarlua(["\(dir)/load.lua"])
+    XCTAssertTrue(p.waitFor("loading"))
+    usleep(500_000)
+    p.signal(SIGINT)
+    let r = p.finish(timeout: 10)
+    XCTAssertEqual(r.status, 1, "out: \(r.out) err: \(r.err)")
+    XCTAssertTrue(r.err.contains("regs.load: ") && r.err.contains("interrupted!"), r.err)
+    XCTAssertFalse(r.out.contains("loaded"), r.out)
+  }
+
   /// The loop runs inside a coroutine (resumed by coroutine.wrap and by coroutine.resume):
   /// the first Ctrl-C stops it; before, the hook reached only the main thread.
   func testCtrlCStopsALoopInsideACoroutine() throws {

@@ -42,6 +42,44 @@ final class RegsAsIsTests: XCTestCase {
       ])
   }
 
+  /// A register that cannot be read, inside an array of register files, is read (and refused)
+  /// once: `skipped` lists it once with how many other placements it had, and its good
+  /// neighbours load at every placement.
+  func testARefusedRegisterInAnArrayIsListedOnce() throws {
+    let dir = Barlua.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let ns = "http://www.accellera.org/XMLSchema/IPXACT/1685-2014"
+    Barlua.write(
+      """
+      <ipxact:component xmlns:ipxact="\(ns)"><ipxact:name>c</ipxact:name>
+      <ipxact:memoryMaps><ipxact:memoryMap><ipxact:name>m</ipxact:name>
+      <ipxact:addressBlock><ipxact:name>b</ipxact:name><ipxact:baseAddress>0</ipxact:baseAddress>
+      <ipxact:range>64</ipxact:range><ipxact:width>32</ipxact:width>
+      <ipxact:registerFile><ipxact:name>f</ipxact:name><ipxact:dim>3</ipxact:dim>
+      <ipxact:addressOffset>0</ipxact:addressOffset><ipxact:range>8</ipxact:range>
+      <ipxact:register><ipxact:name>good</ipxact:name><ipxact:addressOffset>0</ipxact:addressOffset>
+      <ipxact:size>32</ipxact:size></ipxact:register>
+      <ipxact:register><ipxact:name>bad</ipxact:name><ipxact:addressOffset>4</ipxact:addressOffset>
+      </ipxact:register>
+      </ipxact:registerFile></ipxact:addressBlock></ipxact:memoryMap></ipxact:memoryMaps></ipxact:component>
+      """, to: "\(dir)/arr.xml")
+    let r = try Barlua.run([
+      "-e",
+      """
+      local s = require('barlua.regs').load('\(dir)/arr.xml', {cache = false})
+      for _, r in ipairs(s.registers) do print(r.name, r.offset) end
+      for _, w in ipairs(s.skipped) do print('S ' .. w:gsub('^.*/', '')) end
+      """,
+    ])
+    XCTAssertEqual(r.status, 0, r.err)
+    XCTAssertEqual(
+      r.out.split(separator: "\n").map(String.init),
+      [
+        "f[0].good\t0", "f[1].good\t8", "f[2].good\t16",
+        "S arr.xml:9: <register> 'f[0].bad': size is missing (not loaded, here nor at its 2 other placements)",
+      ])
+  }
+
   func testAReadActionRegisterIsNeverReadBySnapshot() throws {
     let dir = Barlua.tempDir()
     defer { try? FileManager.default.removeItem(atPath: dir) }

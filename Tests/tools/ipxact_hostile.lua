@@ -7,9 +7,11 @@ local M = {}
 
 local NS2014 = "http://www.accellera.org/XMLSchema/IPXACT/1685-2014"
 local NS2009 = "http://www.accellera.org/XMLSchema/SPIRIT/1685-2009"
+local NS2022 = "http://www.accellera.org/XMLSchema/IPXACT/1685-2022"
 
 -- A component with one memory map and one address block holding `body`; `aub` the map's
--- addressUnitBits; `params` extra <ipxact:parameter> elements.
+-- addressUnitBits; `params` extra <ipxact:parameter> elements; `after` elements of the
+-- component after its parameters.
 local function component(body, opts)
   opts = opts or {}
   local p = opts.prefix or "ipxact"
@@ -25,6 +27,7 @@ local function component(body, opts)
     opts.aub and ('<' .. p .. ':addressUnitBits>' .. opts.aub .. '</' .. p .. ':addressUnitBits>\n') or '',
     '</', p, ':memoryMap></', p, ':memoryMaps>\n',
     '<', p, ':parameters>', opts.params or '', '</', p, ':parameters>\n',
+    opts.after or '',
     '</', p, ':component>\n'}
 end
 
@@ -148,6 +151,61 @@ M.cases = {
   text_limit = function()
     return component(reg("r", "0", "<ipxact:description>" .. string.rep("d", 100) .. "</ipxact:description>")),
       {MAX_TEXT_BYTES = 64}
+  end,
+  -- Work that grew with an element's placements times its kids, or with the square of a
+  -- register file's registers (issue #25's fuzzer found the first: 9 s for a 3.8 MB file).
+  -- A register refused (more fields than bits) inside an array of register files was read
+  -- again, all its 50,000 fields listed, at each of the 4,096 placements.
+  refused_register_in_arrays = function()
+    local f = {}
+    for i = 1, 50000 do f[i] = field("f" .. i, 0) end
+    return component(reg("r", "0") .. "<ipxact:registerFile><ipxact:name>a</ipxact:name><ipxact:dim>4096</ipxact:dim>"
+      .. "<ipxact:addressOffset>'h100</ipxact:addressOffset><ipxact:range>4</ipxact:range>"
+      .. reg("bad", "0", table.concat(f), "8") .. "</ipxact:registerFile>")
+  end,
+  -- 2,000 absent registers in an array of 16,384 register files: 33 million visits that lay
+  -- nothing out; now they count towards the limit of elements visited.
+  absent_members_in_arrays = function()
+    local r = {}
+    for i = 1, 2000 do
+      r[i] = "<ipxact:register><ipxact:name>g" .. i .. "</ipxact:name><ipxact:isPresent>0</ipxact:isPresent>"
+        .. "<ipxact:addressOffset>0</ipxact:addressOffset><ipxact:size>32</ipxact:size></ipxact:register>"
+    end
+    return component(reg("r", "0") .. "<ipxact:registerFile><ipxact:name>a</ipxact:name><ipxact:dim>2**14</ipxact:dim>"
+      .. "<ipxact:addressOffset>'h100</ipxact:addressOffset><ipxact:range>4</ipxact:range>" .. table.concat(r)
+      .. "</ipxact:registerFile>")
+  end,
+  -- 20,000 registers widened (fields past their size): each looked at every sibling's offset.
+  widened_neighbours = function()
+    local r = {}
+    for i = 0, 19999 do r[#r + 1] = reg("r" .. i, tostring(i * 4), field("f", 0, 8), "6") end
+    return component(table.concat(r), {range = "'h20000"})
+  end,
+  -- 20,000 fields aliasOf a field of their own register (2022): each searched the block's
+  -- registers by name.
+  many_aliases = function()
+    local r = {}
+    for i = 0, 19999 do
+      r[#r + 1] = reg("r" .. i, tostring(i * 4), field("f", 0, 1)
+        .. "<ipxact:field><ipxact:name>a</ipxact:name><ipxact:bitOffset>1</ipxact:bitOffset><ipxact:aliasOf>"
+        .. '<ipxact:registerRef registerRef="r' .. i .. '"/><ipxact:fieldRef fieldRef="f"/></ipxact:aliasOf>'
+        .. "</ipxact:field>")
+    end
+    return component(table.concat(r), {ns = NS2022, range = "'h20000"})
+  end,
+  -- 20,000 registers each an instance of its own of 20,000 register definitions (2022; in the
+  -- component itself, which the loader reads with a warning): each searched the definitions.
+  many_definitions = function()
+    local r, d = {}, {}
+    for i = 0, 19999 do
+      r[#r + 1] = "<ipxact:register><ipxact:name>r" .. i .. "</ipxact:name><ipxact:addressOffset>" .. i * 4
+        .. '</ipxact:addressOffset><ipxact:registerDefinitionRef typeDefinitions="local">d' .. i
+        .. "</ipxact:registerDefinitionRef></ipxact:register>"
+      d[#d + 1] = "<ipxact:registerDefinition><ipxact:name>d" .. i .. "</ipxact:name><ipxact:size>32</ipxact:size>"
+        .. "</ipxact:registerDefinition>"
+    end
+    return component(table.concat(r), {ns = NS2022, range = "'h20000",
+      after = "<ipxact:registerDefinitions>" .. table.concat(d) .. "</ipxact:registerDefinitions>\n"})
   end,
   -- A chain of 30 parameters is fine.
   short_parameter_chain = function()

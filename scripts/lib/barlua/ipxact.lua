@@ -52,7 +52,7 @@ M.MAX_TEXT_BYTES = 1 << 20    -- one attribute value, or one element's text
 M.MAX_DEPTH = 256             -- elements inside elements (register files nest inside that)
 M.MAX_NAME = 1024             -- a register's full name ("file[3].sub.reg[1]"), regs.define's limit
 M.MAX_REGISTERS = 1 << 18     -- registers from one memory map (a real NIC has tens of thousands; ~400 bytes each)
-M.MAX_ELEMENTS_EXPANDED = 1 << 20  -- register and register-file array elements laid out, in all
+M.MAX_ELEMENTS_EXPANDED = 1 << 20  -- register and register-file array elements laid out, in all; also their visits
 M.MAX_PARAMETER_DEPTH = 64    -- parameters whose values refer to parameters, one inside another
 M.MAX_FOLDER_FILES = 4096     -- .xml files in the component's folder looked at for a typeDefinitions VLNV
 M.MAX_TYPE_DOCUMENTS = 16     -- external typeDefinitions documents read for one load
@@ -237,6 +237,13 @@ local function kid(node, tag)
   end
 end
 
+-- Ctrl-C and SIGTERM arrive as an error at the next Lua instruction (barlua's interrupt hook,
+-- as in lua.c): the loader's own pcalls, which turn one unreadable register into an entry of
+-- `skipped`, pass them on instead (a long load went on after Ctrl-C).
+local function interrupted(err)
+  return type(err) == "string" and (err:sub(-12) == "interrupted!" or err:sub(-20) == "terminated (SIGTERM)")
+end
+
 -- The loading context: file, generation, parameters by id.
 local Ctx = {}
 Ctx.__index = Ctx
@@ -317,7 +324,7 @@ function Ctx:param(id)
     local ok, v = pcall(expr.eval, p.text, self.lookup)
     p.busy, self.param_depth = false, self.param_depth - 1
     if not ok then
-      if getmetatable(v) == ParamError then error(v, 0) end
+      if getmetatable(v) == ParamError or interrupted(v) then error(v, 0) end
       param_error("%s = '%s': %s", where, shorten(p.text), tostring(v))
     end
     p.value = v
@@ -354,6 +361,7 @@ function Ctx:int(node, tag, what, default)
     if not ok then v = why end
   end
   if not ok then
+    if interrupted(v) then error(v, 0) end
     if getmetatable(v) == ParamError then
       self:fail(n, what, "cannot evaluate '%s': %s", shorten(text), v.message)
     end
@@ -455,6 +463,7 @@ function Ctx:type_document(want, ref, what)
       local data = head:find("typeDefinitions", 1, true) and read_file(path)
       if data and data:find(want.name or "", 1, true) then
         local ok, root, gen, params = pcall(parse, path, data)
+        if not ok and interrupted(root) then error(root, 0) end
         if ok and root.tag == "typeDefinitions" then
           local have = {}
           for _, t in ipairs{"vendor", "library", "name", "version"} do have[t] = trim((kid(root, t) or {}).text) end
@@ -500,8 +509,17 @@ function Ctx:definition(node, ref, what)
   local tdname = ref.attr.typeDefinitions
   local ext
   local scope = holder.tag == "component" and kid(holder, "typeDefinitions") or holder
-  for _, e in ipairs(scope and kids(scope, "externalTypeDefinitions") or {}) do
-    if tdname and trim((kid(e, "name") or {}).text) == tdname then ext = e break end
+  if scope and tdname then
+    local index = self.ext_by_name[scope]
+    if not index then
+      index = {}
+      for _, e in ipairs(kids(scope, "externalTypeDefinitions")) do
+        local n = trim((kid(e, "name") or NONE).text)
+        if n and index[n] == nil then index[n] = e end
+      end
+      self.ext_by_name[scope] = index
+    end
+    ext = index[tdname]
   end
   local doc
   if ext then
@@ -521,12 +539,28 @@ function Ctx:definition(node, ref, what)
     self:fail(ref, what, "typeDefinitions '%s' names no externalTypeDefinitions of the %s", tostring(tdname),
       holder.tag)
   end
-  local def
-  for _, list in ipairs(kids(doc, spec[1])) do
-    for _, d in ipairs(kids(list, spec[2])) do
-      if trim((kid(d, "name") or {}).text) == want then def = d break end
-    end
+  -- The definitions of a document by name, indexed once per document and kind (a search per
+  -- reference made many references quadratic): the first of a name in its list, the last list
+  -- that has one.
+  local docs = self.defs_by_name[doc]
+  if not docs then
+    docs = {}
+    self.defs_by_name[doc] = docs
   end
+  local index = docs[spec[2]]
+  if not index then
+    index = {}
+    for _, list in ipairs(kids(doc, spec[1])) do
+      local first = {}
+      for _, d in ipairs(kids(list, spec[2])) do
+        local n = trim((kid(d, "name") or NONE).text)
+        if n and first[n] == nil then first[n] = d end
+      end
+      for n, d in pairs(first) do index[n] = d end
+    end
+    docs[spec[2]] = index
+  end
+  local def = index[want]
   if not def then
     self:fail(ref, what, "no %s '%s' in %s", spec[2], want, doc.file or self.path)
   end
@@ -547,13 +581,19 @@ function Ctx:definition(node, ref, what)
 end
 
 -- The element `node` reads as: itself, or merged with the definition it references (2022).
+-- Kept per element: an element inside an array of register files is resolved at each of its
+-- placements, and the search of its kids made the work grow with placements x kids.
 function Ctx:resolved(node, what)
   if self.gen < 2022 then return node end
+  local known = self.resolved_as[node]
+  if known then return known end
   local ks = node.kids
+  local out = node
   for i = 1, #ks do
-    if DEFINITIONS[ks[i].tag] then return self:definition(node, ks[i], what) end
+    if DEFINITIONS[ks[i].tag] then out = self:definition(node, ks[i], what) break end
   end
-  return node
+  self.resolved_as[node] = out
+  return out
 end
 
 -- The access text of a register, field or block: 2022 access policies (the one without a
@@ -681,10 +721,28 @@ end
 -- <indices>), in the chosen memory map: its node, and its name as the result writes it
 -- ("file.reg.field"; the block's name is added with the others' when several are loaded).
 function Ctx:alias_target(anode, what)
+  -- The first element of `tag` named `name` in `list`; each list's names are indexed once (a
+  -- search per alias made many aliases into one large register file quadratic).
   local function named(list, tag, name)
-    for _, k in ipairs(list) do
-      if k.tag == tag and trim((kid(k, "name") or {}).text) == name then return k end
+    local index = self.by_name[list]
+    if not index then
+      index = {}
+      self.by_name[list] = index
     end
+    local by = index[tag]
+    if not by then
+      by = {}
+      for _, k in ipairs(list) do
+        if k.tag == tag then
+          local n = trim((kid(k, "name") or NONE).text)
+          if n == nil then n = NONE end  -- (a reference without a name finds one without)
+          if by[n] == nil then by[n] = k end
+        end
+      end
+      index[tag] = by
+    end
+    if name == nil then name = NONE end
+    return by[name]
   end
   local function suffix(ref)
     local idx = kid(ref, "indices")
@@ -701,15 +759,19 @@ function Ctx:alias_target(anode, what)
   local bref = kid(anode, "addressBlockRef")
   local block = self.cur_block
   if bref then
-    -- Blocks also sit in banks (bankRef* before it): the first block of that name at any depth.
-    local stack, want = {map}, bref.attr.addressBlockRef
-    block = nil
-    while #stack > 0 and not block do
-      local n = table.remove(stack, 1)
+    -- Blocks also sit in banks (bankRef* before it): the first block of that name at any depth
+    -- (found once per name).
+    local want = bref.attr.addressBlockRef
+    block = want ~= nil and self.alias_blocks[want] or nil
+    local stack, head = {map}, 1
+    while not block and head <= #stack do
+      local n = stack[head]
+      head = head + 1
       block = named(n.kids, "addressBlock", want)
       for _, k in ipairs(n.kids) do if k.tag == "bank" then stack[#stack + 1] = k end end
     end
     if not block then self:fail(bref, what, "aliasOf: no address block '%s'", tostring(want)) end
+    if want ~= nil then self.alias_blocks[want] = block end
   end
   local bname = trim((kid(block, "name") or {}).text)
   local holder = self:resolved(block, bname)
@@ -736,6 +798,25 @@ function Ctx:alias_target(anode, what)
   return target, table.concat(path, "."), bname
 end
 
+-- The registers and register files of `parent` whose offset can be read, as {offset, element}
+-- sorted by offset: read once per parent (widening many registers of one parent scanned all of
+-- their siblings for each).
+function Ctx:sibling_offsets(parent)
+  if not parent then return NONE end
+  local list = self.siblings[parent]
+  if list then return list end
+  list = {}
+  for _, k in ipairs(parent.kids) do
+    if k.tag == "register" or k.tag == "registerFile" then
+      local ok, o = pcall(self.units, self, k, "addressOffset", nil)
+      if ok then list[#list + 1] = {o, k} elseif interrupted(o) then error(o, 0) end
+    end
+  end
+  table.sort(list, function(a, b) return a[1] < b[1] end)
+  self.siblings[parent] = list
+  return list
+end
+
 -- Whether a register at `offset` (address units) of the element being read (self.parent: a
 -- block or register file) can be widened to `width` bits, as the file's other data implies:
 -- the block states a width at least as wide, the offset is aligned to it, and neither the
@@ -754,11 +835,14 @@ function Ctx:room(node, offset, width, stride, count)
     return false, "its array elements are closer"
   end
   local parent, nearest = self.parent, nil
-  for _, k in ipairs(parent and parent.kids or {}) do
-    if k ~= node and (k.tag == "register" or k.tag == "registerFile") then
-      local ok, o = pcall(self.units, self, k, "addressOffset", nil)
-      if ok and o >= offset and (not nearest or o < nearest) then nearest = o end
-    end
+  local list = self:sibling_offsets(parent)
+  local lo, hi = 1, #list + 1  -- the first sibling at or after `offset`
+  while lo < hi do
+    local mid = (lo + hi) // 2
+    if list[mid][1] < offset then lo = mid + 1 else hi = mid end
+  end
+  for i = lo, #list do
+    if list[i][2] ~= node then nearest = list[i][1] break end
   end
   if nearest and (nearest - offset) * self.aub_bytes < bytes then
     return false, string.format("the next register starts at 0x%x", nearest)
@@ -953,11 +1037,39 @@ function Ctx:register_shape(node, full, inherited_access)
   return shape
 end
 
+-- An element whose own description cannot be read fails the same way wherever it is placed.
+-- It is read once: at its other placements (inside arrays of register files) it is not read
+-- again, and `skipped` lists it once, with how many other placements it had (a register of
+-- thousands of fields, refused, was read again at each of 24,576 placements: 9 s for a 3.8 MB
+-- file). REPEATED is what such a placement raises; Ctx:contents counts it, nothing more.
+local REPEATED = setmetatable({}, {__tostring = function() return "(an element refused at an earlier placement)" end})
+
+-- fn(self, node, ...) for what `node` says whatever its placement; a failure (not one of
+-- barlua's limits, which end the load) is remembered in self.failed.
+function Ctx:element(node, fn, ...)
+  local ok, a, b = pcall(fn, self, node, ...)
+  if ok then return a, b end
+  if type(a) == "string" and not a:find("barlua's limit", 1, true) and not interrupted(a) then
+    self.failed[node] = {times = 0}
+  end
+  error(a, 0)
+end
+
+-- REPEATED when `node` was refused at an earlier placement.
+function Ctx:refused_before(node)
+  local f = self.failed[node]
+  if f then
+    f.times = f.times + 1
+    error(REPEATED, 0)
+  end
+end
+
 -- One <register> (all its array elements) at byte base `base` with name prefix `prefix`.
 function Ctx:register(node, base, prefix, inherited_access)
-  local full = self:full_name(node, prefix, self:name(node))
-  if not self:present(node, full) then return end
-  local r = self:register_shape(node, full, inherited_access)
+  self:refused_before(node)
+  local full = self:full_name(node, prefix, self:element(node, Ctx.name))
+  if not self:element(node, Ctx.present, full) then return end
+  local r = self:element(node, Ctx.register_shape, full, inherited_access)
   if #self.out + r.count > M.MAX_REGISTERS then
     self:fail(node, full, "more than %d registers in the memory map (barlua's limit per file)", M.MAX_REGISTERS)
   end
@@ -971,21 +1083,35 @@ function Ctx:register(node, base, prefix, inherited_access)
   end)
 end
 
+-- What a <registerFile> (`written`, read as `node`) says independent of its placement: offset,
+-- array, stride, its own access. Read once per element (a register file inside an array of
+-- register files is placed many times; reading its array scans its kids).
+function Ctx:register_file_shape(written, full, node)
+  local rf = self.rf_shapes[written]
+  if rf then return rf end
+  local offset = self:units(node, "addressOffset", full)
+  local range = self:units(node, "range", full)
+  local dims, count, stride = self:dims(node, full)
+  rf = {offset = offset, dims = dims, count = count, stride = stride or range, atext = access_text(node)}
+  self.rf_shapes[written] = rf
+  return rf
+end
+
 -- A <registerFile> (and its array elements): registers and nested register files, names
 -- joined with '.'. Nesting is bounded by M.MAX_DEPTH (when the file is read) and M.MAX_NAME.
 function Ctx:register_file(node, base, prefix, inherited_access)
-  local full = self:full_name(node, prefix, self:name(node))
-  if not self:present(node, full) then return end
-  node = self:resolved(node, full)
+  self:refused_before(node)
+  local full = self:full_name(node, prefix, self:element(node, Ctx.name))
+  if not self:element(node, Ctx.present, full) then return end
+  local written = node
+  node = self:element(written, Ctx.resolved, full)
   -- Type definitions can nest register files without end (a definition holding itself).
   if self.rf_depth >= M.MAX_DEPTH then
     self:fail(node, full, "register files nest deeper than %d (barlua's limit)", M.MAX_DEPTH)
   end
-  local offset = self:units(node, "addressOffset", full)
-  local range = self:units(node, "range", full)
-  local dims, count, stride = self:dims(node, full)
-  stride = stride or range
-  local atext = access_text(node) or inherited_access
+  local rf = self:element(written, Ctx.register_file_shape, full, node)
+  local offset, dims, count, stride = rf.offset, rf.dims, rf.count, rf.stride
+  local atext = rf.atext or inherited_access
   self:layout(node, full, base, offset, count, stride)
   -- Its elements are visited only when they can give a register.
   if not self:has_registers(node) then return end
@@ -1017,19 +1143,36 @@ end
 
 -- One register (or register file) that cannot be read as intended is left out and listed in
 -- `skipped` with its reason; the others load. Limits of barlua's stay errors for the file.
+-- Its registers and register files are listed once per element (the other kids, most of
+-- them, are not looked at again at each placement), and every visit of one counts towards
+-- M.MAX_ELEMENTS_EXPANDED: a visit that lays nothing out (an absent register, one that
+-- cannot be read) still costs, and arrays multiply visits.
 function Ctx:contents(node, base, prefix, access)
-  for _, k in ipairs(node.kids) do
-    local fn = (k.tag == "register" and self.register) or (k.tag == "registerFile" and self.register_file)
-    if fn then
-      self.parent = node  -- for Ctx:room (a register file's contents set it again)
-      local depth = self.rf_depth
-      local ok, err = pcall(fn, self, k, base, prefix, access)
-      self.rf_depth = depth
-      if not ok then
-        if type(err) ~= "string" or err:find("barlua's limit", 1, true) then error(err, 0) end
-        self.bad[#self.bad + 1] = err
-        self.skipped[#self.skipped + 1] = err .. " (not loaded)"
-      end
+  local members = self.members[node]
+  if not members then
+    members = {}
+    for _, k in ipairs(node.kids) do
+      if k.tag == "register" or k.tag == "registerFile" then members[#members + 1] = k end
+    end
+    self.members[node] = members
+  end
+  self.visits = self.visits + #members
+  if self.visits > M.MAX_ELEMENTS_EXPANDED then
+    self:fail(node, prefix ~= "" and prefix:sub(1, -2) or nil, "registers and register files are visited more "
+      .. "than %d times in the memory map's arrays (barlua's limit per file)", M.MAX_ELEMENTS_EXPANDED)
+  end
+  for _, k in ipairs(members) do
+    local fn = k.tag == "register" and self.register or self.register_file
+    self.parent = node  -- for Ctx:room (a register file's contents set it again)
+    local depth = self.rf_depth
+    local ok, err = pcall(fn, self, k, base, prefix, access)
+    self.rf_depth = depth
+    if not ok and err ~= REPEATED then
+      if type(err) ~= "string" or err:find("barlua's limit", 1, true) or interrupted(err) then error(err, 0) end
+      self.bad[#self.bad + 1] = err
+      self.skipped[#self.skipped + 1] = err .. " (not loaded)"
+      local f = self.failed[k]
+      if f and not f.at then f.at, f.err = #self.skipped, err end
     end
   end
 end
@@ -1127,7 +1270,9 @@ function M.load(path, opts)
   local ctx = setmetatable({path = path, gen = gen, params = {}, names = {}, cache = {}, out = {},
     blocks = {}, loaded = {}, skipped = {}, warnings = {}, bad = {}, extent = 0, only_block = opts.block,
     shapes = {}, nonempty = {}, merged = {}, aliases = {}, type_docs = {}, doc_paths = {}, sources = {files = {}},
-    ndocs = 0, rf_depth = 0, expanded = 0, param_depth = 0}, Ctx)
+    rf_shapes = {}, resolved_as = {}, members = {}, siblings = {}, by_name = {}, failed = {},
+    alias_blocks = {}, ext_by_name = {}, defs_by_name = {},
+    ndocs = 0, rf_depth = 0, expanded = 0, visits = 0, param_depth = 0}, Ctx)
   ctx.root = root
   ctx.lookup = function(id) return ctx:param(id) end
   ctx:collect_parameters(root, param_nodes)
@@ -1164,7 +1309,7 @@ function M.load(path, opts)
       -- A block that cannot be read as intended is listed in `skipped`; the others load.
       local ok, err = pcall(k.tag == "bank" and ctx.bank or ctx.block, ctx, k)
       if not ok then
-        if type(err) ~= "string" or err:find("barlua's limit", 1, true) then error(err, 0) end
+        if type(err) ~= "string" or err:find("barlua's limit", 1, true) or interrupted(err) then error(err, 0) end
         ctx.bad[#ctx.bad + 1] = err
         ctx.skipped[#ctx.skipped + 1] = err .. " (not loaded)"
       end
@@ -1172,6 +1317,12 @@ function M.load(path, opts)
       ctx:skip(k, kid(k, "name") and ctx:name(k), "a memory remap (the map in another mode) is not loaded")
     elseif k.tag == "subspaceMap" then
       ctx:skip(k, kid(k, "name") and ctx:name(k), "a subspace map (another initiator's space) is not loaded")
+    end
+  end
+  -- An element refused at one placement is listed once, with how many more it had.
+  for _, f in pairs(ctx.failed) do
+    if f.at and f.times > 0 then
+      ctx.skipped[f.at] = string.format("%s (not loaded, here nor at its %d other placements)", f.err, f.times)
     end
   end
   if opts.block and not ctx.found_block then
