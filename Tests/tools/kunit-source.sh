@@ -14,7 +14,9 @@ mkdir -p "$dir"
 exec 9>"$dir/.lock"
 flock 9
 if [[ -f $out/kunit_parser.py ]]; then echo "$out"; exit 0; fi
-deb=$(find "$cache/testbed/debs" "$dir" -maxdepth 1 -name 'linux-source-6.1_*_all.deb' 2>/dev/null | sort | tail -n1)
+# (find exits 1 when the test bed's folder does not exist yet: a fresh machine, host tests first)
+deb=$({ find "$cache/testbed/debs" "$dir" -maxdepth 1 -name 'linux-source-6.1_*_all.deb' 2>/dev/null || true; } |
+  sort | tail -n1)
 if [[ -z $deb ]]; then
   (cd "$dir" && apt-get download linux-source-6.1 >&2) || {
     echo "kunit-source.sh: cannot fetch linux-source-6.1 (apt-get download failed)" >&2
