@@ -1045,10 +1045,11 @@ end
 local REPEATED = setmetatable({}, {__tostring = function() return "(an element refused at an earlier placement)" end})
 
 -- fn(self, node, ...) for what `node` says whatever its placement; a failure (not one of
--- barlua's limits, which end the load) is remembered in self.failed.
+-- barlua's limits, which end the load and may depend on the placement) is remembered in
+-- self.failed.
 function Ctx:element(node, fn, ...)
-  local ok, a, b = pcall(fn, self, node, ...)
-  if ok then return a, b end
+  local ok, a, b, c = pcall(fn, self, node, ...)
+  if ok then return a, b, c end
   if type(a) == "string" and not a:find("barlua's limit", 1, true) and not interrupted(a) then
     self.failed[node] = {times = 0}
   end
@@ -1064,12 +1065,18 @@ function Ctx:refused_before(node)
   end
 end
 
+-- A register's full name and shape, or nil when it is absent (one pcall per placement).
+function Ctx:register_facts(node, prefix, inherited_access)
+  local full = self:full_name(node, prefix, self:name(node))
+  if not self:present(node, full) then return nil end
+  return full, self:register_shape(node, full, inherited_access)
+end
+
 -- One <register> (all its array elements) at byte base `base` with name prefix `prefix`.
 function Ctx:register(node, base, prefix, inherited_access)
   self:refused_before(node)
-  local full = self:full_name(node, prefix, self:element(node, Ctx.name))
-  if not self:element(node, Ctx.present, full) then return end
-  local r = self:element(node, Ctx.register_shape, full, inherited_access)
+  local full, r = self:element(node, Ctx.register_facts, prefix, inherited_access)
+  if not full then return end
   if #self.out + r.count > M.MAX_REGISTERS then
     self:fail(node, full, "more than %d registers in the memory map (barlua's limit per file)", M.MAX_REGISTERS)
   end
@@ -1083,33 +1090,36 @@ function Ctx:register(node, base, prefix, inherited_access)
   end)
 end
 
--- What a <registerFile> (`written`, read as `node`) says independent of its placement: offset,
--- array, stride, its own access. Read once per element (a register file inside an array of
--- register files is placed many times; reading its array scans its kids).
-function Ctx:register_file_shape(written, full, node)
+-- A register file's full name, the element it reads as, and what it says independent of its
+-- placement (offset, array, stride, its own access: read once per element, as a register file
+-- inside an array of register files is placed many times and reading its array scans its
+-- kids); nil when it is absent. One pcall per placement.
+function Ctx:register_file_facts(written, prefix)
+  local full = self:full_name(written, prefix, self:name(written))
+  if not self:present(written, full) then return nil end
+  local node = self:resolved(written, full)
+  -- Type definitions can nest register files without end (a definition holding itself).
+  if self.rf_depth >= M.MAX_DEPTH then
+    self:fail(node, full, "register files nest deeper than %d (barlua's limit)", M.MAX_DEPTH)
+  end
   local rf = self.rf_shapes[written]
-  if rf then return rf end
-  local offset = self:units(node, "addressOffset", full)
-  local range = self:units(node, "range", full)
-  local dims, count, stride = self:dims(node, full)
-  rf = {offset = offset, dims = dims, count = count, stride = stride or range, atext = access_text(node)}
-  self.rf_shapes[written] = rf
-  return rf
+  if not rf then
+    local offset = self:units(node, "addressOffset", full)
+    local range = self:units(node, "range", full)
+    local dims, count, stride = self:dims(node, full)
+    rf = {offset = offset, dims = dims, count = count, stride = stride or range, atext = access_text(node)}
+    self.rf_shapes[written] = rf
+  end
+  return full, node, rf
 end
 
 -- A <registerFile> (and its array elements): registers and nested register files, names
 -- joined with '.'. Nesting is bounded by M.MAX_DEPTH (when the file is read) and M.MAX_NAME.
 function Ctx:register_file(node, base, prefix, inherited_access)
   self:refused_before(node)
-  local full = self:full_name(node, prefix, self:element(node, Ctx.name))
-  if not self:element(node, Ctx.present, full) then return end
-  local written = node
-  node = self:element(written, Ctx.resolved, full)
-  -- Type definitions can nest register files without end (a definition holding itself).
-  if self.rf_depth >= M.MAX_DEPTH then
-    self:fail(node, full, "register files nest deeper than %d (barlua's limit)", M.MAX_DEPTH)
-  end
-  local rf = self:element(written, Ctx.register_file_shape, full, node)
+  local full, rf
+  full, node, rf = self:element(node, Ctx.register_file_facts, prefix)
+  if not full then return end
   local offset, dims, count, stride = rf.offset, rf.dims, rf.count, rf.stride
   local atext = rf.atext or inherited_access
   self:layout(node, full, base, offset, count, stride)
