@@ -244,6 +244,12 @@ local function interrupted(err)
   return type(err) == "string" and (err:sub(-12) == "interrupted!" or err:sub(-20) == "terminated (SIGTERM)")
 end
 
+-- Whether an error ends the whole load rather than one register or block: anything but a
+-- message, one of barlua's limits, or an interrupt.
+local function ends_the_load(err)
+  return type(err) ~= "string" or err:find("barlua's limit", 1, true) ~= nil or interrupted(err)
+end
+
 -- The loading context: file, generation, parameters by id.
 local Ctx = {}
 Ctx.__index = Ctx
@@ -509,18 +515,7 @@ function Ctx:definition(node, ref, what)
   local tdname = ref.attr.typeDefinitions
   local ext
   local scope = holder.tag == "component" and kid(holder, "typeDefinitions") or holder
-  if scope and tdname then
-    local index = self.ext_by_name[scope]
-    if not index then
-      index = {}
-      for _, e in ipairs(kids(scope, "externalTypeDefinitions")) do
-        local n = trim((kid(e, "name") or NONE).text)
-        if n and index[n] == nil then index[n] = e end
-      end
-      self.ext_by_name[scope] = index
-    end
-    ext = index[tdname]
-  end
+  if scope and tdname then ext = self:name_index(scope.kids, "externalTypeDefinitions")[tdname] end
   local doc
   if ext then
     local r = kid(ext, "typeDefinitionsRef")
@@ -539,9 +534,8 @@ function Ctx:definition(node, ref, what)
     self:fail(ref, what, "typeDefinitions '%s' names no externalTypeDefinitions of the %s", tostring(tdname),
       holder.tag)
   end
-  -- The definitions of a document by name, indexed once per document and kind (a search per
-  -- reference made many references quadratic): the first of a name in its list, the last list
-  -- that has one.
+  -- The document's definitions of this kind by name, merged once from each list's index: the
+  -- first of a name in its list, the last list that has one.
   local docs = self.defs_by_name[doc]
   if not docs then
     docs = {}
@@ -551,12 +545,7 @@ function Ctx:definition(node, ref, what)
   if not index then
     index = {}
     for _, list in ipairs(kids(doc, spec[1])) do
-      local first = {}
-      for _, d in ipairs(kids(list, spec[2])) do
-        local n = trim((kid(d, "name") or NONE).text)
-        if n and first[n] == nil then first[n] = d end
-      end
-      for n, d in pairs(first) do index[n] = d end
+      for n, d in pairs(self:name_index(list.kids, spec[2])) do index[n] = d end
     end
     docs[spec[2]] = index
   end
@@ -578,6 +567,31 @@ function Ctx:definition(node, ref, what)
   merged = {tag = node.tag, line = node.line, file = node.file, attr = node.attr, kids = out}
   self.merged[node] = merged
   return merged
+end
+
+-- The elements of `tag` in the kids list `list` by their (trimmed) name, the first of each
+-- name; one without a name under NONE (a reference without a name finds one without). Made
+-- once per list and tag: a search per reference made many aliases or definition references
+-- quadratic.
+function Ctx:name_index(list, tag)
+  local index = self.by_name[list]
+  if not index then
+    index = {}
+    self.by_name[list] = index
+  end
+  local by = index[tag]
+  if not by then
+    by = {}
+    for _, k in ipairs(list) do
+      if k.tag == tag then
+        local n = trim((kid(k, "name") or NONE).text)
+        if n == nil then n = NONE end
+        if by[n] == nil then by[n] = k end
+      end
+    end
+    index[tag] = by
+  end
+  return by
 end
 
 -- The element `node` reads as: itself, or merged with the definition it references (2022).
@@ -721,28 +735,8 @@ end
 -- <indices>), in the chosen memory map: its node, and its name as the result writes it
 -- ("file.reg.field"; the block's name is added with the others' when several are loaded).
 function Ctx:alias_target(anode, what)
-  -- The first element of `tag` named `name` in `list`; each list's names are indexed once (a
-  -- search per alias made many aliases into one large register file quadratic).
   local function named(list, tag, name)
-    local index = self.by_name[list]
-    if not index then
-      index = {}
-      self.by_name[list] = index
-    end
-    local by = index[tag]
-    if not by then
-      by = {}
-      for _, k in ipairs(list) do
-        if k.tag == tag then
-          local n = trim((kid(k, "name") or NONE).text)
-          if n == nil then n = NONE end  -- (a reference without a name finds one without)
-          if by[n] == nil then by[n] = k end
-        end
-      end
-      index[tag] = by
-    end
-    if name == nil then name = NONE end
-    return by[name]
+    return self:name_index(list, tag)[name == nil and NONE or name]
   end
   local function suffix(ref)
     local idx = kid(ref, "indices")
@@ -1050,9 +1044,7 @@ local REPEATED = setmetatable({}, {__tostring = function() return "(an element r
 function Ctx:element(node, fn, ...)
   local ok, a, b, c = pcall(fn, self, node, ...)
   if ok then return a, b, c end
-  if type(a) == "string" and not a:find("barlua's limit", 1, true) and not interrupted(a) then
-    self.failed[node] = {times = 0}
-  end
+  if not ends_the_load(a) then self.failed[node] = {times = 0} end
   error(a, 0)
 end
 
@@ -1178,7 +1170,7 @@ function Ctx:contents(node, base, prefix, access)
     local ok, err = pcall(fn, self, k, base, prefix, access)
     self.rf_depth = depth
     if not ok and err ~= REPEATED then
-      if type(err) ~= "string" or err:find("barlua's limit", 1, true) or interrupted(err) then error(err, 0) end
+      if ends_the_load(err) then error(err, 0) end
       self.bad[#self.bad + 1] = err
       self.skipped[#self.skipped + 1] = err .. " (not loaded)"
       local f = self.failed[k]
@@ -1281,7 +1273,7 @@ function M.load(path, opts)
     blocks = {}, loaded = {}, skipped = {}, warnings = {}, bad = {}, extent = 0, only_block = opts.block,
     shapes = {}, nonempty = {}, merged = {}, aliases = {}, type_docs = {}, doc_paths = {}, sources = {files = {}},
     rf_shapes = {}, resolved_as = {}, members = {}, siblings = {}, by_name = {}, failed = {},
-    alias_blocks = {}, ext_by_name = {}, defs_by_name = {},
+    alias_blocks = {}, defs_by_name = {},
     ndocs = 0, rf_depth = 0, expanded = 0, visits = 0, param_depth = 0}, Ctx)
   ctx.root = root
   ctx.lookup = function(id) return ctx:param(id) end
@@ -1319,7 +1311,7 @@ function M.load(path, opts)
       -- A block that cannot be read as intended is listed in `skipped`; the others load.
       local ok, err = pcall(k.tag == "bank" and ctx.bank or ctx.block, ctx, k)
       if not ok then
-        if type(err) ~= "string" or err:find("barlua's limit", 1, true) or interrupted(err) then error(err, 0) end
+        if ends_the_load(err) then error(err, 0) end
         ctx.bad[#ctx.bad + 1] = err
         ctx.skipped[#ctx.skipped + 1] = err .. " (not loaded)"
       end
