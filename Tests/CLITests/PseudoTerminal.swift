@@ -8,6 +8,8 @@ import Foundation
 final class PseudoTerminal {
   let process = Process()
   private var master: Int32 = -1
+  /// barlua's side of the terminal, kept open: its mode says whether readline is reading.
+  private let slave: FileHandle
   private(set) var screen = ""
 
   init(args: [String] = [], env: [String: String] = [:]) throws {
@@ -15,7 +17,7 @@ final class PseudoTerminal {
     var s: Int32 = 0
     guard openpty(&m, &s, nil, nil, nil) == 0 else { throw POSIXError(.EIO) }
     master = m
-    let slave = FileHandle(fileDescriptor: s, closeOnDealloc: true)
+    slave = FileHandle(fileDescriptor: s, closeOnDealloc: true)
     // setsid -c makes the pseudo-terminal barlua's controlling terminal, so Ctrl-C sent to
     // it raises SIGINT in barlua as it does at a real console; -w passes the exit status on.
     process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
@@ -56,14 +58,28 @@ final class PseudoTerminal {
     if group > 0 { kill(-group, sig) }
   }
 
-  /// Ends the session with Ctrl-D once barlua is back at an empty prompt (a Ctrl-D typed
-  /// while a chunk runs would be taken by the terminal, not by the REPL); returns the status.
-  func quit() -> Int32? {
+  /// Ends the session with Ctrl-D at an empty prompt and returns the exit status. A Ctrl-D
+  /// that reaches the terminal while readline is not reading (a chunk runs, or barlua is
+  /// between two lines) is taken by the terminal's line discipline and reaches readline as a
+  /// NUL, not as an end of file: the session would go on. So `quit` empties the line, enters
+  /// it, and sends Ctrl-D only once the output ends with a fresh prompt and the terminal is
+  /// in readline's raw mode.
+  func quit(prompt: String = "> ") -> Int32? {
     let seen = screen.count
-    send("\n")
-    _ = expect("> ", timeout: 10, after: seen)
+    send("\u{15}\n")
+    let deadline = Date().addingTimeInterval(10)
+    while Date() < deadline {
+      _ = expect("\u{0}", timeout: 0.05)
+      if screen.dropFirst(seen).hasSuffix(prompt) && readlineIsReading() { break }
+    }
     send("\u{4}")
     return wait()
+  }
+
+  /// True while the terminal is out of canonical mode, as readline sets it while it reads.
+  private func readlineIsReading() -> Bool {
+    var mode = termios()
+    return tcgetattr(slave.fileDescriptor, &mode) == 0 && mode.c_lflag & tcflag_t(ICANON) == 0
   }
 
   /// Reads until `text` appears in the output (or `timeout` seconds pass); true if it did.
