@@ -534,22 +534,12 @@ function Ctx:definition(node, ref, what)
     self:fail(ref, what, "typeDefinitions '%s' names no externalTypeDefinitions of the %s", tostring(tdname),
       holder.tag)
   end
-  -- The document's definitions of this kind by name, merged once from each list's index: the
-  -- first of a name in its list, the last list that has one.
-  local docs = self.defs_by_name[doc]
-  if not docs then
-    docs = {}
-    self.defs_by_name[doc] = docs
+  -- The last list of this kind that has the name, and the first of that name in it.
+  local lists, def = kids(doc, spec[1]), nil
+  for i = #lists, 1, -1 do
+    def = self:name_index(lists[i].kids, spec[2])[want]
+    if def then break end
   end
-  local index = docs[spec[2]]
-  if not index then
-    index = {}
-    for _, list in ipairs(kids(doc, spec[1])) do
-      for n, d in pairs(self:name_index(list.kids, spec[2])) do index[n] = d end
-    end
-    docs[spec[2]] = index
-  end
-  local def = index[want]
   if not def then
     self:fail(ref, what, "no %s '%s' in %s", spec[2], want, doc.file or self.path)
   end
@@ -1273,7 +1263,7 @@ function M.load(path, opts)
     blocks = {}, loaded = {}, skipped = {}, warnings = {}, bad = {}, extent = 0, only_block = opts.block,
     shapes = {}, nonempty = {}, merged = {}, aliases = {}, type_docs = {}, doc_paths = {}, sources = {files = {}},
     rf_shapes = {}, resolved_as = {}, members = {}, siblings = {}, by_name = {}, failed = {},
-    alias_blocks = {}, defs_by_name = {},
+    alias_blocks = {},
     ndocs = 0, rf_depth = 0, expanded = 0, visits = 0, param_depth = 0}, Ctx)
   ctx.root = root
   ctx.lookup = function(id) return ctx:param(id) end
