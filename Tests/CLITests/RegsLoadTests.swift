@@ -265,6 +265,73 @@ final class RegsLoadTests: XCTestCase {
       r.err.contains("(command line):1: regs.load: unknown option 'mapp' (known: map, block, cache)"), r.err)
   }
 
+  /// barlua.xml_core makes one table of each value element's tag and text (`<access>bogus</access>`
+  /// in two registers is one table without a line): a message about one still names the line
+  /// where it stands in the register or field it was read from, not the first one like it.
+  func testSharedValueElementsAreNamedAtTheirOwnLine() throws {
+    let dir = Barlua.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    func register(_ name: String, _ offset: Int) -> String {
+      """
+      <ipxact:register>
+        <ipxact:name>\(name)</ipxact:name>
+        <ipxact:addressOffset>\(offset)</ipxact:addressOffset>
+        <ipxact:size>32</ipxact:size>
+        <ipxact:access>bogus</ipxact:access>
+      </ipxact:register>
+      <ipxact:register>
+        <ipxact:name>\(name)_f</ipxact:name>
+        <ipxact:addressOffset>\(offset + 4)</ipxact:addressOffset>
+        <ipxact:size>32</ipxact:size>
+        <ipxact:field><ipxact:name>f</ipxact:name><ipxact:bitOffset>0</ipxact:bitOffset>
+          <ipxact:bitWidth>ZZ</ipxact:bitWidth></ipxact:field>
+      </ipxact:register>
+      """
+    }
+    // Lines 7-19 and 20-32; register `ok` on line 33.
+    let p = component(register("a", 0) + "\n" + register("b", 8) + "\n" + reg("ok", offset: "16"), in: dir)
+    let r = try run(
+      Barlua.path,
+      ["-e", "for _, s in ipairs(require('barlua.regs').load('\(p)').skipped) do print((s:gsub('^.*/', ''))) end"])
+    XCTAssertEqual(r.status, 0, r.err)
+    let name = (p as NSString).lastPathComponent
+    XCTAssertEqual(
+      r.out,
+      """
+      \(name):11: <access> 'a': access 'bogus' is not one of read-only, write-only, read-write, writeOnce, \
+      read-writeOnce (not loaded)
+      \(name):18: <bitWidth> 'a_f.f': cannot evaluate 'ZZ': unknown parameter 'ZZ' (not loaded)
+      \(name):24: <access> 'b': access 'bogus' is not one of read-only, write-only, read-write, writeOnce, \
+      read-writeOnce (not loaded)
+      \(name):31: <bitWidth> 'b_f.f': cannot evaluate 'ZZ': unknown parameter 'ZZ' (not loaded)
+
+      """)
+    // The file's addressUnitBits, shared like any value element, at its own line (3: the
+    // memory map's line holds its name; this one is alone on line 4 of a file of its own).
+    let q = dir + "/aub.xml"
+    Barlua.write(
+      """
+      <?xml version="1.0"?>
+      <ipxact:component xmlns:ipxact="http://www.accellera.org/XMLSchema/IPXACT/1685-2014">
+        <ipxact:name>c</ipxact:name><ipxact:memoryMaps><ipxact:memoryMap><ipxact:name>m</ipxact:name>
+          <ipxact:addressUnitBits>12</ipxact:addressUnitBits>
+          <ipxact:addressBlock><ipxact:name>b</ipxact:name><ipxact:baseAddress>0</ipxact:baseAddress>
+            <ipxact:range>64</ipxact:range><ipxact:width>32</ipxact:width>\(reg("r"))</ipxact:addressBlock>
+        </ipxact:memoryMap></ipxact:memoryMaps>
+      </ipxact:component>
+      """, to: q)
+    let err = try loadError(q)
+    XCTAssertTrue(err.contains("regs.load: \(q):4: <addressUnitBits> 'm': addressUnitBits 12 is not 8, 16, 24"), err)
+    // A document that is one value element: its root is a node of its own, with its line.
+    Barlua.write(
+      """
+      <?xml version="1.0"?>
+      <ipxact:name xmlns:ipxact="http://www.accellera.org/XMLSchema/IPXACT/1685-2014">c</ipxact:name>
+      """, to: q)
+    let rootErr = try loadError(q)
+    XCTAssertTrue(rootErr.contains("regs.load: \(q):2: <name>: not an IP-XACT component"), rootErr)
+  }
+
   /// What is deliberately not loaded (memory remaps, alternate registers) is listed, not dropped.
   func testWhatIsNotLoadedIsListed() throws {
     let k = Self.fixtures + "kactus2-wb_slave-1685-2014.xml"

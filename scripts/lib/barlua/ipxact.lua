@@ -74,6 +74,15 @@ end
 M.NOT_READ = {displayName = true, shortDescription = true, volatile = true, testable = true,
   writeValueConstraint = true, enumeratedValues = true}
 
+-- Value elements barlua.xml_core makes shared leaves when they have no attributes and no kids:
+-- one table {tag =, text =} for each tag and text in a document, without a line (most of a
+-- register map's elements: a table each was a quarter of the parse). Their lines are in their
+-- parent's `lines`; `placed` gives a shared leaf its place for a message. Only tags whose every
+-- reader asks `placed` before it names the element in a message are listed.
+M.SHARED = {name = true, description = true, addressOffset = true, size = true, bitOffset = true,
+  bitWidth = true, access = true, value = true, baseAddress = true, range = true, width = true,
+  addressUnitBits = true}
+
 -- A node with no children or attributes shares these (never changed: a node gets its own
 -- table with its first child).
 local NONE = setmetatable({}, {__newindex = function() error("barlua.ipxact: NONE is read-only") end})
@@ -81,7 +90,8 @@ local NONE = setmetatable({}, {__newindex = function() error("barlua.ipxact: NON
 -- A tree of {tag =, line =, kids = {...}, text =, attr = {...}} of the IP-XACT namespace's
 -- elements only, each text without leading and trailing white space (readers take .text as
 -- it is): an element of another namespace (vendor extensions) is not kept, nor anything
--- inside it.
+-- inside it. From barlua.xml_core, an element of M.SHARED may be a shared leaf (no line: its
+-- parent's `lines` has it; `placed`); the lua-expat path makes every element a node of its own.
 local function read_file(path)
   local f, err = io.open(path, "rb")
   if not f then error(err, 0) end
@@ -113,7 +123,7 @@ local function parse(path, data)
   local has_core, core = pcall(require, "barlua.xml_core")
   if has_core then
     local root, uri, params = core.tree(data, path, M.NAMESPACES,
-      {depth = M.MAX_DEPTH, elements = M.MAX_ELEMENTS, text = M.MAX_TEXT_BYTES}, NONE, M.NOT_READ)
+      {depth = M.MAX_DEPTH, elements = M.MAX_ELEMENTS, text = M.MAX_TEXT_BYTES}, NONE, M.NOT_READ, M.SHARED)
     return root, M.NAMESPACES[uri], params
   end
   -- Without barlua.xml_core (not in a normal build): lua-expat's callbacks build the tree.
@@ -237,6 +247,48 @@ local function kid(node, tag)
   end
 end
 
+-- The unsigned LEB128 at `pos` of a node's `lines` (barlua.xml_core): the value and the
+-- position after it.
+local function uleb(s, pos)
+  local v, shift = 0, 0
+  repeat
+    local b = s:byte(pos) or 0
+    pos = pos + 1
+    v = v | ((b & 0x7f) << shift)
+    shift = shift + 7
+  until b < 0x80
+  return v, pos
+end
+
+-- The kid `leaf` of `parent` with its place (line, file) for a message: itself unless it is
+-- a shared leaf (no line), then a copy with the line of its first place in parent.kids.
+-- Linear in the kids: only for messages.
+local function placed(parent, leaf)
+  if leaf.line or not parent then return leaf end
+  local ks, lines = parent.kids, parent.lines or ""
+  local pos, line = 1, parent.line  -- (not among parent's kids: the parent's line)
+  for i = 1, #ks do
+    local delta
+    delta, pos = uleb(lines, pos)
+    if ks[i] == leaf then line = parent.line + delta break end
+  end
+  return {tag = leaf.tag, text = leaf.text, line = line, file = parent.file}
+end
+
+-- parent.kids with each shared leaf given its place (as `placed`), in one pass.
+local function placed_kids(parent)
+  local ks, out = parent.kids, {}
+  local lines, pos = parent.lines or "", 1
+  for i = 1, #ks do
+    local delta
+    delta, pos = uleb(lines, pos)
+    local k = ks[i]
+    if not k.line then k = {tag = k.tag, text = k.text, line = parent.line + delta, file = parent.file} end
+    out[i] = k
+  end
+  return out
+end
+
 -- Ctrl-C and SIGTERM arrive as an error at the next Lua instruction (barlua's interrupt hook,
 -- as in lua.c): the loader's own pcalls, which turn one unreadable register into an entry of
 -- `skipped`, pass them on instead (a long load went on after Ctrl-C).
@@ -256,21 +308,27 @@ Ctx.__index = Ctx
 
 -- What the file has that is deliberately not loaded, said in the result's `skipped` list (and by
 -- scripts/regs.lua) rather than left out silently.
+-- FILE:LINE of a node for a message ("?" for a shared leaf not given its place by `placed`: a reader
+-- that forgot it gives a message without a line, never an error of its own).
+function Ctx:where(node)
+  return string.format("%s:%s", node.file or self.path, node.line or "?")
+end
+
 function Ctx:skip(node, what, why)
-  self.skipped[#self.skipped + 1] = string.format("%s:%d: <%s>%s: %s", node.file or self.path, node.line, node.tag,
+  self.skipped[#self.skipped + 1] = string.format("%s: <%s>%s: %s", self:where(node), node.tag,
     what and (" '" .. what .. "'") or "", why)
 end
 
 -- An inconsistency repaired (the result's `warnings`): the file is read as its other data
 -- implies, and says so with its line.
 function Ctx:warn(node, what, fmt, ...)
-  self.warnings[#self.warnings + 1] = string.format("%s:%d: <%s>%s: " .. fmt, node.file or self.path, node.line,
-    node.tag or "?", what and (" '" .. what .. "'") or "", ...)
+  self.warnings[#self.warnings + 1] = string.format("%s: <%s>%s: " .. fmt, self:where(node), node.tag or "?",
+    what and (" '" .. what .. "'") or "", ...)
 end
 
 function Ctx:fail(node, what, fmt, ...)
-  error(string.format("%s:%d: <%s>%s: " .. fmt, node.file or self.path, node.line, node.tag or "?",
-    what and (" '" .. what .. "'") or "", ...), 0)
+  error(string.format("%s: <%s>%s: " .. fmt, self:where(node), node.tag or "?", what and (" '" .. what .. "'")
+    or "", ...), 0)
 end
 
 -- A long value shortened for a message.
@@ -353,7 +411,7 @@ function Ctx:int(node, tag, what, default)
   local text = n.text  -- trimmed by the parser
   if not text or text == "" then
     if default ~= nil then return default end
-    self:fail(n, what, "has no value")
+    self:fail(placed(tag and node, n), what, "has no value")
   end
   local cached = self.cache[text]
   if cached then return cached end
@@ -368,6 +426,7 @@ function Ctx:int(node, tag, what, default)
   end
   if not ok then
     if interrupted(v) then error(v, 0) end
+    n = placed(tag and node, n)
     if getmetatable(v) == ParamError then
       self:fail(n, what, "cannot evaluate '%s': %s", shorten(text), v.message)
     end
@@ -382,7 +441,8 @@ end
 function Ctx:units(node, tag, what, default)
   local v = self:int(node, tag, what, default)
   if v < 0 then
-    self:fail(tag and kid(node, tag) or node, what, "%s %d is negative (or beyond 2^63 - 1)", tag or node.tag, v)
+    self:fail(tag and placed(node, kid(node, tag)) or node, what, "%s %d is negative (or beyond 2^63 - 1)",
+      tag or node.tag, v)
   end
   return v
 end
@@ -546,10 +606,10 @@ function Ctx:definition(node, ref, what)
   -- The instance's own elements first (its name, offsets, array, description), then the
   -- definition's that the instance does not have.
   local out, have = {}, {}
-  for _, k in ipairs(node.kids) do
+  for _, k in ipairs(placed_kids(node)) do
     if k ~= ref then out[#out + 1] = k have[k.tag] = true end
   end
-  for _, k in ipairs(def.kids) do
+  for _, k in ipairs(placed_kids(def)) do
     if not have[k.tag] or k.tag == "field" or k.tag == "register" or k.tag == "registerFile" then
       out[#out + 1] = k
     end
@@ -601,12 +661,12 @@ function Ctx:resolved(node, what)
 end
 
 -- The access text of a register, field or block: 2022 access policies (the one without a
--- mode, else the first), else <access>.
+-- mode, else the first), else <access>; and the <access> element, and the element holding it.
 local function access_text(node)
   local ks = node.kids
   if ks[0] and not ks.accessPolicies and not ks.fieldAccessPolicies then
     local a = ks.access
-    if a then return a.text, a end
+    if a then return a.text, a, node end
     return nil
   end
   local policies = kid(node, "accessPolicies") or kid(node, "fieldAccessPolicies")
@@ -618,10 +678,10 @@ local function access_text(node)
       end
     end
     local a = chosen and kid(chosen, "access")
-    if a then return a.text, a end
+    if a then return a.text, a, chosen end
   end
   local a = kid(node, "access")
-  if a then return a.text, a end
+  if a then return a.text, a, node end
 end
 
 -- Array dimensions: 2022 <array><dim>..</dim><stride>..</stride></array>; older: <dim>s.
@@ -856,12 +916,12 @@ function Ctx:register_shape(node, full, inherited_access)
   local width
   for _, w in ipairs(WIDER) do if bits <= w then width = w break end end
   local offset = self:units(node, "addressOffset", full)
-  local atext, anode = access_text(node)
+  local atext, anode, aholder = access_text(node)
   local stated = atext and M.ACCESS[atext]  -- the register's own access (not inherited)
   atext = atext or inherited_access
   if atext and not M.ACCESS[atext] then
-    self:fail(anode or node, full, "access '%s' is not one of read-only, write-only, read-write, "
-      .. "writeOnce, read-writeOnce", atext)
+    self:fail(anode and placed(aholder, anode) or node, full, "access '%s' is not one of read-only, write-only, "
+      .. "read-write, writeOnce, read-writeOnce", atext)
   end
   local doc = (kid(node, "description") or NONE).text
   -- Fields: each keeps its own access; the register's is the union of its fields', unless the
@@ -899,12 +959,12 @@ function Ctx:register_shape(node, full, inherited_access)
         self:fail(fnode, fwhat, "bitOffset %d, bitWidth %d are outside the %d-bit register", lsb, fw, bits)
       end
       if #self:dims(fnode, fwhat) > 0 then self:fail(fnode, fwhat, "field arrays are not supported") end
-      local ftext, fanode = access_text(fnode)
+      local ftext, fanode, faholder = access_text(fnode)
       ftext = ftext or atext or "read-write"
       local facc = M.ACCESS[ftext]
       if not facc then
-        self:fail(fanode or fnode, fwhat, "access '%s' is not one of read-only, write-only, read-write, "
-          .. "writeOnce, read-writeOnce", ftext)
+        self:fail(fanode and placed(faholder, fanode) or fnode, fwhat, "access '%s' is not one of read-only, "
+          .. "write-only, read-write, writeOnce, read-writeOnce", ftext)
       end
       -- Field reset (2014+): the reset without a resetTypeRef (the hard reset), else the first.
       local resets = kid(data, "resets")
@@ -1292,7 +1352,7 @@ function M.load(path, opts)
   ctx.map_node = chosen
   ctx.aub = ctx:int(chosen, "addressUnitBits", mname, 8)
   if ctx.aub < 8 or ctx.aub % 8 ~= 0 or ctx.aub > 64 then
-    ctx:fail(kid(chosen, "addressUnitBits"), mname, "addressUnitBits %d is not 8, 16, 24, ... 64: "
+    ctx:fail(placed(chosen, kid(chosen, "addressUnitBits")), mname, "addressUnitBits %d is not 8, 16, 24, ... 64: "
       .. "registers must start on bytes", ctx.aub)
   end
   ctx.aub_bytes = ctx.aub // 8
