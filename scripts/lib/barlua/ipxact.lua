@@ -306,14 +306,14 @@ end
 local Ctx = {}
 Ctx.__index = Ctx
 
--- What the file has that is deliberately not loaded, said in the result's `skipped` list (and by
--- scripts/regs.lua) rather than left out silently.
--- FILE:LINE of a node for a message ("?" for a shared leaf not given its place by `placed`: a reader
--- that forgot it gives a message without a line, never an error of its own).
+-- FILE:LINE of a node for a message ("?" for a shared leaf not given its place by `placed`:
+-- a reader that forgot it gives a message without a line, never an error of its own).
 function Ctx:where(node)
   return string.format("%s:%s", node.file or self.path, node.line or "?")
 end
 
+-- What the file has that is deliberately not loaded, said in the result's `skipped` list (and by
+-- scripts/regs.lua) rather than left out silently.
 function Ctx:skip(node, what, why)
   self.skipped[#self.skipped + 1] = string.format("%s: <%s>%s: %s", self:where(node), node.tag,
     what and (" '" .. what .. "'") or "", why)
